@@ -1,0 +1,56 @@
+# mamori — build, test, bench, run.
+#   make run     single appliance on this machine (data in ./.mamori-data, API https://127.0.0.1:8443)
+#   make test    everything CI runs: deps, lint, unit, end-to-end suites
+#   make bench   BENCH <name> <value> <unit> lines
+
+SHELL     := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+GO        ?= go
+BIN       := bin/mamori
+TAGS      := netgo osusergo sqlite_omit_load_extension
+LDFLAGS   := -linkmode external -extldflags -static -X main.version=$(shell git describe --always --dirty 2>/dev/null || echo dev)
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2025.1.1
+E2E_TIMEOUT ?= 30m
+
+.PHONY: all build run test deps lint unit e2e bench clean
+
+all: build
+
+build: $(BIN)
+
+$(BIN): $(shell find . -name '*.go' -not -path './test/*') go.mod go.sum
+	@mkdir -p bin
+	CGO_ENABLED=1 $(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+run: build
+	./$(BIN) serve --data-dir ./.mamori-data
+
+test: deps lint unit e2e
+
+# Debian packages the suites use; installed only when missing.
+DEB_PKGS := iproute2 openssl iputils-ping
+deps:
+	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) mod tidy -diff
+	$(GO) run $(STATICCHECK) ./...
+
+unit:
+	$(GO) test -short -count=1 ./...
+
+e2e: build
+	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/
+
+bench: build
+	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 60m -run '^$$' -bench . -benchtime 1x ./test/bench/ | grep -E '^(BENCH|ok|FAIL|---)'
+
+clean:
+	rm -rf bin .mamori-data .e2e.log

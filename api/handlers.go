@@ -1,0 +1,164 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mamori-ops/mamori/appliance/events"
+	"github.com/mamori-ops/mamori/appliance/ha"
+	"github.com/mamori-ops/mamori/appliance/pairing"
+	"github.com/mamori-ops/mamori/appliance/store"
+)
+
+const maxBody = 4 << 20
+
+func peerID(r *http.Request) (string, error) {
+	return pairing.PeerNodeID(r.TLS)
+}
+
+func (s *Server) health(c *gin.Context) {
+	st := s.cluster.Status(c.Request.Context())
+	code := http.StatusOK
+	if !st.Store.Open {
+		code = http.StatusServiceUnavailable
+	}
+	c.JSON(code, gin.H{"status": http.StatusText(code), "role": st.Role, "node_id": st.NodeID})
+}
+
+func (s *Server) clusterStatus(c *gin.Context) {
+	c.JSON(http.StatusOK, s.cluster.Status(c.Request.Context()))
+}
+
+func (s *Server) listEvents(c *gin.Context) {
+	after, err1 := strconv.ParseInt(c.DefaultQuery("after", "0"), 10, 64)
+	limit, err2 := strconv.Atoi(c.DefaultQuery("limit", "1000"))
+	if err1 != nil || err2 != nil {
+		fail(c, http.StatusBadRequest, "after and limit must be integers")
+		return
+	}
+	evs, err := events.List(c.Request.Context(), s.events, events.Filter{Kind: c.Query("kind"), AfterID: after, Limit: limit})
+	if err != nil {
+		fail(c, http.StatusServiceUnavailable, "cannot read events: "+err.Error())
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"events": evs})
+}
+
+// postEvents stores one event or an array of events in one transaction.
+func (s *Server) postEvents(c *gin.Context) {
+	evs, err := decodeEvents(c.Request)
+	if err != nil {
+		fail(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	node := "api"
+	for i := range evs {
+		if evs[i].UID == "" {
+			evs[i].UID = strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(i)
+		}
+		if evs[i].At.IsZero() {
+			evs[i].At = time.Now().UTC()
+		}
+		if evs[i].Severity == "" {
+			evs[i].Severity = events.Info
+		}
+		if evs[i].Node == "" {
+			evs[i].Node = node
+		}
+	}
+	s.storeEvents(c, evs)
+}
+
+func (s *Server) storeEvents(c *gin.Context, evs []events.Event) {
+	err := events.Insert(c.Request.Context(), s.events, evs)
+	switch {
+	case err == nil:
+		c.JSON(http.StatusOK, gin.H{"stored": len(evs)})
+	case errors.Is(err, events.ErrInvalid):
+		fail(c, http.StatusBadRequest, err.Error())
+	case errors.Is(err, store.ErrNotLeader), errors.Is(err, store.ErrClosed):
+		s.notActive(c)
+	default:
+		fail(c, http.StatusInternalServerError, err.Error())
+	}
+}
+
+// notActive tells the client which appliance is active.
+func (s *Server) notActive(c *gin.Context) {
+	st := s.cluster.Status(c.Request.Context())
+	body := gin.H{"error": "this appliance is " + string(st.Role) + ", not active: send writes to the active appliance",
+		"role": st.Role, "active_id": st.ActiveID, "active_api": st.ActiveAPI}
+	if len(st.ActiveAPI) > 0 {
+		c.Header("Location", "https://"+st.ActiveAPI[0]+c.Request.URL.RequestURI())
+	}
+	c.AbortWithStatusJSON(http.StatusServiceUnavailable, body)
+}
+
+func decodeEvents(r *http.Request) ([]events.Event, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	if err != nil {
+		return nil, errors.New("request body too large or unreadable (limit 4 MiB)")
+	}
+	var evs []events.Event
+	if len(b) > 0 && b[0] == '[' {
+		err = json.Unmarshal(b, &evs)
+	} else {
+		var ev events.Event
+		err = json.Unmarshal(b, &ev)
+		evs = []events.Event{ev}
+	}
+	if err != nil {
+		return nil, errors.New("body must be a JSON event or array of events: " + err.Error())
+	}
+	if len(evs) == 0 || len(evs) > 10000 {
+		return nil, errors.New("send between 1 and 10000 events per request")
+	}
+	return evs, nil
+}
+
+func (s *Server) heartbeat(c *gin.Context) {
+	var in ha.Beat
+	if err := json.NewDecoder(http.MaxBytesReader(nil, c.Request.Body, 64<<10)).Decode(&in); err != nil {
+		fail(c, http.StatusBadRequest, "bad heartbeat: "+err.Error())
+		return
+	}
+	c.JSON(http.StatusOK, s.cluster.Heartbeat(in))
+}
+
+func (s *Server) peerEvents(c *gin.Context) {
+	evs, err := decodeEvents(c.Request)
+	if err != nil {
+		fail(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	s.storeEvents(c, evs)
+}
+
+func (s *Server) recover(c *gin.Context) {
+	err := s.cluster.Recover(c.Request.Context())
+	switch {
+	case err == nil:
+		c.JSON(http.StatusOK, s.cluster.Status(c.Request.Context()))
+	case errors.Is(err, ha.ErrIsActive), errors.Is(err, ha.ErrNotPaired), errors.Is(err, ha.ErrBusy):
+		fail(c, http.StatusConflict, err.Error())
+	case errors.Is(err, ha.ErrPeerNotActive):
+		fail(c, http.StatusServiceUnavailable, err.Error())
+	default:
+		fail(c, http.StatusInternalServerError, err.Error())
+	}
+}
+
+func (s *Server) checksums(c *gin.Context) {
+	sums, err := s.events.Checksums(c.Request.Context())
+	if err != nil {
+		fail(c, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	c.JSON(http.StatusOK, sums)
+}

@@ -1,0 +1,217 @@
+// Package events records what happened: failovers, fences, recoveries now;
+// monitor results and incidents later. An event raised on a node that
+// cannot write (a fenced or standby appliance) is kept pending and handed
+// to the active when one is reachable, so the record survives the very
+// failures it describes. Each event carries a unique id, so a pending event
+// delivered twice is stored once.
+package events
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/mamori-ops/mamori/appliance/store"
+)
+
+// Severity of an event.
+type Severity string
+
+// Severities, most severe first.
+const (
+	Critical Severity = "critical"
+	Warning  Severity = "warning"
+	Info     Severity = "info"
+)
+
+// Event is one recorded occurrence.
+type Event struct {
+	ID       int64             `json:"id,omitempty"`
+	UID      string            `json:"uid"`
+	At       time.Time         `json:"at"`
+	Severity Severity          `json:"severity"`
+	Kind     string            `json:"kind"`
+	Node     string            `json:"node"`
+	Message  string            `json:"message"`
+	Attrs    map[string]string `json:"attrs,omitempty"`
+}
+
+// ErrInvalid: an event is missing a required field.
+var ErrInvalid = errors.New("invalid event")
+
+// Migrations create the minimal event model (versions 100-199).
+func Migrations() []store.Migration {
+	return []store.Migration{{Version: 100, Name: "events", SQL: []string{
+		`CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, uid TEXT NOT NULL UNIQUE,
+			at TEXT NOT NULL, severity TEXT NOT NULL, kind TEXT NOT NULL, node TEXT NOT NULL,
+			message TEXT NOT NULL, attrs TEXT NOT NULL DEFAULT '{}')`,
+		`CREATE INDEX events_at ON events (at)`,
+	}}}
+}
+
+// Store is what the recorder needs of the store.
+type Store interface {
+	// Exec writes atomically; it fails with store.ErrNotLeader on a standby.
+	Exec(ctx context.Context, stmts ...store.Statement) ([]store.Result, error)
+	// Query reads rows.
+	Query(ctx context.Context, lvl store.Level, sql string, args ...any) (store.Rows, error)
+}
+
+// Recorder writes events, keeping those it cannot write yet.
+type Recorder struct {
+	st   Store
+	node string
+	mu   sync.Mutex
+	pend []Event
+}
+
+// NewRecorder returns a recorder for events raised on node.
+func NewRecorder(st Store, node string) *Recorder { return &Recorder{st: st, node: node} }
+
+// Record stamps ev and stores it, or keeps it pending if this node cannot write.
+func (r *Recorder) Record(ctx context.Context, ev Event) Event {
+	ev = r.stamp(ev)
+	if err := Insert(ctx, r.st, []Event{ev}); err != nil {
+		r.mu.Lock()
+		r.pend = append(r.pend, ev)
+		r.mu.Unlock()
+	}
+	return ev
+}
+
+func (r *Recorder) stamp(ev Event) Event {
+	if ev.UID == "" {
+		ev.UID = newUID()
+	}
+	if ev.At.IsZero() {
+		ev.At = time.Now().UTC()
+	}
+	if ev.Node == "" {
+		ev.Node = r.node
+	}
+	if ev.Severity == "" {
+		ev.Severity = Info
+	}
+	return ev
+}
+
+// Flush hands pending events to send (the local store on the active, the
+// active's API on a standby); those send accepts are dropped from pending.
+func (r *Recorder) Flush(ctx context.Context, send func(context.Context, []Event) error) error {
+	r.mu.Lock()
+	batch := append([]Event(nil), r.pend...)
+	r.mu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	if err := send(ctx, batch); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.pend = r.pend[len(batch):]
+	r.mu.Unlock()
+	return nil
+}
+
+// PendingCount is the number of events not yet stored.
+func (r *Recorder) PendingCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.pend)
+}
+
+// Insert stores events in one transaction; an event already stored (same
+// uid) is skipped.
+func Insert(ctx context.Context, st Store, evs []Event) error {
+	stmts := make([]store.Statement, 0, len(evs))
+	for _, ev := range evs {
+		if err := Validate(ev); err != nil {
+			return err
+		}
+		attrs, _ := json.Marshal(ev.Attrs)
+		stmts = append(stmts, store.Statement{
+			SQL:  `INSERT OR IGNORE INTO events (uid, at, severity, kind, node, message, attrs) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			Args: []any{ev.UID, ev.At.UTC().Format(time.RFC3339Nano), string(ev.Severity), ev.Kind, ev.Node, ev.Message, string(attrs)},
+		})
+	}
+	_, err := st.Exec(ctx, stmts...)
+	return err
+}
+
+// Validate checks the fields a caller must supply.
+func Validate(ev Event) error {
+	switch {
+	case ev.UID == "" || len(ev.UID) > 128:
+		return fmt.Errorf("%w: uid must be 1..128 characters", ErrInvalid)
+	case ev.Kind == "" || len(ev.Kind) > 128:
+		return fmt.Errorf("%w: kind must be 1..128 characters", ErrInvalid)
+	case len(ev.Message) > 64<<10:
+		return fmt.Errorf("%w: message is longer than 64 KiB", ErrInvalid)
+	}
+	switch ev.Severity {
+	case Critical, Warning, Info:
+		return nil
+	}
+	return fmt.Errorf("%w: severity %q is not critical, warning or info", ErrInvalid, ev.Severity)
+}
+
+// Filter narrows List.
+type Filter struct {
+	Kind    string
+	AfterID int64
+	Limit   int
+}
+
+// List returns events, oldest first, read from this node's copy.
+func List(ctx context.Context, st Store, f Filter) ([]Event, error) {
+	if f.Limit <= 0 || f.Limit > 10000 {
+		f.Limit = 1000
+	}
+	q := `SELECT id, uid, at, severity, kind, node, message, attrs FROM events WHERE id > ?`
+	args := []any{f.AfterID}
+	if f.Kind != "" {
+		q += ` AND kind = ?`
+		args = append(args, f.Kind)
+	}
+	q += ` ORDER BY id LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := st.Query(ctx, store.Local, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Event, 0, len(rows.Values))
+	for _, v := range rows.Values {
+		out = append(out, scan(v))
+	}
+	return out, nil
+}
+
+func scan(v []any) Event {
+	s := func(i int) string { x, _ := v[i].(string); return x }
+	id, _ := v[0].(int64)
+	at, _ := time.Parse(time.RFC3339Nano, s(2))
+	ev := Event{ID: id, UID: s(1), At: at, Severity: Severity(s(3)), Kind: s(4), Node: s(5), Message: s(6)}
+	_ = json.Unmarshal([]byte(s(7)), &ev.Attrs)
+	return ev
+}
+
+func newUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Latest returns the newest event of kind, or nil if there is none.
+func Latest(ctx context.Context, st Store, kind string) (*Event, error) {
+	rows, err := st.Query(ctx, store.Local, `SELECT id, uid, at, severity, kind, node, message, attrs FROM events WHERE kind = ? ORDER BY id DESC LIMIT 1`, kind)
+	if err != nil || len(rows.Values) == 0 {
+		return nil, err
+	}
+	ev := scan(rows.Values[0])
+	return &ev, nil
+}

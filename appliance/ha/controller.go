@@ -1,0 +1,361 @@
+// Package ha decides which appliance of the pair is active. It watches the
+// embedded store's Raft state, probes the peer on every heartbeat path and
+// a witness, promotes this node when the active is gone (re-forming the
+// store as a single voter and raising the pair's epoch), reports itself
+// fenced when it is cut off, and brings a returning node back as standby.
+// Active-only work (pollers, schedules, notifications) registers here and
+// is started and stopped on role changes. See DESIGN.md in this folder.
+package ha
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mamori-ops/mamori/appliance/events"
+	"github.com/mamori-ops/mamori/appliance/store"
+	"github.com/mamori-ops/mamori/internal/config"
+)
+
+// Role is this appliance's part in the pair.
+type Role string
+
+// Roles.
+const (
+	Starting   Role = "starting"   // store open, no role decided yet
+	Active     Role = "active"     // serves writes, runs active-only work
+	Standby    Role = "standby"    // replicates from the active
+	Fenced     Role = "fenced"     // cut off from peer and witness: does nothing active
+	Stale      Role = "stale"      // returned with an old epoch: needs `mamori recover`
+	Recovering Role = "recovering" // rejoining the active as standby
+)
+
+var (
+	// ErrNotPaired: the operation needs a peer.
+	ErrNotPaired = errors.New("this appliance is not paired")
+	// ErrIsActive: recovery runs on the returning node, never on the active.
+	ErrIsActive = errors.New("this appliance is active: run recover on the other appliance")
+	// ErrPeerNotActive: recovery needs an active peer to join.
+	ErrPeerNotActive = errors.New("the peer is not active (or not reachable): start it or check the network, then retry")
+	// ErrBusy: a recovery is already running.
+	ErrBusy = errors.New("a recovery is already running")
+)
+
+// Store is what the controller needs of the store.
+type Store interface {
+	// Status reports Raft state.
+	Status() store.Status
+	// PromoteAlone re-forms the store with this node as its only voter.
+	PromoteAlone() error
+	// Rejoin discards the local store and joins the peer's as a voter.
+	Rejoin(ctx context.Context, peerClusterAddr string) error
+	// WaitLeader waits until a leader is known.
+	WaitLeader(timeout time.Duration) error
+}
+
+// Work is active-only work: Run is called when this node becomes active
+// and its context is cancelled when it stops being active.
+type Work interface {
+	Run(ctx context.Context) error
+}
+
+// Options configure the controller.
+type Options struct {
+	HA        config.HA
+	Self      NodeInfo
+	ClientTLS *tls.Config
+	// Migrate runs the schema migrations; called on every promotion to
+	// active, before any active work starts.
+	Migrate func(context.Context) error
+	// Events is where pending events are written once this node is active.
+	Events events.Store
+}
+
+// Controller runs the role state machine.
+type Controller struct {
+	opts    Options
+	log     *slog.Logger
+	st      Store
+	members *Members
+	rec     *events.Recorder
+
+	works map[string]Work
+
+	mu           sync.Mutex
+	paths        []*path
+	peerID       string
+	wit          *witness
+	role         Role
+	reason       string
+	since        time.Time
+	started      time.Time
+	seenLeader   bool
+	lastLeader   time.Time
+	lastRecv     time.Time // last heartbeat received from the peer
+	lastRecvBeat Beat
+	activeStop   context.CancelFunc
+	activeDone   chan struct{}
+	recovering   atomic.Bool
+	lastTick     atomic.Pointer[time.Time]
+	ready        chan struct{}
+	readyOnce    sync.Once
+}
+
+// New returns a controller; it does no I/O.
+func New(opts Options, st Store, members *Members, rec *events.Recorder, logger *slog.Logger) *Controller {
+	return &Controller{opts: opts, log: logger.With("component", "ha"), st: st, members: members, rec: rec,
+		works: map[string]Work{}, role: Starting, since: time.Now(), started: time.Now(), ready: make(chan struct{})}
+}
+
+// Register adds active-only work; call before Run.
+func (c *Controller) Register(name string, w Work) { c.works[name] = w }
+
+// Ready is closed once a role has been decided (for systemd READY=1).
+func (c *Controller) Ready() <-chan struct{} { return c.ready }
+
+// Run drives the state machine until ctx ends; active work is stopped
+// before it returns.
+func (c *Controller) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer func() {
+		c.stopActive()
+		wg.Wait()
+	}()
+	wg.Add(3)
+	go func() { defer wg.Done(); c.heartbeatLoop(ctx) }()
+	go func() { defer wg.Done(); c.flushLoop(ctx) }()
+	go func() { defer wg.Done(); c.witnessLoop(ctx) }()
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		c.tick(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// tick decides the role from the store's state, the peer and the witness.
+func (c *Controller) tick(ctx context.Context) {
+	now := time.Now()
+	c.lastTick.Store(&now)
+	st := c.st.Status()
+	m := c.members.Get()
+	if st.LeaderID != "" {
+		c.mu.Lock()
+		c.seenLeader, c.lastLeader = true, now
+		c.mu.Unlock()
+	}
+	if c.recovering.Load() {
+		return
+	}
+	if m.Peer == nil {
+		if st.Leader {
+			c.setRole(ctx, Active, "single appliance (not paired)")
+		}
+		return
+	}
+	c.ensurePaths(m.Peer)
+	peerUp, beat := c.peer(now)
+	det := c.opts.HA.DetectionTime
+	switch {
+	case st.Leader && (voters(st) <= 1 || peerUp):
+		c.setRole(ctx, Active, "store leader")
+	case st.LeaderID != "" && !st.Leader:
+		c.setRole(ctx, Standby, "replicating from "+st.LeaderID)
+		if beat.Role == Active && beat.ID == st.LeaderID {
+			_ = c.members.RaiseEpoch(beat.Epoch)
+		}
+	case peerUp && beat.Role == Active && beat.Epoch > m.Epoch:
+		// checked before fencing: a returning node that sees a newer active is stale, not cut off
+		c.stale(ctx, fmt.Sprintf("peer %s is active at epoch %d; this appliance has epoch %d", beat.ID, beat.Epoch, m.Epoch))
+	case now.Sub(c.started) >= det && !c.peerSeenWithin(now, det/2) && !c.witnessOK(now):
+		// Fence well inside the detection time, so the isolated side has
+		// stopped before the other side may promote.
+		c.setRole(ctx, Fenced, "cut off from the peer and from every witness address")
+	case peerUp:
+		c.setRole(ctx, Standby, "peer reachable, waiting for the store to elect a leader")
+	default:
+		c.peerDown(ctx, now, st, det)
+	}
+}
+
+// peerDown handles a leaderless store with the peer unreachable on every path.
+func (c *Controller) peerDown(ctx context.Context, now time.Time, st store.Status, det time.Duration) {
+	c.mu.Lock()
+	seen, silentFor := c.seenLeader, now.Sub(c.lastLeader)
+	c.mu.Unlock()
+	if !c.witnessOK(now) {
+		if now.Sub(c.started) >= det { // before that, the probes have not had their chance
+			c.setRole(ctx, Fenced, "cut off from the peer and from every witness address")
+		}
+		return
+	}
+	if !seen {
+		c.setRole(ctx, Starting, "peer unreachable and no active seen since start: start the peer, or run `mamori recover` once it is up")
+		return
+	}
+	if c.currentRole() == Stale {
+		return
+	}
+	if silentFor < det {
+		return
+	}
+	c.promote(ctx, fmt.Sprintf("peer %s unreachable on every heartbeat path for %s; witness answers", c.peerName(), silentFor.Round(time.Millisecond)))
+}
+
+func voters(st store.Status) int {
+	n := 0
+	for _, s := range st.Servers {
+		if s.Voter {
+			n++
+		}
+	}
+	return n
+}
+
+// promote makes this node the only voter and the active, at a new epoch.
+func (c *Controller) promote(ctx context.Context, reason string) {
+	start := time.Now()
+	_, beat := c.peer(start)
+	epoch := max(c.members.Get().Epoch, beat.Epoch) + 1
+	if err := c.members.RaiseEpoch(epoch); err != nil {
+		c.log.Error("promotion aborted: cannot persist epoch", "err", err)
+		return
+	}
+	c.log.Warn("promoting to active", "reason", reason, "epoch", epoch)
+	if err := c.st.PromoteAlone(); err != nil {
+		c.log.Error("promotion failed", "err", err)
+		return
+	}
+	if err := c.st.WaitLeader(10 * time.Second); err != nil {
+		c.log.Error("no leadership after promotion", "err", err)
+		return
+	}
+	c.setRole(ctx, Active, "promoted: "+reason)
+	c.rec.Record(ctx, events.Event{Severity: events.Critical, Kind: "ha.failover",
+		Message: fmt.Sprintf("%s took over as active (epoch %d): %s", c.opts.Self.ID, epoch, reason),
+		Attrs: map[string]string{"epoch": fmt.Sprint(epoch), "from": c.peerName(), "to": c.opts.Self.ID,
+			"reason": reason, "promotion_ms": fmt.Sprint(time.Since(start).Milliseconds())}})
+}
+
+func (c *Controller) stale(ctx context.Context, reason string) {
+	c.setRole(ctx, Stale, reason+": run `mamori recover`")
+	if c.opts.HA.AutoRecover {
+		go func() {
+			if err := c.Recover(ctx); err != nil {
+				c.log.Warn("automatic recovery failed; will retry", "err", err)
+			}
+		}()
+	}
+}
+
+// Recover brings this node back as standby of the active peer: the local
+// store is replaced by a copy of the active's while the active keeps serving.
+func (c *Controller) Recover(ctx context.Context) error {
+	m := c.members.Get()
+	if m.Peer == nil {
+		return ErrNotPaired
+	}
+	if c.st.Status().Leader {
+		return ErrIsActive
+	}
+	if up, beat := c.peer(time.Now()); !up || beat.Role != Active {
+		return ErrPeerNotActive
+	}
+	if !c.recovering.CompareAndSwap(false, true) {
+		return ErrBusy
+	}
+	defer c.recovering.Store(false)
+	start := time.Now()
+	c.setRole(ctx, Recovering, "rejoining "+m.Peer.ID)
+	if err := c.st.Rejoin(ctx, m.Peer.ClusterAddr); err != nil {
+		c.setRole(ctx, Stale, "recovery failed: "+err.Error())
+		return fmt.Errorf("recover: %w", err)
+	}
+	if err := c.st.WaitLeader(30 * time.Second); err != nil {
+		return fmt.Errorf("recover: %w", err)
+	}
+	_, beat := c.peer(time.Now())
+	_ = c.members.RaiseEpoch(beat.Epoch)
+	c.setRole(ctx, Standby, "recovered from "+m.Peer.ID)
+	c.rec.Record(ctx, events.Event{Severity: events.Info, Kind: "ha.recovered",
+		Message: fmt.Sprintf("%s rejoined %s as standby in %s", c.opts.Self.ID, m.Peer.ID, time.Since(start).Round(time.Millisecond)),
+		Attrs:   map[string]string{"epoch": fmt.Sprint(beat.Epoch), "duration_ms": fmt.Sprint(time.Since(start).Milliseconds())}})
+	return nil
+}
+
+// setRole changes the role, starting or stopping active work and
+// recording fencing as an event.
+func (c *Controller) setRole(ctx context.Context, r Role, reason string) {
+	c.mu.Lock()
+	old := c.role
+	if old == r {
+		c.reason = reason
+		c.mu.Unlock()
+		return
+	}
+	c.role, c.reason, c.since = r, reason, time.Now()
+	c.mu.Unlock()
+	c.log.Info("role changed", "from", old, "to", r, "reason", reason)
+	c.readyOnce.Do(func() { close(c.ready) })
+	if old == Active {
+		c.stopActive()
+	}
+	switch r {
+	case Active:
+		c.startActive(ctx)
+	case Fenced:
+		c.rec.Record(ctx, events.Event{Severity: events.Critical, Kind: "ha.fenced",
+			Message: fmt.Sprintf("%s fenced itself: %s", c.opts.Self.ID, reason)})
+	}
+}
+
+func (c *Controller) startActive(ctx context.Context) {
+	if c.opts.Migrate != nil {
+		if err := c.opts.Migrate(ctx); err != nil {
+			c.log.Error("schema migration failed; active work not started", "err", err)
+			return
+		}
+	}
+	actx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for name, w := range c.works {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := w.Run(actx); err != nil && actx.Err() == nil {
+				c.log.Error("active work failed", "work", name, "err", err)
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+	c.mu.Lock()
+	c.activeStop, c.activeDone = cancel, done
+	c.mu.Unlock()
+}
+
+func (c *Controller) stopActive() {
+	c.mu.Lock()
+	stop, done := c.activeStop, c.activeDone
+	c.activeStop, c.activeDone = nil, nil
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+	}
+}
+
+func (c *Controller) currentRole() Role {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.role
+}

@@ -1,0 +1,99 @@
+package ha
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/mamori-ops/mamori/internal/fileutil"
+)
+
+// NodeInfo is how the pair reaches one appliance.
+type NodeInfo struct {
+	ID          string   `json:"id"`
+	ClusterAddr string   `json:"cluster_addr"`
+	APIAddrs    []string `json:"api_addrs"`
+}
+
+// Membership is this appliance's view of its pair, kept in <data>/pair.json.
+type Membership struct {
+	Peer *NodeInfo `json:"peer,omitempty"`
+	// Joiner is true on the appliance that joined the other's store.
+	Joiner bool `json:"joiner,omitempty"`
+	// StoreJoined is set once the joiner's store has been admitted.
+	StoreJoined bool `json:"store_joined,omitempty"`
+	// Epoch is the highest pair epoch this appliance knows.
+	Epoch uint64 `json:"epoch"`
+}
+
+// Members guards the membership file.
+type Members struct {
+	path string
+	mu   sync.Mutex
+	m    Membership
+}
+
+// ErrPaired: the appliance already has a different peer.
+var ErrPaired = errors.New("already paired")
+
+// OpenMembers loads <dataDir>/pair.json (absent: unpaired, epoch 0).
+func OpenMembers(dataDir string) (*Members, error) {
+	p := &Members{path: filepath.Join(dataDir, "pair.json")}
+	if err := fileutil.ReadJSON(p.path, &p.m); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Get returns a copy of the membership.
+func (p *Members) Get() Membership {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	m := p.m
+	if m.Peer != nil {
+		peer := *m.Peer
+		m.Peer = &peer
+	}
+	return m
+}
+
+// Update changes the membership and persists it before returning.
+func (p *Members) Update(f func(*Membership) error) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	m := p.m
+	if err := f(&m); err != nil {
+		return err
+	}
+	if err := fileutil.WriteJSON(p.path, m); err != nil {
+		return fmt.Errorf("save pair state: %w", err)
+	}
+	p.m = m
+	return nil
+}
+
+// SetPeer records the peer admitted at pairing; a different peer is refused.
+func (p *Members) SetPeer(peer NodeInfo) error {
+	return p.Update(func(m *Membership) error {
+		if m.Peer != nil && m.Peer.ID != peer.ID {
+			return fmt.Errorf("%w with %s: unpair it first", ErrPaired, m.Peer.ID)
+		}
+		m.Peer = &peer
+		return nil
+	})
+}
+
+// RaiseEpoch records epoch if it is higher than the one known.
+func (p *Members) RaiseEpoch(epoch uint64) error {
+	if p.Get().Epoch >= epoch {
+		return nil
+	}
+	return p.Update(func(m *Membership) error {
+		if epoch > m.Epoch {
+			m.Epoch = epoch
+		}
+		return nil
+	})
+}

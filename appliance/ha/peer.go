@@ -1,0 +1,235 @@
+package ha
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/mamori-ops/mamori/appliance/events"
+	"github.com/mamori-ops/mamori/appliance/store"
+)
+
+// ensurePaths (re)builds the heartbeat paths when the peer changes.
+func (c *Controller) ensurePaths(peer *NodeInfo) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.peerID == peer.ID && len(c.paths) == len(peer.APIAddrs) {
+		return
+	}
+	timeout := min(max(2*c.opts.HA.HeartbeatInterval, 500*time.Millisecond), c.opts.HA.DetectionTime/2)
+	c.paths = nil
+	for _, a := range peer.APIAddrs {
+		c.paths = append(c.paths, newPath(a, c.opts.ClientTLS, timeout))
+	}
+	c.peerID = peer.ID
+	if c.wit == nil {
+		c.wit = &witness{addrs: c.witnessAddrs()}
+	}
+}
+
+func (c *Controller) witnessAddrs() []string {
+	if len(c.opts.HA.WitnessAddresses) > 0 {
+		return c.opts.HA.WitnessAddresses
+	}
+	gw, err := DefaultGateway()
+	if err != nil {
+		c.log.Warn("no witness address", "err", err)
+		return nil
+	}
+	return []string{gw}
+}
+
+func (c *Controller) heartbeatLoop(ctx context.Context) {
+	t := time.NewTicker(c.opts.HA.HeartbeatInterval)
+	defer t.Stop()
+	inflight := map[*path]bool{}
+	done := make(chan *path, 16)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case p := <-done:
+			delete(inflight, p)
+		case <-t.C:
+			c.mu.Lock()
+			paths := slices.Clone(c.paths)
+			c.mu.Unlock()
+			mine := c.beat()
+			for _, p := range paths {
+				if inflight[p] {
+					continue // a hung path never delays the others
+				}
+				inflight[p] = true
+				go func() { p.beat(ctx, mine); done <- p }()
+			}
+		}
+	}
+}
+
+func (c *Controller) witnessLoop(ctx context.Context) {
+	t := time.NewTicker(c.opts.HA.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		c.mu.Lock()
+		w := c.wit
+		c.mu.Unlock()
+		if w != nil {
+			w.probe(ctx, min(time.Second, c.opts.HA.DetectionTime/3))
+		}
+	}
+}
+
+// beat is this node's heartbeat message.
+func (c *Controller) beat() Beat {
+	st := c.st.Status()
+	return Beat{ID: c.opts.Self.ID, Role: c.currentRole(), Epoch: c.members.Get().Epoch, AppliedIndex: st.AppliedIndex, At: time.Now().UTC()}
+}
+
+// Heartbeat answers a heartbeat from the peer (served on the API port).
+func (c *Controller) Heartbeat(in Beat) Beat {
+	c.mu.Lock()
+	if in.ID == c.peerID || c.peerID == "" {
+		c.lastRecv = time.Now()
+		c.lastRecvBeat = in
+	}
+	c.mu.Unlock()
+	return c.beat()
+}
+
+// peer says whether the peer answered within the detection time on any
+// path (or sent us a heartbeat), and the freshest thing it told us.
+func (c *Controller) peer(now time.Time) (bool, Beat) {
+	return c.peerSeenWithin(now, c.opts.HA.DetectionTime), c.freshestBeat(now)
+}
+
+func (c *Controller) peerSeenWithin(now time.Time, window time.Duration) bool {
+	c.mu.Lock()
+	paths, recv := c.paths, c.lastRecv
+	c.mu.Unlock()
+	if !recv.IsZero() && now.Sub(recv) < window {
+		return true
+	}
+	for _, p := range paths {
+		if ps, _ := p.status(now, window); ps.Up {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Controller) freshestBeat(now time.Time) Beat {
+	c.mu.Lock()
+	paths, best := c.paths, c.lastRecvBeat
+	c.mu.Unlock()
+	for _, p := range paths {
+		if _, b := p.status(now, 0); b.At.After(best.At) {
+			best = b
+		}
+	}
+	return best
+}
+
+func (c *Controller) witnessOK(now time.Time) bool {
+	c.mu.Lock()
+	w := c.wit
+	c.mu.Unlock()
+	return w != nil && w.status(now, c.opts.HA.DetectionTime/2).OK
+}
+
+func (c *Controller) peerName() string {
+	if m := c.members.Get(); m.Peer != nil {
+		return m.Peer.ID
+	}
+	return "(none)"
+}
+
+// PeerStatus is what this node knows of its peer.
+type PeerStatus struct {
+	ID           string       `json:"id"`
+	Reachable    bool         `json:"reachable"`
+	Role         Role         `json:"role,omitempty"`
+	Epoch        uint64       `json:"epoch"`
+	AppliedIndex uint64       `json:"applied_index"`
+	ClusterAddr  string       `json:"cluster_addr"`
+	APIAddrs     []string     `json:"api_addrs"`
+	Paths        []PathStatus `json:"paths"`
+}
+
+// Status is the whole HA picture of this node, for `mamori status` and
+// GET /api/v1/cluster.
+type Status struct {
+	NodeID        string         `json:"node_id"`
+	Role          Role           `json:"role"`
+	Reason        string         `json:"reason"`
+	Since         time.Time      `json:"since"`
+	Epoch         uint64         `json:"epoch"`
+	Mode          string         `json:"mode"`
+	Paired        bool           `json:"paired"`
+	ActiveID      string         `json:"active_id,omitempty"`
+	ActiveAPI     []string       `json:"active_api,omitempty"`
+	Peer          *PeerStatus    `json:"peer,omitempty"`
+	Witness       *WitnessStatus `json:"witness,omitempty"`
+	Store         store.Status   `json:"store"`
+	LagEntries    uint64         `json:"lag_entries"`
+	LastFailover  *events.Event  `json:"last_failover,omitempty"`
+	ActiveWork    []string       `json:"active_work"`
+	PendingEvents int            `json:"pending_events"`
+	AutoRecover   bool           `json:"auto_recover"`
+}
+
+// Status reports this node's view.
+func (c *Controller) Status(ctx context.Context) Status {
+	now := time.Now()
+	m := c.members.Get()
+	c.mu.Lock()
+	s := Status{NodeID: c.opts.Self.ID, Role: c.role, Reason: c.reason, Since: c.since, Epoch: m.Epoch,
+		Mode: string(c.opts.HA.Mode), Paired: m.Peer != nil, Store: c.st.Status(), AutoRecover: c.opts.HA.AutoRecover,
+		PendingEvents: c.rec.PendingCount(), ActiveWork: []string{}}
+	if c.activeStop != nil {
+		for name := range c.works {
+			s.ActiveWork = append(s.ActiveWork, name)
+		}
+		slices.Sort(s.ActiveWork)
+	}
+	paths, wit := c.paths, c.wit
+	c.mu.Unlock()
+	if s.Role == Active {
+		s.ActiveID, s.ActiveAPI = c.opts.Self.ID, c.opts.Self.APIAddrs
+	}
+	if m.Peer != nil {
+		s.Peer = c.peerStatus(now, m.Peer, paths)
+		if s.Peer.Role == Active {
+			s.ActiveID, s.ActiveAPI = m.Peer.ID, m.Peer.APIAddrs
+		}
+		if s.Peer.AppliedIndex > s.Store.AppliedIndex {
+			s.LagEntries = s.Peer.AppliedIndex - s.Store.AppliedIndex
+		}
+	}
+	if wit != nil {
+		ws := wit.status(now, c.opts.HA.DetectionTime/2)
+		s.Witness = &ws
+	}
+	if evs, err := events.Latest(ctx, c.opts.Events, "ha.failover"); err == nil {
+		s.LastFailover = evs
+	}
+	return s
+}
+
+func (c *Controller) peerStatus(now time.Time, peer *NodeInfo, paths []*path) *PeerStatus {
+	ps := &PeerStatus{ID: peer.ID, ClusterAddr: peer.ClusterAddr, APIAddrs: peer.APIAddrs, Paths: []PathStatus{}}
+	for _, p := range paths {
+		st, _ := p.status(now, c.opts.HA.DetectionTime)
+		ps.Paths = append(ps.Paths, st)
+	}
+	ps.Reachable = c.peerSeenWithin(now, c.opts.HA.DetectionTime)
+	if ps.Reachable {
+		b := c.freshestBeat(now)
+		ps.Role, ps.Epoch, ps.AppliedIndex = b.Role, b.Epoch, b.AppliedIndex
+	}
+	return ps
+}

@@ -1,0 +1,279 @@
+// Package store embeds rqlite (Raft-replicated SQLite) as a library: one
+// mutual-TLS port carries Raft and rqlite's cluster service, writes go
+// through one batching writer, and the store can be re-formed in-process
+// (promotion to a single voter, rejoin after recovery) without dropping the
+// port. rqlite types stay inside this package; callers see Statement, Rows
+// and Status.
+package store
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/rqlite/rqlite/v8/cluster"
+	rstore "github.com/rqlite/rqlite/v8/store"
+	"github.com/rqlite/rqlite/v8/tcp"
+
+	"github.com/mamori-ops/mamori/internal/config"
+)
+
+var (
+	// ErrNotLeader: this node cannot accept writes (it is standby or fenced).
+	ErrNotLeader = errors.New("not the active appliance")
+	// ErrClosed: the store is closed or between generations.
+	ErrClosed = errors.New("store closed")
+	// ErrJoin: joining the peer's store failed.
+	ErrJoin = errors.New("join failed")
+)
+
+// Options configure a Store.
+type Options struct {
+	Dir    string // rqlite directory (<data_dir>/store)
+	ID     string // node id
+	Listen string // host:port to bind for the cluster port
+	Addr   string // advertised host:port of the cluster port (default: the bound address)
+	// ServerTLS must require and verify client certificates; ClientTLS
+	// presents this node's certificate. Both nil means plaintext (tests only).
+	ServerTLS, ClientTLS *tls.Config
+	Tuning               config.Store
+}
+
+// Store is the embedded, replicated store of one appliance.
+type Store struct {
+	opts Options
+	log  *slog.Logger
+
+	ln     net.Listener
+	mux    *tcp.Mux
+	pump   *pump
+	proxy  *proxy
+	svc    *cluster.Service
+	client *cluster.Client
+	raftD  *muxDialer
+	adv    net.Addr
+
+	mu  sync.Mutex // serialises generation changes
+	gen *generation
+
+	writer *writer
+}
+
+type generation struct {
+	rs *rstore.Store
+	ly *layer
+}
+
+// New returns a store; it does no I/O.
+func New(opts Options, logger *slog.Logger) *Store {
+	s := &Store{opts: opts, log: logger.With("component", "store"), proxy: &proxy{}}
+	s.writer = newWriter(s, opts.Tuning.BatchMax)
+	return s
+}
+
+// Listen binds the cluster port and starts the mux and the cluster
+// service, so a bind error is reported at once.
+func (s *Store) Listen() error {
+	ln, err := net.Listen("tcp", s.opts.Listen)
+	if err != nil {
+		return fmt.Errorf("cluster port %s: %w", s.opts.Listen, err)
+	}
+	s.ln = ln
+	if s.opts.ServerTLS != nil {
+		ln = tls.NewListener(ln, s.opts.ServerTLS)
+	}
+	if s.opts.Addr == "" {
+		s.opts.Addr = s.ln.Addr().String()
+	}
+	adv, err := net.ResolveTCPAddr("tcp", s.opts.Addr)
+	if err != nil {
+		s.ln.Close()
+		return fmt.Errorf("cluster address %s: %w", s.opts.Addr, err)
+	}
+	s.adv = adv
+	s.mux, _ = tcp.NewMux(ln, adv)
+	s.mux.Logger = log.New(io.Discard, "", 0) // handshake failures are counted by the TLS layer, not logged per connection
+	s.pump = &pump{ln: s.mux.Listen(cluster.MuxRaftHeader)}
+	s.svc = cluster.New(s.mux.Listen(cluster.MuxClusterHeader), s.proxy, s.proxy, nil)
+	s.svc.SetAPIAddr(s.opts.Addr)
+	if err := s.svc.Open(); err != nil {
+		s.ln.Close()
+		return fmt.Errorf("cluster service: %w", err)
+	}
+	s.raftD = &muxDialer{header: cluster.MuxRaftHeader, tls: s.opts.ClientTLS}
+	s.client = cluster.NewClient(&muxDialer{header: cluster.MuxClusterHeader, tls: s.opts.ClientTLS}, 5*time.Second)
+	_ = s.client.SetLocal(s.opts.Addr, s.svc)
+	go s.mux.Serve()
+	go s.pump.run()
+	go s.writer.run()
+	return nil
+}
+
+// IsNew reports whether the store directory holds no Raft state yet.
+func (s *Store) IsNew() bool { return rstore.IsNewNode(s.opts.Dir) }
+
+// Open opens the store's current generation from its directory.
+func (s *Store) Open() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.openGen()
+}
+
+func (s *Store) openGen() error {
+	if err := os.MkdirAll(s.opts.Dir, 0o700); err != nil {
+		return fmt.Errorf("store directory: %w", err)
+	}
+	ly := s.pump.newLayer(s.raftD, s.adv)
+	rs := rstore.New(ly, &rstore.Config{
+		DBConf: rstore.NewDBConfig(),
+		Dir:    s.opts.Dir,
+		ID:     s.opts.ID,
+		Logger: log.New(slogWriter{s.log}, "", 0),
+	})
+	t := s.opts.Tuning
+	rs.HeartbeatTimeout = t.HeartbeatTimeout
+	rs.ElectionTimeout = t.ElectionTimeout
+	rs.LeaderLeaseTimeout = t.LeaderLease
+	rs.ApplyTimeout = t.ApplyTimeout
+	rs.SnapshotThreshold = t.SnapshotThreshold
+	rs.SnapshotThresholdWALSize = 4 << 20
+	rs.SnapshotInterval = t.SnapshotInterval
+	rs.RaftLogLevel = t.RaftLogLevel
+	rs.AutoVacInterval = 0
+	if err := rs.Open(); err != nil {
+		ly.Close()
+		return fmt.Errorf("open store: %w", err)
+	}
+	s.gen = &generation{rs: rs, ly: ly}
+	s.proxy.cur.Store(rs)
+	return nil
+}
+
+func (s *Store) closeGen() {
+	g := s.gen
+	if g == nil {
+		return
+	}
+	s.gen = nil
+	s.proxy.cur.Store(nil)
+	g.ly.closeOutbound()
+	if err := g.rs.Close(true); err != nil {
+		s.log.Warn("close store generation", "err", err)
+	}
+	g.ly.Close()
+}
+
+// Bootstrap makes a new store a cluster of one voter: this node.
+func (s *Store) Bootstrap() error {
+	rs, err := s.current()
+	if err != nil {
+		return err
+	}
+	return rs.Bootstrap(rstore.NewServer(s.opts.ID, s.opts.Addr, true))
+}
+
+// Join asks the store at peerAddr (its cluster port) to admit this node
+// as a voter, retrying until ctx ends.
+func (s *Store) Join(ctx context.Context, peerAddr string) error {
+	j := cluster.NewJoiner(s.client, 1<<30, 250*time.Millisecond)
+	if _, err := j.Do(ctx, []string{peerAddr}, s.opts.ID, s.opts.Addr, cluster.VoterSuffrage(true)); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrJoin, peerAddr, err)
+	}
+	return nil
+}
+
+// WaitLeader waits until a leader is known.
+func (s *Store) WaitLeader(timeout time.Duration) error {
+	rs, err := s.current()
+	if err != nil {
+		return err
+	}
+	_, err = rs.WaitForLeader(timeout)
+	return err
+}
+
+// PromoteAlone re-forms the store as a cluster with this node as the only
+// voter (rqlite's peers.json recovery). Every committed entry is kept: with
+// two voters each acknowledged write is in this node's log.
+func (s *Store) PromoteAlone() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closeGen()
+	peers := []map[string]any{{"id": s.opts.ID, "address": s.opts.Addr, "non_voter": false}}
+	b, _ := json.Marshal(peers)
+	if err := os.WriteFile(filepath.Join(s.opts.Dir, "raft", "peers.json"), b, 0o600); err != nil {
+		return fmt.Errorf("write peers.json: %w", err)
+	}
+	return s.openGen()
+}
+
+// Rejoin discards this node's store and joins the store at peerAddr as a
+// new voter, catching up from the peer's snapshot. The old directory is
+// removed only after the new generation is open and joined.
+func (s *Store) Rejoin(ctx context.Context, peerAddr string) error {
+	s.mu.Lock()
+	s.closeGen()
+	old := s.opts.Dir + ".stale"
+	_ = os.RemoveAll(old)
+	if err := os.Rename(s.opts.Dir, old); err != nil && !errors.Is(err, os.ErrNotExist) {
+		s.mu.Unlock()
+		return fmt.Errorf("set aside stale store: %w", err)
+	}
+	err := s.openGen()
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := s.Join(ctx, peerAddr); err != nil {
+		return err
+	}
+	_ = os.RemoveAll(old)
+	return nil
+}
+
+// Close stops the store and the cluster port.
+func (s *Store) Close() {
+	s.writer.stop()
+	s.mu.Lock()
+	s.closeGen()
+	s.mu.Unlock()
+	if s.svc != nil {
+		s.svc.Close()
+	}
+	if s.ln != nil {
+		s.ln.Close()
+	}
+}
+
+func (s *Store) current() (*rstore.Store, error) {
+	rs := s.proxy.cur.Load()
+	if rs == nil {
+		return nil, ErrClosed
+	}
+	return rs, nil
+}
+
+// slogWriter routes rqlite's store logger into slog at debug level.
+type slogWriter struct{ l *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	w.l.Debug("rqlite", "msg", string(trimNL(p)))
+	return len(p), nil
+}
+
+func trimNL(p []byte) []byte {
+	for len(p) > 0 && p[len(p)-1] == '\n' {
+		p = p[:len(p)-1]
+	}
+	return p
+}

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mamori-ops/mamori/appliance/ha"
+	"github.com/mamori-ops/mamori/appliance/pairing"
+	"github.com/mamori-ops/mamori/internal/config"
+)
+
+// localClient calls this appliance's own API with its node certificate,
+// which the "self" routes require.
+func localClient(cfg config.Config, timeout time.Duration) (*http.Client, string, error) {
+	id := pairing.Identity{Dir: filepath.Join(cfg.DataDir, "tls")}
+	if !id.Exists() {
+		return nil, "", fmt.Errorf("no node identity in %s: has `mamori serve` run on this appliance with this data directory?", cfg.DataDir)
+	}
+	tc, err := id.ClientConfig()
+	if err != nil {
+		return nil, "", err
+	}
+	tc.ServerName = cfg.Node.ID
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{TLSClientConfig: tc}}, "https://" + cfg.APIAddrs()[0], nil
+}
+
+// callLocal sends a request to the local API and decodes a JSON answer.
+func callLocal(ctx context.Context, cfg config.Config, method, path string, in, out any, timeout time.Duration) error {
+	c, base, err := localClient(cfg, timeout)
+	if err != nil {
+		return err
+	}
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return fmt.Errorf("mamori is not answering on %s (%v): is it running? (systemctl status mamori)", base, err)
+	}
+	defer resp.Body.Close()
+	return decodeAnswer(resp, out)
+}
+
+func decodeAnswer(resp *http.Response, out any) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(b, &e) == nil && e.Error != "" {
+			return errors.New(e.Error)
+		}
+		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(b)))
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(b, out)
+}
+
+func recoverCmd(ctx context.Context, args []string) error {
+	cfg, _, err := loadConfig("recover", args, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Println("recovering: discarding this appliance's store and rejoining the active appliance as standby ...")
+	start := time.Now()
+	var st ha.Status
+	if err := callLocal(ctx, cfg, http.MethodPost, "/internal/v1/recover", nil, &st, 10*time.Minute); err != nil {
+		return fmt.Errorf("recover: %w", err)
+	}
+	fmt.Printf("recovered in %s: %s is %s at epoch %d (active: %s)\n", time.Since(start).Round(time.Millisecond), st.NodeID, st.Role, st.Epoch, st.ActiveID)
+	return nil
+}
+
+func statusCmd(ctx context.Context, args []string) error {
+	var asJSON *bool
+	cfg, _, err := loadConfig("status", args, func(fs *flag.FlagSet) { asJSON = fs.Bool("json", false, "print JSON") })
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if err := callLocal(ctx, cfg, http.MethodGet, "/api/v1/cluster", nil, &raw, 10*time.Second); err != nil {
+		return err
+	}
+	if *asJSON {
+		var buf bytes.Buffer
+		_ = json.Indent(&buf, raw, "", "  ")
+		fmt.Println(buf.String())
+		return nil
+	}
+	var st ha.Status
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return err
+	}
+	printStatus(os.Stdout, st)
+	return nil
+}
+
+func printStatus(w io.Writer, st ha.Status) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	defer tw.Flush()
+	fmt.Fprintf(tw, "node\t%s\n", st.NodeID)
+	fmt.Fprintf(tw, "role\t%s (since %s)\n", st.Role, st.Since.Format(time.RFC3339))
+	fmt.Fprintf(tw, "reason\t%s\n", st.Reason)
+	fmt.Fprintf(tw, "epoch\t%d\n", st.Epoch)
+	fmt.Fprintf(tw, "mode\t%s (auto recover: %v)\n", st.Mode, st.AutoRecover)
+	fmt.Fprintf(tw, "active\t%s %s\n", orDash(st.ActiveID), strings.Join(st.ActiveAPI, ","))
+	fmt.Fprintf(tw, "store\t%s, applied %d, commit %d, lag %d entries, leader %s\n",
+		st.Store.RaftState, st.Store.AppliedIndex, st.Store.CommitIndex, st.LagEntries, orDash(st.Store.LeaderID))
+	if p := st.Peer; p != nil {
+		fmt.Fprintf(tw, "peer\t%s reachable=%v role=%s epoch=%d\n", p.ID, p.Reachable, orDash(string(p.Role)), p.Epoch)
+		for _, ps := range p.Paths {
+			fmt.Fprintf(tw, "  path %s\tup=%v rtt=%.1fms %s\n", ps.Addr, ps.Up, ps.RTTms, ps.Error)
+		}
+	} else {
+		fmt.Fprintf(tw, "peer\t- (not paired)\n")
+	}
+	if wt := st.Witness; wt != nil {
+		fmt.Fprintf(tw, "witness\t%s %s ok=%v %s\n", wt.Mode, strings.Join(wt.Addresses, ","), wt.OK, wt.Error)
+	}
+	if f := st.LastFailover; f != nil {
+		fmt.Fprintf(tw, "last failover\t%s: %s\n", f.At.Format(time.RFC3339), f.Message)
+	}
+	fmt.Fprintf(tw, "active work\t%s\n", orDash(strings.Join(st.ActiveWork, ",")))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func pairCmd(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: pair needs init or join", errUsage)
+	}
+	switch args[0] {
+	case "init":
+		return pairInit(ctx, args[1:])
+	case "join":
+		return pairJoin(ctx, args[1:])
+	}
+	return fmt.Errorf("%w: unknown pair command %q", errUsage, args[0])
+}
+
+func pairInit(ctx context.Context, args []string) error {
+	var ttl *time.Duration
+	cfg, _, err := loadConfig("pair init", args, func(fs *flag.FlagSet) {
+		ttl = fs.Duration("ttl", 15*time.Minute, "how long the code stays valid")
+	})
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Code        string    `json:"code"`
+		Expires     time.Time `json:"expires"`
+		Fingerprint string    `json:"ca_fingerprint"`
+	}
+	if err := callLocal(ctx, cfg, http.MethodPost, "/internal/v1/pair/code", map[string]any{"ttl_seconds": int(ttl.Seconds())}, &out, 10*time.Second); err != nil {
+		return fmt.Errorf("pair init: %w", err)
+	}
+	fmt.Printf("pairing code: %s\nvalid until:  %s (one use)\nCA fingerprint: %s\n\nOn the second appliance, with mamori stopped there, run:\n  mamori pair join --peer %s --code %s\n",
+		out.Code, out.Expires.Format(time.RFC3339), out.Fingerprint, cfg.APIAddrs()[0], out.Code)
+	return nil
+}
+
+func pairJoin(ctx context.Context, args []string) error {
+	var peer, code *string
+	cfg, _, err := loadConfig("pair join", args, func(fs *flag.FlagSet) {
+		peer = fs.String("peer", "", "API address (host:port) of the first appliance")
+		code = fs.String("code", "", "pairing code printed by `mamori pair init` there")
+	})
+	if err != nil {
+		return err
+	}
+	if *peer == "" || *code == "" {
+		return fmt.Errorf("%w: pair join needs --peer and --code", errUsage)
+	}
+	lock, err := prepareDataDir(cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("pair join: %w", err)
+	}
+	defer lock.Close()
+	res, err := pairing.JoinPeer(ctx, pairing.JoinOptions{DataDir: cfg.DataDir, Peer: *peer, Code: *code,
+		Self: ha.NodeInfo{ID: cfg.Node.ID, ClusterAddr: cfg.ClusterAddr(), APIAddrs: cfg.APIAddrs()}, IPs: nodeIPs(cfg)})
+	if err != nil {
+		return fmt.Errorf("pair join: %w", err)
+	}
+	fmt.Printf("paired with %s (CA %s).\nStart mamori on this appliance (systemctl start mamori) to join its store as standby.\n", res.Peer.ID, res.Fingerprint)
+	return nil
+}
+
+var _ = tls.VersionTLS12

@@ -1,0 +1,314 @@
+// Package config is mamori's one typed configuration tree: defaults are
+// applied first, the YAML file is decoded on top (unknown keys are errors),
+// and every field is validated at load so a mistake names its field instead
+// of surfacing later as a strange runtime failure.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ErrInvalid is wrapped by every validation error.
+var ErrInvalid = errors.New("invalid configuration")
+
+// HAMode says how the pair decides a failover.
+type HAMode string
+
+const (
+	// PairOnly promotes the standby when the peer is unreachable on every
+	// heartbeat path and a witness address still answers.
+	PairOnly HAMode = "pair-only"
+	// Witness promotes only with a lease granted by `mamori witness`.
+	Witness HAMode = "witness"
+)
+
+// Config is the whole configuration of one appliance.
+type Config struct {
+	Node    Node    `yaml:"node"`
+	DataDir string  `yaml:"data_dir"`
+	API     API     `yaml:"api"`
+	Cluster Cluster `yaml:"cluster"`
+	HA      HA      `yaml:"ha"`
+	Store   Store   `yaml:"store"`
+	Log     Log     `yaml:"log"`
+}
+
+// Node identifies this appliance.
+type Node struct {
+	// ID names the appliance in the pair; default: the host name.
+	ID string `yaml:"id"`
+	// Address is the IP the peer, agents and forwarders reach this appliance on.
+	Address string `yaml:"address"`
+}
+
+// API is the HTTPS API and web UI listener.
+type API struct {
+	// Listen is host:port; an empty host listens on every interface.
+	Listen string `yaml:"listen"`
+	// Advertise lists the host:port addresses the peer uses for heartbeats,
+	// one per network path; default: node.address with the listen port.
+	Advertise []string `yaml:"advertise"`
+}
+
+// Cluster is the node-to-node port (Raft and the cluster service, mutual TLS).
+type Cluster struct {
+	Port int `yaml:"port"`
+}
+
+// HA tunes failure detection and promotion.
+type HA struct {
+	Mode HAMode `yaml:"mode"`
+	// HeartbeatInterval is how often the peer is probed on each path.
+	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
+	// DetectionTime is how long the peer must be silent on every path
+	// before the standby takes over.
+	DetectionTime time.Duration `yaml:"detection_time"`
+	// WitnessAddresses (pair-only) are probed to tell "the peer is gone"
+	// from "I am cut off": ICMP for a bare IP, TCP for host:port.
+	// Empty means the default gateway.
+	WitnessAddresses []string `yaml:"witness_addresses"`
+	// Witness (witness mode) is the host:port of `mamori witness`.
+	Witness string `yaml:"witness"`
+	// AutoRecover lets a returning node with an old epoch rejoin as
+	// standby by itself instead of waiting for `mamori recover`.
+	AutoRecover bool `yaml:"auto_recover"`
+}
+
+// Store tunes the embedded rqlite store.
+type Store struct {
+	HeartbeatTimeout  time.Duration `yaml:"heartbeat_timeout"`
+	ElectionTimeout   time.Duration `yaml:"election_timeout"`
+	LeaderLease       time.Duration `yaml:"leader_lease"`
+	ApplyTimeout      time.Duration `yaml:"apply_timeout"`
+	SnapshotThreshold uint64        `yaml:"snapshot_threshold"`
+	SnapshotInterval  time.Duration `yaml:"snapshot_interval"`
+	// BatchMax is the most statements the batching writer puts in one Raft entry.
+	BatchMax int `yaml:"batch_max"`
+	// RaftLogLevel is passed to hashicorp/raft (which logs to stderr).
+	RaftLogLevel string `yaml:"raft_log_level"`
+}
+
+// Log configures slog output.
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Default returns the configuration used when no file is given: a single
+// appliance on this machine.
+func Default() Config {
+	host, _ := os.Hostname()
+	return Config{
+		Node:    Node{ID: host, Address: "127.0.0.1"},
+		DataDir: "/var/lib/mamori",
+		API:     API{Listen: ":8443"},
+		Cluster: Cluster{Port: 7443},
+		HA: HA{
+			Mode:              PairOnly,
+			HeartbeatInterval: 250 * time.Millisecond,
+			DetectionTime:     3 * time.Second,
+		},
+		Store: Store{
+			HeartbeatTimeout:  500 * time.Millisecond,
+			ElectionTimeout:   500 * time.Millisecond,
+			LeaderLease:       250 * time.Millisecond,
+			ApplyTimeout:      5 * time.Second,
+			SnapshotThreshold: 1024,
+			SnapshotInterval:  2 * time.Second,
+			BatchMax:          500,
+			RaftLogLevel:      "ERROR",
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}
+
+// Load reads path (empty: defaults only) and validates the result.
+func Load(path string) (Config, error) {
+	cfg := Default()
+	if path == "" {
+		return cfg, cfg.Validate()
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("read config: %w", err)
+	}
+	if err := decode(b, &cfg); err != nil {
+		return cfg, fmt.Errorf("%w: %s: %v", ErrInvalid, path, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+func decode(b []byte, cfg *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// Validate checks every field and names the first wrong one.
+func (c Config) Validate() error {
+	for _, check := range []func() error{
+		func() error { return nonEmpty("node.id", c.Node.ID) },
+		func() error { return isIP("node.address", c.Node.Address) },
+		func() error { return nonEmpty("data_dir", c.DataDir) },
+		func() error { return hostPort("api.listen", c.API.Listen) },
+		c.validateAdvertise,
+		func() error { return port("cluster.port", c.Cluster.Port) },
+		c.validateHA,
+		c.validateStore,
+		c.validateLog,
+	} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c Config) validateAdvertise() error {
+	for i, a := range c.API.Advertise {
+		if err := hostPort(fmt.Sprintf("api.advertise[%d]", i), a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c Config) validateHA() error {
+	h := c.HA
+	switch h.Mode {
+	case PairOnly:
+	case Witness:
+		return invalid("ha.mode", "%q is not available yet in this version; use %q with ha.witness_addresses", h.Mode, PairOnly)
+	default:
+		return invalid("ha.mode", "%q is not a mode; use %q or %q", h.Mode, PairOnly, Witness)
+	}
+	if err := positive("ha.heartbeat_interval", h.HeartbeatInterval); err != nil {
+		return err
+	}
+	if h.DetectionTime < 2*h.HeartbeatInterval {
+		return invalid("ha.detection_time", "%s must be at least twice ha.heartbeat_interval (%s)", h.DetectionTime, h.HeartbeatInterval)
+	}
+	if h.DetectionTime <= c.Store.HeartbeatTimeout {
+		return invalid("ha.detection_time", "%s must be longer than store.heartbeat_timeout (%s)", h.DetectionTime, c.Store.HeartbeatTimeout)
+	}
+	for i, w := range h.WitnessAddresses {
+		if net.ParseIP(w) == nil && hostPort("", w) != nil {
+			return invalid(fmt.Sprintf("ha.witness_addresses[%d]", i), "%q is neither an IP address nor host:port", w)
+		}
+	}
+	return nil
+}
+
+func (c Config) validateStore() error {
+	s := c.Store
+	for name, d := range map[string]time.Duration{
+		"store.heartbeat_timeout": s.HeartbeatTimeout, "store.election_timeout": s.ElectionTimeout,
+		"store.leader_lease": s.LeaderLease, "store.apply_timeout": s.ApplyTimeout,
+		"store.snapshot_interval": s.SnapshotInterval,
+	} {
+		if err := positive(name, d); err != nil {
+			return err
+		}
+	}
+	if s.LeaderLease > s.HeartbeatTimeout {
+		return invalid("store.leader_lease", "%s must not exceed store.heartbeat_timeout (%s)", s.LeaderLease, s.HeartbeatTimeout)
+	}
+	if s.SnapshotThreshold == 0 {
+		return invalid("store.snapshot_threshold", "must be positive")
+	}
+	if s.BatchMax < 1 || s.BatchMax > 10000 {
+		return invalid("store.batch_max", "%d is outside 1..10000", s.BatchMax)
+	}
+	switch s.RaftLogLevel {
+	case "DEBUG", "INFO", "WARN", "ERROR":
+		return nil
+	}
+	return invalid("store.raft_log_level", "%q is not one of DEBUG, INFO, WARN, ERROR", s.RaftLogLevel)
+}
+
+func (c Config) validateLog() error {
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return invalid("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+		return nil
+	}
+	return invalid("log.format", "%q is not text or json", c.Log.Format)
+}
+
+// ClusterAddr is the advertised node-to-node address (Raft and cluster service).
+func (c Config) ClusterAddr() string {
+	return net.JoinHostPort(c.Node.Address, strconv.Itoa(c.Cluster.Port))
+}
+
+// APIAddrs are the addresses the peer probes for heartbeats, one per path.
+func (c Config) APIAddrs() []string {
+	if len(c.API.Advertise) > 0 {
+		return c.API.Advertise
+	}
+	_, p, _ := net.SplitHostPort(c.API.Listen)
+	return []string{net.JoinHostPort(c.Node.Address, p)}
+}
+
+func invalid(field, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrInvalid, field, fmt.Sprintf(format, args...))
+}
+
+func nonEmpty(field, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return invalid(field, "must not be empty")
+	}
+	return nil
+}
+
+func isIP(field, v string) error {
+	if net.ParseIP(v) == nil {
+		return invalid(field, "%q is not an IP address", v)
+	}
+	return nil
+}
+
+func hostPort(field, v string) error {
+	_, p, err := net.SplitHostPort(v)
+	if err != nil {
+		return invalid(field, "%q is not host:port", v)
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		return invalid(field, "port %q is not a number", p)
+	}
+	return port(field, n)
+}
+
+func port(field string, n int) error {
+	if n < 1 || n > 65535 {
+		return invalid(field, "port %d is outside 1..65535", n)
+	}
+	return nil
+}
+
+func positive(field string, d time.Duration) error {
+	if d <= 0 {
+		return invalid(field, "must be a positive duration such as 500ms")
+	}
+	return nil
+}

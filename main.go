@@ -1,0 +1,67 @@
+// Command mamori is the operations-management appliance: one binary for
+// the appliance itself (serve), pairing (pair init|join), recovery,
+// status, and (later) the witness and the agent.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+var version = "dev"
+
+const usage = `mamori — operations-management appliance
+
+Usage:
+  mamori serve   [--config FILE] [--data-dir DIR]   run the appliance
+  mamori pair init [--config FILE] [--ttl 15m]      print a one-time pairing code (on the first appliance)
+  mamori pair join --peer HOST:PORT --code CODE [--config FILE]
+                                                    join the first appliance (on the second, mamori stopped)
+  mamori recover [--config FILE]                    rejoin the active appliance as standby
+  mamori status  [--config FILE] [--json]           show role, epoch, peer, witness, replication
+  mamori version
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mamori:", err)
+		if errors.Is(err, errUsage) {
+			fmt.Fprint(os.Stderr, usage)
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: no command given", errUsage)
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return serveCmd(ctx, rest)
+	case "pair":
+		return pairCmd(ctx, rest)
+	case "recover":
+		return recoverCmd(ctx, rest)
+	case "status":
+		return statusCmd(ctx, rest)
+	case "version":
+		fmt.Println("mamori", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	default:
+		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+	}
+}

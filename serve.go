@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/coreos/go-systemd/v22/daemon"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mamori-ops/mamori/api"
+	"github.com/mamori-ops/mamori/appliance/events"
+	"github.com/mamori-ops/mamori/appliance/ha"
+	"github.com/mamori-ops/mamori/appliance/pairing"
+	"github.com/mamori-ops/mamori/appliance/store"
+	"github.com/mamori-ops/mamori/internal/config"
+)
+
+// loadConfig parses the common flags of every command.
+func loadConfig(name string, args []string, extra func(*flag.FlagSet)) (config.Config, *flag.FlagSet, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	path := fs.String("config", os.Getenv("MAMORI_CONFIG"), "configuration file (default: built-in defaults)")
+	dataDir := fs.String("data-dir", "", "data directory (overrides data_dir)")
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return config.Config{}, nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return cfg, nil, err
+	}
+	if *dataDir != "" {
+		cfg.DataDir = *dataDir
+	}
+	return cfg, fs, nil
+}
+
+func newLogger(cfg config.Log) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.Level))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.Format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// prepareDataDir creates the data directory and takes its lock, so two
+// processes never share one store.
+func prepareDataDir(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory %s cannot be created (%v): create it writable for the mamori user or set data_dir", dir, err)
+	}
+	probe := filepath.Join(dir, ".write-test")
+	if err := os.WriteFile(probe, nil, 0o600); err != nil {
+		return nil, fmt.Errorf("data directory %s is not writable (%v): fix its owner or permissions, or set data_dir", dir, err)
+	}
+	os.Remove(probe)
+	f, err := os.OpenFile(filepath.Join(dir, "mamori.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("data directory %s is in use by another mamori process: stop it first", dir)
+	}
+	return f, nil
+}
+
+func nodeIPs(cfg config.Config) []net.IP {
+	ips := []net.IP{net.ParseIP(cfg.Node.Address)}
+	for _, a := range cfg.APIAddrs() {
+		if h, _, err := net.SplitHostPort(a); err == nil && net.ParseIP(h) != nil {
+			ips = append(ips, net.ParseIP(h))
+		}
+	}
+	return ips
+}
+
+func serveCmd(ctx context.Context, args []string) error {
+	cfg, _, err := loadConfig("serve", args, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log)
+	lock, err := prepareDataDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+
+	// Identity first: every listener below serves with it.
+	id := pairing.Identity{Dir: filepath.Join(cfg.DataDir, "tls")}
+	if _, err := id.Bootstrap(cfg.Node.ID, nodeIPs(cfg), time.Now()); err != nil {
+		return fmt.Errorf("node identity: %w", err)
+	}
+	members, err := ha.OpenMembers(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	clusterTLS, err := id.ServerConfig(tls.RequireAndVerifyClientCert)
+	if err != nil {
+		return err
+	}
+	clientTLS, err := id.ClientConfig()
+	if err != nil {
+		return err
+	}
+	apiTLS, err := id.ServerConfig(tls.VerifyClientCertIfGiven)
+	if err != nil {
+		return err
+	}
+	self := ha.NodeInfo{ID: cfg.Node.ID, ClusterAddr: cfg.ClusterAddr(), APIAddrs: cfg.APIAddrs()}
+
+	st := store.New(store.Options{Dir: filepath.Join(cfg.DataDir, "store"), ID: cfg.Node.ID,
+		Listen: cfg.ClusterAddr(), Addr: cfg.ClusterAddr(), ServerTLS: clusterTLS, ClientTLS: clientTLS,
+		Tuning: cfg.Store}, log)
+	rec := events.NewRecorder(st, cfg.Node.ID)
+	migrations := events.Migrations()
+	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,
+		Migrate: func(ctx context.Context) error { return st.Migrate(ctx, migrations) }}, st, members, rec, log)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ctl.RegisterMetrics(reg)
+	pairSvc := pairing.NewService(cfg.DataDir, id, members, self, log)
+	srv := api.New(api.Options{Listen: cfg.API.Listen, TLS: apiTLS, Registry: reg}, ctl, pairSvc, st, log)
+
+	// Bind both ports before anything else, so a port in use is reported at once.
+	if err := st.Listen(); err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := srv.Listen(); err != nil {
+		return err
+	}
+	if err := openStore(ctx, st, members, log); err != nil {
+		return err
+	}
+	log.Info("mamori started", "node", cfg.Node.ID, "api", srv.Addr().String(), "cluster", cfg.ClusterAddr(), "data_dir", cfg.DataDir)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Run(gctx) })
+	g.Go(func() error { return ctl.Run(gctx) })
+	g.Go(func() error { return notifySystemd(gctx, ctl, st) })
+	err = g.Wait()
+	_, _ = daemon.SdNotify(false, daemon.SdNotifyStopping)
+	log.Info("mamori stopped")
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// openStore opens the store: a new founder bootstraps itself as the only
+// voter, a new joiner joins its peer's store, anything else reopens.
+func openStore(ctx context.Context, st *store.Store, members *ha.Members, log *slog.Logger) error {
+	isNew := st.IsNew()
+	if err := st.Open(); err != nil {
+		return err
+	}
+	m := members.Get()
+	switch {
+	case isNew && m.Joiner:
+		log.Info("joining the peer's store", "peer", m.Peer.ID, "addr", m.Peer.ClusterAddr)
+		jctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		defer cancel()
+		if err := st.Join(jctx, m.Peer.ClusterAddr); err != nil {
+			return fmt.Errorf("%w: is mamori running on %s and reachable on %s?", err, m.Peer.ID, m.Peer.ClusterAddr)
+		}
+		log.Info("joined the peer's store")
+		return members.Update(func(m *ha.Membership) error { m.StoreJoined = true; return nil })
+	case isNew:
+		if err := st.Bootstrap(); err != nil {
+			return fmt.Errorf("bootstrap store: %w", err)
+		}
+		return members.RaiseEpoch(1)
+	}
+	return nil
+}
+
+// notifySystemd sends READY=1 once a role is decided and pings the
+// watchdog only while the store is open and the controller is ticking.
+func notifySystemd(ctx context.Context, ctl *ha.Controller, st *store.Store) error {
+	select {
+	case <-ctl.Ready():
+	case <-ctx.Done():
+		return nil
+	}
+	_, _ = daemon.SdNotify(false, daemon.SdNotifyReady)
+	interval, err := daemon.SdWatchdogEnabled(false)
+	if err != nil || interval == 0 {
+		<-ctx.Done()
+		return nil
+	}
+	t := time.NewTicker(interval / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if ctl.Healthy() && st.Status().Open {
+				_, _ = daemon.SdNotify(false, daemon.SdNotifyWatchdog)
+			}
+		}
+	}
+}

@@ -1,0 +1,328 @@
+// Package cluster starts real mamori processes for end-to-end tests and
+// benchmarks: each node gets its own loopback address, data directory,
+// configuration file and log file, and is driven through its CLI and API.
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mamori-ops/mamori/appliance/events"
+	"github.com/mamori-ops/mamori/appliance/ha"
+)
+
+// TB is the part of testing.TB the harness uses.
+type TB interface {
+	testing.TB
+}
+
+// Binary returns the mamori binary under test ($MAMORI_BIN), or skips with
+// the reason when it is not set.
+func Binary(t TB) string {
+	bin := os.Getenv("MAMORI_BIN")
+	if bin == "" {
+		t.Skip("MAMORI_BIN is not set: run `make e2e` (it builds bin/mamori first)")
+	}
+	return bin
+}
+
+var subnet atomic.Int32
+
+// Subnet returns a fresh 127.x.y prefix so tests never share addresses.
+func Subnet() string {
+	n := subnet.Add(1) + int32(os.Getpid()%200)*50
+	return fmt.Sprintf("127.%d.%d", 10+n/250%200, n%250+1)
+}
+
+// Node is one mamori process.
+type Node struct {
+	t       TB
+	Name    string
+	IP      string
+	API     string // host:port
+	Dir     string
+	Config  string
+	LogPath string
+	bin     string
+	cmd     *exec.Cmd
+	waitc   chan error
+	Extra   map[string]string // extra environment
+}
+
+// Options tune a node's configuration.
+type Options struct {
+	Detection   time.Duration
+	AutoRecover bool
+	Witness     []string // default: the node's own loopback address (always answers)
+	ExtraYAML   string
+}
+
+// NewNode writes a configuration for a node on ip; it does not start it.
+func NewNode(t TB, name, ip string, o Options) *Node {
+	bin := Binary(t)
+	dir := t.TempDir()
+	n := &Node{t: t, Name: name, IP: ip, API: net.JoinHostPort(ip, freePort(t, ip)), Dir: dir, bin: bin,
+		Config: filepath.Join(dir, "mamori.yaml"), LogPath: filepath.Join(dir, "mamori.log")}
+	if o.Detection == 0 {
+		o.Detection = 3 * time.Second
+	}
+	if o.Witness == nil {
+		o.Witness = []string{ip}
+	}
+	w, _ := json.Marshal(o.Witness)
+	cfg := fmt.Sprintf(`node:
+  id: %s
+  address: %s
+data_dir: %s
+api:
+  listen: %s
+cluster:
+  port: %s
+ha:
+  detection_time: %s
+  witness_addresses: %s
+  auto_recover: %v
+log:
+  level: debug
+%s`, name, ip, filepath.Join(dir, "data"), n.API, freePort(t, ip), o.Detection, w, o.AutoRecover, o.ExtraYAML)
+	if err := os.WriteFile(n.Config, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		n.Kill()
+		if t.Failed() {
+			n.dumpLog()
+		}
+	})
+	return n
+}
+
+// freePort asks the kernel for a port free on ip.
+func freePort(t TB, ip string) string {
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, p, _ := net.SplitHostPort(ln.Addr().String())
+	return p
+}
+
+func (n *Node) dumpLog() {
+	b, _ := os.ReadFile(n.LogPath)
+	lines := strings.Split(string(b), "\n")
+	if len(lines) > 80 {
+		lines = lines[len(lines)-80:]
+	}
+	n.t.Logf("---- last log lines of %s ----\n%s", n.Name, strings.Join(lines, "\n"))
+}
+
+// Start runs `mamori serve` in the background.
+func (n *Node) Start() {
+	n.t.Helper()
+	logf, err := os.OpenFile(n.LogPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	n.cmd = exec.Command(n.bin, "serve", "--config", n.Config)
+	n.cmd.Stdout, n.cmd.Stderr = logf, logf
+	n.cmd.Env = os.Environ()
+	for k, v := range n.Extra {
+		n.cmd.Env = append(n.cmd.Env, k+"="+v)
+	}
+	if err := n.cmd.Start(); err != nil {
+		n.t.Fatal(err)
+	}
+	n.waitc = make(chan error, 1)
+	go func(c *exec.Cmd) { n.waitc <- c.Wait(); logf.Close() }(n.cmd)
+}
+
+// Running says whether the process is alive.
+func (n *Node) Running() bool {
+	if n.cmd == nil {
+		return false
+	}
+	select {
+	case err := <-n.waitc:
+		n.waitc <- err
+		return false
+	default:
+		return true
+	}
+}
+
+// Signal sends sig to the process.
+func (n *Node) Signal(sig syscall.Signal) {
+	if n.cmd != nil && n.cmd.Process != nil {
+		_ = n.cmd.Process.Signal(sig)
+	}
+}
+
+// Kill sends SIGKILL (after SIGCONT, in case it was stopped) and waits.
+func (n *Node) Kill() {
+	if !n.Running() {
+		return
+	}
+	n.Signal(syscall.SIGKILL)
+	n.Signal(syscall.SIGCONT)
+	<-n.waitc
+	n.waitc <- nil
+}
+
+// Stop sends SIGTERM and waits for a clean exit.
+func (n *Node) Stop() error {
+	if !n.Running() {
+		return nil
+	}
+	n.Signal(syscall.SIGTERM)
+	select {
+	case err := <-n.waitc:
+		n.waitc <- err
+		return err
+	case <-time.After(20 * time.Second):
+		n.Kill()
+		return fmt.Errorf("%s did not stop within 20s of SIGTERM", n.Name)
+	}
+}
+
+// CLI runs a mamori subcommand with this node's configuration.
+func (n *Node) CLI(args ...string) (string, error) {
+	args = append(args, "--config", n.Config)
+	out, err := exec.Command(n.bin, args...).CombinedOutput()
+	return string(out), err
+}
+
+var client = &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
+	TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableKeepAlives: true}}
+
+// Do sends a JSON request to the node's API and decodes the JSON answer.
+func (n *Node) Do(method, path string, in, out any) (int, error) {
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, "https://"+n.API+path, body)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			return resp.StatusCode, fmt.Errorf("decode %s: %w (%s)", path, err, b)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+// Status fetches GET /api/v1/cluster.
+func (n *Node) Status() (ha.Status, error) {
+	var st ha.Status
+	code, err := n.Do(http.MethodGet, "/api/v1/cluster", nil, &st)
+	if err == nil && code != http.StatusOK {
+		err = fmt.Errorf("HTTP %d", code)
+	}
+	return st, err
+}
+
+// WaitRole polls until the node reports role, or fails the test.
+func (n *Node) WaitRole(role ha.Role, timeout time.Duration) ha.Status {
+	n.t.Helper()
+	var st ha.Status
+	var err error
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if st, err = n.Status(); err == nil && st.Role == role {
+			return st
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	n.t.Fatalf("%s did not become %s within %s: last status %+v, err %v", n.Name, role, timeout, st, err)
+	return st
+}
+
+// Write posts one event and reports whether this node stored it.
+func (n *Node) Write(uid string) (bool, error) {
+	code, err := n.Do(http.MethodPost, "/api/v1/events", events.Event{UID: uid, Kind: "test.write", Message: uid}, nil)
+	return err == nil && code == http.StatusOK, err
+}
+
+// Events lists the events this node holds (its local copy).
+func (n *Node) Events(kind string) []events.Event {
+	n.t.Helper()
+	var out struct {
+		Events []events.Event `json:"events"`
+	}
+	if code, err := n.Do(http.MethodGet, "/api/v1/events?limit=10000&kind="+kind, nil, &out); err != nil || code != 200 {
+		n.t.Fatalf("%s: list events: HTTP %d %v", n.Name, code, err)
+	}
+	return out.Events
+}
+
+// Checksums fetches per-table row counts and checksums of the local copy.
+func (n *Node) Checksums() (map[string]string, error) {
+	var out map[string]string
+	code, err := n.Do(http.MethodGet, "/api/v1/cluster/checksums", nil, &out)
+	if err == nil && code != 200 {
+		err = fmt.Errorf("HTTP %d", code)
+	}
+	return out, err
+}
+
+var codeRE = regexp.MustCompile(`pairing code: (\S+)`)
+
+// PairCode runs `mamori pair init` and returns the code.
+func (n *Node) PairCode(ttl string) string {
+	n.t.Helper()
+	out, err := n.CLI("pair", "init", "--ttl", ttl)
+	m := codeRE.FindStringSubmatch(out)
+	if err != nil || m == nil {
+		n.t.Fatalf("pair init on %s: %v\n%s", n.Name, err, out)
+	}
+	return m[1]
+}
+
+// Pair starts a as the founder and b as the joiner and waits until a is
+// active and b standby.
+func Pair(t TB, a, b *Node) {
+	t.Helper()
+	a.Start()
+	a.WaitRole(ha.Active, 30*time.Second)
+	code := a.PairCode("10m")
+	if out, err := b.CLI("pair", "join", "--peer", a.API, "--code", code); err != nil {
+		t.Fatalf("pair join: %v\n%s", err, out)
+	}
+	b.Start()
+	b.WaitRole(ha.Standby, 60*time.Second)
+	a.WaitRole(ha.Active, 10*time.Second)
+}
+
+// WaitFor polls cond until it holds or the timeout passes.
+func WaitFor(ctx context.Context, timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if cond() {
+			return true
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	return cond()
+}

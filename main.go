@@ -23,6 +23,10 @@ Usage:
                                                     join the first appliance (on the second, mamori stopped)
   mamori recover [--config FILE]                    rejoin the active appliance as standby
   mamori status  [--config FILE] [--json]           show role, epoch, peer, witness, replication
+  mamori witness join --listen IP:PORT --peer HOST:PORT --code CODE [--data-dir DIR] [--id NAME]
+                                                    certify a witness host (code from "mamori pair init")
+  mamori witness serve --listen IP:PORT [--data-dir DIR] [--id NAME]
+                                                    run the lease arbiter of ha.mode: witness
   mamori version
 `
 
@@ -55,6 +59,8 @@ func run(ctx context.Context, args []string) error {
 		return recoverCmd(ctx, rest)
 	case "status":
 		return statusCmd(ctx, rest)
+	case "witness":
+		return witnessCmd(ctx, rest)
 	case "version":
 		fmt.Println("mamori", version)
 		return nil

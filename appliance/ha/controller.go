@@ -56,6 +56,8 @@ type Store interface {
 	Rejoin(ctx context.Context, peerClusterAddr string) error
 	// WaitLeader waits until a leader is known.
 	WaitLeader(timeout time.Duration) error
+	// SetWritable opens the store to writes only while this node is active.
+	SetWritable(ok bool)
 }
 
 // Work is active-only work: Run is called when this node becomes active
@@ -102,6 +104,8 @@ type Controller struct {
 	activeDone   chan struct{}
 	recovering   atomic.Bool
 	lastTick     atomic.Pointer[time.Time]
+	lease        *leaseClient
+	ls           leaseState
 	ready        chan struct{}
 	readyOnce    sync.Once
 }
@@ -122,6 +126,7 @@ func (c *Controller) Ready() <-chan struct{} { return c.ready }
 // before it returns.
 func (c *Controller) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
+	c.st.SetWritable(false) // until a role is decided
 	defer func() {
 		c.stopActive()
 		wg.Wait()
@@ -166,6 +171,10 @@ func (c *Controller) tick(ctx context.Context) {
 	peerUp, beat := c.peer(now)
 	det := c.opts.HA.DetectionTime
 	switch {
+	case st.Leader && voters(st) <= 1 && c.leaseLost(now):
+		// Alone, only the witness's lease stops the other side from
+		// taking over: without a fresh grant this node must not act.
+		c.setRole(ctx, Fenced, "lease from the witness not renewed within half the detection time")
 	case st.Leader && (voters(st) <= 1 || peerUp):
 		c.setRole(ctx, Active, "store leader")
 	case st.LeaderID != "" && !st.Leader:
@@ -192,6 +201,10 @@ func (c *Controller) peerDown(ctx context.Context, now time.Time, st store.Statu
 	c.mu.Lock()
 	seen, silentFor := c.seenLeader, now.Sub(c.lastLeader)
 	c.mu.Unlock()
+	if c.opts.HA.Mode == config.Witness {
+		c.peerDownWitness(ctx, now, seen, silentFor, det)
+		return
+	}
 	if !c.witnessOK(now) {
 		if now.Sub(c.started) >= det { // before that, the probes have not had their chance
 			c.setRole(ctx, Fenced, "cut off from the peer and from every witness address")
@@ -208,7 +221,7 @@ func (c *Controller) peerDown(ctx context.Context, now time.Time, st store.Statu
 	if silentFor < det {
 		return
 	}
-	c.promote(ctx, fmt.Sprintf("peer %s unreachable on every heartbeat path for %s; witness answers", c.peerName(), silentFor.Round(time.Millisecond)))
+	c.promote(ctx, 0, fmt.Sprintf("peer %s unreachable on every heartbeat path for %s; witness answers", c.peerName(), silentFor.Round(time.Millisecond)))
 }
 
 func voters(st store.Status) int {
@@ -222,10 +235,14 @@ func voters(st store.Status) int {
 }
 
 // promote makes this node the only voter and the active, at a new epoch.
-func (c *Controller) promote(ctx context.Context, reason string) {
+// A zero epoch means "the next one"; in witness mode it is the one the
+// witness granted.
+func (c *Controller) promote(ctx context.Context, epoch uint64, reason string) {
 	start := time.Now()
-	_, beat := c.peer(start)
-	epoch := max(c.members.Get().Epoch, beat.Epoch) + 1
+	if epoch == 0 {
+		_, beat := c.peer(start)
+		epoch = max(c.members.Get().Epoch, beat.Epoch) + 1
+	}
 	if err := c.members.RaiseEpoch(epoch); err != nil {
 		c.log.Error("promotion aborted: cannot persist epoch", "err", err)
 		return
@@ -306,6 +323,7 @@ func (c *Controller) setRole(ctx context.Context, r Role, reason string) {
 	c.mu.Unlock()
 	c.log.Info("role changed", "from", old, "to", r, "reason", reason)
 	c.readyOnce.Do(func() { close(c.ready) })
+	c.st.SetWritable(r == Active)
 	if old == Active {
 		c.stopActive()
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/store"
+	"github.com/mamori-ops/mamori/internal/config"
 )
 
 // ensurePaths (re)builds the heartbeat paths when the peer changes.
@@ -22,7 +23,7 @@ func (c *Controller) ensurePaths(peer *NodeInfo) {
 		c.paths = append(c.paths, newPath(a, c.opts.ClientTLS, timeout))
 	}
 	c.peerID = peer.ID
-	if c.wit == nil {
+	if c.wit == nil && c.opts.HA.Mode == config.PairOnly {
 		c.wit = &witness{addrs: c.witnessAddrs()}
 	}
 }
@@ -74,6 +75,10 @@ func (c *Controller) witnessLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if c.opts.HA.Mode == config.Witness {
+			c.leaseTick(ctx)
+			continue
 		}
 		c.mu.Lock()
 		w := c.wit
@@ -135,6 +140,11 @@ func (c *Controller) freshestBeat(now time.Time) Beat {
 }
 
 func (c *Controller) witnessOK(now time.Time) bool {
+	if c.opts.HA.Mode == config.Witness {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return !c.ls.lastContact.IsZero() && now.Sub(c.ls.lastContact) < c.opts.HA.DetectionTime/2
+	}
 	c.mu.Lock()
 	w := c.wit
 	c.mu.Unlock()
@@ -210,7 +220,13 @@ func (c *Controller) Status(ctx context.Context) Status {
 			s.LagEntries = s.Peer.AppliedIndex - s.Store.AppliedIndex
 		}
 	}
-	if wit != nil {
+	if c.opts.HA.Mode == config.Witness && m.Peer != nil {
+		c.mu.Lock()
+		ls := c.ls
+		c.mu.Unlock()
+		s.Witness = &WitnessStatus{Mode: "witness", Addresses: []string{c.opts.HA.Witness}, OK: c.witnessOK(now),
+			LastOK: ls.lastContact, Error: ls.err, Holder: ls.holder, LeaseEpoch: ls.epoch}
+	} else if wit != nil {
 		ws := wit.status(now, c.opts.HA.DetectionTime/2)
 		s.Witness = &ws
 	}

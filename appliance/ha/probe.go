@@ -155,6 +155,9 @@ type WitnessStatus struct {
 	OK        bool      `json:"ok"`
 	LastOK    time.Time `json:"last_ok,omitzero"`
 	Error     string    `json:"error,omitempty"`
+	// Holder and LeaseEpoch: witness mode only.
+	Holder     string `json:"holder,omitempty"`
+	LeaseEpoch uint64 `json:"lease_epoch,omitempty"`
 }
 
 func (w *witness) status(now time.Time, window time.Duration) WitnessStatus {

@@ -29,6 +29,9 @@ type JoinOptions struct {
 	Code    string
 	Self    ha.NodeInfo
 	IPs     []net.IP
+	// Role is RoleAppliance or RoleWitness; a witness gets a certificate
+	// only (no CA key, no membership, no store).
+	Role string
 }
 
 // JoinResult is what the joiner learned.
@@ -46,6 +49,9 @@ func JoinPeer(ctx context.Context, o JoinOptions) (JoinResult, error) {
 	if err != nil {
 		return JoinResult{}, err
 	}
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
+		return JoinResult{}, err
+	}
 	members, err := ha.OpenMembers(o.DataDir)
 	if err != nil {
 		return JoinResult{}, err
@@ -61,7 +67,7 @@ func JoinPeer(ctx context.Context, o JoinOptions) (JoinResult, error) {
 	if err != nil {
 		return JoinResult{}, err
 	}
-	resp, err := postJoin(ctx, o.Peer, code, JoinRequest{Secret: hex.EncodeToString(code.Secret[:]), Node: o.Self, PublicKeyPEM: string(pubPEM)})
+	resp, err := postJoin(ctx, o.Peer, code, JoinRequest{Role: o.Role, Secret: hex.EncodeToString(code.Secret[:]), Node: o.Self, PublicKeyPEM: string(pubPEM)})
 	if err != nil {
 		return JoinResult{}, err
 	}
@@ -69,10 +75,14 @@ func JoinPeer(ctx context.Context, o JoinOptions) (JoinResult, error) {
 	if err != nil {
 		return JoinResult{}, err
 	}
+	id := Identity{Dir: filepath.Join(o.DataDir, "tls")}
+	if o.Role == RoleWitness {
+		return JoinResult{Peer: resp.Peer, Fingerprint: fp}, id.Install([]byte(resp.CACertPEM), nil, []byte(resp.NodeCertPEM), keyPEM)
+	}
 	if err := setAside(filepath.Join(o.DataDir, "store")); err != nil {
 		return JoinResult{}, err
 	}
-	if err := (Identity{Dir: filepath.Join(o.DataDir, "tls")}).Install([]byte(resp.CACertPEM), []byte(resp.CAKeyPEM), []byte(resp.NodeCertPEM), keyPEM); err != nil {
+	if err := id.Install([]byte(resp.CACertPEM), []byte(resp.CAKeyPEM), []byte(resp.NodeCertPEM), keyPEM); err != nil {
 		return JoinResult{}, err
 	}
 	err = members.Update(func(m *ha.Membership) error {

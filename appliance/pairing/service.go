@@ -17,8 +17,15 @@ import (
 // ErrBadRequest: the join request is malformed.
 var ErrBadRequest = errors.New("bad join request")
 
+// Roles a joiner can ask for.
+const (
+	RoleAppliance = ""        // the second appliance of the pair
+	RoleWitness   = "witness" // a `mamori witness` host: a certificate, nothing else
+)
+
 // JoinRequest is what a joining appliance sends with its code.
 type JoinRequest struct {
+	Role         string      `json:"role,omitempty"`
 	Secret       string      `json:"secret"` // hex of the code's secret part
 	Node         ha.NodeInfo `json:"node"`
 	PublicKeyPEM string      `json:"public_key_pem"`
@@ -95,9 +102,12 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (JoinResponse, erro
 		s.log.Warn("pairing refused", "node", req.Node.ID, "err", err)
 		return JoinResponse{}, err
 	}
+	if req.Role != RoleAppliance && req.Role != RoleWitness {
+		return JoinResponse{}, fmt.Errorf("%w: unknown role %q", ErrBadRequest, req.Role)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if m := s.members.Get(); m.Peer != nil && m.Peer.ID != req.Node.ID {
+	if m := s.members.Get(); req.Role == RoleAppliance && m.Peer != nil && m.Peer.ID != req.Node.ID {
 		return JoinResponse{}, fmt.Errorf("%w with %s: this appliance takes one peer", ha.ErrPaired, m.Peer.ID)
 	}
 	b, err := s.book()
@@ -115,6 +125,10 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (JoinResponse, erro
 	certPEM, err := ca.Issue(pub, req.Node.ID, ips, nil, time.Now(), 20*365*24*time.Hour)
 	if err != nil {
 		return JoinResponse{}, err
+	}
+	if req.Role == RoleWitness {
+		s.log.Info("witness certified", "witness", req.Node.ID, "addr", req.Node.APIAddrs)
+		return JoinResponse{CACertPEM: string(ca.CertPEM()), NodeCertPEM: string(certPEM), Peer: s.self}, nil
 	}
 	keyPEM, err := ca.KeyPEM()
 	if err != nil {

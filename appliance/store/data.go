@@ -45,6 +45,9 @@ func (s *Store) Exec(ctx context.Context, stmts ...Statement) ([]Result, error) 
 
 // execDirect runs statements as one transaction in one Raft entry.
 func (s *Store) execDirect(stmts []Statement) ([]Result, error) {
+	if s.fenced.Load() {
+		return nil, ErrNotLeader
+	}
 	rs, err := s.current()
 	if err != nil {
 		return nil, err

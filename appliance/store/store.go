@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rqlite/rqlite/v8/cluster"
@@ -67,6 +68,9 @@ type Store struct {
 	gen *generation
 
 	writer *writer
+	// fenced refuses every write even while this node leads the store:
+	// the HA controller sets it whenever this node is not the active.
+	fenced atomic.Bool
 }
 
 type generation struct {
@@ -118,6 +122,9 @@ func (s *Store) Listen() error {
 	go s.writer.run()
 	return nil
 }
+
+// SetWritable opens or closes the store to writes from this node.
+func (s *Store) SetWritable(ok bool) { s.fenced.Store(!ok) }
 
 // IsNew reports whether the store directory holds no Raft state yet.
 func (s *Store) IsNew() bool { return rstore.IsNewNode(s.opts.Dir) }

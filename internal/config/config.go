@@ -194,7 +194,9 @@ func (c Config) validateHA() error {
 	switch h.Mode {
 	case PairOnly:
 	case Witness:
-		return invalid("ha.mode", "%q is not available yet in this version; use %q with ha.witness_addresses", h.Mode, PairOnly)
+		if err := hostPort("ha.witness", h.Witness); err != nil {
+			return err
+		}
 	default:
 		return invalid("ha.mode", "%q is not a mode; use %q or %q", h.Mode, PairOnly, Witness)
 	}

@@ -62,6 +62,10 @@ type Node struct {
 	cmd     *exec.Cmd
 	waitc   chan error
 	Extra   map[string]string // extra environment
+	// Netns, when set, runs the node inside that network namespace; the
+	// test reaches its API through the namespace's loopback.
+	Netns  string
+	client *http.Client
 }
 
 // Options tune a node's configuration.
@@ -70,14 +74,31 @@ type Options struct {
 	AutoRecover bool
 	Witness     []string // default: the node's own loopback address (always answers)
 	ExtraYAML   string
+	// Netns runs the node in that namespace: the API listens on every
+	// interface at port 8443, the cluster port is 7443, and the test
+	// reaches the API on the namespace's loopback.
+	Netns string
+	// WitnessAddr switches to ha.mode witness with this lease arbiter.
+	WitnessAddr string
 }
 
 // NewNode writes a configuration for a node on ip; it does not start it.
 func NewNode(t TB, name, ip string, o Options) *Node {
 	bin := Binary(t)
 	dir := t.TempDir()
-	n := &Node{t: t, Name: name, IP: ip, API: net.JoinHostPort(ip, freePort(t, ip)), Dir: dir, bin: bin,
+	n := &Node{t: t, Name: name, IP: ip, Dir: dir, bin: bin, Netns: o.Netns,
 		Config: filepath.Join(dir, "mamori.yaml"), LogPath: filepath.Join(dir, "mamori.log")}
+	listen, advertise, clusterPort := "", "[]", ""
+	if o.Netns != "" {
+		n.API, listen, advertise, clusterPort = "127.0.0.1:8443", "0.0.0.0:8443", fmt.Sprintf("[%q]", ip+":8443"), "7443"
+	} else {
+		n.API = net.JoinHostPort(ip, freePort(t, ip))
+		listen, clusterPort = n.API, freePort(t, ip)
+	}
+	mode := "pair-only"
+	if o.WitnessAddr != "" {
+		mode = "witness\n  witness: " + o.WitnessAddr
+	}
 	if o.Detection == 0 {
 		o.Detection = 3 * time.Second
 	}
@@ -91,15 +112,17 @@ func NewNode(t TB, name, ip string, o Options) *Node {
 data_dir: %s
 api:
   listen: %s
+  advertise: %s
 cluster:
   port: %s
 ha:
+  mode: %s
   detection_time: %s
   witness_addresses: %s
   auto_recover: %v
 log:
   level: debug
-%s`, name, ip, filepath.Join(dir, "data"), n.API, freePort(t, ip), o.Detection, w, o.AutoRecover, o.ExtraYAML)
+%s`, name, ip, filepath.Join(dir, "data"), listen, advertise, clusterPort, mode, o.Detection, w, o.AutoRecover, o.ExtraYAML)
 	if err := os.WriteFile(n.Config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +162,7 @@ func (n *Node) Start() {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	n.cmd = exec.Command(n.bin, "serve", "--config", n.Config)
+	n.cmd = n.command("serve", "--config", n.Config)
 	n.cmd.Stdout, n.cmd.Stderr = logf, logf
 	n.cmd.Env = os.Environ()
 	for k, v := range n.Extra {
@@ -203,8 +226,28 @@ func (n *Node) Stop() error {
 // CLI runs a mamori subcommand with this node's configuration.
 func (n *Node) CLI(args ...string) (string, error) {
 	args = append(args, "--config", n.Config)
-	out, err := exec.Command(n.bin, args...).CombinedOutput()
+	out, err := n.command(args...).CombinedOutput()
 	return string(out), err
+}
+
+func (n *Node) command(args ...string) *exec.Cmd {
+	if n.Netns == "" {
+		return exec.Command(n.bin, args...)
+	}
+	return exec.Command("ip", append([]string{"netns", "exec", n.Netns, n.bin}, args...)...)
+}
+
+func (n *Node) httpClient() *http.Client {
+	if n.Netns == "" {
+		return client
+	}
+	if n.client == nil {
+		ns := n.Netns
+		n.client = &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableKeepAlives: true,
+			DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) { return dialIn(ctx, ns, addr) }}}
+	}
+	return n.client
 }
 
 var client = &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
@@ -219,7 +262,7 @@ func (n *Node) Do(method, path string, in, out any) (int, error) {
 	}
 	req, _ := http.NewRequest(method, "https://"+n.API+path, body)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
+	resp, err := n.httpClient().Do(req)
 	if err != nil {
 		return 0, err
 	}
@@ -289,6 +332,14 @@ func (n *Node) Checksums() (map[string]string, error) {
 
 var codeRE = regexp.MustCompile(`pairing code: (\S+)`)
 
+// AddressAPI is the API address the peer uses (node.address:port).
+func (n *Node) AddressAPI() string {
+	if n.Netns != "" {
+		return net.JoinHostPort(n.IP, "8443")
+	}
+	return n.API
+}
+
 // PairCode runs `mamori pair init` and returns the code.
 func (n *Node) PairCode(ttl string) string {
 	n.t.Helper()
@@ -307,7 +358,7 @@ func Pair(t TB, a, b *Node) {
 	a.Start()
 	a.WaitRole(ha.Active, 30*time.Second)
 	code := a.PairCode("10m")
-	if out, err := b.CLI("pair", "join", "--peer", a.API, "--code", code); err != nil {
+	if out, err := b.CLI("pair", "join", "--peer", a.AddressAPI(), "--code", code); err != nil {
 		t.Fatalf("pair join: %v\n%s", err, out)
 	}
 	b.Start()

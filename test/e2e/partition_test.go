@@ -1,0 +1,208 @@
+package e2e
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mamori-ops/mamori/appliance/ha"
+	"github.com/mamori-ops/mamori/test/cluster"
+)
+
+// topology: appliances a and b joined directly (link ab, 10.77.1.0/24:
+// Raft, heartbeats), and all three hosts on a switch (10.77.2.0/24) where
+// the witness w (or, in pair-only mode, its address) lives.
+type topology struct {
+	net     *cluster.Netns
+	a, b, w string // namespaces
+	sw      string
+}
+
+func newTopology(t *testing.T) *topology {
+	n := cluster.NewNetns(t)
+	tp := &topology{net: n, a: n.Host("a"), b: n.Host("b"), w: n.Host("w"), sw: n.Host("sw")}
+	n.Link(tp.a, "ab", "10.77.1.1/24", tp.b, "ba", "10.77.1.2/24")
+	n.Link(tp.a, "as", "10.77.2.1/24", tp.sw, "sa", "")
+	n.Link(tp.b, "bs", "10.77.2.2/24", tp.sw, "sb", "")
+	n.Link(tp.w, "ws", "10.77.2.3/24", tp.sw, "sw", "")
+	n.Bridge(tp.sw, "sa", "sb", "sw")
+	return tp
+}
+
+// sampler records both nodes' roles every 50 ms.
+type sampler struct {
+	mu      sync.Mutex
+	samples []sample
+	quit    chan struct{}
+	done    chan struct{}
+}
+
+type sample struct {
+	at     time.Time
+	ra, rb ha.Role
+}
+
+func sampleRoles(a, b *cluster.Node) *sampler {
+	s := &sampler{quit: make(chan struct{}), done: make(chan struct{})}
+	role := func(n *cluster.Node) ha.Role {
+		st, err := n.Status()
+		if err != nil {
+			return "unreachable"
+		}
+		return st.Role
+	}
+	go func() {
+		defer close(s.done)
+		for {
+			select {
+			case <-s.quit:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			smp := sample{at: time.Now(), ra: role(a), rb: role(b)}
+			s.mu.Lock()
+			s.samples = append(s.samples, smp)
+			s.mu.Unlock()
+		}
+	}()
+	return s
+}
+
+func (s *sampler) stop() []sample { close(s.quit); <-s.done; return s.samples }
+
+// checkSingleActive fails on any sample with two actives, and on samples
+// after settle without exactly one.
+func checkSingleActive(t *testing.T, samples []sample, settle time.Time) {
+	t.Helper()
+	if len(samples) < 20 {
+		t.Fatalf("only %d role samples: the check proves nothing", len(samples))
+	}
+	for _, s := range samples {
+		if s.ra == ha.Active && s.rb == ha.Active {
+			t.Fatalf("both active at %s", s.at.Format(time.StampMilli))
+		}
+		if s.at.After(settle) && (s.ra == ha.Active) == (s.rb == ha.Active) {
+			t.Fatalf("at %s (after settling) a=%s b=%s: want exactly one active", s.at.Format(time.StampMilli), s.ra, s.rb)
+		}
+	}
+}
+
+func pairWithWitness(t *testing.T, tp *topology, autoRecover bool) (a, b *cluster.Node, w *cluster.WitnessNode) {
+	t.Helper()
+	o := cluster.Options{WitnessAddr: "10.77.2.3:9443", AutoRecover: autoRecover}
+	oa, ob := o, o
+	oa.Netns, ob.Netns = tp.a, tp.b
+	a = cluster.NewNode(t, "a", "10.77.1.1", oa)
+	b = cluster.NewNode(t, "b", "10.77.1.2", ob)
+	a.Start()
+	a.WaitRole(ha.Active, 30*time.Second)
+	w = cluster.NewWitness(t, tp.w, "10.77.2.3:9443")
+	w.Join("10.77.2.1:8443", a.PairCode("5m"))
+	w.Start()
+	code := a.PairCode("5m")
+	if out, err := b.CLI("pair", "join", "--peer", a.AddressAPI(), "--code", code); err != nil {
+		t.Fatalf("pair join: %v\n%s", err, out)
+	}
+	b.Start()
+	b.WaitRole(ha.Standby, 60*time.Second)
+	if !cluster.WaitFor(t.Context(), 10*time.Second, func() bool {
+		st, err := a.Status()
+		return err == nil && st.Witness != nil && st.Witness.Holder == "a"
+	}) {
+		st, _ := a.Status()
+		t.Fatalf("a never took the witness lease: %+v", st.Witness)
+	}
+	return a, b, w
+}
+
+// Witness mode, link between the appliances down, both still reach the
+// witness: exactly one active throughout; after healing, the other
+// rejoins as standby with identical data.
+func TestPartitionWithWitness(t *testing.T) {
+	skipShort(t)
+	tp := newTopology(t)
+	a, b, _ := pairWithWitness(t, tp, true)
+	for i := range 10 {
+		if ok, err := a.Write(fmt.Sprintf("pre-%d", i)); !ok {
+			t.Fatalf("write: %v", err)
+		}
+	}
+	smp := sampleRoles(a, b)
+	time.Sleep(time.Second)
+	cut := time.Now()
+	tp.net.SetLink(tp.a, "ab", false)
+	time.Sleep(15 * time.Second)
+	samples := smp.stop()
+	checkSingleActive(t, samples, cut.Add(3*time.Second+5*time.Second))
+	last := samples[len(samples)-1]
+	t.Logf("after the partition: a=%s b=%s (%d samples)", last.ra, last.rb, len(samples))
+
+	tp.net.SetLink(tp.a, "ab", true)
+	winner, loser := a, b
+	if last.rb == ha.Active {
+		winner, loser = b, a
+	}
+	loser.WaitRole(ha.Standby, 60*time.Second)
+	winner.WaitRole(ha.Active, 5*time.Second)
+	sameData(t, a, b)
+}
+
+// Witness mode, the active cut off from everything: it fences itself and
+// the standby takes over with the witness's lease.
+func TestIsolatedActiveWithWitness(t *testing.T) {
+	skipShort(t)
+	tp := newTopology(t)
+	a, b, _ := pairWithWitness(t, tp, false)
+	smp := sampleRoles(a, b)
+	time.Sleep(time.Second)
+	cut := time.Now()
+	tp.net.SetLink(tp.a, "ab", false)
+	tp.net.SetLink(tp.a, "as", false)
+	b.WaitRole(ha.Active, 30*time.Second)
+	took := time.Since(cut)
+	time.Sleep(3 * time.Second)
+	samples := smp.stop()
+	checkSingleActive(t, samples, cut.Add(took+time.Second))
+	if st, _ := a.Status(); st.Role != ha.Fenced {
+		t.Fatalf("isolated old active is %s, want fenced", st.Role)
+	}
+	t.Logf("isolated active: b active %s after the cut", took.Round(time.Millisecond))
+}
+
+// Pair-only mode, the old active cut off from its peer and from the
+// witness address: it fences itself within the detection time, and the
+// other becomes active.
+func TestIsolatedActivePairOnly(t *testing.T) {
+	skipShort(t)
+	const detection = 3 * time.Second
+	tp := newTopology(t)
+	o := cluster.Options{Detection: detection, Witness: []string{"10.77.2.3"}}
+	oa, ob := o, o
+	oa.Netns, ob.Netns = tp.a, tp.b
+	a := cluster.NewNode(t, "a", "10.77.1.1", oa)
+	b := cluster.NewNode(t, "b", "10.77.1.2", ob)
+	cluster.Pair(t, a, b)
+	smp := sampleRoles(a, b)
+	time.Sleep(time.Second)
+	cut := time.Now()
+	tp.net.SetLink(tp.a, "ab", false)
+	tp.net.SetLink(tp.a, "as", false)
+	a.WaitRole(ha.Fenced, 2*detection)
+	fenced := time.Since(cut)
+	b.WaitRole(ha.Active, 20*time.Second)
+	active := time.Since(cut)
+	time.Sleep(2 * time.Second)
+	samples := smp.stop()
+	t.Logf("pair-only isolation: a fenced after %s, b active after %s", fenced.Round(time.Millisecond), active.Round(time.Millisecond))
+	if fenced > detection+500*time.Millisecond { // sampling granularity
+		t.Fatalf("a fenced itself only after %s (detection time %s)", fenced, detection)
+	}
+	checkSingleActive(t, samples, cut.Add(active+time.Second))
+	// The fence is an event; a hands it over once it can reach the active again.
+	tp.net.SetLink(tp.a, "ab", true)
+	tp.net.SetLink(tp.a, "as", true)
+	if !cluster.WaitFor(t.Context(), 20*time.Second, func() bool { return len(b.Events("ha.fenced")) > 0 }) {
+		t.Fatal("the fence event never reached the active")
+	}
+}

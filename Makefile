@@ -9,7 +9,7 @@ GO        ?= go
 BIN       := bin/mamori
 TAGS      := netgo osusergo sqlite_omit_load_extension
 LDFLAGS   := -linkmode external -extldflags -static -X main.version=$(shell git describe --always --dirty 2>/dev/null || echo dev)
-STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2025.1.1
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 E2E_TIMEOUT ?= 30m
 
 .PHONY: all build run test deps lint unit e2e bench clean

@@ -105,9 +105,14 @@ type Controller struct {
 	recovering   atomic.Bool
 	lastTick     atomic.Pointer[time.Time]
 	lease        *leaseClient
-	ls           leaseState
-	ready        chan struct{}
-	readyOnce    sync.Once
+	senior       atomic.Bool // see Beat.Senior
+	lastLeaderID string
+	// lastAutoRecover is touched only by the tick goroutine.
+	lastAutoRecover time.Time
+	yielded         atomic.Bool // lost a split brain: stays out of the active role until recovered
+	ls              leaseState
+	ready           chan struct{}
+	readyOnce       sync.Once
 }
 
 // New returns a controller; it does no I/O.
@@ -155,9 +160,10 @@ func (c *Controller) tick(ctx context.Context) {
 	m := c.members.Get()
 	if st.LeaderID != "" {
 		c.mu.Lock()
-		c.seenLeader, c.lastLeader = true, now
+		c.seenLeader, c.lastLeader, c.lastLeaderID = true, now, st.LeaderID
 		c.mu.Unlock()
 	}
+	defer c.autoRecover(ctx, now)
 	if c.recovering.Load() {
 		return
 	}
@@ -170,7 +176,12 @@ func (c *Controller) tick(ctx context.Context) {
 	c.ensurePaths(m.Peer)
 	peerUp, beat := c.peer(now)
 	det := c.opts.HA.DetectionTime
+	if st.Leader && voters(st) <= 1 && peerUp && beat.Role == Active && beat.Alone && c.shouldYield(m.Epoch, beat) {
+		c.yield(ctx, beat)
+	}
 	switch {
+	case c.yielded.Load():
+		c.setRole(ctx, Stale, fmt.Sprintf("split brain healed: %s keeps the active role; this appliance's writes since the split are set aside on recovery: run `mamori recover`", beat.ID))
 	case st.Leader && voters(st) <= 1 && c.leaseLost(now):
 		// Alone, only the witness's lease stops the other side from
 		// taking over: without a fresh grant this node must not act.
@@ -248,6 +259,7 @@ func (c *Controller) promote(ctx context.Context, epoch uint64, reason string) {
 		return
 	}
 	c.log.Warn("promoting to active", "reason", reason, "epoch", epoch)
+	c.senior.Store(c.currentRole() == Active || c.lastLeaderWasSelf())
 	if err := c.st.PromoteAlone(); err != nil {
 		c.log.Error("promotion failed", "err", err)
 		return
@@ -263,15 +275,53 @@ func (c *Controller) promote(ctx context.Context, epoch uint64, reason string) {
 			"reason": reason, "promotion_ms": fmt.Sprint(time.Since(start).Milliseconds())}})
 }
 
+// shouldYield decides a healed split brain (pair-only mode: both sides
+// promoted during a partition in which both reached the witness address).
+// The higher epoch wins; then the side that was active before the split;
+// then the lower node id. The loser stops writing at once.
+func (c *Controller) shouldYield(myEpoch uint64, peer Beat) bool {
+	switch {
+	case peer.Epoch != myEpoch:
+		return peer.Epoch > myEpoch
+	case peer.Senior != c.senior.Load():
+		return peer.Senior
+	}
+	return peer.ID < c.opts.Self.ID
+}
+
+func (c *Controller) yield(ctx context.Context, peer Beat) {
+	if c.yielded.Swap(true) {
+		return
+	}
+	c.st.SetWritable(false)
+	c.log.Error("split brain: both appliances were active; yielding", "peer", peer.ID, "peer_epoch", peer.Epoch)
+	c.rec.Record(ctx, events.Event{Severity: events.Critical, Kind: "ha.split_brain",
+		Message: fmt.Sprintf("both appliances were active (partition between them, both reached the witness address); %s keeps the active role, %s yields and must be recovered", peer.ID, c.opts.Self.ID),
+		Attrs:   map[string]string{"winner": peer.ID, "loser": c.opts.Self.ID, "epoch": fmt.Sprint(peer.Epoch)}})
+}
+
+func (c *Controller) lastLeaderWasSelf() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastLeaderID == c.opts.Self.ID
+}
+
+// autoRecover retries recovery of a stale node every few seconds, where
+// the operator enabled it.
+func (c *Controller) autoRecover(ctx context.Context, now time.Time) {
+	if !c.opts.HA.AutoRecover || c.currentRole() != Stale || now.Sub(c.lastAutoRecover) < 2*time.Second {
+		return
+	}
+	c.lastAutoRecover = now
+	go func() {
+		if err := c.Recover(ctx); err != nil {
+			c.log.Warn("automatic recovery failed; will retry", "err", err)
+		}
+	}()
+}
+
 func (c *Controller) stale(ctx context.Context, reason string) {
 	c.setRole(ctx, Stale, reason+": run `mamori recover`")
-	if c.opts.HA.AutoRecover {
-		go func() {
-			if err := c.Recover(ctx); err != nil {
-				c.log.Warn("automatic recovery failed; will retry", "err", err)
-			}
-		}()
-	}
 }
 
 // Recover brings this node back as standby of the active peer: the local
@@ -281,7 +331,7 @@ func (c *Controller) Recover(ctx context.Context) error {
 	if m.Peer == nil {
 		return ErrNotPaired
 	}
-	if c.st.Status().Leader {
+	if c.st.Status().Leader && !c.yielded.Load() {
 		return ErrIsActive
 	}
 	if up, beat := c.peer(time.Now()); !up || beat.Role != Active {
@@ -302,6 +352,8 @@ func (c *Controller) Recover(ctx context.Context) error {
 	}
 	_, beat := c.peer(time.Now())
 	_ = c.members.RaiseEpoch(beat.Epoch)
+	c.yielded.Store(false)
+	c.senior.Store(false)
 	c.setRole(ctx, Standby, "recovered from "+m.Peer.ID)
 	c.rec.Record(ctx, events.Event{Severity: events.Info, Kind: "ha.recovered",
 		Message: fmt.Sprintf("%s rejoined %s as standby in %s", c.opts.Self.ID, m.Peer.ID, time.Since(start).Round(time.Millisecond)),

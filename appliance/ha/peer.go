@@ -92,7 +92,8 @@ func (c *Controller) witnessLoop(ctx context.Context) {
 // beat is this node's heartbeat message.
 func (c *Controller) beat() Beat {
 	st := c.st.Status()
-	return Beat{ID: c.opts.Self.ID, Role: c.currentRole(), Epoch: c.members.Get().Epoch, AppliedIndex: st.AppliedIndex, At: time.Now().UTC()}
+	return Beat{ID: c.opts.Self.ID, Role: c.currentRole(), Epoch: c.members.Get().Epoch, AppliedIndex: st.AppliedIndex,
+		At: time.Now().UTC(), Alone: st.Leader && voters(st) <= 1, Senior: c.senior.Load()}
 }
 
 // Heartbeat answers a heartbeat from the peer (served on the API port).

@@ -29,6 +29,11 @@ type Beat struct {
 	Epoch        uint64    `json:"epoch"`
 	AppliedIndex uint64    `json:"applied_index"`
 	At           time.Time `json:"at"`
+	// Alone: this node leads a store of which it is the only voter.
+	Alone bool `json:"alone,omitempty"`
+	// Senior: this node was already active when it last promoted itself
+	// (it lost its peer), rather than a standby taking over.
+	Senior bool `json:"senior,omitempty"`
 }
 
 // PathStatus is the health of one heartbeat path to the peer.

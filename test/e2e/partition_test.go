@@ -206,3 +206,55 @@ func TestIsolatedActivePairOnly(t *testing.T) {
 		t.Fatal("the fence event never reached the active")
 	}
 }
+
+// Pair-only mode, link between the appliances down while both still reach
+// the witness address: both promote (the documented residual risk of this
+// mode). When the link heals, the side that was active before keeps the
+// role, the other stops writing at once, reports the split brain, and
+// rejoins as standby with `mamori recover`.
+func TestPartitionPairOnlyHeals(t *testing.T) {
+	skipShort(t)
+	tp := newTopology(t)
+	o := cluster.Options{Witness: []string{"10.77.2.3"}}
+	oa, ob := o, o
+	oa.Netns, ob.Netns = tp.a, tp.b
+	a := cluster.NewNode(t, "a", "10.77.1.1", oa)
+	b := cluster.NewNode(t, "b", "10.77.1.2", ob)
+	cluster.Pair(t, a, b)
+
+	tp.net.SetLink(tp.a, "ab", false)
+	b.WaitRole(ha.Active, 30*time.Second)
+	a.WaitRole(ha.Active, 30*time.Second)
+	for i := range 5 {
+		if ok, err := a.Write(fmt.Sprintf("split-a-%d", i)); !ok {
+			t.Fatalf("write on a during the split: %v", err)
+		}
+		if ok, err := b.Write(fmt.Sprintf("split-b-%d", i)); !ok {
+			t.Fatalf("write on b during the split: %v", err)
+		}
+	}
+
+	tp.net.SetLink(tp.a, "ab", true)
+	b.WaitRole(ha.Stale, 20*time.Second)
+	if st, _ := a.Status(); st.Role != ha.Active {
+		t.Fatalf("the previously active side lost the role: %+v", st)
+	}
+	if ok, _ := b.Write("after-heal-on-b"); ok {
+		t.Fatal("the yielding side still accepts writes")
+	}
+	if out, err := b.CLI("recover"); err != nil {
+		t.Fatalf("recover: %v\n%s", err, out)
+	}
+	b.WaitRole(ha.Standby, 20*time.Second)
+	sameData(t, a, b)
+	if !cluster.WaitFor(t.Context(), 15*time.Second, func() bool { return len(a.Events("ha.split_brain")) == 1 }) {
+		t.Fatalf("split-brain events on the active: %+v", a.Events("ha.split_brain"))
+	}
+	kept := map[string]bool{}
+	for _, ev := range a.Events("test.write") {
+		kept[ev.UID] = true
+	}
+	if !kept["split-a-0"] || kept["split-b-0"] {
+		t.Fatalf("after the heal the active holds split-a-0=%v split-b-0=%v; want the winner's rows only", kept["split-a-0"], kept["split-b-0"])
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log"
 	"log/slog"
 	"net"
@@ -106,7 +105,9 @@ func (s *Store) Listen() error {
 	}
 	s.adv = adv
 	s.mux, _ = tcp.NewMux(ln, adv)
-	s.mux.Logger = log.New(io.Discard, "", 0) // handshake failures are counted by the TLS layer, not logged per connection
+	// The mux reports refused connections (no or foreign certificate,
+	// plaintext) when it fails to read the header byte through TLS.
+	s.mux.Logger = log.New(warnWriter{s.log}, "", 0)
 	s.pump = &pump{ln: s.mux.Listen(cluster.MuxRaftHeader)}
 	s.svc = cluster.New(s.mux.Listen(cluster.MuxClusterHeader), s.proxy, s.proxy, nil)
 	s.svc.SetAPIAddr(s.opts.Addr)
@@ -268,6 +269,14 @@ func (s *Store) current() (*rstore.Store, error) {
 		return nil, ErrClosed
 	}
 	return rs, nil
+}
+
+// warnWriter logs the mux's complaints about refused connections.
+type warnWriter struct{ l *slog.Logger }
+
+func (w warnWriter) Write(p []byte) (int, error) {
+	w.l.Warn("cluster port connection refused", "detail", string(trimNL(p)))
+	return len(p), nil
 }
 
 // slogWriter routes rqlite's store logger into slog at debug level.

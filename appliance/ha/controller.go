@@ -202,6 +202,7 @@ func (c *Controller) tick(ctx context.Context) {
 		c.setRole(ctx, Fenced, "cut off from the peer and from every witness address")
 	case peerUp:
 		c.setRole(ctx, Standby, "peer reachable, waiting for the store to elect a leader")
+		c.replicationPathDown(ctx, now, det)
 	default:
 		c.peerDown(ctx, now, st, det)
 	}
@@ -298,6 +299,32 @@ func (c *Controller) yield(ctx context.Context, peer Beat) {
 	c.rec.Record(ctx, events.Event{Severity: events.Critical, Kind: "ha.split_brain",
 		Message: fmt.Sprintf("both appliances were active (partition between them, both reached the witness address); %s keeps the active role, %s yields and must be recovered", peer.ID, c.opts.Self.ID),
 		Attrs:   map[string]string{"winner": peer.ID, "loser": c.opts.Self.ID, "epoch": fmt.Sprint(peer.Epoch)}})
+}
+
+// replicationPathDown handles a store that has had no leader for twice
+// the detection time although the peer answers heartbeats on another
+// path: the replication path alone is down. The node that led last
+// re-forms the store alone (with the witness's consent) so the pair stays
+// writable; its peer then sees a higher epoch and goes stale.
+func (c *Controller) replicationPathDown(ctx context.Context, now time.Time, det time.Duration) {
+	c.mu.Lock()
+	silentFor, seen := now.Sub(c.lastLeader), c.seenLeader
+	c.mu.Unlock()
+	if !seen || silentFor < 2*det || !c.lastLeaderWasSelf() {
+		return
+	}
+	reason := fmt.Sprintf("store replication to %s failed for %s while it answers heartbeats", c.peerName(), silentFor.Round(time.Millisecond))
+	if c.opts.HA.Mode == config.Witness {
+		r, err := c.leaseCall(ctx, OpAcquire)
+		if err != nil || !r.Granted {
+			return
+		}
+		c.promote(ctx, r.Epoch, reason+"; witness granted the lease")
+		return
+	}
+	if c.witnessOK(now) {
+		c.promote(ctx, 0, reason+"; witness answers")
+	}
 }
 
 func (c *Controller) lastLeaderWasSelf() bool {

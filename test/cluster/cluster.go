@@ -80,6 +80,9 @@ type Options struct {
 	Netns string
 	// WitnessAddr switches to ha.mode witness with this lease arbiter.
 	WitnessAddr string
+	// ExtraPaths (netns only) are more IPs of this node that the peer
+	// probes for heartbeats, besides its address.
+	ExtraPaths []string
 }
 
 // NewNode writes a configuration for a node on ip; it does not start it.
@@ -90,7 +93,11 @@ func NewNode(t TB, name, ip string, o Options) *Node {
 		Config: filepath.Join(dir, "mamori.yaml"), LogPath: filepath.Join(dir, "mamori.log")}
 	listen, advertise, clusterPort := "", "[]", ""
 	if o.Netns != "" {
-		n.API, listen, advertise, clusterPort = "127.0.0.1:8443", "0.0.0.0:8443", fmt.Sprintf("[%q]", ip+":8443"), "7443"
+		paths := []string{fmt.Sprintf("%q", ip+":8443")}
+		for _, p := range o.ExtraPaths {
+			paths = append(paths, fmt.Sprintf("%q", p+":8443"))
+		}
+		n.API, listen, advertise, clusterPort = "127.0.0.1:8443", "0.0.0.0:8443", "["+strings.Join(paths, ", ")+"]", "7443"
 	} else {
 		n.API = net.JoinHostPort(ip, freePort(t, ip))
 		listen, clusterPort = n.API, freePort(t, ip)

@@ -258,3 +258,55 @@ func TestPartitionPairOnlyHeals(t *testing.T) {
 		t.Fatalf("after the heal the active holds split-a-0=%v split-b-0=%v; want the winner's rows only", kept["split-a-0"], kept["split-b-0"])
 	}
 }
+
+// Two links between the appliances: Raft and heartbeats on the first,
+// heartbeats on the second. Losing the second alone changes nothing;
+// losing the first alone (the peer still answers on the second) must not
+// leave the pair without a writable active: the last leader re-forms the
+// store alone and the other side goes stale, then recovers.
+func TestHeartbeatPaths(t *testing.T) {
+	skipShort(t)
+	tp := newTopology(t)
+	tp.net.Link(tp.a, "ab2", "10.77.4.1/24", tp.b, "ba2", "10.77.4.2/24")
+	oa := cluster.Options{Witness: []string{"10.77.2.3"}, AutoRecover: true, Netns: tp.a, ExtraPaths: []string{"10.77.4.1"}}
+	ob := cluster.Options{Witness: []string{"10.77.2.3"}, AutoRecover: true, Netns: tp.b, ExtraPaths: []string{"10.77.4.2"}}
+	a := cluster.NewNode(t, "a", "10.77.1.1", oa)
+	b := cluster.NewNode(t, "b", "10.77.1.2", ob)
+	cluster.Pair(t, a, b)
+	st, _ := b.Status()
+	if st.Peer == nil || len(st.Peer.Paths) != 2 {
+		t.Fatalf("b probes %+v, want two paths", st.Peer)
+	}
+
+	// Second path down: both stay as they are.
+	tp.net.SetLink(tp.a, "ab2", false)
+	time.Sleep(6 * time.Second)
+	sa, _ := a.Status()
+	sb, _ := b.Status()
+	if sa.Role != ha.Active || sb.Role != ha.Standby || sb.Peer.Paths[1].Up || !sb.Peer.Paths[0].Up {
+		t.Fatalf("one heartbeat path down: a=%s b=%s paths=%+v", sa.Role, sb.Role, sb.Peer.Paths)
+	}
+	tp.net.SetLink(tp.a, "ab2", true)
+
+	// Replication path down, heartbeats still answered on the second path.
+	smp := sampleRoles(a, b)
+	tp.net.SetLink(tp.a, "ab", false)
+	// b goes stale and, with auto_recover, straight on to recovering (it
+	// waits for the replication path to return).
+	if !cluster.WaitFor(t.Context(), 30*time.Second, func() bool {
+		sa, _ := a.Status()
+		sb, _ := b.Status()
+		return sa.Role == ha.Active && sa.Epoch == 2 && (sb.Role == ha.Stale || sb.Role == ha.Recovering)
+	}) {
+		sa, _ := a.Status()
+		sb, _ := b.Status()
+		t.Fatalf("replication path down: a=%s epoch %d, b=%s (%s)", sa.Role, sa.Epoch, sb.Role, sb.Reason)
+	}
+	if !cluster.WaitFor(t.Context(), 10*time.Second, func() bool { ok, _ := a.Write("while-replication-down"); return ok }) {
+		t.Fatal("a accepts no writes while only the replication path is down")
+	}
+	tp.net.SetLink(tp.a, "ab", true)
+	b.WaitRole(ha.Standby, 60*time.Second)
+	checkSingleActive(t, smp.stop(), time.Now().Add(time.Hour))
+	sameData(t, a, b)
+}

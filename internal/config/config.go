@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -155,9 +156,48 @@ func decode(b []byte, cfg *Config) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return err
+		return nameFields(b, err)
 	}
 	return nil
+}
+
+var lineRE = regexp.MustCompile(`line (\d+): `)
+
+// nameFields adds the dotted field name to yaml's "line N:" messages, so
+// an operator reads "line 3 (ha.detection_time): cannot unmarshal …".
+func nameFields(b []byte, err error) error {
+	var root yaml.Node
+	if yaml.Unmarshal(b, &root) != nil {
+		return err
+	}
+	paths := map[int]string{}
+	collectPaths(&root, "", paths)
+	msg := lineRE.ReplaceAllStringFunc(err.Error(), func(m string) string {
+		n, _ := strconv.Atoi(lineRE.FindStringSubmatch(m)[1])
+		if p, ok := paths[n]; ok {
+			return fmt.Sprintf("line %d (%s): ", n, p)
+		}
+		return m
+	})
+	return errors.New(msg)
+}
+
+func collectPaths(n *yaml.Node, prefix string, out map[int]string) {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			collectPaths(c, prefix, out)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			if prefix != "" {
+				key = prefix + "." + key
+			}
+			out[n.Content[i].Line] = key
+			collectPaths(n.Content[i+1], key, out)
+		}
+	}
 }
 
 // Validate checks every field and names the first wrong one.

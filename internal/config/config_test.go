@@ -1,0 +1,74 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultsValidate(t *testing.T) {
+	if err := Default().Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml, field string // field "" means the file is valid
+	}{
+		{"empty file", "", ""},
+		{"full witness mode", "ha:\n  mode: witness\n  witness: 10.0.0.3:9443\n  detection_time: 5s\n", ""},
+		{"unknown key", "node:\n  idd: x\n", "node.idd"},
+		{"bad duration", "ha:\n  detection_time: soon\n", "ha.detection_time"},
+		{"port out of range", "cluster:\n  port: 70000\n", "cluster.port"},
+		{"port zero", "cluster:\n  port: 0\n", "cluster.port"},
+		{"bad node address", "node:\n  address: example\n", "node.address"},
+		{"bad listen", "api:\n  listen: nowhere\n", "api.listen"},
+		{"bad advertise", "api:\n  advertise: [\"10.0.0.1\"]\n", "api.advertise[0]"},
+		{"detection shorter than two heartbeats", "ha:\n  heartbeat_interval: 1s\n  detection_time: 1500ms\n", "ha.detection_time"},
+		{"lease above heartbeat", "store:\n  leader_lease: 1s\n", "store.leader_lease"},
+		{"unknown mode", "ha:\n  mode: cluster\n", "ha.mode"},
+		{"witness mode without witness", "ha:\n  mode: witness\n", "ha.witness"},
+		{"bad witness address", "ha:\n  witness_addresses: [\"gateway\"]\n", "ha.witness_addresses[0]"},
+		{"bad log level", "log:\n  level: loud\n", "log.level"},
+		{"batch too large", "store:\n  batch_max: 100000\n", "store.batch_max"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "mamori.yaml")
+			if err := os.WriteFile(path, []byte(tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := Load(path)
+			if tc.field == "" {
+				if err != nil {
+					t.Fatalf("valid file rejected: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.field) {
+				t.Fatalf("error %v: want ErrInvalid naming %s", err, tc.field)
+			}
+			_ = cfg
+		})
+	}
+}
+
+func TestLoadAppliesDefaultsUnderFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mamori.yaml")
+	if err := os.WriteFile(path, []byte("ha:\n  auto_recover: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.HA.AutoRecover || cfg.HA.DetectionTime != 3*time.Second || cfg.Cluster.Port != 7443 {
+		t.Fatalf("got %+v", cfg.HA)
+	}
+	if got := cfg.APIAddrs(); len(got) != 1 || got[0] != "127.0.0.1:8443" {
+		t.Fatalf("APIAddrs = %v", got)
+	}
+}

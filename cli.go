@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -210,5 +209,3 @@ func pairJoin(ctx context.Context, args []string) error {
 	fmt.Printf("paired with %s (CA %s).\nStart mamori on this appliance (systemctl start mamori) to join its store as standby.\n", res.Peer.ID, res.Fingerprint)
 	return nil
 }
-
-var _ = tls.VersionTLS12

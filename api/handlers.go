@@ -57,10 +57,9 @@ func (s *Server) postEvents(c *gin.Context) {
 		fail(c, http.StatusBadRequest, err.Error())
 		return
 	}
-	node := "api"
 	for i := range evs {
 		if evs[i].UID == "" {
-			evs[i].UID = strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(i)
+			evs[i].UID = events.NewUID()
 		}
 		if evs[i].At.IsZero() {
 			evs[i].At = time.Now().UTC()
@@ -69,7 +68,7 @@ func (s *Server) postEvents(c *gin.Context) {
 			evs[i].Severity = events.Info
 		}
 		if evs[i].Node == "" {
-			evs[i].Node = node
+			evs[i].Node = "api"
 		}
 	}
 	s.storeEvents(c, evs)

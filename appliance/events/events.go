@@ -86,7 +86,7 @@ func (r *Recorder) Record(ctx context.Context, ev Event) Event {
 
 func (r *Recorder) stamp(ev Event) Event {
 	if ev.UID == "" {
-		ev.UID = newUID()
+		ev.UID = NewUID()
 	}
 	if ev.At.IsZero() {
 		ev.At = time.Now().UTC()
@@ -200,7 +200,8 @@ func scan(v []any) Event {
 	return ev
 }
 
-func newUID() string {
+// NewUID returns a random event uid.
+func NewUID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])

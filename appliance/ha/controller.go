@@ -174,6 +174,10 @@ func (c *Controller) tick(ctx context.Context) {
 		return
 	}
 	c.ensurePaths(m.Peer)
+	if !m.PeerInStore && hasServer(st, m.Peer.ID) {
+		_ = c.members.Update(func(mm *Membership) error { mm.PeerInStore = true; return nil })
+		m.PeerInStore = true
+	}
 	peerUp, beat := c.peer(now)
 	det := c.opts.HA.DetectionTime
 	if st.Leader && voters(st) <= 1 && peerUp && beat.Role == Active && beat.Alone && c.shouldYield(m.Epoch, beat) {
@@ -182,7 +186,7 @@ func (c *Controller) tick(ctx context.Context) {
 	switch {
 	case c.yielded.Load():
 		c.setRole(ctx, Stale, fmt.Sprintf("split brain healed: %s keeps the active role; this appliance's writes since the split are set aside on recovery: run `mamori recover`", beat.ID))
-	case st.Leader && voters(st) <= 1 && c.leaseLost(now):
+	case st.Leader && voters(st) <= 1 && m.PeerInStore && c.leaseLost(now):
 		// Alone, only the witness's lease stops the other side from
 		// taking over: without a fresh grant this node must not act.
 		c.setRole(ctx, Fenced, "lease from the witness not renewed within half the detection time")
@@ -234,6 +238,15 @@ func (c *Controller) peerDown(ctx context.Context, now time.Time, st store.Statu
 		return
 	}
 	c.promote(ctx, 0, fmt.Sprintf("peer %s unreachable on every heartbeat path for %s; witness answers", c.peerName(), silentFor.Round(time.Millisecond)))
+}
+
+func hasServer(st store.Status, id string) bool {
+	for _, s := range st.Servers {
+		if s.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 func voters(st store.Status) int {

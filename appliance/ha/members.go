@@ -26,6 +26,10 @@ type Membership struct {
 	StoreJoined bool `json:"store_joined,omitempty"`
 	// Epoch is the highest pair epoch this appliance knows.
 	Epoch uint64 `json:"epoch"`
+	// PeerInStore is set once the peer has been a voter of this store:
+	// from then on the peer holds the data and could take over, so a
+	// node left alone in the store needs the witness's lease to act.
+	PeerInStore bool `json:"peer_in_store,omitempty"`
 }
 
 // Members guards the membership file.

@@ -17,6 +17,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -275,7 +276,12 @@ func (s *Store) current() (*rstore.Store, error) {
 type warnWriter struct{ l *slog.Logger }
 
 func (w warnWriter) Write(p []byte) (int, error) {
-	w.l.Warn("cluster port connection refused", "detail", string(trimNL(p)))
+	msg := string(trimNL(p))
+	if strings.HasPrefix(msg, "mux serving") {
+		w.l.Debug("cluster port serving", "detail", msg)
+	} else {
+		w.l.Warn("cluster port connection refused", "detail", msg)
+	}
 	return len(p), nil
 }
 

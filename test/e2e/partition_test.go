@@ -113,6 +113,10 @@ func pairWithWitness(t *testing.T, tp *topology, autoRecover bool) (a, b *cluste
 		st, _ := a.Status()
 		t.Fatalf("a never took the witness lease: %+v", st.Witness)
 	}
+	a.WaitRole(ha.Active, 5*time.Second)
+	if st, _ := a.Status(); st.Role != ha.Active {
+		t.Fatalf("a is %s after taking the lease", st.Role)
+	}
 	return a, b, w
 }
 
@@ -146,6 +150,9 @@ func TestPartitionWithWitness(t *testing.T) {
 	loser.WaitRole(ha.Standby, 60*time.Second)
 	winner.WaitRole(ha.Active, 5*time.Second)
 	sameData(t, a, b)
+	if f := winner.Events("ha.fenced"); len(f) != 0 {
+		t.Fatalf("fence events although no appliance was cut off from the witness: %+v", f)
+	}
 }
 
 // Witness mode, the active cut off from everything: it fences itself and

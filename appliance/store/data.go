@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/rqlite/rqlite/v8/command/proto"
 	rstore "github.com/rqlite/rqlite/v8/store"
@@ -198,7 +199,7 @@ func (s *Store) Status() Status {
 	st.RaftState = [...]string{"leader", "follower", "candidate", "shutdown", "unknown"}[rs.State()]
 	if nodes, err := rs.Nodes(); err == nil {
 		for _, n := range nodes {
-			st.Servers = append(st.Servers, Server{ID: n.ID, Addr: n.Addr, Voter: n.Suffrage == "voter"})
+			st.Servers = append(st.Servers, Server{ID: n.ID, Addr: n.Addr, Voter: strings.EqualFold(n.Suffrage, "voter")}) // raft spells it "Voter"
 		}
 	}
 	return st

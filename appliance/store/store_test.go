@@ -146,6 +146,9 @@ func TestJoinReplicateAndPromoteAlone(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	if st := a.Status(); len(st.Servers) != 2 || !st.Servers[0].Voter || !st.Servers[1].Voter {
+		t.Fatalf("servers after join: %+v, want two voters", st.Servers)
+	}
 	if _, err := b.Exec(ctx, Statement{SQL: `INSERT INTO t VALUES (4)`}); !errors.Is(err, ErrNotLeader) {
 		t.Fatalf("write on follower: %v, want ErrNotLeader", err)
 	}
@@ -161,7 +164,7 @@ func TestJoinReplicateAndPromoteAlone(t *testing.T) {
 	if err != nil || rows.Values[0][0] != int64(4) {
 		t.Fatalf("after promotion: %+v %v", rows, err)
 	}
-	if st := b.Status(); len(st.Servers) != 1 || st.Servers[0].ID != "b" {
+	if st := b.Status(); len(st.Servers) != 1 || st.Servers[0].ID != "b" || !st.Servers[0].Voter {
 		t.Fatalf("servers after promotion: %+v", st.Servers)
 	}
 }

@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"crypto/tls"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -53,6 +55,30 @@ func TestPairReplicates(t *testing.T) {
 		t.Fatalf("mamori status on b: %v\n%s", err, out)
 	}
 	sameData(t, a, b)
+
+	var health struct {
+		Status string `json:"status"`
+		Role   string `json:"role"`
+	}
+	if code, err := b.Do(http.MethodGet, "/healthz", nil, &health); err != nil || code != 200 || health.Role != "standby" {
+		t.Fatalf("healthz on b: HTTP %d %+v %v", code, health, err)
+	}
+	for n, want := range map[*cluster.Node]string{a: "mamori_ha_active 1", b: "mamori_ha_active 0"} {
+		if m := metrics(t, n); !strings.Contains(m, want) || !strings.Contains(m, "mamori_ha_epoch 1") || !strings.Contains(m, "mamori_ha_peer_reachable 1") {
+			t.Fatalf("metrics of %s lack %q:\n%s", n.Name, want, m)
+		}
+	}
+}
+
+func metrics(t *testing.T, n *cluster.Node) string {
+	t.Helper()
+	resp, err := (&http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}).Get("https://" + n.API + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
 
 // sameData fails unless both nodes hold identical tables.

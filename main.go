@@ -27,6 +27,8 @@ Usage:
                                                     certify a witness host (code from "mamori pair init")
   mamori witness serve --listen IP:PORT [--data-dir DIR] [--id NAME]
                                                     run the lease arbiter of ha.mode: witness
+  mamori admin create --user NAME [--password-file F] create an administrator (password on stdin)
+  mamori audit verify [--config FILE]               check the audit log's hash chain
   mamori version
 `
 
@@ -61,6 +63,10 @@ func run(ctx context.Context, args []string) error {
 		return statusCmd(ctx, rest)
 	case "witness":
 		return witnessCmd(ctx, rest)
+	case "admin":
+		return adminCmd(ctx, rest)
+	case "audit":
+		return auditCmd(ctx, rest)
 	case "version":
 		fmt.Println("mamori", version)
 		return nil

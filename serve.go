@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mamori-ops/mamori/api"
+	"github.com/mamori-ops/mamori/appliance/auth"
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/pairing"
@@ -128,14 +129,17 @@ func serveCmd(ctx context.Context, args []string) error {
 		Listen: cfg.ClusterAddr(), Addr: cfg.ClusterAddr(), ServerTLS: clusterTLS, ClientTLS: clientTLS,
 		Tuning: cfg.Store}, log)
 	rec := events.NewRecorder(st, cfg.Node.ID)
-	migrations := events.Migrations()
+	authSvc := auth.New(st, auth.DefaultOptions())
+	migrations := append(events.Migrations(), auth.Migrations()...)
 	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,
 		Migrate: func(ctx context.Context) error { return st.Migrate(ctx, migrations) }}, st, members, rec, log)
+	// A new active continues the audit chain from the replicated rows.
+	ctl.Register("audit-chain", workFunc(func(ctx context.Context) error { authSvc.Audit.Forget(); <-ctx.Done(); return nil }))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ctl.RegisterMetrics(reg)
 	pairSvc := pairing.NewService(cfg.DataDir, id, members, self, log)
-	srv := api.New(api.Options{Listen: cfg.API.Listen, TLS: apiTLS, Registry: reg}, ctl, pairSvc, st, log)
+	srv := api.New(api.Options{Listen: cfg.API.Listen, TLS: apiTLS, Registry: reg}, ctl, pairSvc, st, authSvc, log)
 
 	// Bind both ports before anything else, so a port in use is reported at once.
 	if err := st.Listen(); err != nil {
@@ -217,3 +221,8 @@ func notifySystemd(ctx context.Context, ctl *ha.Controller, st *store.Store) err
 		}
 	}
 }
+
+// workFunc adapts a function to ha.Work.
+type workFunc func(ctx context.Context) error
+
+func (f workFunc) Run(ctx context.Context) error { return f(ctx) }

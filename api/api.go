@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/mamori-ops/mamori/appliance/auth"
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/pairing"
@@ -60,6 +61,7 @@ type Server struct {
 	cluster Cluster
 	pairing Pairing
 	events  Store
+	auth    *auth.Service
 	ln      net.Listener
 	srv     *http.Server
 }
@@ -72,8 +74,8 @@ type Store interface {
 }
 
 // New returns a server; it does no I/O.
-func New(opts Options, c Cluster, p Pairing, ev Store, logger *slog.Logger) *Server {
-	return &Server{opts: opts, log: logger.With("component", "api"), cluster: c, pairing: p, events: ev}
+func New(opts Options, c Cluster, p Pairing, ev Store, au *auth.Service, logger *slog.Logger) *Server {
+	return &Server{opts: opts, log: logger.With("component", "api"), cluster: c, pairing: p, events: ev, auth: au}
 }
 
 // Listen binds the port, reporting a bind error at once.
@@ -109,59 +111,75 @@ func (s *Server) Run(ctx context.Context) error {
 	return err
 }
 
-// Route is one entry of the route table (also used to build the
-// privilege matrix when authorisation arrives).
+// Access says who may call a route.
+type Access string
+
+// Access kinds.
+const (
+	Public Access = "public" // anyone, including anonymous callers
+	User   Access = "user"   // any logged-in user (or this pair's node certificate)
+	Priv   Access = "priv"   // a user holding Route.Function/Route.Action
+	Node   Access = "node"   // a node certificate of this pair only
+	Self   Access = "self"   // this appliance's own certificate only (the CLI)
+)
+
+// Route is one entry of the route table. Every route declares its rule
+// here; the privilege-matrix test is built from this table, so a route
+// without a rule fails it.
 type Route struct {
 	Method, Path string
-	// Access says who may call it: "public", "node" (a certificate of
-	// this pair) or "self" (this appliance's own certificate: the CLI).
-	Access  string
+	Access       Access
+	Function     auth.Function
+	Action       auth.Action
+	// Audited routes leave one audit row per call (state changes,
+	// denied attempts). Login and logout write their own.
+	Audited bool
 	Handler gin.HandlerFunc
 }
 
+// Routes is the route table (exported for the privilege-matrix test).
+func (s *Server) Routes() []Route { return s.table() }
+
 func (s *Server) table() []Route {
 	return []Route{
-		{http.MethodGet, "/healthz", "public", s.health},
-		{http.MethodGet, "/metrics", "public", gin.WrapH(promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))},
-		{http.MethodGet, "/api/v1/cluster", "public", s.clusterStatus},
-		{http.MethodGet, "/api/v1/cluster/checksums", "public", s.checksums},
-		{http.MethodGet, "/api/v1/events", "public", s.listEvents},
-		{http.MethodPost, "/api/v1/events", "public", s.postEvents},
-		{http.MethodPost, "/api/v1/pair/join", "public", s.pairJoin},
-		{http.MethodPost, ha.HeartbeatPath, "node", s.heartbeat},
-		{http.MethodPost, ha.EventsPath, "node", s.peerEvents},
-		{http.MethodPost, "/internal/v1/recover", "self", s.recover},
-		{http.MethodPost, "/internal/v1/pair/code", "self", s.pairCode},
+		{http.MethodGet, "/healthz", Public, "", "", false, s.health},
+		{http.MethodGet, "/metrics", Public, "", "", false, gin.WrapH(promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))},
+		{http.MethodPost, "/api/v1/login", Public, "", "", false, s.login},
+		{http.MethodPost, "/api/v1/pair/join", Public, "", "", true, s.pairJoin},
+		{http.MethodPost, "/api/v1/logout", User, "", "", false, s.logout},
+		{http.MethodPost, "/api/v1/logout/everywhere", User, "", "", true, s.logoutEverywhere},
+		{http.MethodGet, "/api/v1/me", User, "", "", false, s.me},
+		{http.MethodPost, "/api/v1/tokens", User, "", "", true, s.newToken},
+		{http.MethodGet, "/api/v1/cluster", Priv, auth.Cluster, auth.Read, false, s.clusterStatus},
+		{http.MethodGet, "/api/v1/cluster/checksums", Priv, auth.Cluster, auth.Read, false, s.checksums},
+		{http.MethodGet, "/api/v1/events", Priv, auth.MonitorResult, auth.Read, false, s.listEvents},
+		{http.MethodPost, "/api/v1/events", Priv, auth.MonitorResult, auth.Add, true, s.postEvents},
+		{http.MethodGet, "/api/v1/users", Priv, auth.Users, auth.Read, false, s.listUsers},
+		{http.MethodPost, "/api/v1/users", Priv, auth.Users, auth.Add, true, s.createUser},
+		{http.MethodGet, "/api/v1/roles", Priv, auth.Users, auth.Read, false, s.listRoles},
+		{http.MethodPost, "/api/v1/roles", Priv, auth.Users, auth.Add, true, s.createRole},
+		{http.MethodGet, "/api/v1/audit", Priv, auth.Audit, auth.Read, false, s.listAudit},
+		{http.MethodGet, "/api/v1/audit/verify", Priv, auth.Audit, auth.Read, false, s.verifyAudit},
+		{http.MethodPost, ha.HeartbeatPath, Node, "", "", false, s.heartbeat},
+		{http.MethodPost, ha.EventsPath, Node, "", "", false, s.peerEvents},
+		{http.MethodPost, "/internal/v1/recover", Self, "", "", true, s.recover},
+		{http.MethodPost, "/internal/v1/pair/code", Self, "", "", true, s.pairCode},
+		{http.MethodPost, "/internal/v1/admin", Self, "", "", true, s.createAdmin},
 	}
 }
 
 func (s *Server) routes() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(gin.Recovery())
+	_ = r.SetTrustedProxies(nil) // the source address in the audit log is the peer's, never a header
+	r.Use(gin.Recovery(), securityHeaders)
 	for _, rt := range s.table() {
-		r.Handle(rt.Method, rt.Path, s.guard(rt.Access), rt.Handler)
+		r.Handle(rt.Method, rt.Path, s.authenticate(rt), s.authorize(rt), s.audit(rt), rt.Handler)
 	}
 	r.NoRoute(func(c *gin.Context) { fail(c, http.StatusNotFound, "no such route: see /api/v1/cluster") })
-	return r
-}
-
-// guard checks node and self routes against the verified client certificate.
-func (s *Server) guard(access string) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if access == "public" {
-			return
-		}
-		id, err := peerID(c.Request)
-		switch {
-		case err != nil:
-			fail(c, http.StatusUnauthorized, "this route needs a node certificate of this pair")
-		case access == "self" && id != s.pairing.SelfID():
-			fail(c, http.StatusForbidden, "only this appliance's own certificate may call this route: run the command on the appliance itself")
-		case access == "node" && !s.pairing.IsPairNode(id):
-			fail(c, http.StatusForbidden, "certificate "+id+" is not a node of this pair")
-		}
-	}
+	// Browsers must not be able to make a logged-in operator's browser
+	// change anything from another site.
+	return http.NewCrossOriginProtection().Handler(r)
 }
 
 func fail(c *gin.Context, code int, msg string) {

@@ -42,7 +42,8 @@ func (s *Server) listEvents(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "after and limit must be integers")
 		return
 	}
-	evs, err := events.List(c.Request.Context(), s.events, events.Filter{Kind: c.Query("kind"), AfterID: after, Limit: limit})
+	p, _ := principal(c)
+	evs, err := events.List(c.Request.Context(), s.events, events.Filter{Kind: c.Query("kind"), AfterID: after, Limit: limit, Scopes: p.Scopes()})
 	if err != nil {
 		fail(c, http.StatusServiceUnavailable, "cannot read events: "+err.Error())
 		return
@@ -57,6 +58,14 @@ func (s *Server) postEvents(c *gin.Context) {
 		fail(c, http.StatusBadRequest, err.Error())
 		return
 	}
+	p, _ := principal(c)
+	for _, ev := range evs {
+		if !p.Sees(ev.Scope) {
+			fail(c, http.StatusForbidden, "scope "+strconv.Quote(ev.Scope)+" is outside your roles' scopes")
+			return
+		}
+	}
+	c.Set(ctxDetail, strconv.Itoa(len(evs))+" events")
 	for i := range evs {
 		if evs[i].UID == "" {
 			evs[i].UID = events.NewUID()

@@ -31,14 +31,17 @@ const (
 
 // Event is one recorded occurrence.
 type Event struct {
-	ID       int64             `json:"id,omitempty"`
-	UID      string            `json:"uid"`
-	At       time.Time         `json:"at"`
-	Severity Severity          `json:"severity"`
-	Kind     string            `json:"kind"`
-	Node     string            `json:"node"`
-	Message  string            `json:"message"`
-	Attrs    map[string]string `json:"attrs,omitempty"`
+	ID       int64     `json:"id,omitempty"`
+	UID      string    `json:"uid"`
+	At       time.Time `json:"at"`
+	Severity Severity  `json:"severity"`
+	Kind     string    `json:"kind"`
+	Node     string    `json:"node"`
+	// Scope places the event in the scope tree; roles see only their
+	// scopes. Appliance events (failover, fencing) have the empty scope.
+	Scope   string            `json:"scope,omitempty"`
+	Message string            `json:"message"`
+	Attrs   map[string]string `json:"attrs,omitempty"`
 }
 
 // ErrInvalid: an event is missing a required field.
@@ -51,6 +54,9 @@ func Migrations() []store.Migration {
 			at TEXT NOT NULL, severity TEXT NOT NULL, kind TEXT NOT NULL, node TEXT NOT NULL,
 			message TEXT NOT NULL, attrs TEXT NOT NULL DEFAULT '{}')`,
 		`CREATE INDEX events_at ON events (at)`,
+	}}, {Version: 101, Name: "events scope", SQL: []string{
+		`ALTER TABLE events ADD COLUMN scope TEXT NOT NULL DEFAULT ''`,
+		`CREATE INDEX events_scope ON events (scope, id)`,
 	}}}
 }
 
@@ -135,8 +141,8 @@ func Insert(ctx context.Context, st Store, evs []Event) error {
 		}
 		attrs, _ := json.Marshal(ev.Attrs)
 		stmts = append(stmts, store.Statement{
-			SQL:  `INSERT OR IGNORE INTO events (uid, at, severity, kind, node, message, attrs) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			Args: []any{ev.UID, ev.At.UTC().Format(time.RFC3339Nano), string(ev.Severity), ev.Kind, ev.Node, ev.Message, string(attrs)},
+			SQL:  `INSERT OR IGNORE INTO events (uid, at, severity, kind, node, message, attrs, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			Args: []any{ev.UID, ev.At.UTC().Format(time.RFC3339Nano), string(ev.Severity), ev.Kind, ev.Node, ev.Message, string(attrs), ev.Scope},
 		})
 	}
 	_, err := st.Exec(ctx, stmts...)
@@ -162,7 +168,9 @@ func Validate(ev Event) error {
 
 // Filter narrows List.
 type Filter struct {
-	Kind    string
+	Kind string
+	// Scopes limits the result to these scopes; nil means all.
+	Scopes  []string
 	AfterID int64
 	Limit   int
 }
@@ -172,11 +180,16 @@ func List(ctx context.Context, st Store, f Filter) ([]Event, error) {
 	if f.Limit <= 0 || f.Limit > 10000 {
 		f.Limit = 1000
 	}
-	q := `SELECT id, uid, at, severity, kind, node, message, attrs FROM events WHERE id > ?`
+	q := `SELECT id, uid, at, severity, kind, node, message, attrs, scope FROM events WHERE id > ?`
 	args := []any{f.AfterID}
 	if f.Kind != "" {
 		q += ` AND kind = ?`
 		args = append(args, f.Kind)
+	}
+	if f.Scopes != nil {
+		q += ` AND scope IN (SELECT value FROM json_each(?))`
+		b, _ := json.Marshal(f.Scopes)
+		args = append(args, string(b))
 	}
 	q += ` ORDER BY id LIMIT ?`
 	args = append(args, f.Limit)
@@ -195,7 +208,7 @@ func scan(v []any) Event {
 	s := func(i int) string { x, _ := v[i].(string); return x }
 	id, _ := v[0].(int64)
 	at, _ := time.Parse(time.RFC3339Nano, s(2))
-	ev := Event{ID: id, UID: s(1), At: at, Severity: Severity(s(3)), Kind: s(4), Node: s(5), Message: s(6)}
+	ev := Event{ID: id, UID: s(1), At: at, Severity: Severity(s(3)), Kind: s(4), Node: s(5), Message: s(6), Scope: s(8)}
 	_ = json.Unmarshal([]byte(s(7)), &ev.Attrs)
 	return ev
 }
@@ -209,7 +222,7 @@ func NewUID() string {
 
 // Latest returns the newest event of kind, or nil if there is none.
 func Latest(ctx context.Context, st Store, kind string) (*Event, error) {
-	rows, err := st.Query(ctx, store.Local, `SELECT id, uid, at, severity, kind, node, message, attrs FROM events WHERE kind = ? ORDER BY id DESC LIMIT 1`, kind)
+	rows, err := st.Query(ctx, store.Local, `SELECT id, uid, at, severity, kind, node, message, attrs, scope FROM events WHERE kind = ? ORDER BY id DESC LIMIT 1`, kind)
 	if err != nil || len(rows.Values) == 0 {
 		return nil, err
 	}

@@ -64,8 +64,7 @@ type Node struct {
 	Extra   map[string]string // extra environment
 	// Netns, when set, runs the node inside that network namespace; the
 	// test reaches its API through the namespace's loopback.
-	Netns  string
-	client *http.Client
+	Netns string
 }
 
 // Options tune a node's configuration.
@@ -244,24 +243,41 @@ func (n *Node) command(args ...string) *exec.Cmd {
 	return exec.Command("ip", append([]string{"netns", "exec", n.Netns, n.bin}, args...)...)
 }
 
-func (n *Node) httpClient() *http.Client {
-	if n.Netns == "" {
-		return client
+// httpClient presents this node's own certificate (read afresh at each
+// handshake: pairing replaces it), i.e. calls as the appliance itself.
+// anonymous clients present none.
+func (n *Node) httpClient(anonymous bool) *http.Client {
+	tc := &tls.Config{InsecureSkipVerify: true}
+	if !anonymous {
+		dir := filepath.Join(n.Dir, "data", "tls")
+		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			kp, err := tls.LoadX509KeyPair(filepath.Join(dir, "node.crt"), filepath.Join(dir, "node.key"))
+			if err != nil {
+				return &tls.Certificate{}, nil
+			}
+			return &kp, nil
+		}
 	}
-	if n.client == nil {
+	tr := &http.Transport{TLSClientConfig: tc, DisableKeepAlives: true}
+	if n.Netns != "" {
 		ns := n.Netns
-		n.client = &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableKeepAlives: true,
-			DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) { return dialIn(ctx, ns, addr) }}}
+		tr.DialContext = func(ctx context.Context, _, addr string) (net.Conn, error) { return dialIn(ctx, ns, addr) }
 	}
-	return n.client
+	return &http.Client{Timeout: 3 * time.Second, Transport: tr}
 }
 
-var client = &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
-	TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableKeepAlives: true}}
-
-// Do sends a JSON request to the node's API and decodes the JSON answer.
+// Do sends a JSON request to the node's API as the appliance itself
+// (its node certificate) and decodes the JSON answer.
 func (n *Node) Do(method, path string, in, out any) (int, error) {
+	return n.do(n.httpClient(false), "", method, path, in, out)
+}
+
+// DoAs sends a request as a user (bearer token), or anonymously with "".
+func (n *Node) DoAs(token, method, path string, in, out any) (int, error) {
+	return n.do(n.httpClient(true), token, method, path, in, out)
+}
+
+func (n *Node) do(cl *http.Client, token, method, path string, in, out any) (int, error) {
 	var body io.Reader
 	if in != nil {
 		b, _ := json.Marshal(in)
@@ -269,7 +285,10 @@ func (n *Node) Do(method, path string, in, out any) (int, error) {
 	}
 	req, _ := http.NewRequest(method, "https://"+n.API+path, body)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := n.httpClient().Do(req)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := cl.Do(req)
 	if err != nil {
 		return 0, err
 	}

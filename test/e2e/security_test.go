@@ -100,7 +100,7 @@ func TestNodeLinksRefuseStrangers(t *testing.T) {
 	})
 	t.Run("node routes without a certificate", func(t *testing.T) {
 		for _, p := range []string{"/internal/v1/recover", "/internal/v1/pair/code", ha.HeartbeatPath, ha.EventsPath} {
-			code, err := a.Do(http.MethodPost, p, map[string]any{}, nil)
+			code, err := a.DoAs("", http.MethodPost, p, map[string]any{}, nil)
 			if err != nil || code != http.StatusUnauthorized {
 				t.Fatalf("POST %s without a certificate: HTTP %d %v, want 401", p, code, err)
 			}

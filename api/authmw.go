@@ -1,0 +1,126 @@
+package api
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mamori-ops/mamori/appliance/auth"
+)
+
+const (
+	ctxPrincipal  = "principal"
+	ctxToken      = "token"
+	ctxDetail     = "audit_detail"
+	sessionCookie = "mamori_session"
+)
+
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Strict-Transport-Security", "max-age=31536000")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+	h.Set("Cache-Control", "no-store")
+}
+
+// authenticate finds the caller: a node certificate of this pair, else a
+// bearer token or session cookie. Node and self routes need the certificate.
+func (s *Server) authenticate(rt Route) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		nodeID, certErr := peerID(c.Request)
+		switch rt.Access {
+		case Node, Self:
+			switch {
+			case certErr != nil:
+				fail(c, http.StatusUnauthorized, "this route needs a node certificate of this pair")
+			case rt.Access == Self && nodeID != s.pairing.SelfID():
+				fail(c, http.StatusForbidden, "only this appliance's own certificate may call this route: run the command on the appliance itself")
+			case !s.pairing.IsPairNode(nodeID):
+				fail(c, http.StatusForbidden, "certificate "+nodeID+" is not a node of this pair")
+			default:
+				c.Set(ctxPrincipal, auth.SystemPrincipal(nodeID))
+			}
+			return
+		}
+		if certErr == nil && s.pairing.IsPairNode(nodeID) {
+			c.Set(ctxPrincipal, auth.SystemPrincipal(nodeID))
+			return
+		}
+		if tok := token(c.Request); tok != "" {
+			p, err := s.auth.Authenticate(c.Request.Context(), tok)
+			if err == nil {
+				c.Set(ctxPrincipal, p)
+				c.Set(ctxToken, tok)
+			}
+		}
+		if _, ok := c.Get(ctxPrincipal); !ok && rt.Access != Public {
+			fail(c, http.StatusUnauthorized, auth.ErrUnauthenticated.Error())
+		}
+	}
+}
+
+func token(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		return strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+	}
+	if ck, err := r.Cookie(sessionCookie); err == nil {
+		return ck.Value
+	}
+	return ""
+}
+
+func principal(c *gin.Context) (auth.Principal, bool) {
+	v, ok := c.Get(ctxPrincipal)
+	if !ok {
+		return auth.Principal{}, false
+	}
+	p, ok := v.(auth.Principal)
+	return p, ok
+}
+
+// authorize checks the route's privilege.
+func (s *Server) authorize(rt Route) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if rt.Access != Priv {
+			return
+		}
+		p, _ := principal(c)
+		if !p.Can(rt.Function, rt.Action) {
+			fail(c, http.StatusForbidden, fmt.Sprintf("your roles do not allow %s on %s: ask an administrator", rt.Action, rt.Function))
+		}
+	}
+}
+
+// audit writes one row per call of an audited route, after the handler
+// (or the authorization that refused it) has decided the result.
+func (s *Server) audit(rt Route) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !rt.Audited {
+			return
+		}
+		c.Next()
+		p, _ := principal(c)
+		s.writeAudit(c, p.User, rt.Method+" "+rt.Path, c.Request.URL.Path, fmt.Sprint(c.Writer.Status()), c.GetString(ctxDetail))
+	}
+}
+
+func (s *Server) writeAudit(c *gin.Context, user, action, object, result, detail string) {
+	e := auth.Entry{User: user, Source: sourceIP(c.Request), UserAgent: c.Request.UserAgent(), Action: action,
+		Object: object, Result: result, Detail: detail}
+	if err := s.auth.Audit.Append(c.Request.Context(), e); err != nil {
+		s.log.Warn("audit row not written", "action", action, "user", user, "err", err)
+	}
+}
+
+func sourceIP(r *http.Request) string {
+	h, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return h
+}

@@ -1,0 +1,206 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mamori-ops/mamori/appliance/auth"
+	"github.com/mamori-ops/mamori/appliance/store"
+)
+
+func decodeJSON(c *gin.Context, v any) bool {
+	if err := json.NewDecoder(http.MaxBytesReader(nil, c.Request.Body, 64<<10)).Decode(v); err != nil {
+		fail(c, http.StatusBadRequest, "bad request body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// authFail maps auth and store errors to answers.
+func (s *Server) authFail(c *gin.Context, err error) {
+	switch {
+	case errors.Is(err, auth.ErrInvalid), errors.Is(err, auth.ErrWeakPassword):
+		fail(c, http.StatusBadRequest, err.Error())
+	case errors.Is(err, auth.ErrExists):
+		fail(c, http.StatusConflict, err.Error())
+	case errors.Is(err, store.ErrNotLeader), errors.Is(err, store.ErrClosed):
+		s.notActive(c)
+	default:
+		fail(c, http.StatusInternalServerError, err.Error())
+	}
+}
+
+func (s *Server) login(c *gin.Context) {
+	var in struct {
+		User     string `json:"user"`
+		Password string `json:"password"`
+	}
+	if !decodeJSON(c, &in) {
+		return
+	}
+	tok, p, err := s.auth.Login(c.Request.Context(), in.User, in.Password, sourceIP(c.Request), c.Request.UserAgent())
+	switch {
+	case errors.Is(err, auth.ErrLocked):
+		s.writeAudit(c, in.User, "login", "/api/v1/login", "refused: locked", "")
+		fail(c, http.StatusTooManyRequests, err.Error())
+	case errors.Is(err, auth.ErrBadCredentials):
+		s.writeAudit(c, in.User, "login", "/api/v1/login", "failed", "")
+		fail(c, http.StatusUnauthorized, err.Error())
+	case err != nil:
+		s.authFail(c, err)
+	default:
+		s.writeAudit(c, in.User, "login", "/api/v1/login", "ok", "")
+		c.SetCookie(sessionCookie, tok, 0, "/", "", true, true)
+		c.SetSameSite(http.SameSiteStrictMode)
+		c.JSON(http.StatusOK, gin.H{"token": tok, "user": p.User, "roles": p.Roles})
+	}
+}
+
+func (s *Server) logout(c *gin.Context) {
+	p, _ := principal(c)
+	if tok := c.GetString(ctxToken); tok != "" {
+		if err := s.auth.Logout(c.Request.Context(), tok); err != nil {
+			s.authFail(c, err)
+			return
+		}
+	}
+	s.writeAudit(c, p.User, "logout", "/api/v1/logout", "ok", "")
+	c.SetCookie(sessionCookie, "", -1, "/", "", true, true)
+	c.JSON(http.StatusOK, gin.H{"logged_out": true})
+}
+
+func (s *Server) logoutEverywhere(c *gin.Context) {
+	p, _ := principal(c)
+	if err := s.auth.LogoutEverywhere(c.Request.Context(), p.User); err != nil {
+		s.authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"logged_out": true})
+}
+
+func (s *Server) me(c *gin.Context) {
+	p, _ := principal(c)
+	c.JSON(http.StatusOK, gin.H{"user": p.User, "roles": p.Roles, "scopes": p.Scopes()})
+}
+
+func (s *Server) newToken(c *gin.Context) {
+	var in struct {
+		Name       string `json:"name"`
+		TTLSeconds int    `json:"ttl_seconds"`
+	}
+	if !decodeJSON(c, &in) {
+		return
+	}
+	if in.TTLSeconds <= 0 || in.TTLSeconds > 366*24*3600 {
+		fail(c, http.StatusBadRequest, "ttl_seconds must be between 1 and one year")
+		return
+	}
+	p, _ := principal(c)
+	c.Set(ctxDetail, "token "+in.Name)
+	tok, err := s.auth.NewToken(c.Request.Context(), p.User, in.Name, sourceIP(c.Request), c.Request.UserAgent(), time.Duration(in.TTLSeconds)*time.Second)
+	if err != nil {
+		s.authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"token": tok})
+}
+
+func (s *Server) listUsers(c *gin.Context) {
+	us, err := s.auth.Users(c.Request.Context())
+	if err != nil {
+		s.authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"users": us})
+}
+
+type newUser struct {
+	User     string   `json:"user"`
+	Password string   `json:"password"`
+	Roles    []string `json:"roles"`
+}
+
+func (s *Server) createUser(c *gin.Context) {
+	var in newUser
+	if !decodeJSON(c, &in) {
+		return
+	}
+	c.Set(ctxDetail, "user "+in.User+" roles "+strconv.Quote(joinRoles(in.Roles)))
+	if err := s.auth.CreateUser(c.Request.Context(), in.User, in.Password, in.Roles); err != nil {
+		s.authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"user": in.User})
+}
+
+func joinRoles(rs []string) string {
+	b, _ := json.Marshal(rs)
+	return string(b)
+}
+
+func (s *Server) listRoles(c *gin.Context) {
+	rs, err := s.auth.Roles(c.Request.Context())
+	if err != nil {
+		s.authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"roles": rs})
+}
+
+func (s *Server) createRole(c *gin.Context) {
+	var r auth.Role
+	if !decodeJSON(c, &r) {
+		return
+	}
+	b, _ := json.Marshal(r)
+	c.Set(ctxDetail, "after "+string(b))
+	if err := s.auth.CreateRole(c.Request.Context(), r); err != nil {
+		s.authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"role": r.Name})
+}
+
+func (s *Server) listAudit(c *gin.Context) {
+	after, err1 := strconv.ParseInt(c.DefaultQuery("after", "0"), 10, 64)
+	limit, err2 := strconv.Atoi(c.DefaultQuery("limit", "1000"))
+	if err1 != nil || err2 != nil {
+		fail(c, http.StatusBadRequest, "after and limit must be integers")
+		return
+	}
+	es, err := auth.ListAudit(c.Request.Context(), s.events, after, limit)
+	if err != nil {
+		s.authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"entries": es})
+}
+
+func (s *Server) verifyAudit(c *gin.Context) {
+	rep, err := auth.Verify(c.Request.Context(), s.events)
+	if err != nil {
+		s.authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, rep)
+}
+
+// createAdmin creates an administrator (the CLI on the appliance: there
+// is no default password, so the first one is made this way).
+func (s *Server) createAdmin(c *gin.Context) {
+	var in newUser
+	if !decodeJSON(c, &in) {
+		return
+	}
+	c.Set(ctxDetail, "administrator "+in.User)
+	if err := s.auth.CreateUser(c.Request.Context(), in.User, in.Password, []string{auth.RoleAdministrator}); err != nil {
+		s.authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"user": in.User})
+}

@@ -1,0 +1,179 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/mamori-ops/mamori/appliance/store"
+)
+
+// Entry is one audit record.
+type Entry struct {
+	Seq       int64     `json:"seq"`
+	At        time.Time `json:"at"`
+	User      string    `json:"user"`
+	Source    string    `json:"source"`
+	UserAgent string    `json:"user_agent"`
+	Action    string    `json:"action"`
+	Object    string    `json:"object"`
+	Result    string    `json:"result"`
+	Detail    string    `json:"detail,omitempty"`
+	PrevHash  string    `json:"prev_hash"`
+	Hash      string    `json:"hash"`
+}
+
+// digest is the chain hash of an entry: SHA-256 over its fields and the
+// previous entry's hash, so changing or removing any row breaks the chain.
+func (e Entry) digest() string {
+	b, _ := json.Marshal([]any{e.Seq, e.At.UTC().Format(time.RFC3339Nano), e.User, e.Source, e.UserAgent, e.Action, e.Object, e.Result, e.Detail, e.PrevHash})
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// auditor appends to the chain. Only the active writes; the head (last
+// seq and hash) is cached and reloaded after any failed write, so a new
+// active continues the chain from the replicated rows.
+type auditor struct {
+	st     Store
+	mu     sync.Mutex
+	loaded bool
+	seq    int64
+	hash   string
+}
+
+// Append adds an entry to the chain.
+func (a *auditor) Append(ctx context.Context, e Entry) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.loaded {
+		if err := a.loadHead(ctx); err != nil {
+			return err
+		}
+	}
+	e.Seq, e.PrevHash = a.seq+1, a.hash
+	if e.At.IsZero() {
+		e.At = time.Now().UTC()
+	}
+	e.Hash = e.digest()
+	_, err := a.st.Exec(ctx,
+		store.Statement{SQL: `INSERT INTO audit (seq, at, user, source, user_agent, action, object, result, detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+			Args: []any{e.Seq, e.At.UTC().Format(time.RFC3339Nano), e.User, e.Source, e.UserAgent, e.Action, e.Object, e.Result, e.Detail, e.PrevHash, e.Hash}},
+		store.Statement{SQL: `INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`,
+			Args: []any{e.Seq, e.Hash}})
+	if err != nil {
+		a.loaded = false
+		return fmt.Errorf("audit: %w", err)
+	}
+	a.seq, a.hash = e.Seq, e.Hash
+	return nil
+}
+
+func (a *auditor) loadHead(ctx context.Context) error {
+	rows, err := a.st.Query(ctx, store.Strong, `SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1`)
+	if err != nil {
+		return fmt.Errorf("audit head: %w", err)
+	}
+	a.seq, a.hash = 0, ""
+	if len(rows.Values) == 1 {
+		a.seq, _ = rows.Values[0][0].(int64)
+		a.hash, _ = rows.Values[0][1].(string)
+	}
+	a.loaded = true
+	return nil
+}
+
+// Forget drops the cached head (call on every role change).
+func (a *auditor) Forget() {
+	a.mu.Lock()
+	a.loaded = false
+	a.mu.Unlock()
+}
+
+// VerifyReport is the result of walking the chain.
+type VerifyReport struct {
+	Rows     int64    `json:"rows"`
+	OK       bool     `json:"ok"`
+	Problems []string `json:"problems"`
+}
+
+// ErrTampered: the audit chain does not verify.
+var ErrTampered = errors.New("audit log does not verify")
+
+// Verify walks the whole chain on this node's copy: every row's hash, the
+// link to its predecessor, contiguous sequence numbers and the head.
+func Verify(ctx context.Context, st Store) (VerifyReport, error) {
+	rep := VerifyReport{OK: true, Problems: []string{}}
+	prev := ""
+	var last int64
+	for after := int64(0); ; {
+		es, err := listEntries(ctx, st, after, 5000)
+		if err != nil {
+			return rep, err
+		}
+		for _, e := range es {
+			rep.Rows++
+			switch {
+			case e.Seq != last+1:
+				rep.problem("rows %d..%d are missing (deleted)", last+1, e.Seq-1)
+			case e.PrevHash != prev:
+				rep.problem("row %d does not link to row %d", e.Seq, last)
+			}
+			if e.digest() != e.Hash {
+				rep.problem("row %d was changed after it was written", e.Seq)
+			}
+			prev, last = e.Hash, e.Seq
+		}
+		if len(es) < 5000 {
+			break
+		}
+		after = last
+	}
+	head, err := st.Query(ctx, store.Local, `SELECT seq, hash FROM audit_head WHERE id = 1`)
+	if err != nil {
+		return rep, err
+	}
+	if len(head.Values) == 1 {
+		hs, _ := head.Values[0][0].(int64)
+		hh, _ := head.Values[0][1].(string)
+		if hs != last || hh != prev {
+			rep.problem("the newest rows (after %d, up to %d) are missing", last, hs)
+		}
+	}
+	return rep, nil
+}
+
+func (r *VerifyReport) problem(format string, args ...any) {
+	r.OK = false
+	r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+}
+
+// ListAudit returns entries with seq > after, oldest first.
+func ListAudit(ctx context.Context, st Store, after int64, limit int) ([]Entry, error) {
+	if limit <= 0 || limit > 10000 {
+		limit = 1000
+	}
+	return listEntries(ctx, st, after, limit)
+}
+
+func listEntries(ctx context.Context, st Store, after int64, limit int) ([]Entry, error) {
+	rows, err := st.Query(ctx, store.Local, `SELECT seq, at, user, source, user_agent, action, object, result, detail, prev_hash, hash
+		FROM audit WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry, 0, len(rows.Values))
+	for _, v := range rows.Values {
+		s := func(i int) string { x, _ := v[i].(string); return x }
+		seq, _ := v[0].(int64)
+		at, _ := time.Parse(time.RFC3339Nano, s(1))
+		out = append(out, Entry{Seq: seq, At: at, User: s(2), Source: s(3), UserAgent: s(4), Action: s(5), Object: s(6),
+			Result: s(7), Detail: s(8), PrevHash: s(9), Hash: s(10)})
+	}
+	return out, nil
+}

@@ -129,7 +129,10 @@ func serveCmd(ctx context.Context, args []string) error {
 		Listen: cfg.ClusterAddr(), Addr: cfg.ClusterAddr(), ServerTLS: clusterTLS, ClientTLS: clientTLS,
 		Tuning: cfg.Store}, log)
 	rec := events.NewRecorder(st, cfg.Node.ID)
-	authSvc := auth.New(st, auth.DefaultOptions())
+	authOpts := auth.DefaultOptions()
+	authOpts.SessionTTL, authOpts.LockoutFailures = cfg.Auth.SessionTTL, cfg.Auth.LockoutFailures
+	authOpts.LockoutWindow, authOpts.LockoutMaxWindow = cfg.Auth.LockoutWindow, cfg.Auth.LockoutMaxWindow
+	authSvc := auth.New(st, authOpts)
 	migrations := append(events.Migrations(), auth.Migrations()...)
 	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,
 		Migrate: func(ctx context.Context) error { return st.Migrate(ctx, migrations) }}, st, members, rec, log)

@@ -174,7 +174,8 @@ func (s *Server) routes() http.Handler {
 	_ = r.SetTrustedProxies(nil) // the source address in the audit log is the peer's, never a header
 	r.Use(gin.Recovery(), securityHeaders)
 	for _, rt := range s.table() {
-		r.Handle(rt.Method, rt.Path, s.authenticate(rt), s.authorize(rt), s.audit(rt), rt.Handler)
+		// audit wraps authorize, so refused attempts are recorded too.
+		r.Handle(rt.Method, rt.Path, s.authenticate(rt), s.audit(rt), s.authorize(rt), rt.Handler)
 	}
 	r.NoRoute(func(c *gin.Context) { fail(c, http.StatusNotFound, "no such route: see /api/v1/cluster") })
 	// Browsers must not be able to make a logged-in operator's browser

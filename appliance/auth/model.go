@@ -60,9 +60,9 @@ const (
 	RoleAuditor       = "auditor"
 )
 
-// builtinRoles: the administrator may do everything except read the audit
+// BuiltinRoles: the administrator may do everything except read the audit
 // log; the auditor reads the audit log and nothing else (separation of duties).
-func builtinRoles() []Role {
+func BuiltinRoles() []Role {
 	admin := Role{Name: RoleAdministrator, Privileges: map[Function][]Action{}, Scopes: []string{AllScopes}}
 	for _, f := range Functions {
 		if f != Audit {

@@ -66,7 +66,7 @@ func New(st Store, opts Options) *Service {
 // Migrations create the auth schema (versions 200-299).
 func Migrations() []store.Migration {
 	seed := []string{}
-	for _, r := range builtinRoles() {
+	for _, r := range BuiltinRoles() {
 		b, _ := json.Marshal(r)
 		seed = append(seed, fmt.Sprintf(`INSERT INTO roles (name, def) VALUES ('%s', '%s')`, r.Name, b))
 	}

@@ -41,7 +41,19 @@ type Config struct {
 	Cluster Cluster `yaml:"cluster"`
 	HA      HA      `yaml:"ha"`
 	Store   Store   `yaml:"store"`
+	Auth    Auth    `yaml:"auth"`
 	Log     Log     `yaml:"log"`
+}
+
+// Auth tunes logins and sessions.
+type Auth struct {
+	SessionTTL time.Duration `yaml:"session_ttl"`
+	// After LockoutFailures wrong passwords for one account from one
+	// address, that pair is refused for LockoutWindow, doubling with each
+	// further failure up to LockoutMaxWindow.
+	LockoutFailures  int           `yaml:"lockout_failures"`
+	LockoutWindow    time.Duration `yaml:"lockout_window"`
+	LockoutMaxWindow time.Duration `yaml:"lockout_max_window"`
 }
 
 // Node identifies this appliance.
@@ -129,7 +141,8 @@ func Default() Config {
 			BatchMax:          500,
 			RaftLogLevel:      "ERROR",
 		},
-		Log: Log{Level: "info", Format: "text"},
+		Auth: Auth{SessionTTL: 12 * time.Hour, LockoutFailures: 5, LockoutWindow: 30 * time.Second, LockoutMaxWindow: 15 * time.Minute},
+		Log:  Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -211,6 +224,7 @@ func (c Config) Validate() error {
 		func() error { return port("cluster.port", c.Cluster.Port) },
 		c.validateHA,
 		c.validateStore,
+		c.validateAuth,
 		c.validateLog,
 	} {
 		if err := check(); err != nil {
@@ -282,6 +296,22 @@ func (c Config) validateStore() error {
 		return nil
 	}
 	return invalid("store.raft_log_level", "%q is not one of DEBUG, INFO, WARN, ERROR", s.RaftLogLevel)
+}
+
+func (c Config) validateAuth() error {
+	a := c.Auth
+	for name, d := range map[string]time.Duration{"auth.session_ttl": a.SessionTTL, "auth.lockout_window": a.LockoutWindow, "auth.lockout_max_window": a.LockoutMaxWindow} {
+		if err := positive(name, d); err != nil {
+			return err
+		}
+	}
+	if a.LockoutFailures < 1 || a.LockoutFailures > 100 {
+		return invalid("auth.lockout_failures", "%d is outside 1..100", a.LockoutFailures)
+	}
+	if a.LockoutMaxWindow < a.LockoutWindow {
+		return invalid("auth.lockout_max_window", "must not be shorter than auth.lockout_window")
+	}
+	return nil
 }
 
 func (c Config) validateLog() error {

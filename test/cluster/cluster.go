@@ -403,3 +403,29 @@ func WaitFor(ctx context.Context, timeout time.Duration, cond func() bool) bool 
 	}
 	return cond()
 }
+
+// CreateAdmin runs `mamori admin create` on the node.
+func (n *Node) CreateAdmin(user, password string) {
+	n.t.Helper()
+	f := filepath.Join(n.Dir, "pw-"+user)
+	if err := os.WriteFile(f, []byte(password+"\n"), 0o600); err != nil {
+		n.t.Fatal(err)
+	}
+	if out, err := n.CLI("admin", "create", "--user", user, "--password-file", f); err != nil {
+		n.t.Fatalf("admin create: %v\n%s", err, out)
+	}
+}
+
+// Login returns a session token for user, or fails the test.
+func (n *Node) Login(user, password string) string {
+	n.t.Helper()
+	var out struct {
+		Token string `json:"token"`
+		Error string `json:"error"`
+	}
+	code, err := n.DoAs("", http.MethodPost, "/api/v1/login", map[string]string{"user": user, "password": password}, &out)
+	if err != nil || code != http.StatusOK || out.Token == "" {
+		n.t.Fatalf("login %s on %s: HTTP %d %v %s", user, n.Name, code, err, out.Error)
+	}
+	return out.Token
+}

@@ -123,6 +123,11 @@ func serveCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if cfg.API.TLSCert != "" {
+		if apiTLS, err = pairing.WithOperatorCert(apiTLS, cfg.Node.ID, cfg.API.TLSCert, cfg.API.TLSKey); err != nil {
+			return err
+		}
+	}
 	self := ha.NodeInfo{ID: cfg.Node.ID, ClusterAddr: cfg.ClusterAddr(), APIAddrs: cfg.APIAddrs()}
 
 	st := store.New(store.Options{Dir: filepath.Join(cfg.DataDir, "store"), ID: cfg.Node.ID,
@@ -142,7 +147,7 @@ func serveCmd(ctx context.Context, args []string) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ctl.RegisterMetrics(reg)
 	pairSvc := pairing.NewService(cfg.DataDir, id, members, self, log)
-	srv := api.New(api.Options{Listen: cfg.API.Listen, TLS: apiTLS, Registry: reg}, ctl, pairSvc, st, authSvc, log)
+	srv := api.New(api.Options{Listen: cfg.API.Listen, RedirectListen: cfg.API.RedirectListen, TLS: apiTLS, Registry: reg}, ctl, pairSvc, st, authSvc, log)
 
 	// Bind both ports before anything else, so a port in use is reported at once.
 	if err := st.Listen(); err != nil {

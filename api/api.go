@@ -49,9 +49,11 @@ type Pairing interface {
 
 // Options configure the server.
 type Options struct {
-	Listen   string
-	TLS      *tls.Config
-	Registry *prometheus.Registry
+	Listen string
+	// RedirectListen, if set, serves plain HTTP that only redirects to HTTPS.
+	RedirectListen string
+	TLS            *tls.Config
+	Registry       *prometheus.Registry
 }
 
 // Server is the API server.
@@ -63,6 +65,7 @@ type Server struct {
 	events  Store
 	auth    *auth.Service
 	ln      net.Listener
+	redir   net.Listener
 	srv     *http.Server
 }
 
@@ -85,7 +88,25 @@ func (s *Server) Listen() error {
 		return fmt.Errorf("api port %s: %w", s.opts.Listen, err)
 	}
 	s.ln = ln
+	if s.opts.RedirectListen != "" {
+		if s.redir, err = net.Listen("tcp", s.opts.RedirectListen); err != nil {
+			ln.Close()
+			return fmt.Errorf("redirect port %s: %w", s.opts.RedirectListen, err)
+		}
+	}
 	return nil
+}
+
+// redirect answers every plain-HTTP request with a redirect to HTTPS.
+func (s *Server) redirect() http.Handler {
+	_, port, _ := net.SplitHostPort(s.ln.Addr().String())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.Host)
+		if err != nil {
+			host = r.Host
+		}
+		http.Redirect(w, r, "https://"+net.JoinHostPort(host, port)+r.URL.RequestURI(), http.StatusPermanentRedirect)
+	})
 }
 
 // Addr is the bound address.
@@ -95,8 +116,14 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 func (s *Server) Run(ctx context.Context) error {
 	s.srv = &http.Server{Handler: s.routes(), TLSConfig: s.opts.TLS, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)} // TLS handshake refusals are worth a warning
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- s.srv.Serve(tls.NewListener(s.ln, s.opts.TLS)) }()
+	var redir *http.Server
+	if s.redir != nil {
+		redir = &http.Server{Handler: s.redirect(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- redir.Serve(s.redir) }()
+		defer redir.Close()
+	}
 	select {
 	case err := <-errc:
 		return err

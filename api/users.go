@@ -1,8 +1,10 @@
 package api
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -166,19 +168,49 @@ func (s *Server) createRole(c *gin.Context) {
 	c.JSON(http.StatusCreated, gin.H{"role": r.Name})
 }
 
+// listAudit serves the audit log to the auditor: filter by user, action
+// (substring), since/until (RFC 3339), page with after/limit, and export
+// with format=csv.
 func (s *Server) listAudit(c *gin.Context) {
-	after, err1 := strconv.ParseInt(c.DefaultQuery("after", "0"), 10, 64)
-	limit, err2 := strconv.Atoi(c.DefaultQuery("limit", "1000"))
-	if err1 != nil || err2 != nil {
-		fail(c, http.StatusBadRequest, "after and limit must be integers")
+	f := auth.AuditFilter{User: c.Query("user"), Action: c.Query("action")}
+	var err error
+	parse := func(name string, into func(string) error) {
+		if v := c.Query(name); v != "" && err == nil {
+			if e := into(v); e != nil {
+				err = fmt.Errorf("%s: %v", name, e)
+			}
+		}
+	}
+	parse("after", func(v string) (e error) { f.After, e = strconv.ParseInt(v, 10, 64); return })
+	parse("limit", func(v string) (e error) { f.Limit, e = strconv.Atoi(v); return })
+	parse("since", func(v string) (e error) { f.Since, e = time.Parse(time.RFC3339, v); return })
+	parse("until", func(v string) (e error) { f.Until, e = time.Parse(time.RFC3339, v); return })
+	if err != nil {
+		fail(c, http.StatusBadRequest, "bad filter "+err.Error())
 		return
 	}
-	es, err := auth.ListAudit(c.Request.Context(), s.events, after, limit)
+	es, err := auth.ListAudit(c.Request.Context(), s.events, f)
 	if err != nil {
 		s.authFail(c, err)
 		return
 	}
+	if c.Query("format") == "csv" {
+		writeAuditCSV(c, es)
+		return
+	}
 	c.JSON(http.StatusOK, gin.H{"entries": es})
+}
+
+func writeAuditCSV(c *gin.Context, es []auth.Entry) {
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", `attachment; filename="mamori-audit.csv"`)
+	w := csv.NewWriter(c.Writer)
+	_ = w.Write([]string{"seq", "at", "user", "source", "user_agent", "action", "object", "result", "detail", "prev_hash", "hash"})
+	for _, e := range es {
+		_ = w.Write([]string{strconv.FormatInt(e.Seq, 10), e.At.Format(time.RFC3339Nano), e.User, e.Source, e.UserAgent,
+			e.Action, e.Object, e.Result, e.Detail, e.PrevHash, e.Hash})
+	}
+	w.Flush()
 }
 
 func (s *Server) verifyAudit(c *gin.Context) {

@@ -153,17 +153,51 @@ func (r *VerifyReport) problem(format string, args ...any) {
 	r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
 }
 
-// ListAudit returns entries with seq > after, oldest first.
-func ListAudit(ctx context.Context, st Store, after int64, limit int) ([]Entry, error) {
-	if limit <= 0 || limit > 10000 {
-		limit = 1000
+// AuditFilter narrows ListAudit; zero fields match everything.
+type AuditFilter struct {
+	After  int64
+	Limit  int
+	User   string
+	Action string // substring
+	Since  time.Time
+	Until  time.Time
+}
+
+// ListAudit returns matching entries, oldest first.
+func ListAudit(ctx context.Context, st Store, f AuditFilter) ([]Entry, error) {
+	if f.Limit <= 0 || f.Limit > 10000 {
+		f.Limit = 1000
 	}
-	return listEntries(ctx, st, after, limit)
+	q := `SELECT seq, at, user, source, user_agent, action, object, result, detail, prev_hash, hash FROM audit WHERE seq > ?`
+	args := []any{f.After}
+	if f.User != "" {
+		q += ` AND user = ?`
+		args = append(args, f.User)
+	}
+	if f.Action != "" {
+		q += ` AND instr(action, ?) > 0`
+		args = append(args, f.Action)
+	}
+	if !f.Since.IsZero() {
+		q += ` AND at >= ?`
+		args = append(args, f.Since.UTC().Format(time.RFC3339Nano))
+	}
+	if !f.Until.IsZero() {
+		q += ` AND at < ?`
+		args = append(args, f.Until.UTC().Format(time.RFC3339Nano))
+	}
+	q += ` ORDER BY seq LIMIT ?`
+	args = append(args, f.Limit)
+	return queryEntries(ctx, st, q, args...)
 }
 
 func listEntries(ctx context.Context, st Store, after int64, limit int) ([]Entry, error) {
-	rows, err := st.Query(ctx, store.Local, `SELECT seq, at, user, source, user_agent, action, object, result, detail, prev_hash, hash
+	return queryEntries(ctx, st, `SELECT seq, at, user, source, user_agent, action, object, result, detail, prev_hash, hash
 		FROM audit WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+}
+
+func queryEntries(ctx context.Context, st Store, q string, args ...any) ([]Entry, error) {
+	rows, err := st.Query(ctx, store.Local, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ func (c *Controller) ensurePaths(peer *NodeInfo) {
 	timeout := min(max(2*c.opts.HA.HeartbeatInterval, 500*time.Millisecond), c.opts.HA.DetectionTime/2)
 	c.paths = nil
 	for _, a := range peer.APIAddrs {
-		c.paths = append(c.paths, newPath(a, c.opts.ClientTLS, timeout))
+		c.paths = append(c.paths, newPath(a, peer.ID, c.opts.ClientTLS, timeout))
 	}
 	c.peerID = peer.ID
 	if c.wit == nil && c.opts.HA.Mode == config.PairOnly {

@@ -56,8 +56,12 @@ type path struct {
 	reply  Beat
 }
 
-func newPath(addr string, tlsCfg *tls.Config, timeout time.Duration) *path {
-	tr := &http.Transport{TLSClientConfig: tlsCfg, MaxIdleConnsPerHost: 1, TLSHandshakeTimeout: timeout}
+// The server name is the peer's node id: it selects the appliance
+// certificate even where the operator installed their own for the web UI.
+func newPath(addr, peerID string, tlsCfg *tls.Config, timeout time.Duration) *path {
+	tc := tlsCfg.Clone()
+	tc.ServerName = peerID
+	tr := &http.Transport{TLSClientConfig: tc, MaxIdleConnsPerHost: 1, TLSHandshakeTimeout: timeout}
 	return &path{addr: addr, client: &http.Client{Transport: tr, Timeout: timeout}}
 }
 

@@ -89,11 +89,35 @@ func PeerNodeID(cs *tls.ConnectionState) (string, error) {
 	return cs.VerifiedChains[0][0].Subject.CommonName, nil
 }
 
+// PairingServerName is the server name a joiner sends, so an appliance
+// that serves the operator's certificate to browsers shows it the
+// appliance certificate the code pins.
+const PairingServerName = "mamori-pairing"
+
+// WithOperatorCert makes cfg serve the operator's certificate to every
+// client except those naming this node (peers, the CLI) or pairing.
+func WithOperatorCert(cfg *tls.Config, nodeID, certFile, keyFile string) (*tls.Config, error) {
+	op, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("operator certificate: %w", err)
+	}
+	node := cfg.Certificates[0]
+	out := cfg.Clone()
+	out.Certificates = nil
+	out.GetCertificate = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		if hello.ServerName == nodeID || hello.ServerName == PairingServerName {
+			return &node, nil
+		}
+		return &op, nil
+	}
+	return out, nil
+}
+
 // PinnedClientConfig accepts a server only if its chain holds a CA whose
 // fingerprint starts with pin and the leaf verifies against that CA. It
 // fails the handshake, before any request is sent, otherwise.
 func PinnedClientConfig(pin [16]byte) *tls.Config {
-	return &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: cipherSuites, InsecureSkipVerify: true,
+	return &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: cipherSuites, InsecureSkipVerify: true, ServerName: PairingServerName,
 		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error { return verifyPinned(raw, pin) }}
 }
 

@@ -71,6 +71,13 @@ type API struct {
 	// Advertise lists the host:port addresses the peer uses for heartbeats,
 	// one per network path; default: node.address with the listen port.
 	Advertise []string `yaml:"advertise"`
+	// TLSCert and TLSKey (PEM files) replace the appliance certificate
+	// that browsers see; the pair's own links keep the appliance CA.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// RedirectListen, if set (e.g. ":80"), serves plain HTTP that only
+	// redirects to the HTTPS port.
+	RedirectListen string `yaml:"redirect_listen"`
 }
 
 // Cluster is the node-to-node port (Raft and the cluster service, mutual TLS).
@@ -221,6 +228,7 @@ func (c Config) Validate() error {
 		func() error { return nonEmpty("data_dir", c.DataDir) },
 		func() error { return hostPort("api.listen", c.API.Listen) },
 		c.validateAdvertise,
+		c.validateAPI,
 		func() error { return port("cluster.port", c.Cluster.Port) },
 		c.validateHA,
 		c.validateStore,
@@ -230,6 +238,16 @@ func (c Config) Validate() error {
 		if err := check(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+func (c Config) validateAPI() error {
+	if (c.API.TLSCert == "") != (c.API.TLSKey == "") {
+		return invalid("api.tls_cert", "set both api.tls_cert and api.tls_key, or neither")
+	}
+	if c.API.RedirectListen != "" {
+		return hostPort("api.redirect_listen", c.API.RedirectListen)
 	}
 	return nil
 }

@@ -82,6 +82,8 @@ type Options struct {
 	// ExtraPaths (netns only) are more IPs of this node that the peer
 	// probes for heartbeats, besides its address.
 	ExtraPaths []string
+	// APIYAML is more keys of the api section, indented by two spaces.
+	APIYAML string
 }
 
 // NewNode writes a configuration for a node on ip; it does not start it.
@@ -119,7 +121,7 @@ data_dir: %s
 api:
   listen: %s
   advertise: %s
-cluster:
+%scluster:
   port: %s
 ha:
   mode: %s
@@ -128,7 +130,7 @@ ha:
   auto_recover: %v
 log:
   level: debug
-%s`, name, ip, filepath.Join(dir, "data"), listen, advertise, clusterPort, mode, o.Detection, w, o.AutoRecover, o.ExtraYAML)
+%s`, name, ip, filepath.Join(dir, "data"), listen, advertise, o.APIYAML, clusterPort, mode, o.Detection, w, o.AutoRecover, o.ExtraYAML)
 	if err := os.WriteFile(n.Config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +143,9 @@ log:
 	return n
 }
 
-// freePort asks the kernel for a port free on ip.
+// FreePort asks the kernel for a port free on ip.
+func FreePort(t TB, ip string) string { return freePort(t, ip) }
+
 func freePort(t TB, ip string) string {
 	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"os/exec"
@@ -139,6 +140,23 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 	if out, err := a.CLI("audit", "verify"); err != nil || !strings.Contains(out, "intact") {
 		t.Fatalf("verify of an untouched log: %v\n%s", err, out)
 	}
+	// The auditor filters and exports; the administrator cannot read the log.
+	admin := a.Login("admin", pw)
+	if code, _ := a.DoAs(admin, http.MethodPost, "/api/v1/users", map[string]any{"user": "aud", "password": pw, "roles": []string{auth.RoleAuditor}}, nil); code != http.StatusCreated {
+		t.Fatalf("create auditor: HTTP %d", code)
+	}
+	if code, _ := a.DoAs(admin, http.MethodGet, "/api/v1/audit", nil, nil); code != http.StatusForbidden {
+		t.Fatalf("administrator reading the audit log: HTTP %d, want 403", code)
+	}
+	aud := a.Login("aud", pw)
+	var out struct{ Entries []auth.Entry }
+	if code, _ := a.DoAs(aud, http.MethodGet, "/api/v1/audit?user=admin&action=login", nil, &out); code != 200 || len(out.Entries) != 6 {
+		t.Fatalf("audit filtered to admin logins: HTTP %d, %d rows, want 6", code, len(out.Entries))
+	}
+	csv := auditCSV(t, a, aud, "/api/v1/audit?user=admin&action=login&format=csv")
+	if lines := strings.Count(strings.TrimSpace(csv), "\n"); lines != 6 || !strings.HasPrefix(csv, "seq,at,user,source") {
+		t.Fatalf("CSV export: %d rows\n%s", lines, csv)
+	}
 	db := filepath.Join(a.Dir, "data", "store", "db.sqlite")
 	sql := func(q string) {
 		t.Helper()
@@ -189,4 +207,20 @@ func TestSessionSurvivesFailover(t *testing.T) {
 	if code, _ := b.DoAs(tok, http.MethodGet, "/api/v1/me", nil, nil); code != http.StatusUnauthorized {
 		t.Fatalf("session after logout everywhere: HTTP %d, want 401", code)
 	}
+}
+
+func auditCSV(t *testing.T, n *cluster.Node, tok, path string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, "https://"+n.API+path, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := (&http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("CSV export: HTTP %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	return string(b)
 }

@@ -41,16 +41,17 @@ func (s *Server) login(c *gin.Context) {
 	var in struct {
 		User     string `json:"user"`
 		Password string `json:"password"`
+		TOTP     string `json:"totp"`
 	}
 	if !decodeJSON(c, &in) {
 		return
 	}
-	tok, p, err := s.auth.Login(c.Request.Context(), in.User, in.Password, sourceIP(c.Request), c.Request.UserAgent())
+	tok, p, err := s.auth.Login(c.Request.Context(), in.User, in.Password, in.TOTP, sourceIP(c.Request), c.Request.UserAgent())
 	switch {
 	case errors.Is(err, auth.ErrLocked):
 		s.writeAudit(c, in.User, "login", "/api/v1/login", "refused: locked", "")
 		fail(c, http.StatusTooManyRequests, err.Error())
-	case errors.Is(err, auth.ErrBadCredentials):
+	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrTOTP):
 		s.writeAudit(c, in.User, "login", "/api/v1/login", "failed", "")
 		fail(c, http.StatusUnauthorized, err.Error())
 	case err != nil:
@@ -235,4 +236,33 @@ func (s *Server) createAdmin(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusCreated, gin.H{"user": in.User})
+}
+
+func (s *Server) enrolTOTP(c *gin.Context) {
+	p, _ := principal(c)
+	sec, uri, err := s.auth.EnrolTOTP(c.Request.Context(), p.User)
+	if err != nil {
+		s.authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"secret": sec, "otpauth_uri": uri, "next": "POST /api/v1/me/totp/confirm with a current code"})
+}
+
+func (s *Server) confirmTOTP(c *gin.Context) {
+	var in struct {
+		Code string `json:"code"`
+	}
+	if !decodeJSON(c, &in) {
+		return
+	}
+	p, _ := principal(c)
+	if err := s.auth.ConfirmTOTP(c.Request.Context(), p.User, in.Code); err != nil {
+		if errors.Is(err, auth.ErrTOTP) {
+			fail(c, http.StatusBadRequest, err.Error())
+			return
+		}
+		s.authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"totp": "enabled"})
 }

@@ -80,7 +80,11 @@ func Migrations() []store.Migration {
 			user_agent TEXT NOT NULL, action TEXT NOT NULL, object TEXT NOT NULL, result TEXT NOT NULL, detail TEXT NOT NULL,
 			prev_hash TEXT NOT NULL, hash TEXT NOT NULL)`,
 		`CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL)`,
-	}, seed...)}}
+	}, seed...)}, {Version: 201, Name: "totp", SQL: []string{
+		`ALTER TABLE users ADD COLUMN totp_secret TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE users ADD COLUMN totp_pending TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0`,
+	}}}
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
@@ -210,7 +214,7 @@ func (s *Service) Users(ctx context.Context) ([]UserInfo, error) {
 
 // Login checks a password and opens a session; it returns the session
 // token (shown once; only its hash is stored).
-func (s *Service) Login(ctx context.Context, user, password, source, ua string) (string, Principal, error) {
+func (s *Service) Login(ctx context.Context, user, password, totp, source, ua string) (string, Principal, error) {
 	nowT := time.Now()
 	if d := s.lock.locked(user, source, nowT); d > 0 {
 		return "", Principal{}, ErrLocked
@@ -230,6 +234,12 @@ func (s *Service) Login(ctx context.Context, user, password, source, ua string) 
 			return "", Principal{}, ErrLocked
 		}
 		return "", Principal{}, ErrBadCredentials
+	}
+	if err := s.checkTOTP(ctx, user, totp); err != nil {
+		if errors.Is(err, ErrTOTP) && s.lock.fail(user, source, nowT) > 0 {
+			return "", Principal{}, ErrLocked
+		}
+		return "", Principal{}, err
 	}
 	s.lock.succeed(user, source)
 	tok, err := s.newSession(ctx, user, "session", "", source, ua, s.opts.SessionTTL)

@@ -23,6 +23,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/pairing"
+	"github.com/mamori-ops/mamori/appliance/secrets"
 	"github.com/mamori-ops/mamori/appliance/store"
 	"github.com/mamori-ops/mamori/internal/config"
 )
@@ -107,6 +108,14 @@ func serveCmd(ctx context.Context, args []string) error {
 	if _, err := id.Bootstrap(cfg.Node.ID, nodeIPs(cfg), time.Now()); err != nil {
 		return fmt.Errorf("node identity: %w", err)
 	}
+	skey, err := secrets.EnsureKey(cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("secrets key: %w", err)
+	}
+	box, err := secrets.NewBox(skey)
+	if err != nil {
+		return err
+	}
 	members, err := ha.OpenMembers(cfg.DataDir)
 	if err != nil {
 		return err
@@ -138,7 +147,7 @@ func serveCmd(ctx context.Context, args []string) error {
 	authOpts.SessionTTL, authOpts.LockoutFailures = cfg.Auth.SessionTTL, cfg.Auth.LockoutFailures
 	authOpts.LockoutWindow, authOpts.LockoutMaxWindow = cfg.Auth.LockoutWindow, cfg.Auth.LockoutMaxWindow
 	authSvc := auth.New(st, authOpts)
-	migrations := append(events.Migrations(), auth.Migrations()...)
+	migrations := append(append(events.Migrations(), auth.Migrations()...), secrets.Migrations()...)
 	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,
 		Migrate: func(ctx context.Context) error { return st.Migrate(ctx, migrations) }}, st, members, rec, log)
 	// A new active continues the audit chain from the replicated rows.
@@ -147,7 +156,7 @@ func serveCmd(ctx context.Context, args []string) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ctl.RegisterMetrics(reg)
 	pairSvc := pairing.NewService(cfg.DataDir, id, members, self, log)
-	srv := api.New(api.Options{Listen: cfg.API.Listen, RedirectListen: cfg.API.RedirectListen, TLS: apiTLS, Registry: reg}, ctl, pairSvc, st, authSvc, log)
+	srv := api.New(api.Options{Listen: cfg.API.Listen, RedirectListen: cfg.API.RedirectListen, TLS: apiTLS, Registry: reg, Secrets: box}, ctl, pairSvc, st, authSvc, log)
 
 	// Bind both ports before anything else, so a port in use is reported at once.
 	if err := st.Listen(); err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/pairing"
+	"github.com/mamori-ops/mamori/appliance/secrets"
 )
 
 // Cluster is the HA controller as the API sees it.
@@ -54,6 +55,8 @@ type Options struct {
 	RedirectListen string
 	TLS            *tls.Config
 	Registry       *prometheus.Registry
+	// Secrets seals credentials at rest.
+	Secrets *secrets.Box
 }
 
 // Server is the API server.
@@ -183,6 +186,8 @@ func (s *Server) table() []Route {
 		{http.MethodGet, "/api/v1/cluster/checksums", Priv, auth.Cluster, auth.Read, false, s.checksums},
 		{http.MethodGet, "/api/v1/events", Priv, auth.MonitorResult, auth.Read, false, s.listEvents},
 		{http.MethodPost, "/api/v1/events", Priv, auth.MonitorResult, auth.Add, true, s.postEvents},
+		{http.MethodGet, "/api/v1/credentials", Priv, auth.MonitorSetting, auth.Read, false, s.listCredentials},
+		{http.MethodPost, "/api/v1/credentials", Priv, auth.MonitorSetting, auth.Add, true, s.putCredential},
 		{http.MethodGet, "/api/v1/users", Priv, auth.Users, auth.Read, false, s.listUsers},
 		{http.MethodPost, "/api/v1/users", Priv, auth.Users, auth.Add, true, s.createUser},
 		{http.MethodGet, "/api/v1/roles", Priv, auth.Users, auth.Read, false, s.listRoles},

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mamori-ops/mamori/appliance/ha"
+	"github.com/mamori-ops/mamori/appliance/secrets"
 )
 
 // JoinPath is the founder's pairing endpoint.
@@ -78,6 +79,9 @@ func JoinPeer(ctx context.Context, o JoinOptions) (JoinResult, error) {
 	id := Identity{Dir: filepath.Join(o.DataDir, "tls")}
 	if o.Role == RoleWitness {
 		return JoinResult{Peer: resp.Peer, Fingerprint: fp}, id.Install([]byte(resp.CACertPEM), nil, []byte(resp.NodeCertPEM), keyPEM)
+	}
+	if err := secrets.InstallKey(o.DataDir, resp.SecretsKey); err != nil {
+		return JoinResult{}, fmt.Errorf("secrets key from the peer: %w", err)
 	}
 	if err := setAside(filepath.Join(o.DataDir, "store")); err != nil {
 		return JoinResult{}, err

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mamori-ops/mamori/appliance/ha"
+	"github.com/mamori-ops/mamori/appliance/secrets"
 )
 
 // ErrBadRequest: the join request is malformed.
@@ -38,6 +39,9 @@ type JoinResponse struct {
 	NodeCertPEM string      `json:"node_cert_pem"`
 	Peer        ha.NodeInfo `json:"peer"`
 	Epoch       uint64      `json:"epoch"`
+	// SecretsKey is the key credentials are sealed with, so they open on
+	// both appliances (never given to a witness).
+	SecretsKey []byte `json:"secrets_key,omitempty"`
 }
 
 // Service is the founder's side of pairing: it issues codes and admits
@@ -134,12 +138,16 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (JoinResponse, erro
 	if err != nil {
 		return JoinResponse{}, err
 	}
+	skey, err := secrets.LoadKey(s.dataDir)
+	if err != nil {
+		return JoinResponse{}, err
+	}
 	if err := s.members.SetPeer(req.Node); err != nil {
 		return JoinResponse{}, err
 	}
 	s.log.Info("appliance paired", "peer", req.Node.ID, "cluster", req.Node.ClusterAddr)
 	return JoinResponse{CACertPEM: string(ca.CertPEM()), CAKeyPEM: string(keyPEM), NodeCertPEM: string(certPEM),
-		Peer: s.self, Epoch: s.members.Get().Epoch}, nil
+		Peer: s.self, Epoch: s.members.Get().Epoch, SecretsKey: skey}, nil
 }
 
 func (s *Service) check(req JoinRequest) (any, []net.IP, [10]byte, error) {

@@ -1,0 +1,55 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mamori-ops/mamori/appliance/secrets"
+)
+
+// listCredentials shows credentials of the caller's scopes, never their secrets.
+func (s *Server) listCredentials(c *gin.Context) {
+	cs, err := secrets.List(c.Request.Context(), s.events)
+	if err != nil {
+		s.authFail(c, err)
+		return
+	}
+	p, _ := principal(c)
+	out := []secrets.Credential{}
+	for _, cr := range cs {
+		if p.Sees(cr.Scope) {
+			out = append(out, cr)
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"credentials": out})
+}
+
+// putCredential seals and stores a credential; the secret is neither
+// logged, audited nor ever returned.
+func (s *Server) putCredential(c *gin.Context) {
+	var in struct {
+		secrets.Credential
+		Secret string `json:"secret"`
+	}
+	if !decodeJSON(c, &in) {
+		return
+	}
+	p, _ := principal(c)
+	if !p.Sees(in.Scope) {
+		fail(c, http.StatusForbidden, "scope "+in.Scope+" is outside your roles' scopes")
+		return
+	}
+	c.Set(ctxDetail, "credential "+in.Name+" ("+in.Kind+")")
+	err := secrets.Put(c.Request.Context(), s.events, s.opts.Secrets, in.Credential, in.Secret)
+	if errors.Is(err, secrets.ErrInvalid) {
+		fail(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err != nil {
+		s.authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"credential": in.Name, "secret_set": true})
+}

@@ -93,8 +93,9 @@ func (s *Server) me(c *gin.Context) {
 
 func (s *Server) newToken(c *gin.Context) {
 	var in struct {
-		Name       string `json:"name"`
-		TTLSeconds int    `json:"ttl_seconds"`
+		Name       string   `json:"name"`
+		TTLSeconds int      `json:"ttl_seconds"`
+		Roles      []string `json:"roles"` // optional: limit the token to these of your roles
 	}
 	if !decodeJSON(c, &in) {
 		return
@@ -105,7 +106,7 @@ func (s *Server) newToken(c *gin.Context) {
 	}
 	p, _ := principal(c)
 	c.Set(ctxDetail, "token "+in.Name)
-	tok, err := s.auth.NewToken(c.Request.Context(), p.User, in.Name, sourceIP(c.Request), c.Request.UserAgent(), time.Duration(in.TTLSeconds)*time.Second)
+	tok, err := s.auth.NewToken(c.Request.Context(), p, in.Name, in.Roles, sourceIP(c.Request), c.Request.UserAgent(), time.Duration(in.TTLSeconds)*time.Second)
 	if err != nil {
 		s.authFail(c, err)
 		return

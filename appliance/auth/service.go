@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/mamori-ops/mamori/appliance/store"
@@ -80,7 +81,9 @@ func Migrations() []store.Migration {
 			user_agent TEXT NOT NULL, action TEXT NOT NULL, object TEXT NOT NULL, result TEXT NOT NULL, detail TEXT NOT NULL,
 			prev_hash TEXT NOT NULL, hash TEXT NOT NULL)`,
 		`CREATE TABLE audit_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash TEXT NOT NULL)`,
-	}, seed...)}, {Version: 201, Name: "totp", SQL: []string{
+	}, seed...)}, {Version: 202, Name: "token roles", SQL: []string{
+		`ALTER TABLE sessions ADD COLUMN roles TEXT NOT NULL DEFAULT ''`,
+	}}, {Version: 201, Name: "totp", SQL: []string{
 		`ALTER TABLE users ADD COLUMN totp_secret TEXT NOT NULL DEFAULT ''`,
 		`ALTER TABLE users ADD COLUMN totp_pending TEXT NOT NULL DEFAULT ''`,
 		`ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0`,
@@ -271,19 +274,31 @@ func (s *Service) loadUser(ctx context.Context, user string) (Principal, string,
 	return newPrincipal(user, roles), hash, nil
 }
 
-// NewToken creates an API token for user, valid for ttl.
-func (s *Service) NewToken(ctx context.Context, user, name, source, ua string, ttl time.Duration) (string, error) {
-	return s.newSession(ctx, user, "token", name, source, ua, ttl)
+// NewToken creates an API token for user, valid for ttl. A non-empty
+// roles limits the token to those of the user's roles (least privilege
+// for automation); it can never grant more than the user holds.
+func (s *Service) NewToken(ctx context.Context, p Principal, name string, roles []string, source, ua string, ttl time.Duration) (string, error) {
+	for _, r := range roles {
+		if !slices.Contains(p.Roles, r) {
+			return "", fmt.Errorf("%w: you do not hold role %q", ErrInvalid, r)
+		}
+	}
+	return s.newSession(ctx, p.User, "token", name, source, ua, ttl, roles...)
 }
 
-func (s *Service) newSession(ctx context.Context, user, kind, name, source, ua string, ttl time.Duration) (string, error) {
+func (s *Service) newSession(ctx context.Context, user, kind, name, source, ua string, ttl time.Duration, roles ...string) (string, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", err
 	}
 	tok := "mmr_" + hex.EncodeToString(raw)
-	_, err := s.st.Exec(ctx, store.Statement{SQL: `INSERT INTO sessions (id, user, kind, name, created_at, expires_at, source, user_agent) VALUES (?,?,?,?,?,?,?,?)`,
-		Args: []any{tokenID(tok), user, kind, name, now(), time.Now().Add(ttl).UTC().Format(time.RFC3339Nano), source, ua}})
+	limit := ""
+	if len(roles) > 0 {
+		b, _ := json.Marshal(roles)
+		limit = string(b)
+	}
+	_, err := s.st.Exec(ctx, store.Statement{SQL: `INSERT INTO sessions (id, user, kind, name, created_at, expires_at, source, user_agent, roles) VALUES (?,?,?,?,?,?,?,?,?)`,
+		Args: []any{tokenID(tok), user, kind, name, now(), time.Now().Add(ttl).UTC().Format(time.RFC3339Nano), source, ua, limit}})
 	if err != nil {
 		return "", err
 	}
@@ -298,7 +313,7 @@ func tokenID(tok string) string {
 // Authenticate resolves a session or API token. It reads this node's
 // copy, so a session opened on the old active works on the new one.
 func (s *Service) Authenticate(ctx context.Context, tok string) (Principal, error) {
-	rows, err := s.st.Query(ctx, store.Local, `SELECT user, expires_at FROM sessions WHERE id = ?`, tokenID(tok))
+	rows, err := s.st.Query(ctx, store.Local, `SELECT user, expires_at, roles FROM sessions WHERE id = ?`, tokenID(tok))
 	if err != nil {
 		return Principal{}, err
 	}
@@ -314,7 +329,27 @@ func (s *Service) Authenticate(ctx context.Context, tok string) (Principal, erro
 	if errors.Is(err, ErrBadCredentials) {
 		return Principal{}, ErrUnauthenticated
 	}
+	if limit, _ := rows.Values[0][2].(string); err == nil && limit != "" {
+		return s.limited(ctx, p, limit)
+	}
 	return p, err
+}
+
+// limited narrows a principal to the token's roles that the user still holds.
+func (s *Service) limited(ctx context.Context, p Principal, limit string) (Principal, error) {
+	var want []string
+	_ = json.Unmarshal([]byte(limit), &want)
+	keep := []string{}
+	for _, r := range want {
+		if slices.Contains(p.Roles, r) {
+			keep = append(keep, r)
+		}
+	}
+	roles, err := s.roles(ctx, keep)
+	if err != nil {
+		return Principal{}, err
+	}
+	return newPrincipal(p.User, roles), nil
 }
 
 // Logout ends one session; LogoutEverywhere ends all of a user's.

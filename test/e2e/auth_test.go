@@ -87,10 +87,7 @@ func body(rt api.Route, p persona, i int) any {
 // B; every audited call leaves exactly one audit row with user and source.
 func TestPrivilegeMatrix(t *testing.T) {
 	skipShort(t)
-	a := cluster.NewNode(t, "a", cluster.Subnet()+".1", cluster.Options{})
-	a.Start()
-	a.WaitRole(ha.Active, 30*time.Second)
-	a.CreateAdmin("admin", pw)
+	a := singleWithAdmin(t)
 	adminTok := a.Login("admin", pw)
 	ps := personas()
 	for _, p := range ps[1:] {
@@ -234,10 +231,7 @@ func expected(rt api.Route, p persona) (bool, bool) {
 // those roles allow, and never more than the owner holds.
 func TestScopedAPIToken(t *testing.T) {
 	skipShort(t)
-	a := cluster.NewNode(t, "a", cluster.Subnet()+".1", cluster.Options{})
-	a.Start()
-	a.WaitRole(ha.Active, 30*time.Second)
-	a.CreateAdmin("admin", pw)
+	a := singleWithAdmin(t)
 	admin := a.Login("admin", pw)
 	if code, _ := a.DoAs(admin, http.MethodPost, "/api/v1/users", map[string]any{"user": "multi", "password": pw,
 		"roles": []string{auth.RoleAdministrator, auth.RoleAuditor}}, nil); code != http.StatusCreated {
@@ -256,4 +250,15 @@ func TestScopedAPIToken(t *testing.T) {
 	if code, _ := a.DoAs(admin, http.MethodPost, "/api/v1/tokens", map[string]any{"name": "escalate", "ttl_seconds": 600, "roles": []string{auth.RoleAuditor}}, nil); code != http.StatusBadRequest {
 		t.Fatalf("token for a role the user does not hold: HTTP %d, want 400", code)
 	}
+}
+
+// singleWithAdmin starts one appliance and creates its administrator
+// "admin" (password pw).
+func singleWithAdmin(t *testing.T) *cluster.Node {
+	t.Helper()
+	a := cluster.NewNode(t, "a", cluster.Subnet()+".1", cluster.Options{})
+	a.Start()
+	a.WaitRole(ha.Active, 30*time.Second)
+	a.CreateAdmin("admin", pw)
+	return a
 }

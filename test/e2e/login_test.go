@@ -130,10 +130,7 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 	if _, err := exec.LookPath("sqlite3"); err != nil {
 		t.Skip("sqlite3 is not installed: make deps installs it")
 	}
-	a := cluster.NewNode(t, "a", cluster.Subnet()+".1", cluster.Options{})
-	a.Start()
-	a.WaitRole(ha.Active, 30*time.Second)
-	a.CreateAdmin("admin", pw)
+	a := singleWithAdmin(t)
 	for range 5 {
 		a.Login("admin", pw)
 	}
@@ -229,10 +226,7 @@ func auditCSV(t *testing.T, n *cluster.Node, tok, path string) string {
 // or replayed code is refused.
 func TestTOTP(t *testing.T) {
 	skipShort(t)
-	a := cluster.NewNode(t, "a", cluster.Subnet()+".1", cluster.Options{})
-	a.Start()
-	a.WaitRole(ha.Active, 30*time.Second)
-	a.CreateAdmin("admin", pw)
+	a := singleWithAdmin(t)
 	tok := a.Login("admin", pw)
 	var enrol struct{ Secret string }
 	if code, err := a.DoAs(tok, http.MethodPost, "/api/v1/me/totp", map[string]any{}, &enrol); code != 200 || enrol.Secret == "" {

@@ -59,7 +59,10 @@ type path struct {
 // The server name is the peer's node id: it selects the appliance
 // certificate even where the operator installed their own for the web UI.
 func newPath(addr, peerID string, tlsCfg *tls.Config, timeout time.Duration) *path {
-	tc := tlsCfg.Clone()
+	tc := &tls.Config{}
+	if tlsCfg != nil {
+		tc = tlsCfg.Clone()
+	}
 	tc.ServerName = peerID
 	tr := &http.Transport{TLSClientConfig: tc, MaxIdleConnsPerHost: 1, TLSHandshakeTimeout: timeout}
 	return &path{addr: addr, client: &http.Client{Transport: tr, Timeout: timeout}}

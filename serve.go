@@ -146,6 +146,11 @@ func serveCmd(ctx context.Context, args []string) error {
 	authOpts := auth.DefaultOptions()
 	authOpts.SessionTTL, authOpts.LockoutFailures = cfg.Auth.SessionTTL, cfg.Auth.LockoutFailures
 	authOpts.LockoutWindow, authOpts.LockoutMaxWindow = cfg.Auth.LockoutWindow, cfg.Auth.LockoutMaxWindow
+	if l := cfg.Auth.LDAP; l != nil {
+		authOpts.LDAP = &auth.LDAPConfig{URL: l.URL, StartTLS: l.StartTLS, CAFile: l.CAFile, BindDN: l.BindDN,
+			BindSecret: func(ctx context.Context) (string, error) { return secrets.Reveal(ctx, st, box, l.BindCredential) },
+			UserBase:   l.UserBase, UserFilter: l.UserFilter, GroupBase: l.GroupBase, GroupFilter: l.GroupFilter, GroupRoles: l.GroupRoles}
+	}
 	authSvc := auth.New(st, authOpts)
 	migrations := append(append(events.Migrations(), auth.Migrations()...), secrets.Migrations()...)
 	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,

@@ -81,6 +81,23 @@ func TestLockoutPerAccountAndSource(t *testing.T) {
 	if l.locked("u", "1.1.1.1", now.Add(5*time.Second)) != 0 {
 		t.Fatal("still locked after the window")
 	}
+	// An attacker who keeps trying (refused every 500 ms while locked)
+	// never gets a fresh set of guesses.
+	p := newLockout(3, time.Second, 4*time.Second)
+	at := time.Now()
+	for range 3 {
+		p.fail("m", "6.6.6.6", at)
+	}
+	for range 20 {
+		until := at.Add(p.locked("m", "6.6.6.6", at))
+		for tick := at; tick.Before(until); tick = tick.Add(500 * time.Millisecond) {
+			p.locked("m", "6.6.6.6", tick)
+		}
+		at = until.Add(time.Millisecond)
+		if d := p.fail("m", "6.6.6.6", at); d == 0 {
+			t.Fatal("a persistent attacker was given fresh guesses")
+		}
+	}
 }
 
 func TestPrincipal(t *testing.T) {

@@ -30,7 +30,9 @@ func newLockout(maxFailures int, window, capWindow time.Duration) *lockout {
 
 func key(user, source string) string { return user + "\x00" + source }
 
-// locked reports how long the pair is still locked.
+// locked reports how long the pair is still locked. A refused attempt
+// keeps the record alive, so an attacker who never stops never gets a
+// fresh set of guesses.
 func (l *lockout) locked(user, source string, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -38,6 +40,7 @@ func (l *lockout) locked(user, source string, now time.Time) time.Duration {
 	if f == nil || !now.Before(f.until) {
 		return 0
 	}
+	f.last = now
 	return f.until.Sub(now)
 }
 

@@ -41,6 +41,8 @@ type Options struct {
 	LockoutWindow    time.Duration
 	LockoutMaxWindow time.Duration
 	HashConcurrency  int
+	// LDAP, if set, lets directory users log in (local accounts first).
+	LDAP *LDAPConfig
 }
 
 // DefaultOptions are the production settings.
@@ -51,6 +53,7 @@ func DefaultOptions() Options {
 
 // Service is users, roles, sessions, tokens and the audit log.
 type Service struct {
+	dir   *directory
 	st    Store
 	opts  Options
 	hash  *hasher
@@ -60,7 +63,11 @@ type Service struct {
 
 // New returns the service; it does no I/O.
 func New(st Store, opts Options) *Service {
-	return &Service{st: st, opts: opts, hash: newHasher(opts.HashConcurrency),
+	var dir *directory
+	if opts.LDAP != nil {
+		dir = &directory{cfg: *opts.LDAP}
+	}
+	return &Service{dir: dir, st: st, opts: opts, hash: newHasher(opts.HashConcurrency),
 		lock: newLockout(opts.LockoutFailures, opts.LockoutWindow, opts.LockoutMaxWindow), Audit: &auditor{st: st}}
 }
 
@@ -222,14 +229,8 @@ func (s *Service) Login(ctx context.Context, user, password, totp, source, ua st
 	if d := s.lock.locked(user, source, nowT); d > 0 {
 		return "", Principal{}, ErrLocked
 	}
-	p, hash, err := s.loadUser(ctx, user)
-	ok := false
-	if err == nil {
-		ok, err = s.hash.Verify(ctx, password, hash)
-	} else if errors.Is(err, ErrBadCredentials) {
-		_, _ = s.hash.Verify(ctx, password, dummyHash) // same cost whether or not the user exists
-	}
-	if err != nil && !errors.Is(err, ErrBadCredentials) {
+	p, ok, err := s.checkPassword(ctx, user, password)
+	if err != nil {
 		return "", Principal{}, err
 	}
 	if !ok {
@@ -247,6 +248,40 @@ func (s *Service) Login(ctx context.Context, user, password, totp, source, ua st
 	s.lock.succeed(user, source)
 	tok, err := s.newSession(ctx, user, "session", "", source, ua, s.opts.SessionTTL)
 	return tok, p, err
+}
+
+// ldapMarker is the password column of a user who logs in through LDAP.
+const ldapMarker = "!ldap"
+
+// checkPassword tries the local account, then the directory (for users
+// with no local account, or accounts created by an earlier LDAP login).
+func (s *Service) checkPassword(ctx context.Context, user, password string) (Principal, bool, error) {
+	p, hash, err := s.loadUser(ctx, user)
+	local := err == nil && hash != ldapMarker
+	switch {
+	case local:
+		ok, err := s.hash.Verify(ctx, password, hash)
+		return p, ok, err
+	case err != nil && !errors.Is(err, ErrBadCredentials):
+		return Principal{}, false, err
+	case s.dir == nil:
+		_, _ = s.hash.Verify(ctx, password, dummyHash) // same cost whether or not the user exists
+		return Principal{}, false, nil
+	}
+	roles, err := s.dir.login(ctx, user, password)
+	switch {
+	case errors.Is(err, ErrBadCredentials), errors.Is(err, errNoLDAPRoles):
+		return Principal{}, false, nil
+	case err != nil:
+		return Principal{}, false, err
+	}
+	rb, _ := json.Marshal(roles)
+	if _, err := s.st.Exec(ctx, store.Statement{SQL: `INSERT INTO users (name, password, roles, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT(name) DO UPDATE SET roles = excluded.roles WHERE users.password = ?`, Args: []any{user, ldapMarker, string(rb), now(), ldapMarker}}); err != nil {
+		return Principal{}, false, err
+	}
+	p, _, err = s.loadUser(ctx, user)
+	return p, err == nil, err
 }
 
 var dummyHash = "$argon2id$v=19$m=65536,t=2,p=2$c2FsdHNhbHRzYWx0c2FsdA$eW91IHNoYWxsIG5vdCBwYXNzIHRoaXMgdGVzdCEhISE"

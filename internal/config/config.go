@@ -54,6 +54,24 @@ type Auth struct {
 	LockoutFailures  int           `yaml:"lockout_failures"`
 	LockoutWindow    time.Duration `yaml:"lockout_window"`
 	LockoutMaxWindow time.Duration `yaml:"lockout_max_window"`
+	// LDAP, if present, lets directory users log in.
+	LDAP *LDAP `yaml:"ldap"`
+}
+
+// LDAP is a directory whose users may log in, with their groups mapped to roles.
+type LDAP struct {
+	URL      string `yaml:"url"`
+	StartTLS bool   `yaml:"start_tls"`
+	CAFile   string `yaml:"ca_file"`
+	BindDN   string `yaml:"bind_dn"`
+	// BindCredential names the credential (POST /api/v1/credentials)
+	// holding the service account's password: it is never in this file.
+	BindCredential string              `yaml:"bind_credential"`
+	UserBase       string              `yaml:"user_base"`
+	UserFilter     string              `yaml:"user_filter"`
+	GroupBase      string              `yaml:"group_base"`
+	GroupFilter    string              `yaml:"group_filter"`
+	GroupRoles     map[string][]string `yaml:"group_roles"`
 }
 
 // Node identifies this appliance.
@@ -328,6 +346,20 @@ func (c Config) validateAuth() error {
 	}
 	if a.LockoutMaxWindow < a.LockoutWindow {
 		return invalid("auth.lockout_max_window", "must not be shorter than auth.lockout_window")
+	}
+	if l := a.LDAP; l != nil {
+		switch {
+		case !strings.HasPrefix(l.URL, "ldap://") && !strings.HasPrefix(l.URL, "ldaps://"):
+			return invalid("auth.ldap.url", "%q must start with ldap:// or ldaps://", l.URL)
+		case l.BindDN == "" || l.BindCredential == "":
+			return invalid("auth.ldap.bind_credential", "a service account (bind_dn) and the credential holding its password are needed")
+		case l.UserBase == "" || strings.Count(l.UserFilter, "%s") != 1:
+			return invalid("auth.ldap.user_filter", "user_base and a user_filter with one %%s (the user name) are needed")
+		case l.GroupBase == "" || strings.Count(l.GroupFilter, "%s") != 1:
+			return invalid("auth.ldap.group_filter", "group_base and a group_filter with one %%s (the user's DN) are needed")
+		case len(l.GroupRoles) == 0:
+			return invalid("auth.ldap.group_roles", "map at least one group to a role")
+		}
 	}
 	return nil
 }

@@ -101,6 +101,8 @@ func BenchmarkStoreReplicatedRows(b *testing.B) {
 	a := cluster.NewNode(b, "a", net+".1", cluster.Options{})
 	s := cluster.NewNode(b, "b", net+".2", cluster.Options{})
 	cluster.Pair(b, a, s)
+	a.CreateAdmin("bench", "correct horse battery staple")
+	tok := a.Login("bench", "correct horse battery staple")
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	var stored atomic.Int64
 	var seq atomic.Int64
@@ -117,7 +119,10 @@ func BenchmarkStoreReplicatedRows(b *testing.B) {
 					evs[i] = events.Event{UID: fmt.Sprintf("w%d-%d", w, seq.Add(1)), Kind: "bench.rows", Message: "replicated row payload of a typical event message"}
 				}
 				body, _ := json.Marshal(evs)
-				resp, err := client.Post("https://"+a.API+"/api/v1/events", "application/json", bytes.NewReader(body))
+				req, _ := http.NewRequest(http.MethodPost, "https://"+a.API+"/api/v1/events", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err := client.Do(req)
 				if err != nil {
 					continue
 				}

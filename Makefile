@@ -28,7 +28,7 @@ run: build
 test: deps lint unit e2e
 
 # Debian packages the suites use; installed only when missing.
-DEB_PKGS := iproute2 openssl iputils-ping sqlite3 slapd ldap-utils
+DEB_PKGS := iproute2 openssl iputils-ping sqlite3 slapd ldap-utils snmpd snmp
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -22,6 +22,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/auth"
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
+	"github.com/mamori-ops/mamori/appliance/inventory"
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/appliance/secrets"
 	"github.com/mamori-ops/mamori/appliance/store"
@@ -152,7 +153,10 @@ func serveCmd(ctx context.Context, args []string) error {
 			UserBase:   l.UserBase, UserFilter: l.UserFilter, GroupBase: l.GroupBase, GroupFilter: l.GroupFilter, GroupRoles: l.GroupRoles}
 	}
 	authSvc := auth.New(st, authOpts)
-	migrations := append(append(events.Migrations(), auth.Migrations()...), secrets.Migrations()...)
+	var migrations []store.Migration
+	for _, ms := range [][]store.Migration{events.Migrations(), auth.Migrations(), secrets.Migrations(), inventory.Migrations()} {
+		migrations = append(migrations, ms...)
+	}
 	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,
 		Migrate: func(ctx context.Context) error { return st.Migrate(ctx, migrations) }}, st, members, rec, log)
 	// A new active continues the audit chain from the replicated rows.

@@ -433,3 +433,14 @@ func (n *Node) Login(user, password string) string {
 	}
 	return out.Token
 }
+
+// freeUDPPort asks the kernel for a UDP port free on ip.
+func freeUDPPort(t TB, ip string) string {
+	c, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, p, _ := net.SplitHostPort(c.LocalAddr().String())
+	return p
+}

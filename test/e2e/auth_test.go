@@ -74,6 +74,8 @@ func body(rt api.Route, p persona, i int) any {
 		return map[string]any{"user": fmt.Sprintf("made%d", i), "password": pw, "roles": []string{"viewer_a"}}
 	case "/api/v1/roles":
 		return map[string]any{"name": fmt.Sprintf("role%d", i), "privileges": map[string]any{}, "scopes": []string{"A"}}
+	case "/api/v1/nodes":
+		return map[string]any{"id": fmt.Sprintf("node%d", i), "address": "127.0.0.1", "scope": "A"}
 	case "/api/v1/credentials":
 		return map[string]any{"name": fmt.Sprintf("cred%d", i), "kind": "password", "scope": "A", "secret": "s3cret"}
 	case "/api/v1/tokens":

@@ -1,0 +1,110 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/mamori-ops/mamori/appliance/inventory"
+	"github.com/mamori-ops/mamori/appliance/secrets"
+	"github.com/mamori-ops/mamori/pollers/snmp"
+)
+
+func (s *Server) listNodes(c *gin.Context) {
+	p, _ := principal(c)
+	ns, err := inventory.List(c.Request.Context(), s.events, p.Scopes())
+	if err != nil {
+		s.authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"nodes": ns})
+}
+
+func (s *Server) putNode(c *gin.Context) {
+	var n inventory.Node
+	if !decodeJSON(c, &n) {
+		return
+	}
+	p, _ := principal(c)
+	if !p.Sees(n.Scope) {
+		fail(c, http.StatusForbidden, "scope "+n.Scope+" is outside your roles' scopes")
+		return
+	}
+	c.Set(ctxDetail, "node "+n.ID+" scope "+n.Scope)
+	if old, err := inventory.Get(c.Request.Context(), s.events, n.ID); err == nil && !p.Sees(old.Scope) {
+		fail(c, http.StatusForbidden, "node "+n.ID+" belongs to a scope outside yours")
+		return
+	}
+	err := inventory.Put(c.Request.Context(), s.events, n)
+	if errors.Is(err, inventory.ErrInvalid) {
+		fail(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err != nil {
+		s.authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"node": n.ID})
+}
+
+// snmpGet polls a node now with its own SNMP settings (check a node's
+// USM settings before monitors use them).
+func (s *Server) snmpGet(c *gin.Context) {
+	var in struct {
+		OIDs []string `json:"oids"`
+	}
+	if !decodeJSON(c, &in) {
+		return
+	}
+	p, _ := principal(c)
+	n, err := inventory.Get(c.Request.Context(), s.events, c.Param("id"))
+	if errors.Is(err, inventory.ErrNotFound) || (err == nil && !p.Sees(n.Scope)) {
+		fail(c, http.StatusNotFound, "no such node") // invisible nodes do not exist for the caller
+		return
+	}
+	if err != nil {
+		s.authFail(c, err)
+		return
+	}
+	if n.SNMP == nil {
+		fail(c, http.StatusBadRequest, "node "+n.ID+" has no SNMP settings")
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 15*time.Second)
+	defer cancel()
+	t, err := s.snmpTarget(ctx, n)
+	if err != nil {
+		fail(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	vals, err := snmp.Get(ctx, t, in.OIDs)
+	if err != nil {
+		fail(c, http.StatusBadGateway, err.Error())
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"node": n.ID, "values": vals})
+}
+
+func (s *Server) snmpTarget(ctx context.Context, n inventory.Node) (snmp.Target, error) {
+	cfg := n.SNMP
+	t := snmp.Target{Address: n.Address, Port: cfg.Port, Version: cfg.Version, User: cfg.User, SecurityLevel: cfg.SecurityLevel,
+		AuthProtocol: cfg.AuthProtocol, PrivProtocol: cfg.PrivProtocol}
+	open := func(name string) (string, error) {
+		if name == "" {
+			return "", nil
+		}
+		return secrets.Reveal(ctx, s.events, s.opts.Secrets, name)
+	}
+	var err error
+	if t.AuthKey, err = open(cfg.AuthCredential); err != nil {
+		return t, err
+	}
+	if t.PrivKey, err = open(cfg.PrivCredential); err != nil {
+		return t, err
+	}
+	t.Community, err = open(cfg.CommunityCredential)
+	return t, err
+}

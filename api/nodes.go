@@ -2,12 +2,14 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mamori-ops/mamori/appliance/auth"
 	"github.com/mamori-ops/mamori/appliance/inventory"
 	"github.com/mamori-ops/mamori/appliance/secrets"
 	"github.com/mamori-ops/mamori/pollers/snmp"
@@ -33,12 +35,25 @@ func (s *Server) putNode(c *gin.Context) {
 		fail(c, http.StatusForbidden, "scope "+n.Scope+" is outside your roles' scopes")
 		return
 	}
-	c.Set(ctxDetail, "node "+n.ID+" scope "+n.Scope)
-	if old, err := inventory.Get(c.Request.Context(), s.events, n.ID); err == nil && !p.Sees(old.Scope) {
+	after, _ := json.Marshal(n)
+	old, err := inventory.Get(c.Request.Context(), s.events, n.ID)
+	switch {
+	case err == nil && !p.Sees(old.Scope):
 		fail(c, http.StatusForbidden, "node "+n.ID+" belongs to a scope outside yours")
 		return
+	case err == nil && !p.Owns(old.OwnerRole):
+		fail(c, http.StatusForbidden, "node "+n.ID+" is owned by role "+old.OwnerRole+": only its members may change it")
+		return
+	case err == nil && !p.Can(auth.Inventory, auth.Modify):
+		fail(c, http.StatusForbidden, "node "+n.ID+" exists: changing it needs modify on inventory")
+		return
+	case err == nil:
+		before, _ := json.Marshal(old)
+		c.Set(ctxDetail, "before "+string(before)+" after "+string(after))
+	default:
+		c.Set(ctxDetail, "after "+string(after))
 	}
-	err := inventory.Put(c.Request.Context(), s.events, n)
+	err = inventory.Put(c.Request.Context(), s.events, n)
 	if errors.Is(err, inventory.ErrInvalid) {
 		fail(c, http.StatusBadRequest, err.Error())
 		return

@@ -117,6 +117,13 @@ func (p Principal) Can(f Function, a Action) bool {
 	return p.System || p.privs[f][a]
 }
 
+// Owns says whether the principal may change an object owned by
+// ownerRole: anyone with the function privilege if the object has no
+// owner, else members of that role and administrators.
+func (p Principal) Owns(ownerRole string) bool {
+	return ownerRole == "" || p.System || slices.Contains(p.Roles, ownerRole) || slices.Contains(p.Roles, RoleAdministrator)
+}
+
 // Sees says whether an object in scope is visible to the principal.
 func (p Principal) Sees(scope string) bool {
 	return p.System || p.scopes == nil || p.scopes[scope]

@@ -44,7 +44,11 @@ type Node struct {
 	Name    string `json:"name"`
 	Address string `json:"address"`
 	Scope   string `json:"scope"`
-	SNMP    *SNMP  `json:"snmp,omitempty"`
+	// OwnerRole, if set, is the role whose members (besides
+	// administrators) may change or remove this node: an object privilege
+	// on top of the function privilege inventory:modify.
+	OwnerRole string `json:"owner_role,omitempty"`
+	SNMP      *SNMP  `json:"snmp,omitempty"`
 }
 
 // Migrations create the node table (versions 400-499).
@@ -52,6 +56,8 @@ func Migrations() []store.Migration {
 	return []store.Migration{{Version: 400, Name: "nodes", SQL: []string{
 		`CREATE TABLE nodes (id TEXT PRIMARY KEY, name TEXT NOT NULL, address TEXT NOT NULL, scope TEXT NOT NULL, snmp TEXT NOT NULL DEFAULT '')`,
 		`CREATE INDEX nodes_scope ON nodes (scope)`,
+	}}, {Version: 401, Name: "node owner role", SQL: []string{
+		`ALTER TABLE nodes ADD COLUMN owner_role TEXT NOT NULL DEFAULT ''`,
 	}}}
 }
 
@@ -129,15 +135,15 @@ func Put(ctx context.Context, st Store, n Node) error {
 		b, _ := json.Marshal(n.SNMP)
 		snmp = string(b)
 	}
-	_, err := st.Exec(ctx, store.Statement{SQL: `INSERT INTO nodes (id, name, address, scope, snmp) VALUES (?,?,?,?,?)
-		ON CONFLICT(id) DO UPDATE SET name = excluded.name, address = excluded.address, scope = excluded.scope, snmp = excluded.snmp`,
-		Args: []any{n.ID, n.Name, n.Address, n.Scope, snmp}})
+	_, err := st.Exec(ctx, store.Statement{SQL: `INSERT INTO nodes (id, name, address, scope, snmp, owner_role) VALUES (?,?,?,?,?,?)
+		ON CONFLICT(id) DO UPDATE SET name = excluded.name, address = excluded.address, scope = excluded.scope, snmp = excluded.snmp, owner_role = excluded.owner_role`,
+		Args: []any{n.ID, n.Name, n.Address, n.Scope, snmp, n.OwnerRole}})
 	return err
 }
 
 // List returns the nodes in scopes (nil: all).
 func List(ctx context.Context, st Store, scopes []string) ([]Node, error) {
-	q, args := `SELECT id, name, address, scope, snmp FROM nodes`, []any{}
+	q, args := `SELECT id, name, address, scope, snmp, owner_role FROM nodes`, []any{}
 	if scopes != nil {
 		b, _ := json.Marshal(scopes)
 		q += ` WHERE scope IN (SELECT value FROM json_each(?))`
@@ -156,7 +162,7 @@ func List(ctx context.Context, st Store, scopes []string) ([]Node, error) {
 
 // Get returns one node.
 func Get(ctx context.Context, st Store, id string) (Node, error) {
-	rows, err := st.Query(ctx, store.Local, `SELECT id, name, address, scope, snmp FROM nodes WHERE id = ?`, id)
+	rows, err := st.Query(ctx, store.Local, `SELECT id, name, address, scope, snmp, owner_role FROM nodes WHERE id = ?`, id)
 	if err != nil {
 		return Node{}, err
 	}
@@ -168,7 +174,7 @@ func Get(ctx context.Context, st Store, id string) (Node, error) {
 
 func scan(v []any) Node {
 	s := func(i int) string { x, _ := v[i].(string); return x }
-	n := Node{ID: s(0), Name: s(1), Address: s(2), Scope: s(3)}
+	n := Node{ID: s(0), Name: s(1), Address: s(2), Scope: s(3), OwnerRole: s(5)}
 	if raw := s(4); raw != "" {
 		n.SNMP = &SNMP{}
 		_ = json.Unmarshal([]byte(raw), n.SNMP)

@@ -264,3 +264,47 @@ func singleWithAdmin(t *testing.T) *cluster.Node {
 	a.CreateAdmin("admin", pw)
 	return a
 }
+
+// Object privileges: a node owned by a role can be changed only by that
+// role's members (and administrators); a change is audited with before
+// and after.
+func TestObjectOwnerAndAuditedChange(t *testing.T) {
+	skipShort(t)
+	a := singleWithAdmin(t)
+	admin := a.Login("admin", pw)
+	tok := map[string]string{}
+	for _, team := range []string{"team_x", "team_y"} {
+		r := auth.Role{Name: team, Scopes: []string{"A"}, Privileges: map[auth.Function][]auth.Action{auth.Inventory: {auth.Read, auth.Add, auth.Modify}}}
+		if code, _ := a.DoAs(admin, http.MethodPost, "/api/v1/roles", r, nil); code != 201 {
+			t.Fatalf("role %s: HTTP %d", team, code)
+		}
+		user := strings.ReplaceAll(team, "_", "")
+		if code, _ := a.DoAs(admin, http.MethodPost, "/api/v1/users", map[string]any{"user": user, "password": pw, "roles": []string{team}}, nil); code != 201 {
+			t.Fatalf("user %s: HTTP %d", user, code)
+		}
+		tok[team] = a.Login(user, pw)
+	}
+	node := func(addr string) map[string]any {
+		return map[string]any{"id": "db1", "address": addr, "scope": "A", "owner_role": "team_x"}
+	}
+	for _, step := range []struct {
+		who  string
+		addr string
+		want int
+	}{{tok["team_x"], "10.9.9.1", 200}, {tok["team_y"], "10.9.9.66", 403}, {tok["team_x"], "10.9.9.2", 200}, {admin, "10.9.9.3", 200}} {
+		if code, _ := a.DoAs(step.who, http.MethodPost, "/api/v1/nodes", node(step.addr), nil); code != step.want {
+			t.Fatalf("change db1 to %s: HTTP %d, want %d", step.addr, code, step.want)
+		}
+	}
+	var out struct{ Entries []auth.Entry }
+	if code, _ := a.Do(http.MethodGet, "/api/v1/audit?user=teamx&action=nodes", nil, &out); code != 200 || len(out.Entries) != 2 {
+		t.Fatalf("teamx's node audit rows: HTTP %d, %d rows", code, len(out.Entries))
+	}
+	change := out.Entries[1].Detail
+	if !strings.Contains(change, "before") || !strings.Contains(change, "10.9.9.1") || !strings.Contains(change, "after") || !strings.Contains(change, "10.9.9.2") {
+		t.Fatalf("audit detail of the change: %q", change)
+	}
+	if code, _ := a.Do(http.MethodGet, "/api/v1/audit?user=teamy&action=nodes", nil, &out); code != 200 || len(out.Entries) != 1 || out.Entries[0].Result != "403" {
+		t.Fatalf("refused change audit rows: %+v", out.Entries)
+	}
+}

@@ -45,6 +45,8 @@ lint:
 
 unit:
 	$(GO) test -short -count=1 ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 15s ./ingest/syslog
+	$(GO) test -run '^$$' -fuzz '^FuzzReadFrames$$' -fuzztime 15s ./ingest/syslog
 
 e2e: build
 	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/

@@ -1,0 +1,359 @@
+// Package spool is the local, durable queue every received message goes
+// into first, on both appliances. Records are appended to segment files
+// with a length, a CRC and a sequence number, fsync'd in batches (group
+// commit); a record is trimmed only when the active has stored it
+// (the forwarder's watermark). On open, a torn tail left by a crash is cut
+// at the last whole record. The spool is bounded: when full it refuses new
+// records with ErrFull and counts them, so the loss is visible, never silent.
+package spool
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+var (
+	// ErrFull: the spool reached its size limit; the record was refused.
+	ErrFull = errors.New("spool full: the active is not taking records (check forwarding) or spool.max_bytes is too small")
+	// ErrClosed: the spool is closed.
+	ErrClosed = errors.New("spool closed")
+)
+
+const headerLen = 16 // len u32, crc u32, seq u64
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Options bound the spool.
+type Options struct {
+	MaxBytes     int64         // total size limit
+	SegmentBytes int64         // roll to a new segment past this size
+	SyncInterval time.Duration // group-commit interval
+}
+
+// Entry is one spooled record.
+type Entry struct {
+	Seq     uint64
+	Payload []byte
+}
+
+// Stats are the spool's counters.
+type Stats struct {
+	Appended, Refused, Synced uint64
+	Bytes                     int64
+	FirstSeq, NextSeq         uint64
+}
+
+// Spool is one appliance's spool directory.
+type Spool struct {
+	dir  string
+	opts Options
+
+	mu       sync.Mutex
+	cur      *os.File
+	curW     *bufio.Writer
+	curBytes int64
+	segs     []segment // oldest first
+	next     uint64
+	total    int64
+	dirty    bool
+	closed   bool
+
+	appended, refused, synced atomic.Uint64
+}
+
+type segment struct {
+	first uint64
+	path  string
+	size  int64
+}
+
+// Open opens (or creates) the spool in dir and recovers a torn tail.
+func Open(dir string, opts Options) (*Spool, error) {
+	if opts.SegmentBytes <= 0 {
+		opts.SegmentBytes = 64 << 20
+	}
+	if opts.SyncInterval <= 0 {
+		opts.SyncInterval = 10 * time.Millisecond
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("spool directory: %w", err)
+	}
+	s := &Spool{dir: dir, opts: opts, next: 1}
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Spool) load() error {
+	names, err := filepath.Glob(filepath.Join(s.dir, "*.seg"))
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for i, n := range names {
+		var first uint64
+		if _, err := fmt.Sscanf(filepath.Base(n), "%020d.seg", &first); err != nil {
+			continue
+		}
+		last, size, err := scan(n, i == len(names)-1)
+		if err != nil {
+			return err
+		}
+		s.segs = append(s.segs, segment{first: first, path: n, size: size})
+		s.total += size
+		if last >= s.next {
+			s.next = last + 1
+		}
+		if first > s.next {
+			s.next = first
+		}
+	}
+	return nil
+}
+
+// scan returns the last sequence number in a segment; for the newest
+// segment it truncates a torn tail at the last whole record.
+func scan(path string, truncate bool) (uint64, int64, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0o600)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	var off int64
+	var last uint64
+	for {
+		e, n, err := readRecord(r)
+		if err != nil {
+			if truncate && !errors.Is(err, io.EOF) {
+				if terr := f.Truncate(off); terr != nil {
+					return 0, 0, terr
+				}
+			}
+			return last, off, nil
+		}
+		off += int64(n)
+		last = e.Seq
+	}
+}
+
+func readRecord(r *bufio.Reader) (Entry, int, error) {
+	var h [headerLen]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return Entry{}, 0, errors.New("torn header")
+		}
+		return Entry{}, 0, err
+	}
+	n := binary.BigEndian.Uint32(h[0:4])
+	if n > 16<<20 {
+		return Entry{}, 0, errors.New("corrupt length")
+	}
+	p := make([]byte, n)
+	if _, err := io.ReadFull(r, p); err != nil {
+		return Entry{}, 0, errors.New("torn record")
+	}
+	if crc32.Checksum(p, castagnoli) != binary.BigEndian.Uint32(h[4:8]) {
+		return Entry{}, 0, errors.New("crc mismatch")
+	}
+	return Entry{Seq: binary.BigEndian.Uint64(h[8:16]), Payload: p}, headerLen + int(n), nil
+}
+
+// Append adds a record and returns its sequence number. It is durable
+// after the next group commit (Sync, run every SyncInterval by Run).
+func (s *Spool) Append(payload []byte) (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, ErrClosed
+	}
+	size := int64(headerLen + len(payload))
+	if s.opts.MaxBytes > 0 && s.total+size > s.opts.MaxBytes {
+		s.refused.Add(1)
+		return 0, ErrFull
+	}
+	if s.cur == nil || s.curBytes+size > s.opts.SegmentBytes {
+		if err := s.roll(); err != nil {
+			return 0, err
+		}
+	}
+	var h [headerLen]byte
+	binary.BigEndian.PutUint32(h[0:4], uint32(len(payload)))
+	binary.BigEndian.PutUint32(h[4:8], crc32.Checksum(payload, castagnoli))
+	seq := s.next
+	binary.BigEndian.PutUint64(h[8:16], seq)
+	if _, err := s.curW.Write(h[:]); err != nil {
+		return 0, err
+	}
+	if _, err := s.curW.Write(payload); err != nil {
+		return 0, err
+	}
+	s.next++
+	s.curBytes += size
+	s.total += size
+	s.segs[len(s.segs)-1].size += size
+	s.dirty = true
+	s.appended.Add(1)
+	return seq, nil
+}
+
+// roll closes the current segment (synced) and starts a new one.
+func (s *Spool) roll() error {
+	if s.cur != nil {
+		if err := s.syncLocked(); err != nil {
+			return err
+		}
+		s.cur.Close()
+	}
+	path := filepath.Join(s.dir, fmt.Sprintf("%020d.seg", s.next))
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("spool segment: %w", err)
+	}
+	fi, _ := f.Stat()
+	s.cur, s.curW, s.curBytes = f, bufio.NewWriterSize(f, 1<<20), fi.Size()
+	if len(s.segs) == 0 || s.segs[len(s.segs)-1].path != path {
+		s.segs = append(s.segs, segment{first: s.next, path: path, size: fi.Size()})
+	}
+	return syncDir(s.dir)
+}
+
+// Sync makes every appended record durable (one fsync for the batch).
+func (s *Spool) Sync() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.syncLocked()
+}
+
+func (s *Spool) syncLocked() error {
+	if s.cur == nil || !s.dirty {
+		return nil
+	}
+	if err := s.curW.Flush(); err != nil {
+		return err
+	}
+	if err := s.cur.Sync(); err != nil {
+		return err
+	}
+	s.dirty = false
+	s.synced.Add(1)
+	return nil
+}
+
+// Run group-commits every SyncInterval until ctx ends, then syncs and closes.
+func (s *Spool) Run(ctx context.Context) error {
+	t := time.NewTicker(s.opts.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return s.Close()
+		case <-t.C:
+			if err := s.Sync(); err != nil {
+				return fmt.Errorf("spool sync: %w", err)
+			}
+		}
+	}
+}
+
+// Read returns up to max records with seq >= from, oldest first.
+func (s *Spool) Read(from uint64, max int) ([]Entry, error) {
+	s.mu.Lock()
+	if s.curW != nil {
+		if err := s.curW.Flush(); err != nil {
+			s.mu.Unlock()
+			return nil, err
+		}
+	}
+	segs := append([]segment(nil), s.segs...)
+	s.mu.Unlock()
+	var out []Entry
+	for i, sg := range segs {
+		if i+1 < len(segs) && segs[i+1].first <= from {
+			continue
+		}
+		f, err := os.Open(sg.path)
+		if err != nil {
+			return nil, err
+		}
+		r := bufio.NewReader(io.LimitReader(f, sg.size))
+		for len(out) < max {
+			e, _, err := readRecord(r)
+			if err != nil {
+				break
+			}
+			if e.Seq >= from {
+				out = append(out, e)
+			}
+		}
+		f.Close()
+		if len(out) >= max {
+			break
+		}
+	}
+	return out, nil
+}
+
+// Trim removes whole segments whose records all have seq <= upTo.
+func (s *Spool) Trim(upTo uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.segs) > 1 && s.segs[1].first <= upTo+1 {
+		if err := os.Remove(s.segs[0].path); err != nil {
+			return err
+		}
+		s.total -= s.segs[0].size
+		s.segs = s.segs[1:]
+	}
+	return nil
+}
+
+// Stats reports the counters.
+func (s *Spool) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{Appended: s.appended.Load(), Refused: s.refused.Load(), Synced: s.synced.Load(), Bytes: s.total, NextSeq: s.next}
+	if len(s.segs) > 0 {
+		st.FirstSeq = s.segs[0].first
+	}
+	return st
+}
+
+// Close syncs and closes the spool.
+func (s *Spool) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if s.cur == nil {
+		return nil
+	}
+	err := s.syncLocked()
+	if cerr := s.cur.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,291 @@
+package syslog
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// MaxMessage is the largest message kept whole; longer ones are
+// truncated and counted.
+const MaxMessage = 64 << 10
+
+// Record is one received message as it goes into the spool: raw bytes
+// and where and when they came from. Parsing happens on the active.
+type Record struct {
+	Received  time.Time
+	Source    string // sender IP
+	Transport string // udp, tcp, tls
+	Raw       []byte
+}
+
+// Encode serialises a record for the spool.
+func (r Record) Encode() []byte {
+	b := make([]byte, 0, 16+len(r.Source)+len(r.Transport)+len(r.Raw))
+	b = append(b, 1) // version
+	b = binary.BigEndian.AppendUint64(b, uint64(r.Received.UnixNano()))
+	b = append(b, byte(len(r.Source)))
+	b = append(b, r.Source...)
+	b = append(b, byte(len(r.Transport)))
+	b = append(b, r.Transport...)
+	return append(b, r.Raw...)
+}
+
+// DecodeRecord reverses Encode.
+func DecodeRecord(b []byte) (Record, error) {
+	bad := errors.New("not a syslog spool record")
+	if len(b) < 11 || b[0] != 1 {
+		return Record{}, bad
+	}
+	r := Record{Received: time.Unix(0, int64(binary.BigEndian.Uint64(b[1:9])))}
+	i := 9
+	n := int(b[i])
+	if i+1+n >= len(b) {
+		return Record{}, bad
+	}
+	r.Source, i = string(b[i+1:i+1+n]), i+1+n
+	n = int(b[i])
+	if i+1+n > len(b) {
+		return Record{}, bad
+	}
+	r.Transport, i = string(b[i+1:i+1+n]), i+1+n
+	r.Raw = b[i:]
+	return r, nil
+}
+
+// Sink takes received records (the spool). It must not block for long:
+// the UDP read loop calls it.
+type Sink func(Record) error
+
+// Counters of a receiver.
+type Counters struct {
+	Received, Truncated, SinkErrors, Conns atomic.Uint64
+}
+
+// Receiver listens for syslog on UDP and/or TCP (optionally TLS, RFC 5425).
+type Receiver struct {
+	UDP, TCP, TLS string // listen addresses; empty: off
+	TLSConfig     *tls.Config
+	Sink          Sink
+	Log           *slog.Logger
+	Counters      Counters
+
+	udp       *net.UDPConn
+	tcp, tlsL net.Listener
+}
+
+// Listen binds every configured address, reporting bind errors at once.
+func (r *Receiver) Listen() error {
+	if r.UDP != "" {
+		a, err := net.ResolveUDPAddr("udp", r.UDP)
+		if err != nil {
+			return fmt.Errorf("syslog udp %s: %w", r.UDP, err)
+		}
+		if r.udp, err = net.ListenUDP("udp", a); err != nil {
+			return fmt.Errorf("syslog udp %s: %w", r.UDP, err)
+		}
+		_ = r.udp.SetReadBuffer(16 << 20) // bursts queue in the kernel, not on the floor
+	}
+	var err error
+	if r.TCP != "" {
+		if r.tcp, err = net.Listen("tcp", r.TCP); err != nil {
+			return fmt.Errorf("syslog tcp %s: %w", r.TCP, err)
+		}
+	}
+	if r.TLS != "" {
+		if r.tlsL, err = tls.Listen("tcp", r.TLS, r.TLSConfig); err != nil {
+			return fmt.Errorf("syslog tls %s: %w", r.TLS, err)
+		}
+	}
+	return nil
+}
+
+// Addrs returns the bound addresses (udp, tcp, tls), "" where off.
+func (r *Receiver) Addrs() (udp, tcp, tlsAddr string) {
+	if r.udp != nil {
+		udp = r.udp.LocalAddr().String()
+	}
+	if r.tcp != nil {
+		tcp = r.tcp.Addr().String()
+	}
+	if r.tlsL != nil {
+		tlsAddr = r.tlsL.Addr().String()
+	}
+	return
+}
+
+// Run serves until ctx ends and returns after every goroutine ended.
+func (r *Receiver) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	if r.udp != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.serveUDP() }()
+	}
+	for _, l := range []struct {
+		ln   net.Listener
+		name string
+	}{{r.tcp, "tcp"}, {r.tlsL, "tls"}} {
+		if l.ln != nil {
+			wg.Add(1)
+			go func() { defer wg.Done(); r.serveStream(ctx, l.ln, l.name) }()
+		}
+	}
+	<-ctx.Done()
+	if r.udp != nil {
+		r.udp.Close()
+	}
+	for _, l := range []net.Listener{r.tcp, r.tlsL} {
+		if l != nil {
+			l.Close()
+		}
+	}
+	wg.Wait()
+	return nil
+}
+
+func (r *Receiver) serveUDP() {
+	buf := make([]byte, MaxMessage+1)
+	for {
+		n, from, err := r.udp.ReadFromUDP(buf)
+		if err != nil {
+			return
+		}
+		if n > MaxMessage {
+			n = MaxMessage
+			r.Counters.Truncated.Add(1)
+		}
+		r.emit(Record{Received: time.Now(), Source: from.IP.String(), Transport: "udp", Raw: append([]byte(nil), buf[:n]...)})
+	}
+}
+
+func (r *Receiver) emit(rec Record) {
+	r.Counters.Received.Add(1)
+	if err := r.Sink(rec); err != nil {
+		r.Counters.SinkErrors.Add(1)
+		if r.Log != nil {
+			r.Log.Warn("syslog message not spooled", "source", rec.Source, "err", err)
+		}
+	}
+}
+
+func (r *Receiver) serveStream(ctx context.Context, ln net.Listener, transport string) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		r.Counters.Conns.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Close()
+			stop := context.AfterFunc(ctx, func() { c.Close() })
+			defer stop()
+			host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+			_ = ReadFrames(bufio.NewReaderSize(c, 256<<10), func(b []byte, truncated bool) {
+				if truncated {
+					r.Counters.Truncated.Add(1)
+				}
+				r.emit(Record{Received: time.Now(), Source: host, Transport: transport, Raw: b})
+			})
+		}()
+	}
+}
+
+// ReadFrames splits a syslog stream into messages: RFC 6587 octet
+// counting ("LEN SP MSG") where a frame starts with a digit, else
+// non-transparent framing (up to LF or NUL). Oversized frames are
+// truncated to MaxMessage and flagged, and the stream resynchronises.
+func ReadFrames(r *bufio.Reader, emit func(b []byte, truncated bool)) error {
+	for {
+		c, err := r.Peek(1)
+		if err != nil {
+			return ignoreEOF(err)
+		}
+		if c[0] >= '0' && c[0] <= '9' {
+			err = octetFrame(r, emit)
+		} else {
+			err = lineFrame(r, emit)
+		}
+		if err != nil {
+			return ignoreEOF(err)
+		}
+	}
+}
+
+func octetFrame(r *bufio.Reader, emit func([]byte, bool)) error {
+	lenStr, err := r.ReadString(' ')
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(lenStr[:len(lenStr)-1])
+	// An octet-counted frame always goes on with "<PRI>".
+	next, _ := r.Peek(1)
+	if err != nil || n < 0 || len(lenStr) > 10 || len(next) == 0 || next[0] != '<' {
+		// Not octet counting after all: treat the bytes as text up to LF.
+		rest, _ := r.ReadBytes('\n')
+		emit(trimFrame(append([]byte(lenStr), rest...)), false)
+		return nil
+	}
+	keep := min(n, MaxMessage)
+	b := make([]byte, keep)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return err
+	}
+	if _, err := r.Discard(n - keep); err != nil {
+		return err
+	}
+	emit(b, n > keep)
+	return nil
+}
+
+func lineFrame(r *bufio.Reader, emit func([]byte, bool)) error {
+	var b []byte
+	truncated := false
+	for {
+		c, err := r.ReadByte()
+		if err != nil {
+			if len(b) > 0 {
+				emit(b, truncated)
+			}
+			return err
+		}
+		if c == '\n' || c == 0 {
+			if t := trimFrame(b); len(t) > 0 {
+				emit(t, truncated)
+			}
+			return nil
+		}
+		if len(b) < MaxMessage {
+			b = append(b, c)
+		} else {
+			truncated = true
+		}
+	}
+}
+
+func trimFrame(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\r' || b[len(b)-1] == '\n') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func ignoreEOF(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}

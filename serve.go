@@ -26,6 +26,9 @@ import (
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/appliance/secrets"
 	"github.com/mamori-ops/mamori/appliance/store"
+	"github.com/mamori-ops/mamori/ingest/pipeline"
+	"github.com/mamori-ops/mamori/ingest/spool"
+	"github.com/mamori-ops/mamori/ingest/syslog"
 	"github.com/mamori-ops/mamori/internal/config"
 )
 
@@ -154,18 +157,23 @@ func serveCmd(ctx context.Context, args []string) error {
 	}
 	authSvc := auth.New(st, authOpts)
 	var migrations []store.Migration
-	for _, ms := range [][]store.Migration{events.Migrations(), auth.Migrations(), secrets.Migrations(), inventory.Migrations()} {
+	for _, ms := range [][]store.Migration{events.Migrations(), auth.Migrations(), secrets.Migrations(), inventory.Migrations(), pipeline.Migrations()} {
 		migrations = append(migrations, ms...)
 	}
 	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,
 		Migrate: func(ctx context.Context) error { return st.Migrate(ctx, migrations) }}, st, members, rec, log)
+	ing, err := newIngest(cfg, st, clientTLS, ctl, log)
+	if err != nil {
+		return err
+	}
+	ctl.Register("ingest-state", workFunc(func(ctx context.Context) error { ing.ingestor.Forget(); <-ctx.Done(); return nil }))
 	// A new active continues the audit chain from the replicated rows.
 	ctl.Register("audit-chain", workFunc(func(ctx context.Context) error { authSvc.Audit.Forget(); <-ctx.Done(); return nil }))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ctl.RegisterMetrics(reg)
 	pairSvc := pairing.NewService(cfg.DataDir, id, members, self, log)
-	srv := api.New(api.Options{Listen: cfg.API.Listen, RedirectListen: cfg.API.RedirectListen, TLS: apiTLS, Registry: reg, Secrets: box}, ctl, pairSvc, st, authSvc, log)
+	srv := api.New(api.Options{Listen: cfg.API.Listen, RedirectListen: cfg.API.RedirectListen, TLS: apiTLS, Registry: reg, Secrets: box, Ingestor: ing.ingestor}, ctl, pairSvc, st, authSvc, log)
 
 	// Bind both ports before anything else, so a port in use is reported at once.
 	if err := st.Listen(); err != nil {
@@ -173,6 +181,9 @@ func serveCmd(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 	if err := srv.Listen(); err != nil {
+		return err
+	}
+	if err := ing.receiver.Listen(); err != nil {
 		return err
 	}
 	if err := openStore(ctx, st, members, log); err != nil {
@@ -184,6 +195,9 @@ func serveCmd(ctx context.Context, args []string) error {
 	g.Go(func() error { return srv.Run(gctx) })
 	g.Go(func() error { return ctl.Run(gctx) })
 	g.Go(func() error { return notifySystemd(gctx, ctl, st) })
+	g.Go(func() error { return ing.spool.Run(gctx) })
+	g.Go(func() error { return ing.receiver.Run(gctx) })
+	g.Go(func() error { return ing.forwarder.Run(gctx) })
 	err = g.Wait()
 	_, _ = daemon.SdNotify(false, daemon.SdNotifyStopping)
 	log.Info("mamori stopped")
@@ -252,3 +266,32 @@ func notifySystemd(ctx context.Context, ctl *ha.Controller, st *store.Store) err
 type workFunc func(ctx context.Context) error
 
 func (f workFunc) Run(ctx context.Context) error { return f(ctx) }
+
+// ingest is the receive path: receivers → spool → forwarder → the
+// active's ingestor. It runs on both appliances.
+type ingest struct {
+	spool     *spool.Spool
+	receiver  *syslog.Receiver
+	ingestor  *pipeline.Ingestor
+	forwarder *pipeline.Forwarder
+}
+
+func newIngest(cfg config.Config, st *store.Store, clientTLS *tls.Config, ctl *ha.Controller, log *slog.Logger) (*ingest, error) {
+	loc := time.Local
+	if tz := cfg.Ingest.Syslog.TimeZone; tz != "" {
+		loc, _ = time.LoadLocation(tz) // validated at load
+	}
+	sp, err := spool.Open(filepath.Join(cfg.DataDir, "spool", "syslog"), spool.Options{MaxBytes: cfg.Ingest.SpoolMaxBytes})
+	if err != nil {
+		return nil, fmt.Errorf("syslog spool: %w", err)
+	}
+	rcv := &syslog.Receiver{UDP: cfg.Ingest.Syslog.UDP, TCP: cfg.Ingest.Syslog.TCP, Log: log.With("component", "syslog"),
+		Sink: func(r syslog.Record) error { _, err := sp.Append(r.Encode()); return err }}
+	ingr := pipeline.NewIngestor(st, syslog.NewParser(loc, syslog.Charset(cfg.Ingest.Syslog.Charset)))
+	fw := &pipeline.Forwarder{Spool: sp, Origin: cfg.Node.ID + "/" + sp.ID(), Ingestor: ingr, TLS: clientTLS, Log: log.With("component", "forwarder"),
+		Target: func() pipeline.Target {
+			local, peer, id := ctl.ActiveTarget()
+			return pipeline.Target{Local: local, Peer: peer, SNI: id}
+		}}
+	return &ingest{spool: sp, receiver: rcv, ingestor: ingr, forwarder: fw}, nil
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/appliance/secrets"
+	"github.com/mamori-ops/mamori/ingest/pipeline"
 )
 
 // Cluster is the HA controller as the API sees it.
@@ -57,6 +58,8 @@ type Options struct {
 	Registry       *prometheus.Registry
 	// Secrets seals credentials at rest.
 	Secrets *secrets.Box
+	// Ingestor stores batches forwarded by the peer's spool.
+	Ingestor *pipeline.Ingestor
 }
 
 // Server is the API server.
@@ -199,6 +202,8 @@ func (s *Server) table() []Route {
 		{http.MethodGet, "/api/v1/audit/verify", Priv, auth.Audit, auth.Read, false, s.verifyAudit},
 		{http.MethodPost, ha.HeartbeatPath, Node, "", "", false, s.heartbeat},
 		{http.MethodPost, ha.EventsPath, Node, "", "", false, s.peerEvents},
+		{http.MethodPost, pipeline.IngestPath, Node, "", "", false, s.ingestBatch},
+		{http.MethodGet, "/api/v1/syslog", Priv, auth.MonitorResult, auth.Read, false, s.listSyslog},
 		{http.MethodPost, "/internal/v1/recover", Self, "", "", true, s.recover},
 		{http.MethodPost, "/internal/v1/pair/code", Self, "", "", true, s.pairCode},
 		{http.MethodPost, "/internal/v1/admin", Self, "", "", true, s.createAdmin},

@@ -250,3 +250,19 @@ func (c *Controller) peerStatus(now time.Time, peer *NodeInfo, paths []*path) *P
 	}
 	return ps
 }
+
+// ActiveTarget says where the active is, cheaply: this node, or the
+// peer (its first API address and node id), or nowhere known.
+func (c *Controller) ActiveTarget() (local bool, peerAPI, peerID string) {
+	if c.currentRole() == Active {
+		return true, "", ""
+	}
+	m := c.members.Get()
+	if m.Peer == nil || len(m.Peer.APIAddrs) == 0 {
+		return false, "", ""
+	}
+	if up, b := c.peer(time.Now()); up && b.Role == Active {
+		return false, m.Peer.APIAddrs[0], m.Peer.ID
+	}
+	return false, "", ""
+}

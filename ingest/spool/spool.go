@@ -10,7 +10,9 @@ package spool
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -18,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,6 +61,7 @@ type Stats struct {
 type Spool struct {
 	dir  string
 	opts Options
+	id   string
 
 	mu       sync.Mutex
 	cur      *os.File
@@ -90,10 +94,35 @@ func Open(dir string, opts Options) (*Spool, error) {
 		return nil, fmt.Errorf("spool directory: %w", err)
 	}
 	s := &Spool{dir: dir, opts: opts, next: 1}
+	if err := s.loadID(); err != nil {
+		return nil, err
+	}
 	if err := s.load(); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// ID names this spool for good: a spool created anew (its directory lost)
+// gets a new id, so the active never mistakes its sequence numbers for
+// ones it already stored.
+func (s *Spool) ID() string { return s.id }
+
+func (s *Spool) loadID() error {
+	path := filepath.Join(s.dir, "id")
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 16 {
+		s.id = strings.TrimSpace(string(b))
+		return nil
+	}
+	raw := make([]byte, 8)
+	if _, err := rand.Read(raw); err != nil {
+		return err
+	}
+	s.id = hex.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(s.id+"\n"), 0o600); err != nil {
+		return fmt.Errorf("spool id: %w", err)
+	}
+	return syncDir(s.dir)
 }
 
 func (s *Spool) load() error {

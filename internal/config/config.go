@@ -42,7 +42,26 @@ type Config struct {
 	HA      HA      `yaml:"ha"`
 	Store   Store   `yaml:"store"`
 	Auth    Auth    `yaml:"auth"`
+	Ingest  Ingest  `yaml:"ingest"`
 	Log     Log     `yaml:"log"`
+}
+
+// Ingest configures the receivers that run on both appliances.
+type Ingest struct {
+	Syslog Syslog `yaml:"syslog"`
+	// SpoolMaxBytes bounds the local spool; when full, new messages are
+	// refused and counted (never dropped silently).
+	SpoolMaxBytes int64 `yaml:"spool_max_bytes"`
+}
+
+// Syslog receivers; an empty address turns that receiver off.
+type Syslog struct {
+	UDP string `yaml:"udp"`
+	TCP string `yaml:"tcp"`
+	// Charset of bodies that are not UTF-8: utf-8, shift_jis or euc-jp.
+	Charset string `yaml:"charset"`
+	// TimeZone of RFC 3164 timestamps (which carry none); default: local.
+	TimeZone string `yaml:"time_zone"`
 }
 
 // Auth tunes logins and sessions.
@@ -166,8 +185,9 @@ func Default() Config {
 			BatchMax:          500,
 			RaftLogLevel:      "ERROR",
 		},
-		Auth: Auth{SessionTTL: 12 * time.Hour, LockoutFailures: 5, LockoutWindow: 30 * time.Second, LockoutMaxWindow: 15 * time.Minute},
-		Log:  Log{Level: "info", Format: "text"},
+		Ingest: Ingest{Syslog: Syslog{UDP: ":514", TCP: ":514", Charset: "utf-8"}, SpoolMaxBytes: 2 << 30},
+		Auth:   Auth{SessionTTL: 12 * time.Hour, LockoutFailures: 5, LockoutWindow: 30 * time.Second, LockoutMaxWindow: 15 * time.Minute},
+		Log:    Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -251,6 +271,7 @@ func (c Config) Validate() error {
 		c.validateHA,
 		c.validateStore,
 		c.validateAuth,
+		c.validateIngest,
 		c.validateLog,
 	} {
 		if err := check(); err != nil {
@@ -360,6 +381,31 @@ func (c Config) validateAuth() error {
 		case len(l.GroupRoles) == 0:
 			return invalid("auth.ldap.group_roles", "map at least one group to a role")
 		}
+	}
+	return nil
+}
+
+func (c Config) validateIngest() error {
+	sy := c.Ingest.Syslog
+	for name, a := range map[string]string{"ingest.syslog.udp": sy.UDP, "ingest.syslog.tcp": sy.TCP} {
+		if a != "" {
+			if err := hostPort(name, a); err != nil {
+				return err
+			}
+		}
+	}
+	switch sy.Charset {
+	case "utf-8", "shift_jis", "euc-jp":
+	default:
+		return invalid("ingest.syslog.charset", "%q is not utf-8, shift_jis or euc-jp", sy.Charset)
+	}
+	if sy.TimeZone != "" {
+		if _, err := time.LoadLocation(sy.TimeZone); err != nil {
+			return invalid("ingest.syslog.time_zone", "%q is not a time zone such as Asia/Tokyo", sy.TimeZone)
+		}
+	}
+	if c.Ingest.SpoolMaxBytes < 1<<20 {
+		return invalid("ingest.spool_max_bytes", "must be at least 1 MiB")
 	}
 	return nil
 }

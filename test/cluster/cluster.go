@@ -65,6 +65,8 @@ type Node struct {
 	// Netns, when set, runs the node inside that network namespace; the
 	// test reaches its API through the namespace's loopback.
 	Netns string
+	// SyslogUDP and SyslogTCP are the node's syslog receivers.
+	SyslogUDP, SyslogTCP string
 }
 
 // Options tune a node's configuration.
@@ -103,6 +105,11 @@ func NewNode(t TB, name, ip string, o Options) *Node {
 		n.API = net.JoinHostPort(ip, freePort(t, ip))
 		listen, clusterPort = n.API, freePort(t, ip)
 	}
+	if o.Netns != "" {
+		n.SyslogUDP, n.SyslogTCP = net.JoinHostPort(ip, "514"), net.JoinHostPort(ip, "514")
+	} else {
+		n.SyslogUDP, n.SyslogTCP = net.JoinHostPort(ip, freeUDPPort(t, ip)), net.JoinHostPort(ip, freePort(t, ip))
+	}
 	mode := "pair-only"
 	if o.WitnessAddr != "" {
 		mode = "witness\n  witness: " + o.WitnessAddr
@@ -128,9 +135,13 @@ ha:
   detection_time: %s
   witness_addresses: %s
   auto_recover: %v
+ingest:
+  syslog:
+    udp: %s
+    tcp: %s
 log:
   level: debug
-%s`, name, ip, filepath.Join(dir, "data"), listen, advertise, o.APIYAML, clusterPort, mode, o.Detection, w, o.AutoRecover, o.ExtraYAML)
+%s`, name, ip, filepath.Join(dir, "data"), listen, advertise, o.APIYAML, clusterPort, mode, o.Detection, w, o.AutoRecover, n.SyslogUDP, n.SyslogTCP, o.ExtraYAML)
 	if err := os.WriteFile(n.Config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

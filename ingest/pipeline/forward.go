@@ -1,0 +1,145 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mamori-ops/mamori/ingest/spool"
+)
+
+// IngestPath is the active's route for batches from the peer's forwarder.
+const IngestPath = "/internal/v1/ingest"
+
+// Target says where the active is: Local (this node is active: ingest
+// in process), a peer API address, or neither (wait).
+type Target struct {
+	Local bool
+	Peer  string // host:port of the active peer's API
+	SNI   string // the peer's node id (selects its appliance certificate)
+}
+
+// Forwarder streams one spool to the active.
+type Forwarder struct {
+	Spool    *spool.Spool
+	Origin   string
+	Ingestor *Ingestor
+	Target   func() Target
+	TLS      *tls.Config // this node's mTLS client configuration
+	Log      *slog.Logger
+	Batch    int
+
+	mu      sync.Mutex
+	clients map[string]*http.Client // by the peer's node id (TLS server name)
+
+	forwarded, failures atomic.Uint64
+	acked               atomic.Uint64
+}
+
+// Acked is the highest sequence the active acknowledged.
+func (f *Forwarder) Acked() uint64 { return f.acked.Load() }
+
+// Run forwards until ctx ends.
+func (f *Forwarder) Run(ctx context.Context) error {
+	if f.Batch == 0 {
+		f.Batch = 2000
+	}
+	next := uint64(1)
+	idle := 20 * time.Millisecond
+	for ctx.Err() == nil {
+		es, err := f.Spool.Read(next, f.Batch)
+		if err != nil {
+			return fmt.Errorf("read spool: %w", err)
+		}
+		if len(es) == 0 {
+			sleep(ctx, idle)
+			continue
+		}
+		ack, err := f.send(ctx, es)
+		if err != nil {
+			f.failures.Add(1)
+			if f.Log != nil {
+				f.Log.Debug("forward failed; will retry", "err", err)
+			}
+			sleep(ctx, 200*time.Millisecond)
+			continue
+		}
+		f.forwarded.Add(uint64(len(es)))
+		f.acked.Store(ack.Watermark)
+		next = max(next, ack.Watermark+1)
+		if next <= es[len(es)-1].Seq { // the active has not taken all: resend from its mark
+			next = ack.Watermark + 1
+		}
+		if err := f.Spool.Trim(ack.Watermark); err != nil && f.Log != nil {
+			f.Log.Warn("spool trim failed", "err", err)
+		}
+	}
+	return nil
+}
+
+func (f *Forwarder) send(ctx context.Context, es []spool.Entry) (Ack, error) {
+	b := Batch{Origin: f.Origin, Items: make([]Item, len(es))}
+	for i, e := range es {
+		b.Items[i] = Item{Seq: e.Seq, Payload: e.Payload}
+	}
+	t := f.Target()
+	switch {
+	case t.Local:
+		return f.Ingestor.Ingest(ctx, b)
+	case t.Peer == "":
+		return Ack{}, errors.New("no active appliance reachable")
+	}
+	body, _ := json.Marshal(b)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+t.Peer+IngestPath, bytes.NewReader(body))
+	if err != nil {
+		return Ack{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := f.client(t.SNI).Do(req)
+	if err != nil {
+		return Ack{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return Ack{}, fmt.Errorf("active refused the batch: HTTP %d", resp.StatusCode)
+	}
+	var ack Ack
+	err = json.NewDecoder(resp.Body).Decode(&ack)
+	return ack, err
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// client returns the HTTP client for a peer, naming its node id so the
+// peer answers with its appliance certificate.
+func (f *Forwarder) client(sni string) *http.Client {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.clients == nil {
+		f.clients = map[string]*http.Client{}
+	}
+	c, ok := f.clients[sni]
+	if !ok {
+		tc := &tls.Config{}
+		if f.TLS != nil {
+			tc = f.TLS.Clone()
+		}
+		tc.ServerName = sni
+		c = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: tc, MaxIdleConnsPerHost: 2}}
+		f.clients[sni] = c
+	}
+	return c
+}

@@ -1,0 +1,196 @@
+// Package pipeline moves received messages from each appliance's spool to
+// the store of the active, exactly once. Both appliances receive (senders
+// send to both), spool, and forward to whoever is active; the active
+// parses, drops the second copy of a message both appliances received, and
+// stores messages together with a per-origin watermark in one transaction.
+// A spool entry is trimmed only once that transaction (replicated to both
+// voters) acknowledged it, so a crash or failover at any moment loses
+// nothing and a resend after it stores nothing twice.
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/mamori-ops/mamori/appliance/store"
+	"github.com/mamori-ops/mamori/ingest/syslog"
+)
+
+// Item is one spooled record of an origin (an appliance's spool).
+type Item struct {
+	Seq     uint64 `json:"seq"`
+	Payload []byte `json:"payload"`
+}
+
+// Batch is what a forwarder sends.
+type Batch struct {
+	Origin string `json:"origin"` // node id + spool id
+	Items  []Item `json:"items"`
+}
+
+// Ack is the active's answer: everything of Origin up to Watermark is stored.
+type Ack struct {
+	Watermark uint64 `json:"watermark"`
+	Stored    int    `json:"stored"`
+	Duplicate int    `json:"duplicate"`
+}
+
+// Migrations create the message store (versions 500-599).
+func Migrations() []store.Migration {
+	return []store.Migration{{Version: 500, Name: "syslog ingest", SQL: []string{
+		`CREATE TABLE syslog_messages (id INTEGER PRIMARY KEY AUTOINCREMENT, origin TEXT NOT NULL, received_at TEXT NOT NULL,
+			source TEXT NOT NULL, transport TEXT NOT NULL, format TEXT NOT NULL, facility INTEGER NOT NULL, severity INTEGER NOT NULL,
+			ts TEXT NOT NULL, hostname TEXT NOT NULL, app_name TEXT NOT NULL, proc_id TEXT NOT NULL, msg_id TEXT NOT NULL, text TEXT NOT NULL)`,
+		`CREATE INDEX syslog_received ON syslog_messages (received_at)`,
+		`CREATE TABLE ingest_watermarks (origin TEXT PRIMARY KEY, seq INTEGER NOT NULL)`,
+		`CREATE TABLE ingest_dedup (key TEXT NOT NULL, origin TEXT NOT NULL, n INTEGER NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (key, origin))`,
+	}}}
+}
+
+// Store is what the ingestor needs.
+type Store interface {
+	Exec(ctx context.Context, stmts ...store.Statement) ([]store.Result, error)
+	Query(ctx context.Context, lvl store.Level, sql string, args ...any) (store.Rows, error)
+}
+
+// Ingestor runs on the active.
+type Ingestor struct {
+	st     Store
+	parser *syslog.Parser
+
+	mu     sync.Mutex
+	loaded bool
+	marks  map[string]uint64
+	// copies[key][origin]: how many copies of a message (same sender,
+	// same bytes) each origin delivered. An origin's k-th copy is new
+	// only if no other origin delivered k copies: so the second
+	// appliance's copy is dropped, but a sender repeating a line is not.
+	copies map[string]map[string]int
+}
+
+// NewIngestor returns the ingestor; it does no I/O.
+func NewIngestor(st Store, parser *syslog.Parser) *Ingestor {
+	return &Ingestor{st: st, parser: parser}
+}
+
+// Forget drops cached state; call whenever this node becomes active.
+func (in *Ingestor) Forget() {
+	in.mu.Lock()
+	in.loaded = false
+	in.mu.Unlock()
+}
+
+func (in *Ingestor) load(ctx context.Context) error {
+	in.marks, in.copies = map[string]uint64{}, map[string]map[string]int{}
+	rows, err := in.st.Query(ctx, store.Strong, `SELECT origin, seq FROM ingest_watermarks`)
+	if err != nil {
+		return err
+	}
+	for _, v := range rows.Values {
+		o, _ := v[0].(string)
+		s, _ := v[1].(int64)
+		in.marks[o] = uint64(s)
+	}
+	rows, err = in.st.Query(ctx, store.Local, `SELECT key, origin, n FROM ingest_dedup`)
+	if err != nil {
+		return err
+	}
+	for _, v := range rows.Values {
+		k, _ := v[0].(string)
+		o, _ := v[1].(string)
+		n, _ := v[2].(int64)
+		if in.copies[k] == nil {
+			in.copies[k] = map[string]int{}
+		}
+		in.copies[k][o] = int(n)
+	}
+	in.loaded = true
+	return nil
+}
+
+// Ingest stores a batch and returns the origin's new watermark.
+func (in *Ingestor) Ingest(ctx context.Context, b Batch) (Ack, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if !in.loaded {
+		if err := in.load(ctx); err != nil {
+			return Ack{}, fmt.Errorf("ingest state: %w", err)
+		}
+	}
+	mark := in.marks[b.Origin]
+	ack := Ack{Watermark: mark}
+	var stmts []store.Statement
+	pending := map[string]int{} // key → this origin's count after the batch
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	for _, it := range b.Items {
+		if it.Seq <= mark {
+			continue // resent after a lost ack: already stored
+		}
+		mark = it.Seq
+		rec, err := syslog.DecodeRecord(it.Payload)
+		if err != nil {
+			continue // not ours to parse; counted by the caller as a bad record
+		}
+		key := dedupKey(rec)
+		n, ok := pending[key]
+		if !ok {
+			n = in.copies[key][b.Origin]
+		}
+		n++
+		pending[key] = n
+		if n <= in.maxOther(key, b.Origin) {
+			ack.Duplicate++
+			continue
+		}
+		m, _ := in.parser.Parse(rec.Raw, rec.Received)
+		stmts = append(stmts, store.Statement{SQL: `INSERT INTO syslog_messages (origin, received_at, source, transport, format, facility, severity, ts, hostname, app_name, proc_id, msg_id, text)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`, Args: []any{b.Origin, rec.Received.UTC().Format(time.RFC3339Nano), rec.Source, rec.Transport,
+			string(m.Format), m.Facility, m.Severity, m.Timestamp.Format(time.RFC3339Nano), m.Hostname, m.AppName, m.ProcID, m.MsgID, m.Text}})
+		ack.Stored++
+	}
+	for key, n := range pending {
+		stmts = append(stmts, store.Statement{SQL: `INSERT INTO ingest_dedup (key, origin, n, updated_at) VALUES (?,?,?,?)
+			ON CONFLICT(key, origin) DO UPDATE SET n = excluded.n, updated_at = excluded.updated_at`, Args: []any{key, b.Origin, n, now}})
+	}
+	if mark == ack.Watermark {
+		return ack, nil // nothing new
+	}
+	stmts = append(stmts, store.Statement{SQL: `INSERT INTO ingest_watermarks (origin, seq) VALUES (?, ?)
+		ON CONFLICT(origin) DO UPDATE SET seq = excluded.seq`, Args: []any{b.Origin, mark}})
+	if _, err := in.st.Exec(ctx, stmts...); err != nil {
+		in.loaded = false
+		return Ack{}, fmt.Errorf("store batch: %w", err)
+	}
+	for key, n := range pending {
+		if in.copies[key] == nil {
+			in.copies[key] = map[string]int{}
+		}
+		in.copies[key][b.Origin] = n
+	}
+	in.marks[b.Origin] = mark
+	ack.Watermark = mark
+	return ack, nil
+}
+
+func (in *Ingestor) maxOther(key, origin string) int {
+	m := 0
+	for o, n := range in.copies[key] {
+		if o != origin {
+			m = max(m, n)
+		}
+	}
+	return m
+}
+
+// dedupKey identifies "the same message": same sender, same bytes.
+func dedupKey(r syslog.Record) string {
+	h := sha256.New()
+	h.Write([]byte(r.Source))
+	h.Write([]byte{0})
+	h.Write(r.Raw)
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}

@@ -166,12 +166,13 @@ func serveCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	ctl.Register("ingest-state", workFunc(func(ctx context.Context) error { ing.ingestor.Forget(); <-ctx.Done(); return nil }))
+	ctl.Register("ingest-state", workFunc(func(ctx context.Context) error { ing.ingestor.Forget(); return ing.ingestor.ExpireLoop(ctx) }))
 	// A new active continues the audit chain from the replicated rows.
 	ctl.Register("audit-chain", workFunc(func(ctx context.Context) error { authSvc.Audit.Forget(); <-ctx.Done(); return nil }))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ctl.RegisterMetrics(reg)
+	ing.registerMetrics(reg)
 	pairSvc := pairing.NewService(cfg.DataDir, id, members, self, log)
 	srv := api.New(api.Options{Listen: cfg.API.Listen, RedirectListen: cfg.API.RedirectListen, TLS: apiTLS, Registry: reg, Secrets: box, Ingestor: ing.ingestor}, ctl, pairSvc, st, authSvc, log)
 
@@ -294,4 +295,26 @@ func newIngest(cfg config.Config, st *store.Store, clientTLS *tls.Config, ctl *h
 			return pipeline.Target{Local: local, Peer: peer, SNI: id}
 		}}
 	return &ingest{spool: sp, receiver: rcv, ingestor: ingr, forwarder: fw}, nil
+}
+
+func (in *ingest) registerMetrics(reg prometheus.Registerer) {
+	counter := func(name, help string, f func() uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "mamori", Name: name, Help: help}, func() float64 { return float64(f()) })
+	}
+	gauge := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "mamori", Name: name, Help: help}, f)
+	}
+	c := &in.receiver.Counters
+	reg.MustRegister(
+		counter("syslog_received_total", "Syslog messages received on this appliance.", c.Received.Load),
+		counter("syslog_truncated_total", "Syslog messages longer than 64 KiB, truncated.", c.Truncated.Load),
+		counter("syslog_spool_errors_total", "Received messages the spool refused (full or failing).", c.SinkErrors.Load),
+		counter("spool_refused_total", "Records refused because the spool was full.", func() uint64 { return in.spool.Stats().Refused }),
+		gauge("spool_bytes", "Bytes held in the local spool.", func() float64 { return float64(in.spool.Stats().Bytes) }),
+		counter("forwarded_total", "Spool records acknowledged by the active.", in.forwarder.Forwarded),
+		counter("forward_failures_total", "Batches that could not be delivered (retried).", in.forwarder.Failures),
+		gauge("forward_lag_records", "Spool records not yet acknowledged by the active.", func() float64 {
+			return float64(in.spool.Stats().NextSeq - 1 - min(in.forwarder.Acked(), in.spool.Stats().NextSeq-1))
+		}),
+	)
 }

@@ -40,6 +40,9 @@ const (
 )
 
 // Exec runs statements as one atomic unit through the batching writer.
+// Statements are replicated and re-executed on every node, so they must be
+// deterministic: never datetime('now'), random() and the like; compute
+// such values in Go and pass them as arguments.
 func (s *Store) Exec(ctx context.Context, stmts ...Statement) ([]Result, error) {
 	return s.writer.submit(ctx, stmts)
 }

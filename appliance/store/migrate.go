@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 )
 
 // Migration is one versioned schema change. Versions are global across
@@ -42,7 +43,10 @@ func (s *Store) Migrate(ctx context.Context, ms []Migration) error {
 		for _, q := range m.SQL {
 			stmts = append(stmts, Statement{SQL: q})
 		}
-		stmts = append(stmts, Statement{SQL: `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, datetime('now'))`, Args: []any{m.Version, m.Name}})
+		// The time is computed here, never by SQL: statements are replicated
+		// and re-evaluated on each node, so datetime('now') would differ.
+		stmts = append(stmts, Statement{SQL: `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			Args: []any{m.Version, m.Name, time.Now().UTC().Format(time.RFC3339Nano)}})
 		if _, err := s.Exec(ctx, stmts...); err != nil {
 			return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
 		}

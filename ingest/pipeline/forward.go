@@ -44,6 +44,12 @@ type Forwarder struct {
 	acked               atomic.Uint64
 }
 
+// Forwarded counts records sent and acknowledged; Failures counts failed sends.
+func (f *Forwarder) Forwarded() uint64 { return f.forwarded.Load() }
+
+// Failures counts batches that could not be delivered (and will be retried).
+func (f *Forwarder) Failures() uint64 { return f.failures.Load() }
+
 // Acked is the highest sequence the active acknowledged.
 func (f *Forwarder) Acked() uint64 { return f.acked.Load() }
 

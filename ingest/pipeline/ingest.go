@@ -70,6 +70,7 @@ type Ingestor struct {
 	// only if no other origin delivered k copies: so the second
 	// appliance's copy is dropped, but a sender repeating a line is not.
 	copies map[string]map[string]int
+	seen   map[string]time.Time // last copy of each key, for expiry
 }
 
 // NewIngestor returns the ingestor; it does no I/O.
@@ -85,7 +86,7 @@ func (in *Ingestor) Forget() {
 }
 
 func (in *Ingestor) load(ctx context.Context) error {
-	in.marks, in.copies = map[string]uint64{}, map[string]map[string]int{}
+	in.marks, in.copies, in.seen = map[string]uint64{}, map[string]map[string]int{}, map[string]time.Time{}
 	rows, err := in.st.Query(ctx, store.Strong, `SELECT origin, seq FROM ingest_watermarks`)
 	if err != nil {
 		return err
@@ -95,7 +96,7 @@ func (in *Ingestor) load(ctx context.Context) error {
 		s, _ := v[1].(int64)
 		in.marks[o] = uint64(s)
 	}
-	rows, err = in.st.Query(ctx, store.Local, `SELECT key, origin, n FROM ingest_dedup`)
+	rows, err = in.st.Query(ctx, store.Local, `SELECT key, origin, n, updated_at FROM ingest_dedup`)
 	if err != nil {
 		return err
 	}
@@ -107,6 +108,10 @@ func (in *Ingestor) load(ctx context.Context) error {
 			in.copies[k] = map[string]int{}
 		}
 		in.copies[k][o] = int(n)
+		at, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(v[3]))
+		if at.After(in.seen[k]) {
+			in.seen[k] = at
+		}
 	}
 	in.loaded = true
 	return nil
@@ -170,10 +175,50 @@ func (in *Ingestor) Ingest(ctx context.Context, b Batch) (Ack, error) {
 			in.copies[key] = map[string]int{}
 		}
 		in.copies[key][b.Origin] = n
+		in.seen[key] = time.Now()
 	}
 	in.marks[b.Origin] = mark
 	ack.Watermark = mark
 	return ack, nil
+}
+
+// DedupWindow is how long the copies of a message are remembered: the
+// second appliance's copy of a message must reach the active within it
+// (it normally does within seconds; a standby cut off for longer still
+// drains its spool well inside an hour).
+const DedupWindow = time.Hour
+
+// Expire forgets copies older than the dedup window, in bounded batches;
+// it runs on the active (see ExpireLoop).
+func (in *Ingestor) Expire(ctx context.Context, now time.Time) error {
+	cutoff := now.Add(-DedupWindow)
+	if _, err := in.st.Exec(ctx, store.Statement{SQL: `DELETE FROM ingest_dedup WHERE rowid IN
+		(SELECT rowid FROM ingest_dedup WHERE updated_at < ? LIMIT 10000)`, Args: []any{cutoff.UTC().Format(time.RFC3339Nano)}}); err != nil {
+		return err
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for k, at := range in.seen {
+		if at.Before(cutoff) {
+			delete(in.seen, k)
+			delete(in.copies, k)
+		}
+	}
+	return nil
+}
+
+// ExpireLoop runs Expire every minute until ctx ends.
+func (in *Ingestor) ExpireLoop(ctx context.Context) error {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-t.C:
+			_ = in.Expire(ctx, now)
+		}
+	}
 }
 
 func (in *Ingestor) maxOther(key, origin string) int {

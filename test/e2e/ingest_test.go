@@ -126,4 +126,10 @@ func TestSyslogLosslessAcrossKill(t *testing.T) {
 		t.Fatalf("after the old active drained its spool: lost=%d duplicated=%d", lost, dup)
 	}
 	sameData(t, a, b)
+	m := metrics(t, b)
+	for _, want := range []string{"mamori_syslog_received_total 2000", "mamori_forward_lag_records 0", "mamori_spool_refused_total 0"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("b's metrics lack %q", want)
+		}
+	}
 }

@@ -214,7 +214,9 @@ func (c *Controller) Status(ctx context.Context) Status {
 	}
 	if m.Peer != nil {
 		s.Peer = c.peerStatus(now, m.Peer, paths)
-		if s.Peer.Role == Active {
+		// The peer is active if it says so, or if the store follows it
+		// (known from Raft before the first heartbeat answers).
+		if s.Peer.Role == Active || (s.Role == Standby && s.Store.LeaderID == m.Peer.ID) {
 			s.ActiveID, s.ActiveAPI = m.Peer.ID, m.Peer.APIAddrs
 		}
 		if s.Peer.AppliedIndex > s.Store.AppliedIndex {

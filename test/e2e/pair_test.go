@@ -46,6 +46,10 @@ func TestPairReplicates(t *testing.T) {
 	if err != nil || code != http.StatusServiceUnavailable || refusal.ActiveID != "a" {
 		t.Fatalf("write on standby: HTTP %d %+v %v; want 503 naming a", code, refusal, err)
 	}
+	cluster.WaitFor(t.Context(), 5*time.Second, func() bool { // the first heartbeats
+		st, err := b.Status()
+		return err == nil && st.Peer != nil && st.Peer.Reachable
+	})
 	st, err := b.Status()
 	if err != nil || st.ActiveID != "a" || st.Peer == nil || !st.Peer.Reachable || st.Epoch != 1 {
 		t.Fatalf("standby status: %+v %v", st, err)

@@ -28,7 +28,7 @@ run: build
 test: deps lint unit e2e
 
 # Debian packages the suites use; installed only when missing.
-DEB_PKGS := iproute2 openssl iputils-ping sqlite3 slapd ldap-utils snmpd snmp
+DEB_PKGS := iproute2 openssl iputils-ping sqlite3 slapd ldap-utils snmpd snmp snmptrapd rsyslog bsdutils
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -47,6 +47,7 @@ unit:
 	$(GO) test -short -count=1 ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 15s ./ingest/syslog
 	$(GO) test -run '^$$' -fuzz '^FuzzReadFrames$$' -fuzztime 15s ./ingest/syslog
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 15s ./ingest/trap
 
 e2e: build
 	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/

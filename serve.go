@@ -26,9 +26,11 @@ import (
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/appliance/secrets"
 	"github.com/mamori-ops/mamori/appliance/store"
+	"github.com/mamori-ops/mamori/ingest/mib"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
 	"github.com/mamori-ops/mamori/ingest/spool"
 	"github.com/mamori-ops/mamori/ingest/syslog"
+	"github.com/mamori-ops/mamori/ingest/trap"
 	"github.com/mamori-ops/mamori/internal/config"
 )
 
@@ -162,7 +164,7 @@ func serveCmd(ctx context.Context, args []string) error {
 	}
 	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,
 		Migrate: func(ctx context.Context) error { return st.Migrate(ctx, migrations) }}, st, members, rec, log)
-	ing, err := newIngest(cfg, st, clientTLS, ctl, log)
+	ing, err := newIngest(cfg, st, clientTLS, apiTLS, ctl, log)
 	if err != nil {
 		return err
 	}
@@ -174,7 +176,7 @@ func serveCmd(ctx context.Context, args []string) error {
 	ctl.RegisterMetrics(reg)
 	ing.registerMetrics(reg)
 	pairSvc := pairing.NewService(cfg.DataDir, id, members, self, log)
-	srv := api.New(api.Options{Listen: cfg.API.Listen, RedirectListen: cfg.API.RedirectListen, TLS: apiTLS, Registry: reg, Secrets: box, Ingestor: ing.ingestor}, ctl, pairSvc, st, authSvc, log)
+	srv := api.New(api.Options{Listen: cfg.API.Listen, RedirectListen: cfg.API.RedirectListen, TLS: apiTLS, Registry: reg, Secrets: box, Ingestor: ing.ingestor, Spool: ing}, ctl, pairSvc, st, authSvc, log)
 
 	// Bind both ports before anything else, so a port in use is reported at once.
 	if err := st.Listen(); err != nil {
@@ -185,6 +187,9 @@ func serveCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	if err := ing.receiver.Listen(); err != nil {
+		return err
+	}
+	if err := ing.traps.Listen(); err != nil {
 		return err
 	}
 	if err := openStore(ctx, st, members, log); err != nil {
@@ -199,6 +204,8 @@ func serveCmd(ctx context.Context, args []string) error {
 	g.Go(func() error { return ing.spool.Run(gctx) })
 	g.Go(func() error { return ing.receiver.Run(gctx) })
 	g.Go(func() error { return ing.forwarder.Run(gctx) })
+	g.Go(func() error { return ing.traps.Run(gctx) })
+	g.Go(func() error { return ing.usmLoop(gctx, st, box) })
 	err = g.Wait()
 	_, _ = daemon.SdNotify(false, daemon.SdNotifyStopping)
 	log.Info("mamori stopped")
@@ -273,28 +280,82 @@ func (f workFunc) Run(ctx context.Context) error { return f(ctx) }
 type ingest struct {
 	spool     *spool.Spool
 	receiver  *syslog.Receiver
+	traps     *trap.Receiver
 	ingestor  *pipeline.Ingestor
 	forwarder *pipeline.Forwarder
+	users     []config.SNMPUser
+	log       *slog.Logger
 }
 
-func newIngest(cfg config.Config, st *store.Store, clientTLS *tls.Config, ctl *ha.Controller, log *slog.Logger) (*ingest, error) {
+func newIngest(cfg config.Config, st *store.Store, clientTLS, serverTLS *tls.Config, ctl *ha.Controller, log *slog.Logger) (*ingest, error) {
 	loc := time.Local
 	if tz := cfg.Ingest.Syslog.TimeZone; tz != "" {
 		loc, _ = time.LoadLocation(tz) // validated at load
 	}
-	sp, err := spool.Open(filepath.Join(cfg.DataDir, "spool", "syslog"), spool.Options{MaxBytes: cfg.Ingest.SpoolMaxBytes})
+	sp, err := spool.Open(filepath.Join(cfg.DataDir, "spool", "ingest"), spool.Options{MaxBytes: cfg.Ingest.SpoolMaxBytes})
 	if err != nil {
-		return nil, fmt.Errorf("syslog spool: %w", err)
+		return nil, fmt.Errorf("ingest spool: %w", err)
 	}
-	rcv := &syslog.Receiver{UDP: cfg.Ingest.Syslog.UDP, TCP: cfg.Ingest.Syslog.TCP, Log: log.With("component", "syslog"),
+	sy := cfg.Ingest.Syslog
+	rcv := &syslog.Receiver{UDP: sy.UDP, TCP: sy.TCP, TLS: sy.TLS, TLSConfig: serverTLS, Log: log.With("component", "syslog"),
 		Sink: func(r syslog.Record) error { _, err := sp.Append(r.Encode()); return err }}
-	ingr := pipeline.NewIngestor(st, syslog.NewParser(loc, syslog.Charset(cfg.Ingest.Syslog.Charset)))
+	sn := cfg.Ingest.SNMP
+	traps := &trap.Receiver{Addr: sn.UDP, Communities: sn.Communities, EngineID: sn.EngineID, Log: log.With("component", "snmptrap"),
+		Sink: func(t trap.Trap) error { _, err := sp.Append(t.Encode()); return err }}
+	var names func(string) string
+	if sn.UDP != "" {
+		names = mib.Load(sn.MIBDirs).Name
+	}
+	ingr := pipeline.NewIngestor(st, syslog.NewParser(loc, syslog.Charset(sy.Charset)), pipeline.Options{KeepUnmatched: cfg.Ingest.KeepUnmatched, Names: names})
 	fw := &pipeline.Forwarder{Spool: sp, Origin: cfg.Node.ID + "/" + sp.ID(), Ingestor: ingr, TLS: clientTLS, Log: log.With("component", "forwarder"),
 		Target: func() pipeline.Target {
 			local, peer, id := ctl.ActiveTarget()
 			return pipeline.Target{Local: local, Peer: peer, SNI: id}
 		}}
-	return &ingest{spool: sp, receiver: rcv, ingestor: ingr, forwarder: fw}, nil
+	return &ingest{spool: sp, receiver: rcv, traps: traps, ingestor: ingr, forwarder: fw, users: sn.Users, log: log}, nil
+}
+
+// Append puts a record into the local spool (custom events from the API).
+func (in *ingest) Append(b []byte) error { _, err := in.spool.Append(b); return err }
+
+// usmLoop opens the USM users' keys (named credentials, replicated to both
+// appliances) now and every 2 s, so a key changed through the API
+// reaches both trap receivers without a restart.
+func (in *ingest) usmLoop(ctx context.Context, st *store.Store, box *secrets.Box) error {
+	if len(in.users) == 0 {
+		return nil
+	}
+	warned := map[string]string{}
+	for {
+		var users []trap.User
+		for _, u := range in.users {
+			tu := trap.User{Name: u.Name, Level: u.Level, AuthProtocol: u.AuthProtocol, PrivProtocol: u.PrivProtocol, EngineID: u.EngineID}
+			var err error
+			if u.AuthCredential != "" {
+				tu.AuthKey, err = secrets.Reveal(ctx, st, box, u.AuthCredential)
+			}
+			if err == nil && u.PrivCredential != "" {
+				tu.PrivKey, err = secrets.Reveal(ctx, st, box, u.PrivCredential)
+			}
+			if err != nil {
+				if warned[u.Name] != err.Error() {
+					in.log.Warn("SNMP USM user left out until its credentials exist", "user", u.Name, "err", err)
+					warned[u.Name] = err.Error()
+				}
+				continue
+			}
+			delete(warned, u.Name)
+			users = append(users, tu)
+		}
+		if err := in.traps.SetUsers(users); err != nil {
+			in.log.Error("SNMP USM users", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(2 * time.Second):
+		}
+	}
 }
 
 func (in *ingest) registerMetrics(reg prometheus.Registerer) {
@@ -304,17 +365,53 @@ func (in *ingest) registerMetrics(reg prometheus.Registerer) {
 	gauge := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "mamori", Name: name, Help: help}, f)
 	}
-	c := &in.receiver.Counters
+	c, tc, ic := &in.receiver.Counters, &in.traps.Counters, &in.ingestor.Counters
 	reg.MustRegister(
 		counter("syslog_received_total", "Syslog messages received on this appliance.", c.Received.Load),
 		counter("syslog_truncated_total", "Syslog messages longer than 64 KiB, truncated.", c.Truncated.Load),
 		counter("syslog_spool_errors_total", "Received messages the spool refused (full or failing).", c.SinkErrors.Load),
+		counter("snmptrap_packets_total", "UDP packets received on the trap port.", tc.Received.Load),
+		counter("snmptrap_received_total", "Authentic notifications spooled.", tc.Accepted.Load),
+		counter("snmptrap_informs_answered_total", "Informs answered.", tc.Informs.Load),
+		counter("snmptrap_engine_reports_total", "v3 engine-discovery requests answered.", tc.Reports.Load),
+		counter("snmptrap_spool_errors_total", "Notifications the spool refused (full or failing).", tc.SinkErrors.Load),
 		counter("spool_refused_total", "Records refused because the spool was full.", func() uint64 { return in.spool.Stats().Refused }),
 		gauge("spool_bytes", "Bytes held in the local spool.", func() float64 { return float64(in.spool.Stats().Bytes) }),
+		counter("spooled_total", "Records appended to the local spool.", func() uint64 { return in.spool.Stats().NextSeq - 1 }),
 		counter("forwarded_total", "Spool records acknowledged by the active.", in.forwarder.Forwarded),
 		counter("forward_failures_total", "Batches that could not be delivered (retried).", in.forwarder.Failures),
 		gauge("forward_lag_records", "Spool records not yet acknowledged by the active.", func() float64 {
 			return float64(in.spool.Stats().NextSeq - 1 - min(in.forwarder.Acked(), in.spool.Stats().NextSeq-1))
 		}),
+		counter("ingest_duplicates_total", "Second copies of a message (received by both appliances), not stored again.", ic.Duplicates.Load),
+		counter("ingest_events_total", "Events raised by monitor rules.", ic.Events.Load),
+		counter("ingest_parse_errors_total", "Syslog messages that did not parse (kept raw).", ic.ParseErrors.Load),
+		counter("ingest_bad_records_total", "Spool records that could not be decoded.", ic.BadRecords.Load),
 	)
+	dropped := prometheus.NewDesc("mamori_ingest_dropped_total", "Messages not stored, by reason.", []string{"reason"}, nil)
+	stored := prometheus.NewDesc("mamori_ingest_stored_total", "Messages stored on this appliance while active, by kind.", []string{"kind"}, nil)
+	reg.MustRegister(collectorFunc{descs: []*prometheus.Desc{dropped, stored}, collect: func(ch chan<- prometheus.Metric) {
+		for reason, n := range map[string]uint64{"rule": ic.RuleDrops.Load(), "unmatched": ic.Unmatched.Load(), "malformed_trap": tc.Malformed.Load(),
+			"bad_community": tc.BadCommunity.Load(), "v3_auth": tc.AuthFailed.Load(), "spool_full": in.spool.Stats().Refused,
+			"syslog_truncated": c.Truncated.Load()} {
+			ch <- prometheus.MustNewConstMetric(dropped, prometheus.CounterValue, float64(n), reason)
+		}
+		for i, k := range pipeline.Kinds {
+			ch <- prometheus.MustNewConstMetric(stored, prometheus.CounterValue, float64(ic.Stored[i].Load()), k)
+		}
+	}})
 }
+
+// collectorFunc is a prometheus.Collector made of functions.
+type collectorFunc struct {
+	descs   []*prometheus.Desc
+	collect func(chan<- prometheus.Metric)
+}
+
+func (c collectorFunc) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.descs {
+		ch <- d
+	}
+}
+
+func (c collectorFunc) Collect(ch chan<- prometheus.Metric) { c.collect(ch) }

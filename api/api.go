@@ -60,6 +60,8 @@ type Options struct {
 	Secrets *secrets.Box
 	// Ingestor stores batches forwarded by the peer's spool.
 	Ingestor *pipeline.Ingestor
+	// Spool takes custom events posted to this appliance.
+	Spool interface{ Append([]byte) error }
 }
 
 // Server is the API server.
@@ -204,6 +206,11 @@ func (s *Server) table() []Route {
 		{http.MethodPost, ha.EventsPath, Node, "", "", false, s.peerEvents},
 		{http.MethodPost, pipeline.IngestPath, Node, "", "", false, s.ingestBatch},
 		{http.MethodGet, "/api/v1/syslog", Priv, auth.MonitorResult, auth.Read, false, s.listSyslog},
+		{http.MethodGet, "/api/v1/traps", Priv, auth.MonitorResult, auth.Read, false, s.listTraps},
+		{http.MethodPost, "/api/v1/custom-events", Priv, auth.MonitorResult, auth.Add, false, s.postCustomEvents},
+		{http.MethodGet, "/api/v1/rules", Priv, auth.MonitorSetting, auth.Read, false, s.listRules},
+		{http.MethodPost, "/api/v1/rules", Priv, auth.MonitorSetting, auth.Add, true, s.putRule},
+		{http.MethodDelete, "/api/v1/rules/:id", Priv, auth.MonitorSetting, auth.Modify, true, s.deleteRule},
 		{http.MethodPost, "/internal/v1/recover", Self, "", "", true, s.recover},
 		{http.MethodPost, "/internal/v1/pair/code", Self, "", "", true, s.pairCode},
 		{http.MethodPost, "/internal/v1/admin", Self, "", "", true, s.createAdmin},

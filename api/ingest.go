@@ -1,15 +1,21 @@
 package api
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mamori-ops/mamori/appliance/auth"
 	"github.com/mamori-ops/mamori/appliance/store"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
+	"github.com/mamori-ops/mamori/ingest/rules"
+	"github.com/mamori-ops/mamori/ingest/trap"
 )
 
 // ingestBatch stores a batch from the peer's spool (node certificates only).
@@ -41,26 +47,49 @@ type SyslogMessage struct {
 	AppName    string `json:"app_name"`
 	Text       string `json:"text"`
 	Origin     string `json:"origin"`
+	Scope      string `json:"scope"`
+	Node       string `json:"node"`
+	EventUID   string `json:"event_uid,omitempty"`
 }
 
-// listSyslog lists stored syslog messages. Messages are not yet mapped to
-// nodes and scopes, so only callers who see every scope get them.
-func (s *Server) listSyslog(c *gin.Context) {
-	p, _ := principal(c)
-	if p.Scopes() != nil {
-		c.JSON(http.StatusOK, gin.H{"messages": []SyslogMessage{}})
-		return
-	}
+// pageArgs reads after and limit.
+func pageArgs(c *gin.Context) (after int64, limit int, ok bool) {
 	after, err1 := strconv.ParseInt(c.DefaultQuery("after", "0"), 10, 64)
 	limit, err2 := strconv.Atoi(c.DefaultQuery("limit", "1000"))
 	if err1 != nil || err2 != nil || limit < 1 || limit > 100000 {
 		fail(c, http.StatusBadRequest, "after and limit (1..100000) must be integers")
-		return
+		return 0, 0, false
 	}
-	rows, err := s.events.Query(c.Request.Context(), store.Local, `SELECT id, received_at, source, facility, severity, hostname, app_name, text, origin
-		FROM syslog_messages WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	return after, limit, true
+}
+
+// scoped lists rows of a message table visible to the caller: messages
+// carry the scope of the inventory node their sender is; a sender not in
+// the inventory has the empty scope, visible to all-scope roles only.
+func (s *Server) scoped(c *gin.Context, cols, table string) (store.Rows, bool) {
+	after, limit, ok := pageArgs(c)
+	if !ok {
+		return store.Rows{}, false
+	}
+	q, args := `SELECT `+cols+` FROM `+table+` WHERE id > ?`, []any{after}
+	p, _ := principal(c)
+	if scopes := p.Scopes(); scopes != nil {
+		b, _ := json.Marshal(scopes)
+		q += ` AND scope IN (SELECT value FROM json_each(?))`
+		args = append(args, string(b))
+	}
+	rows, err := s.events.Query(c.Request.Context(), store.Local, q+` ORDER BY id LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		s.authFail(c, err)
+		return rows, false
+	}
+	return rows, true
+}
+
+// listSyslog lists stored syslog messages of the caller's scopes.
+func (s *Server) listSyslog(c *gin.Context) {
+	rows, ok := s.scoped(c, `id, received_at, source, facility, severity, hostname, app_name, text, origin, scope, node, event_uid`, `syslog_messages`)
+	if !ok {
 		return
 	}
 	out := make([]SyslogMessage, 0, len(rows.Values))
@@ -68,7 +97,184 @@ func (s *Server) listSyslog(c *gin.Context) {
 		str := func(i int) string { x, _ := v[i].(string); return x }
 		num := func(i int) int64 { x, _ := v[i].(int64); return x }
 		out = append(out, SyslogMessage{ID: num(0), ReceivedAt: str(1), Source: str(2), Facility: num(3), Severity: num(4),
-			Hostname: str(5), AppName: str(6), Text: str(7), Origin: str(8)})
+			Hostname: str(5), AppName: str(6), Text: str(7), Origin: str(8), Scope: str(9), Node: str(10), EventUID: str(11)})
 	}
 	c.JSON(http.StatusOK, gin.H{"messages": out})
+}
+
+// StoredTrap is a stored SNMP notification as the API lists it.
+type StoredTrap struct {
+	ID         int64          `json:"id"`
+	ReceivedAt string         `json:"received_at"`
+	Source     string         `json:"source"`
+	Scope      string         `json:"scope"`
+	Node       string         `json:"node"`
+	Version    string         `json:"version"`
+	PDU        string         `json:"pdu"`
+	User       string         `json:"user,omitempty"`
+	TrapOID    string         `json:"trap_oid"`
+	TrapName   string         `json:"trap_name"`
+	Uptime     int64          `json:"uptime"`
+	Varbinds   []trap.Varbind `json:"varbinds"`
+	Text       string         `json:"text"`
+	EventUID   string         `json:"event_uid,omitempty"`
+}
+
+func (s *Server) listTraps(c *gin.Context) {
+	rows, ok := s.scoped(c, `id, received_at, source, scope, node, version, pdu, user, trap_oid, trap_name, uptime, varbinds, text, event_uid`, `snmp_traps`)
+	if !ok {
+		return
+	}
+	out := make([]StoredTrap, 0, len(rows.Values))
+	for _, v := range rows.Values {
+		str := func(i int) string { x, _ := v[i].(string); return x }
+		num := func(i int) int64 { x, _ := v[i].(int64); return x }
+		t := StoredTrap{ID: num(0), ReceivedAt: str(1), Source: str(2), Scope: str(3), Node: str(4), Version: str(5), PDU: str(6), User: str(7),
+			TrapOID: str(8), TrapName: str(9), Uptime: num(10), Text: str(12), EventUID: str(13)}
+		_ = json.Unmarshal([]byte(str(11)), &t.Varbinds)
+		out = append(out, t)
+	}
+	c.JSON(http.StatusOK, gin.H{"traps": out})
+}
+
+// CustomEventIn is one custom event as a program posts it.
+type CustomEventIn struct {
+	ID      string            `json:"id"`   // optional; the same id sent to both appliances is stored once
+	Node    string            `json:"node"` // inventory node id or address it concerns; default: the poster's address
+	Key     string            `json:"key"`
+	Message string            `json:"message"`
+	Attrs   map[string]string `json:"attrs"`
+}
+
+// postCustomEvents spools custom events on this appliance (active or
+// standby): they travel the same lossless path and rules as syslog.
+func (s *Server) postCustomEvents(c *gin.Context) {
+	var in struct {
+		Events []CustomEventIn `json:"events"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(nil, c.Request.Body, 4<<20)).Decode(&in); err != nil {
+		fail(c, http.StatusBadRequest, `bad request body: `+err.Error()+`: send {"events": [{"key": "...", "message": "..."}]}`)
+		return
+	}
+	if len(in.Events) == 0 || len(in.Events) > 1000 {
+		fail(c, http.StatusBadRequest, "send 1 to 1000 events")
+		return
+	}
+	for i, e := range in.Events {
+		switch {
+		case e.Key == "" || len(e.Key) > 256:
+			fail(c, http.StatusBadRequest, "events["+strconv.Itoa(i)+"].key: required, at most 256 bytes")
+			return
+		case e.Message == "" || len(e.Message) > 64<<10:
+			fail(c, http.StatusBadRequest, "events["+strconv.Itoa(i)+"].message: required, at most 64 KiB")
+			return
+		case len(e.ID) > 128:
+			fail(c, http.StatusBadRequest, "events["+strconv.Itoa(i)+"].id: at most 128 bytes")
+			return
+		}
+	}
+	if s.opts.Spool == nil {
+		fail(c, http.StatusServiceUnavailable, "the ingest spool is not running")
+		return
+	}
+	p, _ := principal(c)
+	now := time.Now()
+	for i, e := range in.Events {
+		id := e.ID
+		if id == "" {
+			id = "rnd-" + randomID()
+		}
+		rec := pipeline.Custom{Received: now, Source: c.RemoteIP(), Sender: p.User, ID: id, Node: e.Node, Key: e.Key, Message: e.Message, Attrs: e.Attrs}
+		if err := s.opts.Spool.Append(rec.Encode()); err != nil {
+			c.JSON(http.StatusInsufficientStorage, gin.H{"error": "spool refused: " + err.Error() + ": resend the events from index " +
+				strconv.Itoa(i) + " later (or to the other appliance)", "accepted": i})
+			return
+		}
+	}
+	c.JSON(http.StatusAccepted, gin.H{"accepted": len(in.Events)})
+}
+
+func randomID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (s *Server) listRules(c *gin.Context) {
+	p, _ := principal(c)
+	scopes := p.Scopes()
+	if scopes != nil {
+		scopes = append(scopes, "") // rules for every scope are visible, not editable
+	}
+	rs, err := pipeline.ListRules(c.Request.Context(), s.events, scopes)
+	if err != nil {
+		s.authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"rules": rs})
+}
+
+// putRule creates or replaces a monitor rule. A rule for every scope
+// ("") needs a role that sees every scope.
+func (s *Server) putRule(c *gin.Context) {
+	var r rules.Rule
+	if !decodeJSON(c, &r) {
+		return
+	}
+	p, _ := principal(c)
+	if (r.Scope == "" && p.Scopes() != nil) || !p.Sees(r.Scope) {
+		fail(c, http.StatusForbidden, "scope "+strconv.Quote(r.Scope)+" is outside your roles' scopes")
+		return
+	}
+	after, _ := json.Marshal(r)
+	old, err := pipeline.GetRule(c.Request.Context(), s.events, r.ID)
+	switch {
+	case err == nil && (!p.Sees(old.Scope) || (old.Scope == "" && p.Scopes() != nil)):
+		fail(c, http.StatusForbidden, "rule "+r.ID+" belongs to a scope outside yours")
+		return
+	case err == nil && !p.Owns(old.OwnerRole):
+		fail(c, http.StatusForbidden, "rule "+r.ID+" is owned by role "+old.OwnerRole+": only its members may change it")
+		return
+	case err == nil && !p.Can(auth.MonitorSetting, auth.Modify):
+		fail(c, http.StatusForbidden, "rule "+r.ID+" exists: changing it needs modify on monitor_settings")
+		return
+	case err == nil:
+		before, _ := json.Marshal(old)
+		c.Set(ctxDetail, "before "+string(before)+" after "+string(after))
+	default:
+		c.Set(ctxDetail, "after "+string(after))
+	}
+	err = pipeline.PutRule(c.Request.Context(), s.events, r)
+	if errors.Is(err, rules.ErrInvalid) {
+		fail(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err != nil {
+		s.authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"rule": r.ID})
+}
+
+func (s *Server) deleteRule(c *gin.Context) {
+	p, _ := principal(c)
+	old, err := pipeline.GetRule(c.Request.Context(), s.events, c.Param("id"))
+	switch {
+	case errors.Is(err, pipeline.ErrRuleNotFound) || (err == nil && !p.Sees(old.Scope)):
+		fail(c, http.StatusNotFound, "no such rule")
+		return
+	case err != nil:
+		s.authFail(c, err)
+		return
+	case (old.Scope == "" && p.Scopes() != nil) || !p.Owns(old.OwnerRole):
+		fail(c, http.StatusForbidden, "rule "+old.ID+" is not yours to delete")
+		return
+	}
+	before, _ := json.Marshal(old)
+	c.Set(ctxDetail, "before "+string(before))
+	if err := pipeline.DeleteRule(c.Request.Context(), s.events, old.ID); err != nil {
+		s.authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"deleted": old.ID})
 }

@@ -10,13 +10,12 @@ package pipeline
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/mamori-ops/mamori/appliance/store"
+	"github.com/mamori-ops/mamori/ingest/rules"
 	"github.com/mamori-ops/mamori/ingest/syslog"
 )
 
@@ -48,6 +47,22 @@ func Migrations() []store.Migration {
 		`CREATE INDEX syslog_received ON syslog_messages (received_at)`,
 		`CREATE TABLE ingest_watermarks (origin TEXT PRIMARY KEY, seq INTEGER NOT NULL)`,
 		`CREATE TABLE ingest_dedup (key TEXT NOT NULL, origin TEXT NOT NULL, n INTEGER NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (key, origin))`,
+	}}, {Version: 501, Name: "traps, custom messages, monitor rules", SQL: []string{
+		`ALTER TABLE syslog_messages ADD COLUMN scope TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE syslog_messages ADD COLUMN node TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE syslog_messages ADD COLUMN event_uid TEXT NOT NULL DEFAULT ''`,
+		`CREATE INDEX syslog_scope ON syslog_messages (scope, id)`,
+		`CREATE TABLE snmp_traps (id INTEGER PRIMARY KEY AUTOINCREMENT, origin TEXT NOT NULL, received_at TEXT NOT NULL,
+			source TEXT NOT NULL, scope TEXT NOT NULL, node TEXT NOT NULL, version TEXT NOT NULL, pdu TEXT NOT NULL, user TEXT NOT NULL,
+			trap_oid TEXT NOT NULL, trap_name TEXT NOT NULL, uptime INTEGER NOT NULL, varbinds TEXT NOT NULL, text TEXT NOT NULL,
+			event_uid TEXT NOT NULL DEFAULT '')`,
+		`CREATE INDEX snmp_traps_scope ON snmp_traps (scope, id)`,
+		`CREATE TABLE custom_messages (id INTEGER PRIMARY KEY AUTOINCREMENT, origin TEXT NOT NULL, received_at TEXT NOT NULL,
+			source TEXT NOT NULL, scope TEXT NOT NULL, node TEXT NOT NULL, sender TEXT NOT NULL, key TEXT NOT NULL, message TEXT NOT NULL,
+			attrs TEXT NOT NULL, event_uid TEXT NOT NULL DEFAULT '')`,
+		`CREATE INDEX custom_messages_scope ON custom_messages (scope, id)`,
+		`CREATE TABLE monitor_rules (id TEXT PRIMARY KEY, scope TEXT NOT NULL, position INTEGER NOT NULL, def TEXT NOT NULL,
+			owner_role TEXT NOT NULL DEFAULT '')`,
 	}}}
 }
 
@@ -57,10 +72,26 @@ type Store interface {
 	Query(ctx context.Context, lvl store.Level, sql string, args ...any) (store.Rows, error)
 }
 
+// Options of an ingestor.
+type Options struct {
+	// KeepUnmatched stores messages no rule matched, for search; when
+	// false only messages a rule notified on are kept (with their event).
+	KeepUnmatched bool
+	// Names gives the MIB name of an OID ("" when unknown).
+	Names func(oid string) string
+}
+
 // Ingestor runs on the active.
 type Ingestor struct {
-	st     Store
-	parser *syslog.Parser
+	st       Store
+	parser   *syslog.Parser
+	opts     Options
+	Counters Counters
+
+	rules     *rules.Set
+	rulesAt   time.Time
+	sources   map[string]source
+	sourcesAt time.Time
 
 	mu     sync.Mutex
 	loaded bool
@@ -74,14 +105,15 @@ type Ingestor struct {
 }
 
 // NewIngestor returns the ingestor; it does no I/O.
-func NewIngestor(st Store, parser *syslog.Parser) *Ingestor {
-	return &Ingestor{st: st, parser: parser}
+func NewIngestor(st Store, parser *syslog.Parser, opts Options) *Ingestor {
+	return &Ingestor{st: st, parser: parser, opts: opts}
 }
 
 // Forget drops cached state; call whenever this node becomes active.
 func (in *Ingestor) Forget() {
 	in.mu.Lock()
 	in.loaded = false
+	in.rulesAt, in.sourcesAt = time.Time{}, time.Time{}
 	in.mu.Unlock()
 }
 
@@ -126,43 +158,42 @@ func (in *Ingestor) Ingest(ctx context.Context, b Batch) (Ack, error) {
 			return Ack{}, fmt.Errorf("ingest state: %w", err)
 		}
 	}
+	in.refresh(ctx)
 	mark := in.marks[b.Origin]
 	ack := Ack{Watermark: mark}
-	var stmts []store.Statement
 	pending := map[string]int{} // key → this origin's count after the batch
-	now := time.Now().UTC().Format(time.RFC3339Nano)
+	var fresh []received
 	for _, it := range b.Items {
 		if it.Seq <= mark {
 			continue // resent after a lost ack: already stored
 		}
 		mark = it.Seq
-		rec, err := syslog.DecodeRecord(it.Payload)
+		r, err := decodeItem(it.Payload)
 		if err != nil {
-			continue // not ours to parse; counted by the caller as a bad record
+			in.Counters.BadRecords.Add(1)
+			continue // not decodable: a spool written by another version; counted
 		}
-		key := dedupKey(rec)
-		n, ok := pending[key]
+		n, ok := pending[r.key]
 		if !ok {
-			n = in.copies[key][b.Origin]
+			n = in.copies[r.key][b.Origin]
 		}
 		n++
-		pending[key] = n
-		if n <= in.maxOther(key, b.Origin) {
+		pending[r.key] = n
+		if n <= in.maxOther(r.key, b.Origin) {
 			ack.Duplicate++
 			continue
 		}
-		m, _ := in.parser.Parse(rec.Raw, rec.Received)
-		stmts = append(stmts, store.Statement{SQL: `INSERT INTO syslog_messages (origin, received_at, source, transport, format, facility, severity, ts, hostname, app_name, proc_id, msg_id, text)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`, Args: []any{b.Origin, rec.Received.UTC().Format(time.RFC3339Nano), rec.Source, rec.Transport,
-			string(m.Format), m.Facility, m.Severity, m.Timestamp.Format(time.RFC3339Nano), m.Hostname, m.AppName, m.ProcID, m.MsgID, m.Text}})
-		ack.Stored++
-	}
-	for key, n := range pending {
-		stmts = append(stmts, store.Statement{SQL: `INSERT INTO ingest_dedup (key, origin, n, updated_at) VALUES (?,?,?,?)
-			ON CONFLICT(key, origin) DO UPDATE SET n = excluded.n, updated_at = excluded.updated_at`, Args: []any{key, b.Origin, n, now}})
+		r.copy = n
+		fresh = append(fresh, r)
 	}
 	if mark == ack.Watermark {
 		return ack, nil // nothing new
+	}
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	stmts, stats := in.statements(b.Origin, fresh)
+	for key, n := range pending {
+		stmts = append(stmts, store.Statement{SQL: `INSERT INTO ingest_dedup (key, origin, n, updated_at) VALUES (?,?,?,?)
+			ON CONFLICT(key, origin) DO UPDATE SET n = excluded.n, updated_at = excluded.updated_at`, Args: []any{key, b.Origin, n, now}})
 	}
 	stmts = append(stmts, store.Statement{SQL: `INSERT INTO ingest_watermarks (origin, seq) VALUES (?, ?)
 		ON CONFLICT(origin) DO UPDATE SET seq = excluded.seq`, Args: []any{b.Origin, mark}})
@@ -178,7 +209,9 @@ func (in *Ingestor) Ingest(ctx context.Context, b Batch) (Ack, error) {
 		in.seen[key] = time.Now()
 	}
 	in.marks[b.Origin] = mark
-	ack.Watermark = mark
+	in.Counters.Duplicates.Add(uint64(ack.Duplicate))
+	stats.add(&in.Counters)
+	ack.Watermark, ack.Stored = mark, stats.stored[0]+stats.stored[1]+stats.stored[2]
 	return ack, nil
 }
 
@@ -229,13 +262,4 @@ func (in *Ingestor) maxOther(key, origin string) int {
 		}
 	}
 	return m
-}
-
-// dedupKey identifies "the same message": same sender, same bytes.
-func dedupKey(r syslog.Record) string {
-	h := sha256.New()
-	h.Write([]byte(r.Source))
-	h.Write([]byte{0})
-	h.Write(r.Raw)
-	return hex.EncodeToString(h.Sum(nil)[:16])
 }

@@ -4,11 +4,16 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/mamori-ops/mamori/appliance/events"
+	"github.com/mamori-ops/mamori/appliance/inventory"
 	"github.com/mamori-ops/mamori/appliance/store"
+	"github.com/mamori-ops/mamori/ingest/rules"
 	"github.com/mamori-ops/mamori/ingest/syslog"
+	"github.com/mamori-ops/mamori/ingest/trap"
 	"github.com/mamori-ops/mamori/internal/config"
 )
 
@@ -32,7 +37,7 @@ func newStore(t *testing.T) *store.Store {
 			t.Fatal("no leader")
 		}
 	}
-	if err := st.Migrate(context.Background(), Migrations()); err != nil {
+	if err := st.Migrate(context.Background(), slices.Concat(events.Migrations(), inventory.Migrations(), Migrations())); err != nil {
 		t.Fatal(err)
 	}
 	return st
@@ -50,7 +55,7 @@ func items(first uint64, texts ...string) []Item {
 func TestIngestDedupAndWatermarks(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t)
-	in := NewIngestor(st, syslog.NewParser(time.UTC, syslog.UTF8))
+	in := NewIngestor(st, syslog.NewParser(time.UTC, syslog.UTF8), Options{KeepUnmatched: true})
 	step := func(origin string, its []Item, stored, dup int, mark uint64) {
 		t.Helper()
 		ack, err := in.Ingest(ctx, Batch{Origin: origin, Items: its})
@@ -74,5 +79,87 @@ func TestIngestDedupAndWatermarks(t *testing.T) {
 	rows, _ = st.Query(ctx, store.Local, `SELECT COUNT(*) FROM ingest_dedup`)
 	if rows.Values[0][0] != int64(0) {
 		t.Fatalf("dedup rows after expiry: %v", rows.Values)
+	}
+}
+
+func count(t *testing.T, st *store.Store, q string) int64 {
+	t.Helper()
+	rows, err := st.Query(context.Background(), store.Local, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := rows.Values[0][0].(int64)
+	return n
+}
+
+// Rules turn messages of every kind into events or drop them; unmatched
+// messages are kept only when the setting says so; a message stored
+// twice (a failover between store and acknowledgement) raises one event.
+func TestRulesRaiseEventsAndDrop(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	if err := inventory.Put(ctx, st, inventory.Node{ID: "web1", Name: "web1", Address: "10.0.0.9", Scope: "A"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []rules.Rule{
+		{ID: "r1", Name: "noise", Position: 1, Enabled: true, Kind: rules.Syslog, Keywords: []string{"heartbeat"}, Action: rules.Drop},
+		{ID: "r2", Name: "disk", Position: 2, Enabled: true, Kind: rules.Syslog, Scope: "A", Pattern: "disk .* failed", Action: rules.Notify,
+			Priority: "critical", Template: "${node}: ${message}"},
+		{ID: "r3", Name: "link", Position: 3, Enabled: true, Kind: rules.Trap, TrapOID: "1.3.6.1.6.3.1.1.5.*", Action: rules.Notify, Priority: "warning",
+			Template: "${trap_name} on ${source}"},
+		{ID: "r4", Name: "app", Position: 4, Enabled: true, Kind: rules.Custom, App: "^batch$", Pattern: "FAILED", Action: rules.Notify, Priority: "critical"},
+	} {
+		if err := PutRule(ctx, st, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := func(oid string) string {
+		if oid == "1.3.6.1.6.3.1.1.5.3" {
+			return "IF-MIB::linkDown"
+		}
+		return ""
+	}
+	in := NewIngestor(st, syslog.NewParser(time.UTC, syslog.UTF8), Options{KeepUnmatched: false, Names: names})
+	tr := trap.Trap{Received: time.Now(), Source: "10.0.0.9", Version: "v2c", PDU: "trap", TrapOID: "1.3.6.1.6.3.1.1.5.3", Uptime: 1,
+		Varbinds: []trap.Varbind{{OID: "1.3.6.1.2.1.2.2.1.1.3", Type: "Integer", Value: "3"}}}
+	its := items(1, "heartbeat ok", "disk sda failed", "unmatched line")
+	its = append(its, Item{Seq: 4, Payload: tr.Encode()},
+		Item{Seq: 5, Payload: Custom{Received: time.Now(), Source: "10.0.0.50", Sender: "robot", ID: "job-1", Node: "web1", Key: "batch", Message: "nightly FAILED"}.Encode()},
+		Item{Seq: 6, Payload: []byte{9, 9, 9}})
+	ack, err := in.Ingest(ctx, Batch{Origin: "a", Items: its})
+	if err != nil || ack.Watermark != 6 {
+		t.Fatalf("%+v %v", ack, err)
+	}
+	if n := count(t, st, `SELECT COUNT(*) FROM events WHERE kind LIKE 'monitor.%'`); n != 3 {
+		t.Errorf("events raised: %d, want 3", n)
+	}
+	if n := count(t, st, `SELECT COUNT(*) FROM events WHERE message = 'web1: disk sda failed' AND scope = 'A' AND severity = 'critical'`); n != 1 {
+		t.Error("the disk event lacks its template, scope or priority")
+	}
+	if n := count(t, st, `SELECT COUNT(*) FROM events WHERE message = 'IF-MIB::linkDown on 10.0.0.9'`); n != 1 {
+		t.Error("the trap event lacks its MIB name")
+	}
+	if n := count(t, st, `SELECT COUNT(*) FROM syslog_messages`); n != 1 {
+		t.Errorf("syslog rows %d, want 1 (the notified one; dropped and unmatched are not kept)", n)
+	}
+	if n := count(t, st, `SELECT COUNT(*) FROM custom_messages WHERE scope = 'A' AND node = 'web1'`); n != 1 {
+		t.Errorf("custom rows in scope A: %d, want 1", n)
+	}
+	c := &in.Counters
+	if c.RuleDrops.Load() != 1 || c.Unmatched.Load() != 1 || c.BadRecords.Load() != 1 || c.Events.Load() != 3 {
+		t.Errorf("counters drops=%d unmatched=%d bad=%d events=%d", c.RuleDrops.Load(), c.Unmatched.Load(), c.BadRecords.Load(), c.Events.Load())
+	}
+	// The same batch ingested again after the ingestor lost its state
+	// (as a new active whose watermark row was not yet written would):
+	// events are keyed by message, so none is added.
+	if _, err := st.Exec(ctx, store.Statement{SQL: `DELETE FROM ingest_watermarks`}, store.Statement{SQL: `DELETE FROM ingest_dedup`}); err != nil {
+		t.Fatal(err)
+	}
+	in.Forget()
+	if _, err := in.Ingest(ctx, Batch{Origin: "a", Items: its}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, st, `SELECT COUNT(*) FROM events WHERE kind LIKE 'monitor.%'`); n != 3 {
+		t.Errorf("events after a replay: %d, want 3", n)
 	}
 }

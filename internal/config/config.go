@@ -6,6 +6,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -49,6 +50,10 @@ type Config struct {
 // Ingest configures the receivers that run on both appliances.
 type Ingest struct {
 	Syslog Syslog `yaml:"syslog"`
+	SNMP   SNMP   `yaml:"snmp"`
+	// KeepUnmatched stores messages no monitor rule matched, for search;
+	// false keeps only messages a rule raised an event for.
+	KeepUnmatched bool `yaml:"keep_unmatched"`
 	// SpoolMaxBytes bounds the local spool; when full, new messages are
 	// refused and counted (never dropped silently).
 	SpoolMaxBytes int64 `yaml:"spool_max_bytes"`
@@ -58,10 +63,39 @@ type Ingest struct {
 type Syslog struct {
 	UDP string `yaml:"udp"`
 	TCP string `yaml:"tcp"`
+	// TLS is the RFC 5425 receiver; it serves the appliance's certificate
+	// (the operator's certificate when api.tls_cert is set).
+	TLS string `yaml:"tls"`
 	// Charset of bodies that are not UTF-8: utf-8, shift_jis or euc-jp.
 	Charset string `yaml:"charset"`
 	// TimeZone of RFC 3164 timestamps (which carry none); default: local.
 	TimeZone string `yaml:"time_zone"`
+}
+
+// SNMP is the trap receiver.
+type SNMP struct {
+	UDP string `yaml:"udp"` // empty turns the receiver off
+	// Communities accepted from v1/v2c senders; empty accepts any.
+	Communities []string `yaml:"communities"`
+	// EngineID (hex) reported to v3 inform senders; default: derived.
+	EngineID string `yaml:"engine_id"`
+	// Users are the USM users of v3 senders. Keys are named credentials
+	// (POST /api/v1/credentials), never written here.
+	Users []SNMPUser `yaml:"users"`
+	// MIBDirs are searched for MIB modules; every module found is loaded
+	// so trap OIDs and varbinds show with names.
+	MIBDirs []string `yaml:"mib_dirs"`
+}
+
+// SNMPUser is one USM user of trap senders; several may share a name.
+type SNMPUser struct {
+	Name           string `yaml:"name"`
+	Level          string `yaml:"level"` // authPriv, authNoPriv, noAuthNoPriv
+	AuthProtocol   string `yaml:"auth_protocol"`
+	AuthCredential string `yaml:"auth_credential"`
+	PrivProtocol   string `yaml:"priv_protocol"`
+	PrivCredential string `yaml:"priv_credential"`
+	EngineID       string `yaml:"engine_id"` // hex; limits the user to that sender engine
 }
 
 // Auth tunes logins and sessions.
@@ -185,9 +219,10 @@ func Default() Config {
 			BatchMax:          500,
 			RaftLogLevel:      "ERROR",
 		},
-		Ingest: Ingest{Syslog: Syslog{UDP: ":514", TCP: ":514", Charset: "utf-8"}, SpoolMaxBytes: 2 << 30},
-		Auth:   Auth{SessionTTL: 12 * time.Hour, LockoutFailures: 5, LockoutWindow: 30 * time.Second, LockoutMaxWindow: 15 * time.Minute},
-		Log:    Log{Level: "info", Format: "text"},
+		Ingest: Ingest{Syslog: Syslog{UDP: ":514", TCP: ":514", TLS: ":6514", Charset: "utf-8"},
+			SNMP: SNMP{UDP: ":162", MIBDirs: []string{"/usr/share/snmp/mibs"}}, KeepUnmatched: true, SpoolMaxBytes: 2 << 30},
+		Auth: Auth{SessionTTL: 12 * time.Hour, LockoutFailures: 5, LockoutWindow: 30 * time.Second, LockoutMaxWindow: 15 * time.Minute},
+		Log:  Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -387,7 +422,7 @@ func (c Config) validateAuth() error {
 
 func (c Config) validateIngest() error {
 	sy := c.Ingest.Syslog
-	for name, a := range map[string]string{"ingest.syslog.udp": sy.UDP, "ingest.syslog.tcp": sy.TCP} {
+	for name, a := range map[string]string{"ingest.syslog.udp": sy.UDP, "ingest.syslog.tcp": sy.TCP, "ingest.syslog.tls": sy.TLS, "ingest.snmp.udp": c.Ingest.SNMP.UDP} {
 		if a != "" {
 			if err := hostPort(name, a); err != nil {
 				return err
@@ -403,6 +438,25 @@ func (c Config) validateIngest() error {
 		if _, err := time.LoadLocation(sy.TimeZone); err != nil {
 			return invalid("ingest.syslog.time_zone", "%q is not a time zone such as Asia/Tokyo", sy.TimeZone)
 		}
+	}
+	for i, u := range c.Ingest.SNMP.Users {
+		f := fmt.Sprintf("ingest.snmp.users[%d]", i)
+		switch {
+		case u.Name == "":
+			return invalid(f+".name", "required")
+		case u.Level != "authPriv" && u.Level != "authNoPriv" && u.Level != "noAuthNoPriv":
+			return invalid(f+".level", "%q is not authPriv, authNoPriv or noAuthNoPriv", u.Level)
+		case u.Level != "noAuthNoPriv" && u.AuthCredential == "":
+			return invalid(f+".auth_credential", "required at level %s: the name of a credential holding the auth key", u.Level)
+		case u.Level == "authPriv" && u.PrivCredential == "":
+			return invalid(f+".priv_credential", "required at level authPriv: the name of a credential holding the privacy key")
+		}
+		if _, err := hex.DecodeString(u.EngineID); err != nil {
+			return invalid(f+".engine_id", "must be hex")
+		}
+	}
+	if _, err := hex.DecodeString(c.Ingest.SNMP.EngineID); err != nil || (c.Ingest.SNMP.EngineID != "" && (len(c.Ingest.SNMP.EngineID) < 10 || len(c.Ingest.SNMP.EngineID) > 64)) {
+		return invalid("ingest.snmp.engine_id", "must be 5 to 32 bytes in hex")
 	}
 	if c.Ingest.SpoolMaxBytes < 1<<20 {
 		return invalid("ingest.spool_max_bytes", "must be at least 1 MiB")

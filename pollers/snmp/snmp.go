@@ -6,10 +6,12 @@ package snmp
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gosnmp/gosnmp"
 )
@@ -52,6 +54,31 @@ var levels = map[string]gosnmp.SnmpV3MsgFlags{
 	"authPriv": gosnmp.AuthPriv, "authNoPriv": gosnmp.AuthNoPriv, "noAuthNoPriv": gosnmp.NoAuthNoPriv,
 }
 
+// Level names a security level (authPriv, authNoPriv, noAuthNoPriv).
+func Level(name string) (gosnmp.SnmpV3MsgFlags, bool) {
+	l, ok := levels[name]
+	return l, ok
+}
+
+// USM builds the user-based security parameters of one USM user.
+func USM(user string, lvl gosnmp.SnmpV3MsgFlags, authProto, authKey, privProto, privKey string) (*gosnmp.UsmSecurityParameters, error) {
+	usm := &gosnmp.UsmSecurityParameters{UserName: user, AuthenticationProtocol: gosnmp.NoAuth, PrivacyProtocol: gosnmp.NoPriv}
+	var ok bool
+	if lvl != gosnmp.NoAuthNoPriv {
+		if usm.AuthenticationProtocol, ok = authProtos[authProto]; !ok {
+			return nil, fmt.Errorf("%w: auth protocol %q (SHA, SHA-224, SHA-256, SHA-384, SHA-512)", ErrBadSettings, authProto)
+		}
+		usm.AuthenticationPassphrase = authKey
+	}
+	if lvl == gosnmp.AuthPriv {
+		if usm.PrivacyProtocol, ok = privProtos[privProto]; !ok {
+			return nil, fmt.Errorf("%w: privacy protocol %q (AES, AES-192, AES-256)", ErrBadSettings, privProto)
+		}
+		usm.PrivacyPassphrase = privKey
+	}
+	return usm, nil
+}
+
 // client builds a fresh client with its own parameters (never gosnmp's
 // package default, which is shared mutable state).
 func client(ctx context.Context, t Target) (*gosnmp.GoSNMP, error) {
@@ -76,18 +103,9 @@ func client(ctx context.Context, t Target) (*gosnmp.GoSNMP, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: security level %q", ErrBadSettings, t.SecurityLevel)
 	}
-	usm := &gosnmp.UsmSecurityParameters{UserName: t.User, AuthenticationProtocol: gosnmp.NoAuth, PrivacyProtocol: gosnmp.NoPriv}
-	if lvl != gosnmp.NoAuthNoPriv {
-		if usm.AuthenticationProtocol, ok = authProtos[t.AuthProtocol]; !ok {
-			return nil, fmt.Errorf("%w: auth protocol %q", ErrBadSettings, t.AuthProtocol)
-		}
-		usm.AuthenticationPassphrase = t.AuthKey
-	}
-	if lvl == gosnmp.AuthPriv {
-		if usm.PrivacyProtocol, ok = privProtos[t.PrivProtocol]; !ok {
-			return nil, fmt.Errorf("%w: privacy protocol %q", ErrBadSettings, t.PrivProtocol)
-		}
-		usm.PrivacyPassphrase = t.PrivKey
+	usm, err := USM(t.User, lvl, t.AuthProtocol, t.AuthKey, t.PrivProtocol, t.PrivKey)
+	if err != nil {
+		return nil, err
 	}
 	g.Version, g.SecurityModel, g.MsgFlags, g.SecurityParameters = gosnmp.Version3, gosnmp.UserSecurityModel, lvl, usm
 	return g, nil
@@ -112,18 +130,36 @@ func Get(ctx context.Context, t Target, oids []string) ([]Value, error) {
 	}
 	out := make([]Value, 0, len(pkt.Variables))
 	for _, v := range pkt.Variables {
-		out = append(out, Value{OID: strings.TrimPrefix(v.Name, "."), Type: v.Type.String(), Value: render(v)})
+		out = append(out, Value{OID: strings.TrimPrefix(v.Name, "."), Type: v.Type.String(), Value: Render(v)})
 	}
 	return out, nil
 }
 
-func render(v gosnmp.SnmpPDU) string {
+// Render formats a variable's value as text.
+func Render(v gosnmp.SnmpPDU) string {
 	switch x := v.Value.(type) {
 	case []byte:
-		return string(x)
+		if printable(x) {
+			return string(x)
+		}
+		return "0x" + hex.EncodeToString(x)
 	case nil:
 		return ""
 	default:
 		return fmt.Sprint(x)
 	}
+}
+
+// printable says whether an octet string reads as text (a MAC address or
+// an engine ID does not and is shown in hex).
+func printable(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, r := range string(b) {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }

@@ -67,6 +67,8 @@ type Node struct {
 	Netns string
 	// SyslogUDP and SyslogTCP are the node's syslog receivers.
 	SyslogUDP, SyslogTCP string
+	// SyslogTLS and SNMPTrap are the node's RFC 5425 and trap receivers.
+	SyslogTLS, SNMPTrap string
 }
 
 // Options tune a node's configuration.
@@ -86,6 +88,10 @@ type Options struct {
 	ExtraPaths []string
 	// APIYAML is more keys of the api section, indented by two spaces.
 	APIYAML string
+	// IngestYAML is more keys of the ingest section, indented by two spaces.
+	IngestYAML string
+	// SNMPYAML is more keys of ingest.snmp, indented by four spaces.
+	SNMPYAML string
 }
 
 // NewNode writes a configuration for a node on ip; it does not start it.
@@ -107,8 +113,19 @@ func NewNode(t TB, name, ip string, o Options) *Node {
 	}
 	if o.Netns != "" {
 		n.SyslogUDP, n.SyslogTCP = net.JoinHostPort(ip, "514"), net.JoinHostPort(ip, "514")
+		n.SyslogTLS, n.SNMPTrap = net.JoinHostPort(ip, "6514"), net.JoinHostPort(ip, "162")
 	} else {
 		n.SyslogUDP, n.SyslogTCP = net.JoinHostPort(ip, freeUDPPort(t, ip)), net.JoinHostPort(ip, freePort(t, ip))
+		n.SyslogTLS, n.SNMPTrap = net.JoinHostPort(ip, freePort(t, ip)), net.JoinHostPort(ip, freeUDPPort(t, ip))
+	}
+	// In a namespace the receivers listen on every interface, so senders
+	// on any link of the test topology reach them.
+	bind := func(a string) string {
+		if o.Netns == "" {
+			return a
+		}
+		_, p, _ := net.SplitHostPort(a)
+		return ":" + p
 	}
 	mode := "pair-only"
 	if o.WitnessAddr != "" {
@@ -139,9 +156,13 @@ ingest:
   syslog:
     udp: %s
     tcp: %s
-log:
+    tls: %s
+  snmp:
+    udp: %s
+%s%slog:
   level: debug
-%s`, name, ip, filepath.Join(dir, "data"), listen, advertise, o.APIYAML, clusterPort, mode, o.Detection, w, o.AutoRecover, n.SyslogUDP, n.SyslogTCP, o.ExtraYAML)
+%s`, name, ip, filepath.Join(dir, "data"), listen, advertise, o.APIYAML, clusterPort, mode, o.Detection, w, o.AutoRecover,
+		bind(n.SyslogUDP), bind(n.SyslogTCP), bind(n.SyslogTLS), bind(n.SNMPTrap), o.SNMPYAML, o.IngestYAML, o.ExtraYAML)
 	if err := os.WriteFile(n.Config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -279,6 +300,17 @@ func (n *Node) httpClient(anonymous bool) *http.Client {
 		tr.DialContext = func(ctx context.Context, _, addr string) (net.Conn, error) { return dialIn(ctx, ns, addr) }
 	}
 	return &http.Client{Timeout: 3 * time.Second, Transport: tr}
+}
+
+// Metrics returns the node's /metrics text ("" when unreachable).
+func (n *Node) Metrics() string {
+	resp, err := n.httpClient(true).Get("https://" + n.API + "/metrics")
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
 
 // Do sends a JSON request to the node's API as the appliance itself

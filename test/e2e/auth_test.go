@@ -78,6 +78,10 @@ func body(rt api.Route, p persona, i int) any {
 		return map[string]any{"id": fmt.Sprintf("node%d", i), "address": "127.0.0.1", "scope": "A"}
 	case "/api/v1/credentials":
 		return map[string]any{"name": fmt.Sprintf("cred%d", i), "kind": "password", "scope": "A", "secret": "s3cret"}
+	case "/api/v1/rules":
+		return map[string]any{"id": fmt.Sprintf("rule%d", i), "name": "r", "scope": "A", "kind": "syslog", "action": "drop"}
+	case "/api/v1/custom-events":
+		return map[string]any{"events": []map[string]string{{"key": "matrix", "message": "m"}}}
 	case "/api/v1/tokens":
 		return map[string]any{"name": "t", "ttl_seconds": 60}
 	}

@@ -2,10 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -13,48 +9,6 @@ import (
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/test/cluster"
 )
-
-// sender is one util-linux logger process sending stdin lines to a node.
-type sender struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-}
-
-func startLogger(t *testing.T, addr string) *sender {
-	t.Helper()
-	host, port, _ := net.SplitHostPort(addr)
-	// notime: both senders emit byte-identical messages, as a device
-	// sending one message to both appliances does.
-	cmd := exec.Command("logger", "-n", host, "-P", port, "-d", "--rfc5424=notime,notq", "-t", "numbered")
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return &sender{cmd: cmd, stdin: in}
-}
-
-func (s *sender) stop() { s.stdin.Close(); _ = s.cmd.Wait() }
-
-// syslogCounts returns how often each numbered message is stored on n.
-func syslogCounts(t *testing.T, n *cluster.Node) map[string]int {
-	t.Helper()
-	var out struct {
-		Messages []struct{ Text string }
-	}
-	if code, err := n.Do(http.MethodGet, "/api/v1/syslog?limit=100000", nil, &out); code != 200 {
-		t.Fatalf("list syslog on %s: HTTP %d %v", n.Name, code, err)
-	}
-	c := map[string]int{}
-	for _, m := range out.Messages {
-		if strings.HasPrefix(m.Text, "msg-") {
-			c[m.Text]++
-		}
-	}
-	return c
-}
 
 func lossAndDup(c map[string]int, n int) (lost, dup int) {
 	for i := range n {
@@ -68,48 +22,29 @@ func lossAndDup(c map[string]int, n int) (lost, dup int) {
 	return
 }
 
-// A numbered stream sent to both appliances while the active is killed
-// half-way: every message is stored exactly once on the new active, and
-// stays so after the old active returns and drains its own spool.
-func TestSyslogLosslessAcrossKill(t *testing.T) {
+// A numbered stream of syslog messages and traps (v2c, v3 authPriv,
+// informs) sent to both appliances while the active is killed half-way:
+// every item is stored exactly once on the new active, and stays so after
+// the old active returns, recovers and drains its own spool.
+func TestLosslessAcrossKill(t *testing.T) {
 	skipShort(t)
-	if _, err := exec.LookPath("logger"); err != nil {
-		t.Skip("logger (util-linux) is not installed")
-	}
-	const total = 2000
+	needSenders(t)
 	sub := cluster.Subnet()
-	a := cluster.NewNode(t, "a", sub+".1", cluster.Options{})
-	b := cluster.NewNode(t, "b", sub+".2", cluster.Options{})
+	o := cluster.Options{SNMPYAML: usmYAML}
+	a := cluster.NewNode(t, "a", sub+".1", o)
+	b := cluster.NewNode(t, "b", sub+".2", o)
 	cluster.Pair(t, a, b)
-	sa, sb := startLogger(t, a.SyslogUDP), startLogger(t, b.SyslogUDP)
-	for i := range total {
-		line := fmt.Sprintf("msg-%05d\n", i)
-		if i == total/2 {
-			a.Kill()
-		}
-		if i < total/2 {
-			_, _ = io.WriteString(sa.stdin, line)
-		}
-		if _, err := io.WriteString(sb.stdin, line); err != nil {
-			t.Fatalf("sender to b: %v", err)
-		}
-		if i%50 == 49 {
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	sa.stop()
-	sb.stop()
+	createUSMCredentials(t, a)
+	time.Sleep(3 * time.Second) // both appliances open the USM keys every 2 s
+	s := &stream{t: t, syslog: []string{a.SyslogUDP, b.SyslogUDP}, traps: []string{a.SNMPTrap, b.SNMPTrap}, nSyslog: 3000, nTraps: 150}
+	s.run(a.Kill, 0)
 	b.WaitRole(ha.Active, 30*time.Second)
-
-	var lost, dup int
-	cluster.WaitFor(t.Context(), 60*time.Second, func() bool {
-		lost, dup = lossAndDup(syslogCounts(t, b), total)
-		return lost == 0
-	})
+	lost, dup := s.settle(t, b, 60*time.Second)
 	t.Logf("after the kill: lost=%d duplicated=%d", lost, dup)
 	if lost != 0 || dup != 0 {
 		t.Fatalf("lost=%d duplicated=%d", lost, dup)
 	}
+	checkTrapDetails(t, b)
 
 	// The old active returns, recovers, and forwards what its spool still
 	// holds: all of it is already stored, so nothing may be added.
@@ -119,17 +54,113 @@ func TestSyslogLosslessAcrossKill(t *testing.T) {
 		t.Fatalf("recover: %v\n%s", err, out)
 	}
 	a.WaitRole(ha.Standby, 20*time.Second)
-	time.Sleep(3 * time.Second) // let a's forwarder drain its spool to b
-	lost, dup = lossAndDup(syslogCounts(t, b), total)
+	waitDrained(t, a)
+	lost, dup = s.verdict(t, b)
 	fmt.Printf("lost=%d duplicated=%d\n", lost, dup)
 	if lost != 0 || dup != 0 {
 		t.Fatalf("after the old active drained its spool: lost=%d duplicated=%d", lost, dup)
 	}
 	sameData(t, a, b)
 	m := metrics(t, b)
-	for _, want := range []string{"mamori_syslog_received_total 2000", "mamori_forward_lag_records 0", "mamori_spool_refused_total 0"} {
+	for _, want := range []string{"mamori_syslog_received_total 3000", "mamori_snmptrap_received_total 150", "mamori_forward_lag_records 0",
+		"mamori_spool_refused_total 0", `mamori_ingest_dropped_total{reason="v3_auth"} 0`} {
 		if !strings.Contains(m, want) {
 			t.Errorf("b's metrics lack %q", want)
 		}
 	}
+}
+
+// waitDrained waits until n's forwarder has delivered its whole spool.
+func waitDrained(t *testing.T, n *cluster.Node) {
+	t.Helper()
+	if !cluster.WaitFor(t.Context(), 30*time.Second, func() bool {
+		return strings.Contains(metrics(t, n), "mamori_forward_lag_records 0\n")
+	}) {
+		t.Fatalf("%s's spool never drained", n.Name)
+	}
+}
+
+// The same stream while the standby is killed half-way: the active keeps
+// storing (it re-forms alone after the detection time) and the returning
+// standby's spool adds nothing twice.
+func TestLosslessStandbyKilled(t *testing.T) {
+	skipShort(t)
+	needSenders(t)
+	sub := cluster.Subnet()
+	o := cluster.Options{SNMPYAML: usmYAML}
+	a := cluster.NewNode(t, "a", sub+".1", o)
+	b := cluster.NewNode(t, "b", sub+".2", o)
+	cluster.Pair(t, a, b)
+	createUSMCredentials(t, a)
+	time.Sleep(3 * time.Second)
+	s := &stream{t: t, syslog: []string{a.SyslogUDP, b.SyslogUDP}, traps: []string{a.SNMPTrap, b.SNMPTrap}, nSyslog: 3000, nTraps: 150}
+	s.run(b.Kill, 1)
+	lost, dup := s.settle(t, a, 60*time.Second)
+	t.Logf("standby killed: lost=%d duplicated=%d", lost, dup)
+	if lost != 0 || dup != 0 {
+		t.Fatalf("lost=%d duplicated=%d", lost, dup)
+	}
+	b.Start()
+	if st := b.WaitRole(ha.Stale, 30*time.Second); st.Role == ha.Stale {
+		if out, err := b.CLI("recover"); err != nil {
+			t.Fatalf("recover: %v\n%s", err, out)
+		}
+	}
+	b.WaitRole(ha.Standby, 20*time.Second)
+	waitDrained(t, b)
+	lost, dup = s.verdict(t, a)
+	fmt.Printf("lost=%d duplicated=%d\n", lost, dup)
+	if lost != 0 || dup != 0 {
+		t.Fatalf("after the standby drained its spool: lost=%d duplicated=%d", lost, dup)
+	}
+	sameData(t, a, b)
+}
+
+// The same stream, senders on their own test host, while the active's
+// links are cut (network namespaces): the isolated active fences, the
+// standby takes over and stores everything; once the links are back and
+// the old active recovered, its spool adds nothing twice.
+func TestLosslessActiveLinkCut(t *testing.T) {
+	skipShort(t)
+	needSenders(t)
+	tp := newTopology(t)
+	o := cluster.Options{Witness: []string{"10.77.2.3"}, SNMPYAML: usmYAML}
+	oa, ob := o, o
+	oa.Netns, ob.Netns = tp.a, tp.b
+	a := cluster.NewNode(t, "a", "10.77.1.1", oa)
+	b := cluster.NewNode(t, "b", "10.77.1.2", ob)
+	cluster.Pair(t, a, b)
+	createUSMCredentials(t, a)
+	time.Sleep(3 * time.Second)
+	s := &stream{t: t, netns: tp.w, syslog: []string{"10.77.2.1:514", "10.77.2.2:514"}, traps: []string{"10.77.2.1:162", "10.77.2.2:162"},
+		nSyslog: 3000, nTraps: 150}
+	s.run(func() {
+		tp.net.SetLink(tp.a, "ab", false)
+		tp.net.SetLink(tp.a, "as", false)
+	}, 0)
+	b.WaitRole(ha.Active, 30*time.Second)
+	lost, dup := s.settle(t, b, 60*time.Second)
+	t.Logf("active cut off: lost=%d duplicated=%d", lost, dup)
+	if lost != 0 || dup != 0 {
+		t.Fatalf("lost=%d duplicated=%d", lost, dup)
+	}
+	tp.net.SetLink(tp.a, "ab", true)
+	tp.net.SetLink(tp.a, "as", true)
+	cluster.WaitFor(t.Context(), 30*time.Second, func() bool {
+		st, err := a.Status()
+		return err == nil && (st.Role == ha.Stale || st.Role == ha.Standby)
+	})
+	if st, _ := a.Status(); st.Role == ha.Stale {
+		if out, err := a.CLI("recover"); err != nil {
+			t.Fatalf("recover: %v\n%s", err, out)
+		}
+	}
+	a.WaitRole(ha.Standby, 30*time.Second)
+	waitDrained(t, a)
+	lost, dup = s.verdict(t, b)
+	fmt.Printf("lost=%d duplicated=%d\n", lost, dup)
+	if lost != 0 || dup != 0 {
+		t.Fatalf("after the old active drained its spool: lost=%d duplicated=%d", lost, dup)
+	}
+	sameData(t, a, b)
 }

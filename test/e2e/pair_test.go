@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"crypto/tls"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -76,13 +74,7 @@ func TestPairReplicates(t *testing.T) {
 
 func metrics(t *testing.T, n *cluster.Node) string {
 	t.Helper()
-	resp, err := (&http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}).Get("https://" + n.API + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
+	return n.Metrics()
 }
 
 // sameData fails unless both nodes hold identical tables.

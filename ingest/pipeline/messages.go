@@ -1,0 +1,307 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/mamori-ops/mamori/appliance/store"
+	"github.com/mamori-ops/mamori/ingest/rules"
+	"github.com/mamori-ops/mamori/ingest/syslog"
+	"github.com/mamori-ops/mamori/ingest/trap"
+)
+
+// Counters of the active's ingestor.
+type Counters struct {
+	Stored      [3]atomic.Uint64 // messages stored, by kind (syslog, trap, custom)
+	Events      atomic.Uint64    // events raised by rules
+	RuleDrops   atomic.Uint64    // messages a drop rule discarded
+	Unmatched   atomic.Uint64    // messages no rule matched and not kept
+	Duplicates  atomic.Uint64    // second copies of a message
+	BadRecords  atomic.Uint64    // spool records that could not be decoded
+	ParseErrors atomic.Uint64    // syslog messages kept raw because they did not parse
+}
+
+// Kinds, indexing Counters.Stored.
+var Kinds = []string{rules.Syslog, rules.Trap, rules.Custom}
+
+// Custom is an event a program posted over HTTPS (the custom trap of
+// older systems); it travels the same spool and rules as syslog and traps.
+type Custom struct {
+	Received time.Time         `json:"received"`
+	Source   string            `json:"source"` // the poster's address
+	Sender   string            `json:"sender"` // the API user whose token posted it
+	ID       string            `json:"id"`     // the poster's id, or one made at receipt: the dedup key
+	Node     string            `json:"node,omitempty"`
+	Key      string            `json:"key"`
+	Message  string            `json:"message"`
+	Attrs    map[string]string `json:"attrs,omitempty"`
+}
+
+const customKind = 3
+
+// Encode serialises a custom event for the spool.
+func (c Custom) Encode() []byte {
+	b, _ := json.Marshal(c)
+	return append([]byte{customKind}, b...)
+}
+
+// received is one decoded spool record that is new.
+type received struct {
+	kind   int // index into Kinds
+	key    string
+	copy   int
+	syslog syslog.Record
+	parsed syslog.Message
+	trap   trap.Trap
+	custom Custom
+}
+
+func decodeItem(b []byte) (received, error) {
+	switch {
+	case len(b) == 0:
+		return received{}, errors.New("empty record")
+	case trap.IsRecord(b):
+		t, err := trap.Decode(b)
+		return received{kind: 1, key: t.DedupKey(), trap: t}, err
+	case b[0] == customKind:
+		var c Custom
+		if err := json.Unmarshal(b[1:], &c); err != nil {
+			return received{}, err
+		}
+		return received{kind: 2, key: hashKey("custom", c.Source, c.ID), custom: c}, nil
+	}
+	r, err := syslog.DecodeRecord(b)
+	return received{kind: 0, key: hashKey(r.Source, string(r.Raw)), syslog: r}, err
+}
+
+// hashKey identifies "the same message": for syslog, same sender and
+// same bytes.
+func hashKey(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+type batchStats struct {
+	stored                          [3]int
+	events, drops, unmatched, parse int
+}
+
+func (s batchStats) add(c *Counters) {
+	for i, n := range s.stored {
+		c.Stored[i].Add(uint64(n))
+	}
+	c.Events.Add(uint64(s.events))
+	c.RuleDrops.Add(uint64(s.drops))
+	c.Unmatched.Add(uint64(s.unmatched))
+	c.ParseErrors.Add(uint64(s.parse))
+}
+
+// statements parses the new messages, runs the rules and returns the
+// inserts: the message (kept when a rule notified, or when unmatched
+// messages are kept) and the event a notifying rule raises. Event uids
+// derive from the message's dedup key, so storing twice stores once.
+func (in *Ingestor) statements(origin string, fresh []received) ([]store.Statement, batchStats) {
+	var st batchStats
+	stmts := make([]store.Statement, 0, len(fresh)+8)
+	for _, r := range fresh {
+		m, at := in.message(&r)
+		if r.kind == 0 && m.Kind == "" {
+			st.parse++
+		}
+		m.Kind = Kinds[r.kind]
+		rule := in.rules.Match(&m)
+		eventUID := ""
+		switch {
+		case rule != nil && rule.Action == rules.Drop:
+			st.drops++
+			continue
+		case rule != nil:
+			eventUID = "in-" + r.key + "-" + strconv.Itoa(r.copy)
+			attrs, _ := json.Marshal(map[string]string{"rule": rule.ID, "rule_name": rule.Name, "source": m.Source, "kind": m.Kind})
+			node := m.Node
+			if node == "" {
+				node = m.Source
+			}
+			stmts = append(stmts, store.Statement{SQL: `INSERT OR IGNORE INTO events (uid, at, severity, kind, node, message, attrs, scope)
+				VALUES (?,?,?,?,?,?,?,?)`, Args: []any{eventUID, at, rule.Priority, "monitor." + m.Kind, node, rules.Render(rule, &m), string(attrs), m.Scope}})
+			st.events++
+		case !in.opts.KeepUnmatched:
+			st.unmatched++
+			continue
+		}
+		stmts = append(stmts, in.insert(origin, &r, &m, at, eventUID))
+		st.stored[r.kind]++
+	}
+	return stmts, st
+}
+
+// message prepares what rules see; Kind is left empty for a syslog
+// message that did not parse (counted, kept raw).
+func (in *Ingestor) message(r *received) (rules.Message, string) {
+	var m rules.Message
+	switch r.kind {
+	case 0:
+		p, err := in.parser.Parse(r.syslog.Raw, r.syslog.Received)
+		m = rules.Message{Source: r.syslog.Source, Facility: p.Facility, Severity: p.Severity, Host: p.Hostname, App: p.AppName, Text: p.Text}
+		if err == nil {
+			m.Kind = rules.Syslog
+		}
+		r.parsed = p
+		m.Scope, m.Node = in.sourceOf(r.syslog.Source)
+		return m, r.syslog.Received.UTC().Format(time.RFC3339Nano)
+	case 1:
+		t := &r.trap
+		if in.opts.Names != nil {
+			t.TrapName = in.opts.Names(t.TrapOID)
+			for i := range t.Varbinds {
+				t.Varbinds[i].Name = in.opts.Names(t.Varbinds[i].OID)
+			}
+		}
+		m = rules.Message{Source: t.Source, Host: t.Source, App: t.User, Text: t.Text(), TrapOID: t.TrapOID, TrapName: t.TrapName}
+		m.Scope, m.Node = in.sourceOf(t.Source)
+		return m, t.Received.UTC().Format(time.RFC3339Nano)
+	default:
+		c := &r.custom
+		m = rules.Message{Source: c.Source, Host: c.Node, App: c.Key, Text: c.Message}
+		m.Scope, m.Node = in.sourceOf(c.Node)
+		if m.Node == "" {
+			m.Scope, m.Node = in.sourceOf(c.Source)
+		}
+		return m, c.Received.UTC().Format(time.RFC3339Nano)
+	}
+}
+
+func (in *Ingestor) insert(origin string, r *received, m *rules.Message, at, eventUID string) store.Statement {
+	switch r.kind {
+	case 0:
+		p := &r.parsed
+		return store.Statement{SQL: `INSERT INTO syslog_messages (origin, received_at, source, transport, format, facility, severity, ts, hostname,
+			app_name, proc_id, msg_id, text, scope, node, event_uid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, Args: []any{origin, at, r.syslog.Source,
+			r.syslog.Transport, string(p.Format), p.Facility, p.Severity, p.Timestamp.Format(time.RFC3339Nano), p.Hostname, p.AppName, p.ProcID, p.MsgID,
+			p.Text, m.Scope, m.Node, eventUID}}
+	case 1:
+		t := &r.trap
+		vb, _ := json.Marshal(t.Varbinds)
+		return store.Statement{SQL: `INSERT INTO snmp_traps (origin, received_at, source, scope, node, version, pdu, user, trap_oid, trap_name,
+			uptime, varbinds, text, event_uid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, Args: []any{origin, at, t.Source, m.Scope, m.Node, t.Version,
+			t.PDU, t.User, t.TrapOID, t.TrapName, int64(t.Uptime), string(vb), m.Text, eventUID}}
+	default:
+		c := &r.custom
+		attrs, _ := json.Marshal(c.Attrs)
+		return store.Statement{SQL: `INSERT INTO custom_messages (origin, received_at, source, scope, node, sender, key, message, attrs, event_uid)
+			VALUES (?,?,?,?,?,?,?,?,?,?)`, Args: []any{origin, at, c.Source, m.Scope, m.Node, c.Sender, c.Key, c.Message, string(attrs), eventUID}}
+	}
+}
+
+// source is what the inventory says of a sender address or node id.
+type source struct{ node, scope string }
+
+func (in *Ingestor) sourceOf(addrOrNode string) (scope, node string) {
+	if s, ok := in.sources[addrOrNode]; ok {
+		return s.scope, s.node
+	}
+	return "", ""
+}
+
+// refresh reloads the rules (every 2 s) and the inventory's addresses
+// (every 10 s) from the store; the active's own copy is current.
+func (in *Ingestor) refresh(ctx context.Context) {
+	now := time.Now()
+	if now.Sub(in.rulesAt) > 2*time.Second {
+		if rs, err := ListRules(ctx, in.st, nil); err == nil {
+			if set, err := rules.Compile(rs); err == nil {
+				in.rules, in.rulesAt = set, now
+			}
+		}
+	}
+	if now.Sub(in.sourcesAt) > 10*time.Second {
+		rows, err := in.st.Query(ctx, store.Local, `SELECT id, address, scope FROM nodes`)
+		if err == nil {
+			m := make(map[string]source, 2*len(rows.Values))
+			for _, v := range rows.Values {
+				id, _ := v[0].(string)
+				addr, _ := v[1].(string)
+				scope, _ := v[2].(string)
+				m[addr] = source{node: id, scope: scope}
+				m[id] = source{node: id, scope: scope}
+			}
+			in.sources, in.sourcesAt = m, now
+		}
+	}
+}
+
+// ErrRuleNotFound: no rule with that id.
+var ErrRuleNotFound = errors.New("no such rule")
+
+// ListRules returns the rules of the given scopes (nil: all), in order.
+func ListRules(ctx context.Context, st Store, scopes []string) ([]rules.Rule, error) {
+	q, args := `SELECT def, owner_role FROM monitor_rules`, []any{}
+	if scopes != nil {
+		b, _ := json.Marshal(scopes)
+		q += ` WHERE scope IN (SELECT value FROM json_each(?))`
+		args = append(args, string(b))
+	}
+	rows, err := st.Query(ctx, store.Local, q+` ORDER BY position, id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]rules.Rule, 0, len(rows.Values))
+	for _, v := range rows.Values {
+		var r rules.Rule
+		def, _ := v[0].(string)
+		if err := json.Unmarshal([]byte(def), &r); err != nil {
+			return nil, fmt.Errorf("rule row: %w", err)
+		}
+		r.OwnerRole, _ = v[1].(string)
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// GetRule returns one rule.
+func GetRule(ctx context.Context, st Store, id string) (rules.Rule, error) {
+	rows, err := st.Query(ctx, store.Local, `SELECT def, owner_role FROM monitor_rules WHERE id = ?`, id)
+	if err != nil {
+		return rules.Rule{}, err
+	}
+	if len(rows.Values) != 1 {
+		return rules.Rule{}, ErrRuleNotFound
+	}
+	var r rules.Rule
+	def, _ := rows.Values[0][0].(string)
+	err = json.Unmarshal([]byte(def), &r)
+	r.OwnerRole, _ = rows.Values[0][1].(string)
+	return r, err
+}
+
+// PutRule creates or replaces a rule (validated).
+func PutRule(ctx context.Context, st Store, r rules.Rule) error {
+	if r.ID == "" {
+		return fmt.Errorf("%w: id: required", rules.ErrInvalid)
+	}
+	if err := rules.Validate(r); err != nil {
+		return err
+	}
+	def, _ := json.Marshal(r)
+	_, err := st.Exec(ctx, store.Statement{SQL: `INSERT INTO monitor_rules (id, scope, position, def, owner_role) VALUES (?,?,?,?,?)
+		ON CONFLICT(id) DO UPDATE SET scope = excluded.scope, position = excluded.position, def = excluded.def, owner_role = excluded.owner_role`,
+		Args: []any{r.ID, r.Scope, r.Position, string(def), r.OwnerRole}})
+	return err
+}
+
+// DeleteRule removes a rule.
+func DeleteRule(ctx context.Context, st Store, id string) error {
+	_, err := st.Exec(ctx, store.Statement{SQL: `DELETE FROM monitor_rules WHERE id = ?`, Args: []any{id}})
+	return err
+}

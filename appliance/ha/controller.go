@@ -411,6 +411,18 @@ func (c *Controller) setRole(ctx context.Context, r Role, reason string) {
 		c.mu.Unlock()
 		return
 	}
+	c.mu.Unlock()
+	if r == Active && c.opts.Migrate != nil {
+		// The schema first: nobody may see this node active (and write)
+		// before the tables of this version exist.
+		c.st.SetWritable(true)
+		if err := c.opts.Migrate(ctx); err != nil {
+			c.st.SetWritable(old == Active)
+			c.log.Error("schema migration failed; staying "+string(old)+" and retrying", "err", err)
+			return
+		}
+	}
+	c.mu.Lock()
 	c.role, c.reason, c.since = r, reason, time.Now()
 	c.mu.Unlock()
 	c.log.Info("role changed", "from", old, "to", r, "reason", reason)
@@ -429,12 +441,6 @@ func (c *Controller) setRole(ctx context.Context, r Role, reason string) {
 }
 
 func (c *Controller) startActive(ctx context.Context) {
-	if c.opts.Migrate != nil {
-		if err := c.opts.Migrate(ctx); err != nil {
-			c.log.Error("schema migration failed; active work not started", "err", err)
-			return
-		}
-	}
 	actx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	var wg sync.WaitGroup

@@ -38,8 +38,9 @@ func createUSMCredentials(t *testing.T, active *cluster.Node) {
 	t.Helper()
 	for name, secret := range map[string]string{"trap-auth": usmAuthKey, "trap-priv": usmPrivKey} {
 		in := map[string]any{"name": name, "kind": "password", "scope": "", "secret": secret}
-		if code, err := active.Do(http.MethodPost, "/api/v1/credentials", in, nil); code != 200 {
-			t.Fatalf("create credential %s: HTTP %d %v", name, code, err)
+		var out struct{ Error string }
+		if code, err := active.Do(http.MethodPost, "/api/v1/credentials", in, &out); code != 200 {
+			t.Fatalf("create credential %s: HTTP %d %v %s", name, code, err, out.Error)
 		}
 	}
 }

@@ -33,6 +33,7 @@ Usage:
 `
 
 func main() {
+	startProfiler()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:])
 	stop()

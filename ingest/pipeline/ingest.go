@@ -63,6 +63,12 @@ func Migrations() []store.Migration {
 		`CREATE INDEX custom_messages_scope ON custom_messages (scope, id)`,
 		`CREATE TABLE monitor_rules (id TEXT PRIMARY KEY, scope TEXT NOT NULL, position INTEGER NOT NULL, def TEXT NOT NULL,
 			owner_role TEXT NOT NULL DEFAULT '')`,
+	}}, {Version: 502, Name: "dedup state as one row per batch", SQL: []string{
+		`DROP TABLE ingest_dedup`,
+		// keys: for each message key the batch touched, 16 bytes of key and
+		// the origin's copy count after the batch (uvarint).
+		`CREATE TABLE ingest_dedup_log (id INTEGER PRIMARY KEY AUTOINCREMENT, origin TEXT NOT NULL, at INTEGER NOT NULL, keys BLOB NOT NULL)`,
+		`CREATE INDEX ingest_dedup_log_at ON ingest_dedup_log (at)`,
 	}}}
 }
 
@@ -96,12 +102,12 @@ type Ingestor struct {
 	mu     sync.Mutex
 	loaded bool
 	marks  map[string]uint64
-	// copies[key][origin]: how many copies of a message (same sender,
-	// same bytes) each origin delivered. An origin's k-th copy is new
-	// only if no other origin delivered k copies: so the second
-	// appliance's copy is dropped, but a sender repeating a line is not.
-	copies map[string]map[string]int
-	seen   map[string]time.Time // last copy of each key, for expiry
+	// copies: how many copies of a message (same sender, same bytes;
+	// for traps, same content) each origin delivered. An origin's k-th
+	// copy is new only if no other origin delivered k copies: so the
+	// second appliance's copy is dropped, but a sender repeating a line
+	// is not.
+	copies dedupState
 }
 
 // NewIngestor returns the ingestor; it does no I/O.
@@ -118,7 +124,7 @@ func (in *Ingestor) Forget() {
 }
 
 func (in *Ingestor) load(ctx context.Context) error {
-	in.marks, in.copies, in.seen = map[string]uint64{}, map[string]map[string]int{}, map[string]time.Time{}
+	in.marks, in.copies = map[string]uint64{}, dedupState{}
 	rows, err := in.st.Query(ctx, store.Strong, `SELECT origin, seq FROM ingest_watermarks`)
 	if err != nil {
 		return err
@@ -128,21 +134,22 @@ func (in *Ingestor) load(ctx context.Context) error {
 		s, _ := v[1].(int64)
 		in.marks[o] = uint64(s)
 	}
-	rows, err = in.st.Query(ctx, store.Local, `SELECT key, origin, n, updated_at FROM ingest_dedup`)
-	if err != nil {
-		return err
-	}
-	for _, v := range rows.Values {
-		k, _ := v[0].(string)
-		o, _ := v[1].(string)
-		n, _ := v[2].(int64)
-		if in.copies[k] == nil {
-			in.copies[k] = map[string]int{}
+	for after := int64(0); ; {
+		rows, err = in.st.Query(ctx, store.Local, `SELECT id, origin, at, keys FROM ingest_dedup_log WHERE id > ? ORDER BY id LIMIT 1000`, after)
+		if err != nil {
+			return err
 		}
-		in.copies[k][o] = int(n)
-		at, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(v[3]))
-		if at.After(in.seen[k]) {
-			in.seen[k] = at
+		for _, v := range rows.Values {
+			after, _ = v[0].(int64)
+			o, _ := v[1].(string)
+			at, _ := v[2].(int64)
+			blob, _ := v[3].([]byte)
+			if err := in.copies.replay(o, at, blob); err != nil {
+				return fmt.Errorf("dedup row %d: %w", after, err)
+			}
+		}
+		if len(rows.Values) < 1000 {
+			break
 		}
 	}
 	in.loaded = true
@@ -161,7 +168,7 @@ func (in *Ingestor) Ingest(ctx context.Context, b Batch) (Ack, error) {
 	in.refresh(ctx)
 	mark := in.marks[b.Origin]
 	ack := Ack{Watermark: mark}
-	pending := map[string]int{} // key → this origin's count after the batch
+	pending := map[dkey]uint32{} // key → this origin's count after the batch
 	var fresh []received
 	for _, it := range b.Items {
 		if it.Seq <= mark {
@@ -175,25 +182,25 @@ func (in *Ingestor) Ingest(ctx context.Context, b Batch) (Ack, error) {
 		}
 		n, ok := pending[r.key]
 		if !ok {
-			n = in.copies[r.key][b.Origin]
+			n = in.copies.count(r.key, b.Origin)
 		}
 		n++
 		pending[r.key] = n
-		if n <= in.maxOther(r.key, b.Origin) {
+		if n <= in.copies.maxOther(r.key, b.Origin) {
 			ack.Duplicate++
 			continue
 		}
-		r.copy = n
+		r.copy = int(n)
 		fresh = append(fresh, r)
 	}
 	if mark == ack.Watermark {
 		return ack, nil // nothing new
 	}
-	now := time.Now().UTC().Format(time.RFC3339Nano)
+	now := time.Now().Unix()
 	stmts, stats := in.statements(b.Origin, fresh)
-	for key, n := range pending {
-		stmts = append(stmts, store.Statement{SQL: `INSERT INTO ingest_dedup (key, origin, n, updated_at) VALUES (?,?,?,?)
-			ON CONFLICT(key, origin) DO UPDATE SET n = excluded.n, updated_at = excluded.updated_at`, Args: []any{key, b.Origin, n, now}})
+	if len(pending) > 0 {
+		stmts = append(stmts, store.Statement{SQL: `INSERT INTO ingest_dedup_log (origin, at, keys) VALUES (?,?,?)`,
+			Args: []any{b.Origin, now, encodeCounts(pending)}})
 	}
 	stmts = append(stmts, store.Statement{SQL: `INSERT INTO ingest_watermarks (origin, seq) VALUES (?, ?)
 		ON CONFLICT(origin) DO UPDATE SET seq = excluded.seq`, Args: []any{b.Origin, mark}})
@@ -202,11 +209,7 @@ func (in *Ingestor) Ingest(ctx context.Context, b Batch) (Ack, error) {
 		return Ack{}, fmt.Errorf("store batch: %w", err)
 	}
 	for key, n := range pending {
-		if in.copies[key] == nil {
-			in.copies[key] = map[string]int{}
-		}
-		in.copies[key][b.Origin] = n
-		in.seen[key] = time.Now()
+		in.copies.set(key, b.Origin, n, now)
 	}
 	in.marks[b.Origin] = mark
 	in.Counters.Duplicates.Add(uint64(ack.Duplicate))
@@ -224,19 +227,14 @@ const DedupWindow = time.Hour
 // Expire forgets copies older than the dedup window, in bounded batches;
 // it runs on the active (see ExpireLoop).
 func (in *Ingestor) Expire(ctx context.Context, now time.Time) error {
-	cutoff := now.Add(-DedupWindow)
-	if _, err := in.st.Exec(ctx, store.Statement{SQL: `DELETE FROM ingest_dedup WHERE rowid IN
-		(SELECT rowid FROM ingest_dedup WHERE updated_at < ? LIMIT 10000)`, Args: []any{cutoff.UTC().Format(time.RFC3339Nano)}}); err != nil {
+	cutoff := now.Add(-DedupWindow).Unix()
+	if _, err := in.st.Exec(ctx, store.Statement{SQL: `DELETE FROM ingest_dedup_log WHERE rowid IN
+		(SELECT rowid FROM ingest_dedup_log WHERE at < ? LIMIT 10000)`, Args: []any{cutoff}}); err != nil {
 		return err
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	for k, at := range in.seen {
-		if at.Before(cutoff) {
-			delete(in.seen, k)
-			delete(in.copies, k)
-		}
-	}
+	in.copies.expire(cutoff)
 	return nil
 }
 
@@ -252,14 +250,4 @@ func (in *Ingestor) ExpireLoop(ctx context.Context) error {
 			_ = in.Expire(ctx, now)
 		}
 	}
-}
-
-func (in *Ingestor) maxOther(key, origin string) int {
-	m := 0
-	for o, n := range in.copies[key] {
-		if o != origin {
-			m = max(m, n)
-		}
-	}
-	return m
 }

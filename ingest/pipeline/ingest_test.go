@@ -76,7 +76,7 @@ func TestIngestDedupAndWatermarks(t *testing.T) {
 	if err := in.Expire(ctx, time.Now().Add(2*DedupWindow)); err != nil {
 		t.Fatal(err)
 	}
-	rows, _ = st.Query(ctx, store.Local, `SELECT COUNT(*) FROM ingest_dedup`)
+	rows, _ = st.Query(ctx, store.Local, `SELECT COUNT(*) FROM ingest_dedup_log`)
 	if rows.Values[0][0] != int64(0) {
 		t.Fatalf("dedup rows after expiry: %v", rows.Values)
 	}
@@ -152,7 +152,7 @@ func TestRulesRaiseEventsAndDrop(t *testing.T) {
 	// The same batch ingested again after the ingestor lost its state
 	// (as a new active whose watermark row was not yet written would):
 	// events are keyed by message, so none is added.
-	if _, err := st.Exec(ctx, store.Statement{SQL: `DELETE FROM ingest_watermarks`}, store.Statement{SQL: `DELETE FROM ingest_dedup`}); err != nil {
+	if _, err := st.Exec(ctx, store.Statement{SQL: `DELETE FROM ingest_watermarks`}, store.Statement{SQL: `DELETE FROM ingest_dedup_log`}); err != nil {
 		t.Fatal(err)
 	}
 	in.Forget()

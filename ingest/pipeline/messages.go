@@ -2,12 +2,12 @@ package pipeline
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -55,7 +55,7 @@ func (c Custom) Encode() []byte {
 // received is one decoded spool record that is new.
 type received struct {
 	kind   int // index into Kinds
-	key    string
+	key    dkey
 	copy   int
 	syslog syslog.Record
 	parsed syslog.Message
@@ -69,7 +69,7 @@ func decodeItem(b []byte) (received, error) {
 		return received{}, errors.New("empty record")
 	case trap.IsRecord(b):
 		t, err := trap.Decode(b)
-		return received{kind: 1, key: t.DedupKey(), trap: t}, err
+		return received{kind: 1, key: trapKey(t), trap: t}, err
 	case b[0] == customKind:
 		var c Custom
 		if err := json.Unmarshal(b[1:], &c); err != nil {
@@ -79,17 +79,6 @@ func decodeItem(b []byte) (received, error) {
 	}
 	r, err := syslog.DecodeRecord(b)
 	return received{kind: 0, key: hashKey(r.Source, string(r.Raw)), syslog: r}, err
-}
-
-// hashKey identifies "the same message": for syslog, same sender and
-// same bytes.
-func hashKey(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 type batchStats struct {
@@ -113,9 +102,10 @@ func (s batchStats) add(c *Counters) {
 // derive from the message's dedup key, so storing twice stores once.
 func (in *Ingestor) statements(origin string, fresh []received) ([]store.Statement, batchStats) {
 	var st batchStats
-	stmts := make([]store.Statement, 0, len(fresh)+8)
-	for _, r := range fresh {
-		m, at := in.message(&r)
+	var tables [4]rowSet // syslog, trap, custom messages; events
+	for i := range fresh {
+		r := &fresh[i]
+		m, at := in.message(r)
 		if r.kind == 0 && m.Kind == "" {
 			st.parse++
 		}
@@ -127,23 +117,72 @@ func (in *Ingestor) statements(origin string, fresh []received) ([]store.Stateme
 			st.drops++
 			continue
 		case rule != nil:
-			eventUID = "in-" + r.key + "-" + strconv.Itoa(r.copy)
+			eventUID = "in-" + hex.EncodeToString(r.key[:]) + "-" + strconv.Itoa(r.copy)
 			attrs, _ := json.Marshal(map[string]string{"rule": rule.ID, "rule_name": rule.Name, "source": m.Source, "kind": m.Kind})
 			node := m.Node
 			if node == "" {
 				node = m.Source
 			}
-			stmts = append(stmts, store.Statement{SQL: `INSERT OR IGNORE INTO events (uid, at, severity, kind, node, message, attrs, scope)
-				VALUES (?,?,?,?,?,?,?,?)`, Args: []any{eventUID, at, rule.Priority, "monitor." + m.Kind, node, rules.Render(rule, &m), string(attrs), m.Scope}})
+			tables[3].add(eventUID, at, rule.Priority, "monitor."+m.Kind, node, rules.Render(rule, &m), string(attrs), m.Scope)
 			st.events++
 		case !in.opts.KeepUnmatched:
 			st.unmatched++
 			continue
 		}
-		stmts = append(stmts, in.insert(origin, &r, &m, at, eventUID))
+		in.row(&tables[r.kind], origin, r, &m, at, eventUID)
 		st.stored[r.kind]++
 	}
+	var stmts []store.Statement
+	for i, head := range insertHeads {
+		stmts = tables[i].statements(head, stmts)
+	}
 	return stmts, st
+}
+
+// insertHeads start the multi-row inserts of each table (rowSet order).
+var insertHeads = [4]string{
+	`INSERT INTO syslog_messages (origin, received_at, source, transport, format, facility, severity, ts, hostname,
+		app_name, proc_id, msg_id, text, scope, node, event_uid) VALUES `,
+	`INSERT INTO snmp_traps (origin, received_at, source, scope, node, version, pdu, user, trap_oid, trap_name,
+		uptime, varbinds, text, event_uid) VALUES `,
+	`INSERT INTO custom_messages (origin, received_at, source, scope, node, sender, key, message, attrs, event_uid) VALUES `,
+	// Event uids derive from the message: a message stored twice raises one event.
+	`INSERT OR IGNORE INTO events (uid, at, severity, kind, node, message, attrs, scope) VALUES `,
+}
+
+// rowSet collects rows of one table for multi-row inserts: one
+// statement per 500 rows instead of one per row (rqlite prepares each
+// statement separately).
+type rowSet struct {
+	cols int
+	args []any
+}
+
+func (rs *rowSet) add(vals ...any) {
+	rs.cols = len(vals)
+	rs.args = append(rs.args, vals...)
+}
+
+func (rs *rowSet) statements(head string, out []store.Statement) []store.Statement {
+	if rs.cols == 0 {
+		return out
+	}
+	tuple := "(?" + strings.Repeat(",?", rs.cols-1) + ")"
+	const perStmt = 500
+	for rows := rs.args; len(rows) > 0; {
+		n := min(perStmt, len(rows)/rs.cols)
+		var sb strings.Builder
+		sb.WriteString(head)
+		for i := range n {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString(tuple)
+		}
+		out = append(out, store.Statement{SQL: sb.String(), Args: rows[:n*rs.cols]})
+		rows = rows[n*rs.cols:]
+	}
+	return out
 }
 
 // message prepares what rules see; Kind is left empty for a syslog
@@ -182,25 +221,20 @@ func (in *Ingestor) message(r *received) (rules.Message, string) {
 	}
 }
 
-func (in *Ingestor) insert(origin string, r *received, m *rules.Message, at, eventUID string) store.Statement {
+func (in *Ingestor) row(rs *rowSet, origin string, r *received, m *rules.Message, at, eventUID string) {
 	switch r.kind {
 	case 0:
 		p := &r.parsed
-		return store.Statement{SQL: `INSERT INTO syslog_messages (origin, received_at, source, transport, format, facility, severity, ts, hostname,
-			app_name, proc_id, msg_id, text, scope, node, event_uid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, Args: []any{origin, at, r.syslog.Source,
-			r.syslog.Transport, string(p.Format), p.Facility, p.Severity, p.Timestamp.Format(time.RFC3339Nano), p.Hostname, p.AppName, p.ProcID, p.MsgID,
-			p.Text, m.Scope, m.Node, eventUID}}
+		rs.add(origin, at, r.syslog.Source, r.syslog.Transport, string(p.Format), p.Facility, p.Severity, p.Timestamp.Format(time.RFC3339Nano),
+			p.Hostname, p.AppName, p.ProcID, p.MsgID, p.Text, m.Scope, m.Node, eventUID)
 	case 1:
 		t := &r.trap
 		vb, _ := json.Marshal(t.Varbinds)
-		return store.Statement{SQL: `INSERT INTO snmp_traps (origin, received_at, source, scope, node, version, pdu, user, trap_oid, trap_name,
-			uptime, varbinds, text, event_uid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, Args: []any{origin, at, t.Source, m.Scope, m.Node, t.Version,
-			t.PDU, t.User, t.TrapOID, t.TrapName, int64(t.Uptime), string(vb), m.Text, eventUID}}
+		rs.add(origin, at, t.Source, m.Scope, m.Node, t.Version, t.PDU, t.User, t.TrapOID, t.TrapName, int64(t.Uptime), string(vb), m.Text, eventUID)
 	default:
 		c := &r.custom
 		attrs, _ := json.Marshal(c.Attrs)
-		return store.Statement{SQL: `INSERT INTO custom_messages (origin, received_at, source, scope, node, sender, key, message, attrs, event_uid)
-			VALUES (?,?,?,?,?,?,?,?,?,?)`, Args: []any{origin, at, c.Source, m.Scope, m.Node, c.Sender, c.Key, c.Message, string(attrs), eventUID}}
+		rs.add(origin, at, c.Source, m.Scope, m.Node, c.Sender, c.Key, c.Message, string(attrs), eventUID)
 	}
 }
 
@@ -304,4 +338,11 @@ func PutRule(ctx context.Context, st Store, r rules.Rule) error {
 func DeleteRule(ctx context.Context, st Store, id string) error {
 	_, err := st.Exec(ctx, store.Statement{SQL: `DELETE FROM monitor_rules WHERE id = ?`, Args: []any{id}})
 	return err
+}
+
+func trapKey(t trap.Trap) dkey {
+	var k dkey
+	b, _ := hex.DecodeString(t.DedupKey())
+	copy(k[:], b)
+	return k
 }

@@ -74,6 +74,14 @@ type Spool struct {
 	closed   bool
 
 	appended, refused, synced atomic.Uint64
+
+	// cursor remembers where the last Read ended, so the forwarder's next
+	// Read seeks there instead of scanning its segment from the start.
+	cursor struct {
+		seq  uint64
+		path string
+		off  int64
+	}
 }
 
 type segment struct {
@@ -307,6 +315,7 @@ func (s *Spool) Read(from uint64, max int) ([]Entry, error) {
 		}
 	}
 	segs := append([]segment(nil), s.segs...)
+	cur := s.cursor
 	s.mu.Unlock()
 	var out []Entry
 	for i, sg := range segs {
@@ -317,22 +326,55 @@ func (s *Spool) Read(from uint64, max int) ([]Entry, error) {
 		if err != nil {
 			return nil, err
 		}
-		r := bufio.NewReader(io.LimitReader(f, sg.size))
+		var off int64
+		if cur.path == sg.path && cur.seq == from && cur.off <= sg.size {
+			if off, err = f.Seek(cur.off, io.SeekStart); err != nil {
+				f.Close()
+				return nil, err
+			}
+		}
+		r := bufio.NewReaderSize(io.LimitReader(f, sg.size-off), 256<<10)
 		for len(out) < max {
-			e, _, err := readRecord(r)
+			e, n, err := readFrom(r, from)
 			if err != nil {
 				break
 			}
-			if e.Seq >= from {
+			off += int64(n)
+			if e.Payload != nil {
 				out = append(out, e)
 			}
 		}
 		f.Close()
+		if len(out) > 0 {
+			s.mu.Lock()
+			s.cursor.seq, s.cursor.path, s.cursor.off = out[len(out)-1].Seq+1, sg.path, off
+			s.mu.Unlock()
+		}
 		if len(out) >= max {
 			break
 		}
 	}
 	return out, nil
+}
+
+// readFrom reads one record; one before from is skipped without
+// reading its payload into memory (Payload nil).
+func readFrom(r *bufio.Reader, from uint64) (Entry, int, error) {
+	h, err := r.Peek(headerLen)
+	if err != nil {
+		return Entry{}, 0, err
+	}
+	if seq := binary.BigEndian.Uint64(h[8:16]); seq < from {
+		n := int(binary.BigEndian.Uint32(h[0:4]))
+		if n > 16<<20 {
+			return Entry{}, 0, errors.New("corrupt length")
+		}
+		if _, err := r.Discard(headerLen + n); err != nil {
+			return Entry{}, 0, err
+		}
+		return Entry{Seq: seq}, headerLen + n, nil
+	}
+	return readRecord(r)
 }
 
 // Trim removes whole segments whose records all have seq <= upTo.

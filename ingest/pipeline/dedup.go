@@ -1,0 +1,112 @@
+package pipeline
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+)
+
+// dkey identifies "the same message" (a 128-bit hash).
+type dkey [16]byte
+
+// dedupState holds, per message key, each origin's copy count and when
+// the key was last seen (unix seconds). Origins are few (one spool per
+// appliance and generation), so counts are a short slice.
+type dedupState map[dkey]*dentry
+
+type dentry struct {
+	counts []ocount
+	last   int64
+}
+
+type ocount struct {
+	origin string
+	n      uint32
+}
+
+func (d dedupState) count(k dkey, origin string) uint32 {
+	if e := d[k]; e != nil {
+		for _, c := range e.counts {
+			if c.origin == origin {
+				return c.n
+			}
+		}
+	}
+	return 0
+}
+
+func (d dedupState) maxOther(k dkey, origin string) uint32 {
+	var m uint32
+	if e := d[k]; e != nil {
+		for _, c := range e.counts {
+			if c.origin != origin {
+				m = max(m, c.n)
+			}
+		}
+	}
+	return m
+}
+
+func (d dedupState) set(k dkey, origin string, n uint32, at int64) {
+	e := d[k]
+	if e == nil {
+		e = &dentry{}
+		d[k] = e
+	}
+	e.last = max(e.last, at)
+	for i := range e.counts {
+		if e.counts[i].origin == origin {
+			e.counts[i].n = n
+			return
+		}
+	}
+	e.counts = append(e.counts, ocount{origin, n})
+}
+
+func (d dedupState) expire(cutoff int64) {
+	for k, e := range d {
+		if e.last < cutoff {
+			delete(d, k)
+		}
+	}
+}
+
+// encodeCounts serialises a batch's counts: key, then uvarint count.
+func encodeCounts(m map[dkey]uint32) []byte {
+	b := make([]byte, 0, len(m)*18)
+	for k, n := range m {
+		b = append(b, k[:]...)
+		b = binary.AppendUvarint(b, uint64(n))
+	}
+	return b
+}
+
+// replay applies one stored batch of counts.
+func (d dedupState) replay(origin string, at int64, b []byte) error {
+	for len(b) > 0 {
+		if len(b) < 17 {
+			return errors.New("truncated key")
+		}
+		var k dkey
+		copy(k[:], b[:16])
+		n, w := binary.Uvarint(b[16:])
+		if w <= 0 {
+			return errors.New("bad count")
+		}
+		d.set(k, origin, uint32(n), at)
+		b = b[16+w:]
+	}
+	return nil
+}
+
+// hashKey derives a key from parts.
+func hashKey(parts ...string) dkey {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	var k dkey
+	copy(k[:], h.Sum(nil))
+	return k
+}

@@ -399,7 +399,7 @@ func (in *ingest) registerMetrics(reg prometheus.Registerer) {
 	reg.MustRegister(collectorFunc{descs: []*prometheus.Desc{dropped, stored}, collect: func(ch chan<- prometheus.Metric) {
 		for reason, n := range map[string]uint64{"rule": ic.RuleDrops.Load(), "unmatched": ic.Unmatched.Load(), "malformed_trap": tc.Malformed.Load(),
 			"bad_community": tc.BadCommunity.Load(), "v3_auth": tc.AuthFailed.Load(), "spool_full": in.spool.Stats().Refused,
-			"syslog_truncated": c.Truncated.Load()} {
+			"syslog_truncated": c.Truncated.Load(), "udp_buffer_syslog": in.receiver.UDPDropped(), "udp_buffer_trap": in.traps.UDPDropped()} {
 			ch <- prometheus.MustNewConstMetric(dropped, prometheus.CounterValue, float64(n), reason)
 		}
 		for i, k := range pipeline.Kinds {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mamori-ops/mamori/internal/udpconn"
 )
 
 // MaxMessage is the largest message kept whole; longer ones are
@@ -80,21 +82,21 @@ type Receiver struct {
 	Log           *slog.Logger
 	Counters      Counters
 
-	udp       *net.UDPConn
+	udp       *udpconn.Conn
 	tcp, tlsL net.Listener
 }
 
 // Listen binds every configured address, reporting bind errors at once.
 func (r *Receiver) Listen() error {
 	if r.UDP != "" {
-		a, err := net.ResolveUDPAddr("udp", r.UDP)
-		if err != nil {
+		var err error
+		if r.udp, err = udpconn.Listen(r.UDP); err != nil {
 			return fmt.Errorf("syslog udp %s: %w", r.UDP, err)
 		}
-		if r.udp, err = net.ListenUDP("udp", a); err != nil {
-			return fmt.Errorf("syslog udp %s: %w", r.UDP, err)
+		if b := r.udp.Buffer(); b < udpconn.BufferBytes && r.Log != nil {
+			r.Log.Warn("syslog UDP receive buffer smaller than asked: raise net.core.rmem_max to 16777216 or grant CAP_NET_ADMIN",
+				"granted_bytes", b)
 		}
-		_ = r.udp.SetReadBuffer(16 << 20) // bursts queue in the kernel, not on the floor
 	}
 	var err error
 	if r.TCP != "" {
@@ -109,6 +111,10 @@ func (r *Receiver) Listen() error {
 	}
 	return nil
 }
+
+// UDPDropped counts datagrams the kernel dropped on the UDP socket
+// because its buffer was full (the burst outran the receiver).
+func (r *Receiver) UDPDropped() uint64 { return r.udp.Dropped() }
 
 // Addrs returns the bound addresses (udp, tcp, tls), "" where off.
 func (r *Receiver) Addrs() (udp, tcp, tlsAddr string) {
@@ -156,7 +162,7 @@ func (r *Receiver) Run(ctx context.Context) error {
 func (r *Receiver) serveUDP() {
 	buf := make([]byte, MaxMessage+1)
 	for {
-		n, from, err := r.udp.ReadFromUDP(buf)
+		n, from, err := r.udp.Read(buf)
 		if err != nil {
 			return
 		}

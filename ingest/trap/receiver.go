@@ -18,6 +18,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
+	"github.com/mamori-ops/mamori/internal/udpconn"
 	"github.com/mamori-ops/mamori/pollers/snmp"
 )
 
@@ -59,7 +60,7 @@ type Receiver struct {
 	Counters Counters
 
 	users    atomic.Pointer[userTable]
-	conn     *net.UDPConn
+	conn     *udpconn.Conn
 	started  time.Time
 	engineID string // raw bytes
 }
@@ -103,14 +104,13 @@ func (r *Receiver) Listen() error {
 	if r.Addr == "" {
 		return nil
 	}
-	ua, err := net.ResolveUDPAddr("udp", r.Addr)
-	if err != nil {
-		return fmt.Errorf("snmp trap address %q: %w", r.Addr, err)
-	}
-	if r.conn, err = net.ListenUDP("udp", ua); err != nil {
+	var err error
+	if r.conn, err = udpconn.Listen(r.Addr); err != nil {
 		return fmt.Errorf("snmp trap receiver on %s: %w (port in use, or port < 1024 without CAP_NET_BIND_SERVICE)", r.Addr, err)
 	}
-	_ = r.conn.SetReadBuffer(16 << 20)
+	if b := r.conn.Buffer(); b < udpconn.BufferBytes && r.Log != nil {
+		r.Log.Warn("trap receive buffer smaller than asked: raise net.core.rmem_max to 16777216 or grant CAP_NET_ADMIN", "granted_bytes", b)
+	}
 	if r.users.Load() == nil {
 		_ = r.SetUsers(nil)
 	}
@@ -118,6 +118,10 @@ func (r *Receiver) Listen() error {
 	r.engineID = r.localEngineID()
 	return nil
 }
+
+// UDPDropped counts datagrams the kernel dropped because the socket's
+// buffer was full (a burst beyond what the decoders take).
+func (r *Receiver) UDPDropped() uint64 { return r.conn.Dropped() }
 
 // BoundAddr returns the bound address ("" before Listen or when disabled).
 func (r *Receiver) BoundAddr() string {
@@ -162,7 +166,7 @@ func (r *Receiver) Run(ctx context.Context) error {
 	go func() { <-ctx.Done(); r.conn.Close() }()
 	buf := make([]byte, 65536)
 	for {
-		k, from, err := r.conn.ReadFromUDP(buf)
+		k, from, err := r.conn.Read(buf)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				break

@@ -140,24 +140,28 @@ func (s *stream) run(disrupt func(), cut ...int) {
 	wg.Wait()
 }
 
-// trap sends notification i to addr: v2c trap, v3 authPriv trap or v2c
-// inform in turn. The uptime is fixed per notification, so the two
-// copies a device sends to two destinations are the same notification.
+// trap sends notification i to addr: v2c trap, v3 authPriv trap, v2c
+// inform or v1 trap in turn. The uptime is fixed per notification, so
+// the two copies a device sends to two destinations are the same
+// notification. The v1 trap (enterprise .2.3, specific 1) is the same
+// notification in v1 form (RFC 3584).
 func (s *stream) trap(i int, addr string) {
 	uptime := fmt.Sprint(100000 + i)
-	vb := []string{uptime, "1.3.6.1.4.1.8072.2.3.0.1", "1.3.6.1.4.1.8072.2.3.2.1", "s", fmt.Sprintf("trap-%05d", i)}
+	vb := []string{"1.3.6.1.4.1.8072.2.3.2.1", "s", fmt.Sprintf("trap-%05d", i)}
 	var args []string
 	name := "snmptrap"
-	switch i % 3 {
+	switch i % 4 {
 	case 0:
-		args = []string{"-v", "2c", "-c", "public", addr}
+		args = []string{"-v", "2c", "-c", "public", addr, uptime, "1.3.6.1.4.1.8072.2.3.0.1"}
 	case 1:
 		args = []string{"-v", "3", "-e", senderEngID, "-u", usmUser, "-l", "authPriv", "-a", "SHA-256", "-A", usmAuthKey,
-			"-x", "AES", "-X", usmPrivKey, addr}
+			"-x", "AES", "-X", usmPrivKey, addr, uptime, "1.3.6.1.4.1.8072.2.3.0.1"}
 	case 2:
-		name, args = "snmpinform", []string{"-v", "2c", "-c", "public", "-t", "1", "-r", "1", addr}
+		name, args = "snmpinform", []string{"-v", "2c", "-c", "public", "-t", "1", "-r", "1", addr, uptime, "1.3.6.1.4.1.8072.2.3.0.1"}
+	case 3:
+		args = []string{"-v", "1", "-c", "public", addr, "1.3.6.1.4.1.8072.2.3", "10.1.2.3", "6", "1", uptime}
 	}
-	if out, err := s.command(name, append(args, vb...)...).CombinedOutput(); err != nil && i%3 != 2 {
+	if out, err := s.command(name, append(args, vb...)...).CombinedOutput(); err != nil && name != "snmpinform" {
 		s.t.Logf("%s to %s: %v %s", name, addr, err, out)
 	}
 }
@@ -248,7 +252,7 @@ func checkTrapDetails(t *testing.T, n *cluster.Node) {
 			t.Fatalf("trap without MIB names: %+v", tr)
 		}
 	}
-	for _, k := range []string{"v2c/trap/", "v3/trap/" + usmUser, "v2c/inform/"} {
+	for _, k := range []string{"v1/trap/", "v2c/trap/", "v3/trap/" + usmUser, "v2c/inform/"} {
 		if seen[k] == 0 {
 			t.Errorf("no %s notification stored; stored: %v", k, seen)
 		}

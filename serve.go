@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"syscall"
 	"time"
 
@@ -312,7 +313,8 @@ func newIngest(cfg config.Config, st *store.Store, clientTLS, serverTLS *tls.Con
 	if sn.UDP != "" {
 		names = mib.Load(sn.MIBDirs).Name
 	}
-	ingr := pipeline.NewIngestor(st, syslog.NewParser(loc, syslog.Charset(sy.Charset)), pipeline.Options{KeepUnmatched: cfg.Ingest.KeepUnmatched, Names: names})
+	ingr := pipeline.NewIngestor(st, syslog.NewParser(loc, syslog.Charset(sy.Charset)), pipeline.Options{KeepUnmatched: cfg.Ingest.KeepUnmatched, Names: names,
+		DedupWindow: cfg.Ingest.DedupWindow})
 	fw := &pipeline.Forwarder{Spool: sp, Origin: cfg.Node.ID + "/" + sp.ID(), Ingestor: ingr, TLS: clientTLS, Log: log.With("component", "forwarder"),
 		Target: func() pipeline.Target {
 			local, peer, id := ctl.ActiveTarget()
@@ -332,6 +334,7 @@ func (in *ingest) usmLoop(ctx context.Context, st *store.Store, box *secrets.Box
 		return nil
 	}
 	warned := map[string]string{}
+	var last []trap.User
 	for {
 		var users []trap.User
 		for _, u := range in.users {
@@ -353,8 +356,11 @@ func (in *ingest) usmLoop(ctx context.Context, st *store.Store, box *secrets.Box
 			delete(warned, u.Name)
 			users = append(users, tu)
 		}
-		if err := in.traps.SetUsers(users); err != nil {
-			in.log.Error("SNMP USM users", "err", err)
+		if !slices.Equal(users, last) {
+			if err := in.traps.SetUsers(users); err != nil {
+				in.log.Error("SNMP USM users", "err", err)
+			}
+			last = users
 		}
 		select {
 		case <-ctx.Done():

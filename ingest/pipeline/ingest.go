@@ -85,6 +85,9 @@ type Options struct {
 	KeepUnmatched bool
 	// Names gives the MIB name of an OID ("" when unknown).
 	Names func(oid string) string
+	// DedupWindow: how long copies are remembered (default DedupWindow).
+	// Memory is about 80 bytes per message received in the window.
+	DedupWindow time.Duration
 }
 
 // Ingestor runs on the active.
@@ -112,6 +115,9 @@ type Ingestor struct {
 
 // NewIngestor returns the ingestor; it does no I/O.
 func NewIngestor(st Store, parser *syslog.Parser, opts Options) *Ingestor {
+	if opts.DedupWindow <= 0 {
+		opts.DedupWindow = DedupWindow
+	}
 	return &Ingestor{st: st, parser: parser, opts: opts}
 }
 
@@ -218,16 +224,17 @@ func (in *Ingestor) Ingest(ctx context.Context, b Batch) (Ack, error) {
 	return ack, nil
 }
 
-// DedupWindow is how long the copies of a message are remembered: the
-// second appliance's copy of a message must reach the active within it
-// (it normally does within seconds; a standby cut off for longer still
-// drains its spool well inside an hour).
+// DedupWindow is the default of Options.DedupWindow: how long the copies
+// of a message are remembered. The second appliance's copy of a message
+// must reach the active within it (it normally does within a second; a
+// standby cut off for longer drains its spool after recovery, well
+// inside an hour).
 const DedupWindow = time.Hour
 
 // Expire forgets copies older than the dedup window, in bounded batches;
 // it runs on the active (see ExpireLoop).
 func (in *Ingestor) Expire(ctx context.Context, now time.Time) error {
-	cutoff := now.Add(-DedupWindow).Unix()
+	cutoff := now.Add(-in.opts.DedupWindow).Unix()
 	if _, err := in.st.Exec(ctx, store.Statement{SQL: `DELETE FROM ingest_dedup_log WHERE rowid IN
 		(SELECT rowid FROM ingest_dedup_log WHERE at < ? LIMIT 10000)`, Args: []any{cutoff}}); err != nil {
 		return err

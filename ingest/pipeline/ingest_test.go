@@ -2,9 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,5 +163,17 @@ func TestRulesRaiseEventsAndDrop(t *testing.T) {
 	}
 	if n := count(t, st, `SELECT COUNT(*) FROM events WHERE kind LIKE 'monitor.%'`); n != 3 {
 		t.Errorf("events after a replay: %d, want 3", n)
+	}
+}
+
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "plain", `quote " and \ backslash`, "tab\tnl\ncr\r", "ctl \x01\x1f\x7f", "日本語", "bad \xff\xfe utf8", "</script>"} {
+		var got string
+		if err := json.Unmarshal(appendJSONString(nil, s), &got); err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		if want := strings.ToValidUTF8(s, "\uFFFD"); got != want {
+			t.Errorf("%q came back %q", s, got)
+		}
 	}
 }

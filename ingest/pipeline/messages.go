@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mamori-ops/mamori/appliance/store"
 	"github.com/mamori-ops/mamori/ingest/rules"
@@ -133,57 +134,117 @@ func (in *Ingestor) statements(origin string, fresh []received) ([]store.Stateme
 		st.stored[r.kind]++
 	}
 	var stmts []store.Statement
-	for i, head := range insertHeads {
-		stmts = tables[i].statements(head, stmts)
+	for i := range tables {
+		stmts = tables[i].statements(i, stmts)
 	}
 	return stmts, st
 }
 
-// insertHeads start the multi-row inserts of each table (rowSet order).
-var insertHeads = [4]string{
-	`INSERT INTO syslog_messages (origin, received_at, source, transport, format, facility, severity, ts, hostname,
-		app_name, proc_id, msg_id, text, scope, node, event_uid) VALUES `,
-	`INSERT INTO snmp_traps (origin, received_at, source, scope, node, version, pdu, user, trap_oid, trap_name,
-		uptime, varbinds, text, event_uid) VALUES `,
-	`INSERT INTO custom_messages (origin, received_at, source, scope, node, sender, key, message, attrs, event_uid) VALUES `,
+// inserts are the tables rows go to (rowSet order) and their columns.
+var inserts = [4]struct{ head, cols string }{
+	{`INSERT INTO syslog_messages`, `origin, received_at, source, transport, format, facility, severity, ts, hostname, app_name, proc_id, msg_id, text, scope, node, event_uid`},
+	{`INSERT INTO snmp_traps`, `origin, received_at, source, scope, node, version, pdu, user, trap_oid, trap_name, uptime, varbinds, text, event_uid`},
+	{`INSERT INTO custom_messages`, `origin, received_at, source, scope, node, sender, key, message, attrs, event_uid`},
 	// Event uids derive from the message: a message stored twice raises one event.
-	`INSERT OR IGNORE INTO events (uid, at, severity, kind, node, message, attrs, scope) VALUES `,
+	{`INSERT OR IGNORE INTO events`, `uid, at, severity, kind, node, message, attrs, scope`},
 }
 
-// rowSet collects rows of one table for multi-row inserts: one
-// statement per 500 rows instead of one per row (rqlite prepares each
-// statement separately).
+// rowSet collects rows of one table. They are inserted 1,000 at a time
+// from ONE parameter, a JSON array of rows that SQLite unpacks with
+// json_each: rqlite encodes every parameter as a protobuf message (in
+// the Raft log, and decoded again by both appliances), which cost more
+// than the inserts themselves with one parameter per value.
 type rowSet struct {
+	rows int
+	buf  []byte // the rows of the current chunk, JSON, without the brackets
+	out  []string
 	cols int
-	args []any
 }
 
 func (rs *rowSet) add(vals ...any) {
 	rs.cols = len(vals)
-	rs.args = append(rs.args, vals...)
+	if rs.rows > 0 {
+		rs.buf = append(rs.buf, ',')
+	}
+	rs.buf = append(rs.buf, '[')
+	for i, v := range vals {
+		if i > 0 {
+			rs.buf = append(rs.buf, ',')
+		}
+		switch x := v.(type) {
+		case string:
+			rs.buf = appendJSONString(rs.buf, x)
+		case int:
+			rs.buf = strconv.AppendInt(rs.buf, int64(x), 10)
+		case int64:
+			rs.buf = strconv.AppendInt(rs.buf, x, 10)
+		default:
+			panic(fmt.Sprintf("rowSet: unsupported %T", v))
+		}
+	}
+	rs.buf = append(rs.buf, ']')
+	rs.rows++
+	if rs.rows == 1000 {
+		rs.flush()
+	}
 }
 
-func (rs *rowSet) statements(head string, out []store.Statement) []store.Statement {
-	if rs.cols == 0 {
+func (rs *rowSet) flush() {
+	if rs.rows > 0 {
+		rs.out = append(rs.out, "["+string(rs.buf)+"]")
+		rs.buf, rs.rows = rs.buf[:0], 0
+	}
+}
+
+func (rs *rowSet) statements(i int, out []store.Statement) []store.Statement {
+	rs.flush()
+	if len(rs.out) == 0 {
 		return out
 	}
-	tuple := "(?" + strings.Repeat(",?", rs.cols-1) + ")"
-	const perStmt = 500
-	for rows := rs.args; len(rows) > 0; {
-		n := min(perStmt, len(rows)/rs.cols)
-		var sb strings.Builder
-		sb.WriteString(head)
-		for i := range n {
-			if i > 0 {
-				sb.WriteByte(',')
-			}
-			sb.WriteString(tuple)
-		}
-		out = append(out, store.Statement{SQL: sb.String(), Args: rows[:n*rs.cols]})
-		rows = rows[n*rs.cols:]
+	sel := make([]string, rs.cols)
+	for c := range sel {
+		sel[c] = "value->>" + strconv.Itoa(c)
+	}
+	sql := inserts[i].head + ` (` + inserts[i].cols + `) SELECT ` + strings.Join(sel, ", ") + ` FROM json_each(?)`
+	for _, chunk := range rs.out {
+		out = append(out, store.Statement{SQL: sql, Args: []any{chunk}})
 	}
 	return out
 }
+
+// appendJSONString appends s as a JSON string (invalid UTF-8 becomes
+// U+FFFD, as encoding/json does).
+func appendJSONString(b []byte, s string) []byte {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+const hexDigits = "0123456789abcdef"
 
 // message prepares what rules see; Kind is left empty for a syslog
 // message that did not parse (counted, kept raw).

@@ -78,8 +78,11 @@ type compiled struct {
 	Rule
 	host, app, pattern, exclude *regexp.Regexp
 	// prefix is the pattern's literal prefix: text without it cannot
-	// match, which strings.Contains tells much faster than the regexp.
+	// match, which strings.Contains tells much faster than the regexp;
+	// grams are the hashes of its 3-byte substrings, which tell most
+	// misses faster still (one pass over the text for all rules).
 	prefix    string
+	grams     []uint16
 	keywords  []string
 	oidPrefix bool
 	oid       string
@@ -153,6 +156,9 @@ func compile(r Rule) (*compiled, error) {
 	}
 	if c.pattern != nil {
 		c.prefix, _ = c.pattern.LiteralPrefix()
+		for i := 0; i+3 <= len(c.prefix) && len(c.grams) < 16; i++ {
+			c.grams = append(c.grams, gram(c.prefix[i], c.prefix[i+1], c.prefix[i+2]))
+		}
 	}
 	for _, k := range r.Keywords {
 		if k != "" {
@@ -172,6 +178,8 @@ func (s *Set) Match(m *Message) *Rule {
 		return nil
 	}
 	var lower string
+	var grams gramSet
+	filled := false
 	for _, c := range s.byKind[m.Kind] {
 		if c.Scope != "" && c.Scope != m.Scope {
 			continue
@@ -199,6 +207,15 @@ func (s *Set) Match(m *Message) *Rule {
 				continue
 			}
 		}
+		if len(c.grams) > 0 {
+			if !filled {
+				grams.fill(m.Text)
+				filled = true
+			}
+			if !grams.hasAll(c.grams) {
+				continue
+			}
+		}
 		if c.pattern != nil && (!strings.Contains(m.Text, c.prefix) || !c.pattern.MatchString(m.Text)) {
 			continue
 		}
@@ -208,6 +225,29 @@ func (s *Set) Match(m *Message) *Rule {
 		return &c.Rule
 	}
 	return nil
+}
+
+// gramSet is a 4096-bit set of the hashed 3-byte substrings of a text.
+type gramSet [64]uint64
+
+func gram(a, b, c byte) uint16 {
+	return uint16((uint(a)*961 + uint(b)*31 + uint(c)) & 4095)
+}
+
+func (g *gramSet) fill(s string) {
+	for i := 0; i+3 <= len(s); i++ {
+		h := gram(s[i], s[i+1], s[i+2])
+		g[h>>6] |= 1 << (h & 63)
+	}
+}
+
+func (g *gramSet) hasAll(hs []uint16) bool {
+	for _, h := range hs {
+		if g[h>>6]&(1<<(h&63)) == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *compiled) matchOID(m *Message) bool {

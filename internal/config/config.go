@@ -54,6 +54,9 @@ type Ingest struct {
 	// KeepUnmatched stores messages no monitor rule matched, for search;
 	// false keeps only messages a rule raised an event for.
 	KeepUnmatched bool `yaml:"keep_unmatched"`
+	// DedupWindow is how long the active remembers a message to drop the
+	// other appliance's copy of it; about 80 bytes of memory per message.
+	DedupWindow time.Duration `yaml:"dedup_window"`
 	// SpoolMaxBytes bounds the local spool; when full, new messages are
 	// refused and counted (never dropped silently).
 	SpoolMaxBytes int64 `yaml:"spool_max_bytes"`
@@ -220,7 +223,7 @@ func Default() Config {
 			RaftLogLevel:      "ERROR",
 		},
 		Ingest: Ingest{Syslog: Syslog{UDP: ":514", TCP: ":514", TLS: ":6514", Charset: "utf-8"},
-			SNMP: SNMP{UDP: ":162", MIBDirs: []string{"/usr/share/snmp/mibs"}}, KeepUnmatched: true, SpoolMaxBytes: 2 << 30},
+			SNMP: SNMP{UDP: ":162", MIBDirs: []string{"/usr/share/snmp/mibs"}}, KeepUnmatched: true, DedupWindow: time.Hour, SpoolMaxBytes: 2 << 30},
 		Auth: Auth{SessionTTL: 12 * time.Hour, LockoutFailures: 5, LockoutWindow: 30 * time.Second, LockoutMaxWindow: 15 * time.Minute},
 		Log:  Log{Level: "info", Format: "text"},
 	}
@@ -457,6 +460,9 @@ func (c Config) validateIngest() error {
 	}
 	if _, err := hex.DecodeString(c.Ingest.SNMP.EngineID); err != nil || (c.Ingest.SNMP.EngineID != "" && (len(c.Ingest.SNMP.EngineID) < 10 || len(c.Ingest.SNMP.EngineID) > 64)) {
 		return invalid("ingest.snmp.engine_id", "must be 5 to 32 bytes in hex")
+	}
+	if c.Ingest.DedupWindow < time.Minute || c.Ingest.DedupWindow > 24*time.Hour {
+		return invalid("ingest.dedup_window", "must be between 1m and 24h")
 	}
 	if c.Ingest.SpoolMaxBytes < 1<<20 {
 		return invalid("ingest.spool_max_bytes", "must be at least 1 MiB")

@@ -12,6 +12,9 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -34,6 +37,7 @@ import (
 	"github.com/mamori-ops/mamori/ingest/syslog"
 	"github.com/mamori-ops/mamori/ingest/trap"
 	"github.com/mamori-ops/mamori/internal/config"
+	"github.com/mamori-ops/mamori/internal/fileutil"
 )
 
 // loadConfig parses the common flags of every command.
@@ -307,7 +311,11 @@ func newIngest(cfg config.Config, st *store.Store, clientTLS, serverTLS *tls.Con
 	rcv := &syslog.Receiver{UDP: sy.UDP, TCP: sy.TCP, TLS: sy.TLS, TLSConfig: serverTLS, Log: log.With("component", "syslog"),
 		Sink: func(r syslog.Record) error { _, err := sp.Append(r.Encode()); return err }}
 	sn := cfg.Ingest.SNMP
-	traps := &trap.Receiver{Addr: sn.UDP, Communities: sn.Communities, EngineID: sn.EngineID, Log: log.With("component", "snmptrap"),
+	boots, err := nextEngineBoots(filepath.Join(cfg.DataDir, "snmp-engine-boots"))
+	if err != nil {
+		return nil, err
+	}
+	traps := &trap.Receiver{Addr: sn.UDP, Communities: sn.Communities, EngineID: sn.EngineID, EngineBoots: boots, Hold: make(chan struct{}), Log: log.With("component", "snmptrap"),
 		Sink: func(t trap.Trap) error { _, err := sp.Append(t.Encode()); return err }}
 	var names func(string) string
 	if sn.UDP != "" {
@@ -323,19 +331,41 @@ func newIngest(cfg config.Config, st *store.Store, clientTLS, serverTLS *tls.Con
 	return &ingest{spool: sp, receiver: rcv, traps: traps, ingestor: ingr, forwarder: fw, users: sn.Users, log: log}, nil
 }
 
+// nextEngineBoots counts this appliance's starts for SNMPv3 (RFC 3414
+// snmpEngineBoots), durably, before the trap receiver answers anyone.
+func nextEngineBoots(path string) (uint32, error) {
+	var n uint32
+	if b, err := os.ReadFile(path); err == nil {
+		v, _ := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 31)
+		n = uint32(v)
+	}
+	n++
+	if err := fileutil.WriteAtomic(path, []byte(strconv.FormatUint(uint64(n), 10)+"\n"), 0o600); err != nil {
+		return 0, fmt.Errorf("snmp engine boots: %w", err)
+	}
+	return n, nil
+}
+
 // Append puts a record into the local spool (custom events from the API).
 func (in *ingest) Append(b []byte) error { _, err := in.spool.Append(b); return err }
 
 // usmLoop opens the USM users' keys (named credentials, replicated to both
 // appliances) now and every 2 s, so a key changed through the API
 // reaches both trap receivers without a restart.
+//
+// The trap receiver holds its packets (in the kernel's buffer) until the
+// first pass could read the store, so a v3 trap arriving in the first
+// seconds after a start is not dropped for want of its user's keys.
 func (in *ingest) usmLoop(ctx context.Context, st *store.Store, box *secrets.Box) error {
+	release := sync.OnceFunc(func() { close(in.traps.Hold) })
+	defer release()
 	if len(in.users) == 0 {
 		return nil
 	}
 	warned := map[string]string{}
 	var last []trap.User
 	for {
+		storeDown := false
 		var users []trap.User
 		for _, u := range in.users {
 			tu := trap.User{Name: u.Name, Level: u.Level, AuthProtocol: u.AuthProtocol, PrivProtocol: u.PrivProtocol, EngineID: u.EngineID}
@@ -345,6 +375,10 @@ func (in *ingest) usmLoop(ctx context.Context, st *store.Store, box *secrets.Box
 			}
 			if err == nil && u.PrivCredential != "" {
 				tu.PrivKey, err = secrets.Reveal(ctx, st, box, u.PrivCredential)
+			}
+			if err != nil && !errors.Is(err, secrets.ErrInvalid) {
+				storeDown = true // not open yet: try again soon
+				break
 			}
 			if err != nil {
 				if warned[u.Name] != err.Error() {
@@ -356,16 +390,22 @@ func (in *ingest) usmLoop(ctx context.Context, st *store.Store, box *secrets.Box
 			delete(warned, u.Name)
 			users = append(users, tu)
 		}
-		if !slices.Equal(users, last) {
-			if err := in.traps.SetUsers(users); err != nil {
-				in.log.Error("SNMP USM users", "err", err)
+		wait := 2 * time.Second
+		if storeDown {
+			wait = 100 * time.Millisecond
+		} else {
+			if !slices.Equal(users, last) {
+				if err := in.traps.SetUsers(users); err != nil {
+					in.log.Error("SNMP USM users", "err", err)
+				}
+				last = users
 			}
-			last = users
+			release()
 		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(2 * time.Second):
+		case <-time.After(wait):
 		}
 	}
 }
@@ -404,7 +444,7 @@ func (in *ingest) registerMetrics(reg prometheus.Registerer) {
 	stored := prometheus.NewDesc("mamori_ingest_stored_total", "Messages stored on this appliance while active, by kind.", []string{"kind"}, nil)
 	reg.MustRegister(collectorFunc{descs: []*prometheus.Desc{dropped, stored}, collect: func(ch chan<- prometheus.Metric) {
 		for reason, n := range map[string]uint64{"rule": ic.RuleDrops.Load(), "unmatched": ic.Unmatched.Load(), "malformed_trap": tc.Malformed.Load(),
-			"bad_community": tc.BadCommunity.Load(), "v3_auth": tc.AuthFailed.Load(), "spool_full": in.spool.Stats().Refused,
+			"bad_community": tc.BadCommunity.Load(), "v3_auth": tc.AuthFailed.Load(), "v3_time_window": tc.TimeWindow.Load(), "spool_full": in.spool.Stats().Refused,
 			"syslog_truncated": c.Truncated.Load(), "udp_buffer_syslog": in.receiver.UDPDropped(), "udp_buffer_trap": in.traps.UDPDropped()} {
 			ch <- prometheus.MustNewConstMetric(dropped, prometheus.CounterValue, float64(n), reason)
 		}

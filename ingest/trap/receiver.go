@@ -44,6 +44,7 @@ type Counters struct {
 	BadCommunity atomic.Uint64 // v1/v2c with a community not configured
 	AuthFailed   atomic.Uint64 // v3: unknown user, wrong keys, wrong engine, level too low
 	Reports      atomic.Uint64 // v3 engine-discovery requests answered
+	TimeWindow   atomic.Uint64 // v3 informs outside the time window (replays)
 	SinkErrors   atomic.Uint64 // the spool refused (full or failing)
 }
 
@@ -54,9 +55,15 @@ type Receiver struct {
 	// EngineID is this receiver's own engine ID (hex), reported to
 	// senders of v3 informs; empty: one derived from Addr.
 	EngineID string
-	Sink     func(Trap) error
-	Log      *slog.Logger
-	Workers  int // decoding goroutines; default: number of CPUs
+	// EngineBoots counts this engine's starts (RFC 3414); it must grow
+	// with every start so informs recorded before cannot be replayed.
+	EngineBoots uint32
+	Sink        func(Trap) error
+	Log         *slog.Logger
+	Workers     int // decoding goroutines; default: number of CPUs
+	// Hold, when not nil, delays reading until it is closed (the USM
+	// users' keys are loaded); packets wait in the kernel's buffer.
+	Hold     chan struct{}
 	Counters Counters
 
 	users    atomic.Pointer[userTable]
@@ -116,6 +123,9 @@ func (r *Receiver) Listen() error {
 	}
 	r.started = time.Now()
 	r.engineID = r.localEngineID()
+	if r.EngineBoots == 0 {
+		r.EngineBoots = 1
+	}
 	return nil
 }
 
@@ -157,6 +167,13 @@ func (r *Receiver) Run(ctx context.Context) error {
 	n := r.Workers
 	if n <= 0 {
 		n = runtime.NumCPU()
+	}
+	if r.Hold != nil {
+		select {
+		case <-r.Hold:
+		case <-ctx.Done():
+			return nil
+		}
 	}
 	ch := make(chan packet, 8192)
 	var wg sync.WaitGroup
@@ -220,6 +237,7 @@ var (
 	ErrMalformed    = errors.New("malformed SNMP packet")
 	ErrCommunity    = errors.New("community not accepted")
 	ErrAuth         = errors.New("v3 authentication failed")
+	ErrTimeWindow   = errors.New("v3 inform outside the time window (a replay, or a sender out of sync)")
 	errEngineReport = errors.New("engine discovery answered")
 )
 
@@ -238,6 +256,8 @@ func (r *Receiver) Decode(d *decoder, b []byte, source string, at time.Time) (t 
 			r.Counters.BadCommunity.Add(1)
 		case errors.Is(err, ErrAuth):
 			r.Counters.AuthFailed.Add(1)
+		case errors.Is(err, ErrTimeWindow):
+			r.Counters.TimeWindow.Add(1)
 		case errors.Is(err, errEngineReport):
 			r.Counters.Reports.Add(1)
 		}
@@ -280,6 +300,11 @@ func (r *Receiver) Decode(d *decoder, b []byte, source string, at time.Time) (t 
 		if err := checkUser(users, p); err != nil {
 			return t, nil, err
 		}
+		if p.PDUType == gosnmp.InformRequest {
+			if rep, err := r.checkTimeliness(p, at); err != nil {
+				return t, rep, err
+			}
+		}
 	}
 	if t, err = fromPacket(p, source, at); err != nil {
 		return t, nil, fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -292,6 +317,48 @@ func (r *Receiver) Decode(d *decoder, b []byte, source string, at time.Time) (t 
 		}
 	}
 	return t, reply, nil
+}
+
+// timeWindow is RFC 3414's timeliness window.
+const timeWindow = 150
+
+// checkTimeliness: for a v3 inform this receiver is the authoritative
+// engine (RFC 3414 section 3.2 step 7), so the message must carry this
+// receiver's engine ID, boots and a time within 150 s of its own; a
+// recorded inform replayed later is refused (and counted), and the
+// sender is told the current boots and time in an authenticated report
+// so a legitimate sender resynchronises and resends.
+func (r *Receiver) checkTimeliness(p *gosnmp.SnmpPacket, at time.Time) ([]byte, error) {
+	usm, ok := p.SecurityParameters.(*gosnmp.UsmSecurityParameters)
+	if !ok {
+		return nil, fmt.Errorf("%w: not a USM message", ErrAuth)
+	}
+	now := uint32(at.Sub(r.started) / time.Second)
+	switch {
+	case usm.AuthoritativeEngineID != r.engineID:
+		return nil, fmt.Errorf("%w: inform for engine %x, this receiver is %x", ErrTimeWindow, usm.AuthoritativeEngineID, r.engineID)
+	case usm.AuthoritativeEngineBoots == r.EngineBoots && absDiff(usm.AuthoritativeEngineTime, now) <= timeWindow:
+		return nil, nil
+	}
+	sp := usm.Copy().(*gosnmp.UsmSecurityParameters)
+	sp.AuthoritativeEngineBoots, sp.AuthoritativeEngineTime = r.EngineBoots, now
+	rep := *p
+	rep.PDUType, rep.SecurityParameters = gosnmp.Report, sp
+	rep.MsgFlags = p.MsgFlags & gosnmp.AuthNoPriv // authenticated, not encrypted (RFC 3414 3.1.2)
+	rep.Variables = []gosnmp.SnmpPDU{{Name: ".1.3.6.1.6.3.15.1.1.2.0", Type: gosnmp.Counter32, Value: uint32(r.Counters.TimeWindow.Load() + 1)}}
+	b, err := rep.MarshalMsg()
+	if err != nil {
+		b = nil
+	}
+	return b, fmt.Errorf("%w: boots %d time %d, this receiver boots %d time %d", ErrTimeWindow,
+		usm.AuthoritativeEngineBoots, usm.AuthoritativeEngineTime, r.EngineBoots, now)
+}
+
+func absDiff(a, b uint32) uint32 {
+	if a > b {
+		return a - b
+	}
+	return b - a
 }
 
 // checkUser enforces what gosnmp does not: the security level the user
@@ -321,7 +388,7 @@ func (r *Receiver) report(q *gosnmp.SnmpPacket) ([]byte, error) {
 	}
 	sp := usm.Copy().(*gosnmp.UsmSecurityParameters)
 	sp.AuthoritativeEngineID = r.engineID
-	sp.AuthoritativeEngineBoots = 1
+	sp.AuthoritativeEngineBoots = r.EngineBoots
 	sp.AuthoritativeEngineTime = uint32(time.Since(r.started) / time.Second)
 	q.PDUType, q.SecurityParameters = gosnmp.Report, sp
 	q.MsgFlags &= gosnmp.AuthPriv

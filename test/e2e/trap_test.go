@@ -158,3 +158,114 @@ func TestTrapSecurityAndGarbageFlood(t *testing.T) {
 		metricValue(m, `mamori_ingest_dropped_total{reason="v3_auth"}`), metricValue(m, `mamori_ingest_dropped_total{reason="bad_community"}`),
 		metricValue(m, `mamori_ingest_dropped_total{reason="malformed_trap"}`), metricValue(m, "mamori_ingest_parse_errors_total"))
 }
+
+// udpRecorder relays datagrams from senders to target, and the answers
+// back, keeping a copy of everything the senders sent.
+type udpRecorder struct {
+	conn *net.UDPConn
+	mu   sync.Mutex
+	sent [][]byte
+}
+
+func newUDPRecorder(t *testing.T, listen, target string) *udpRecorder {
+	t.Helper()
+	la, _ := net.ResolveUDPAddr("udp", listen)
+	c, err := net.ListenUDP("udp", la)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &udpRecorder{conn: c}
+	ta, _ := net.ResolveUDPAddr("udp", target)
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			n, from, err := c.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			pkt := append([]byte(nil), buf[:n]...)
+			r.mu.Lock()
+			r.sent = append(r.sent, pkt)
+			r.mu.Unlock()
+			go func() { // one upstream socket per datagram: the answer goes back to from
+				up, err := net.DialUDP("udp", nil, ta)
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				_, _ = up.Write(pkt)
+				_ = up.SetReadDeadline(time.Now().Add(2 * time.Second))
+				ans := make([]byte, 65536)
+				if k, err := up.Read(ans); err == nil {
+					_, _ = c.WriteToUDP(ans[:k], from)
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() { c.Close() })
+	return r
+}
+
+// A v3 inform recorded on the wire and replayed after the appliance
+// restarted is refused (engine boots moved on) and counted; the sender
+// got its answer the first time and the inform is stored once.
+func TestV3InformReplayRefused(t *testing.T) {
+	skipShort(t)
+	needSenders(t)
+	sub := cluster.Subnet()
+	a := cluster.NewNode(t, "a", sub+".1", cluster.Options{SNMPYAML: usmYAML})
+	a.Start()
+	a.WaitRole(ha.Active, 30*time.Second)
+	createUSMCredentials(t, a)
+	time.Sleep(3 * time.Second)
+	relay := net.JoinHostPort(sub+".9", cluster.FreePort(t, sub+".9"))
+	rec := newUDPRecorder(t, relay, a.SNMPTrap)
+	if out, err := exec.Command("snmpinform", "-v", "3", "-u", usmUser, "-l", "authPriv", "-a", "SHA-256", "-A", usmAuthKey, "-x", "AES",
+		"-X", usmPrivKey, "-t", "2", "-r", "1", relay, "44", "1.3.6.1.6.3.1.1.5.4", "1.3.6.1.2.1.2.2.1.2.1", "s", "replayed-inform").CombinedOutput(); err != nil {
+		t.Fatalf("v3 inform through the relay: %v %s", err, out)
+	}
+	stored := func() int {
+		var out struct{ Traps []struct{ Text string } }
+		a.Do(http.MethodGet, "/api/v1/traps", nil, &out)
+		n := 0
+		for _, tr := range out.Traps {
+			if strings.Contains(tr.Text, "replayed-inform") {
+				n++
+			}
+		}
+		return n
+	}
+	cluster.WaitFor(t.Context(), 10*time.Second, func() bool { return stored() == 1 })
+	if n := stored(); n != 1 {
+		t.Fatalf("inform stored %d times, want 1", n)
+	}
+	a.Kill()
+	a.Start()
+	a.WaitRole(ha.Active, 30*time.Second)
+	c, err := net.Dial("udp", a.SNMPTrap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rec.mu.Lock()
+	for _, p := range rec.sent {
+		_, _ = c.Write(p)
+	}
+	replayed := len(rec.sent)
+	rec.mu.Unlock()
+	if !cluster.WaitFor(t.Context(), 10*time.Second, func() bool {
+		return metricValue(a.Metrics(), `mamori_ingest_dropped_total{reason="v3_time_window"}`) >= 1
+	}) {
+		var drops []string
+		for _, l := range strings.Split(a.Metrics(), "\n") {
+			if strings.HasPrefix(l, "mamori_ingest_dropped_total") || strings.HasPrefix(l, "mamori_snmptrap") {
+				drops = append(drops, l)
+			}
+		}
+		t.Fatalf("the replayed inform (%d datagrams) was not refused for its time window:\n%s", replayed, strings.Join(drops, "\n"))
+	}
+	time.Sleep(time.Second)
+	if n := stored(); n != 1 {
+		t.Fatalf("after the replay the inform is stored %d times, want 1", n)
+	}
+}

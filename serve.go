@@ -346,8 +346,9 @@ func nextEngineBoots(path string) (uint32, error) {
 	return n, nil
 }
 
-// Append puts a record into the local spool (custom events from the API).
-func (in *ingest) Append(b []byte) error { _, err := in.spool.Append(b); return err }
+// AppendDurable puts records into the local spool and returns once they
+// are on disk (custom events from the API: 202 means spooled for good).
+func (in *ingest) AppendDurable(bs [][]byte) (int, error) { return in.spool.AppendDurable(bs) }
 
 // usmLoop opens the USM users' keys (named credentials, replicated to both
 // appliances) now and every 2 s, so a key changed through the API
@@ -429,7 +430,8 @@ func (in *ingest) registerMetrics(reg prometheus.Registerer) {
 		counter("snmptrap_spool_errors_total", "Notifications the spool refused (full or failing).", tc.SinkErrors.Load),
 		counter("spool_refused_total", "Records refused because the spool was full.", func() uint64 { return in.spool.Stats().Refused }),
 		gauge("spool_bytes", "Bytes held in the local spool.", func() float64 { return float64(in.spool.Stats().Bytes) }),
-		counter("spooled_total", "Records appended to the local spool.", func() uint64 { return in.spool.Stats().NextSeq - 1 }),
+		counter("spooled_total", "Records appended to the local spool.", func() uint64 { return in.spool.Stats().Appended }),
+		counter("spool_write_errors_total", "Writes the disk refused (full or failing); the spool retries by itself.", func() uint64 { return in.spool.Stats().WriteErrors }),
 		counter("forwarded_total", "Spool records acknowledged by the active.", in.forwarder.Forwarded),
 		counter("forward_failures_total", "Batches that could not be delivered (retried).", in.forwarder.Failures),
 		gauge("forward_lag_records", "Spool records not yet acknowledged by the active.", func() float64 {
@@ -444,7 +446,7 @@ func (in *ingest) registerMetrics(reg prometheus.Registerer) {
 	stored := prometheus.NewDesc("mamori_ingest_stored_total", "Messages stored on this appliance while active, by kind.", []string{"kind"}, nil)
 	reg.MustRegister(collectorFunc{descs: []*prometheus.Desc{dropped, stored}, collect: func(ch chan<- prometheus.Metric) {
 		for reason, n := range map[string]uint64{"rule": ic.RuleDrops.Load(), "unmatched": ic.Unmatched.Load(), "malformed_trap": tc.Malformed.Load(),
-			"bad_community": tc.BadCommunity.Load(), "v3_auth": tc.AuthFailed.Load(), "v3_time_window": tc.TimeWindow.Load(), "spool_full": in.spool.Stats().Refused,
+			"bad_community": tc.BadCommunity.Load(), "v3_auth": tc.AuthFailed.Load(), "v3_time_window": tc.TimeWindow.Load(), "spool_full": in.spool.Stats().Refused, "spool_write_failed": in.spool.Stats().Lost,
 			"syslog_truncated": c.Truncated.Load(), "udp_buffer_syslog": in.receiver.UDPDropped(), "udp_buffer_trap": in.traps.UDPDropped()} {
 			ch <- prometheus.MustNewConstMetric(dropped, prometheus.CounterValue, float64(n), reason)
 		}

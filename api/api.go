@@ -60,8 +60,10 @@ type Options struct {
 	Secrets *secrets.Box
 	// Ingestor stores batches forwarded by the peer's spool.
 	Ingestor *pipeline.Ingestor
-	// Spool takes custom events posted to this appliance.
-	Spool interface{ Append([]byte) error }
+	// Spool takes custom events posted to this appliance, durably.
+	Spool interface {
+		AppendDurable([][]byte) (int, error)
+	}
 }
 
 // Server is the API server.

@@ -179,17 +179,18 @@ func (s *Server) postCustomEvents(c *gin.Context) {
 	}
 	p, _ := principal(c)
 	now := time.Now()
+	recs := make([][]byte, len(in.Events))
 	for i, e := range in.Events {
 		id := e.ID
 		if id == "" {
 			id = "rnd-" + randomID()
 		}
-		rec := pipeline.Custom{Received: now, Source: c.RemoteIP(), Sender: p.User, ID: id, Node: e.Node, Key: e.Key, Message: e.Message, Attrs: e.Attrs}
-		if err := s.opts.Spool.Append(rec.Encode()); err != nil {
-			c.JSON(http.StatusInsufficientStorage, gin.H{"error": "spool refused: " + err.Error() + ": resend the events from index " +
-				strconv.Itoa(i) + " later (or to the other appliance)", "accepted": i})
-			return
-		}
+		recs[i] = pipeline.Custom{Received: now, Source: c.RemoteIP(), Sender: p.User, ID: id, Node: e.Node, Key: e.Key, Message: e.Message, Attrs: e.Attrs}.Encode()
+	}
+	if n, err := s.opts.Spool.AppendDurable(recs); err != nil {
+		c.JSON(http.StatusInsufficientStorage, gin.H{"error": "spool refused: " + err.Error() + ": resend the events from index " +
+			strconv.Itoa(n) + " later (or to the other appliance)", "accepted": n})
+		return
 	}
 	c.JSON(http.StatusAccepted, gin.H{"accepted": len(in.Events)})
 }

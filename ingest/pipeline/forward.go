@@ -63,7 +63,14 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		es, err := f.Spool.Read(next, f.Batch)
 		if err != nil {
-			return fmt.Errorf("read spool: %w", err)
+			// A spool that cannot be read now (disk trouble) is retried,
+			// never a reason to stop receiving.
+			f.failures.Add(1)
+			if f.Log != nil {
+				f.Log.Warn("spool read failed; retrying", "err", err)
+			}
+			sleep(ctx, time.Second)
+			continue
 		}
 		if len(es) == 0 {
 			sleep(ctx, idle)

@@ -31,6 +31,10 @@ var (
 	ErrFull = errors.New("spool full: the active is not taking records (check forwarding) or spool.max_bytes is too small")
 	// ErrClosed: the spool is closed.
 	ErrClosed = errors.New("spool closed")
+	// ErrWrite: the disk refused the spool's writes (full or failing);
+	// the records since the last good write were dropped and counted, and
+	// the spool keeps trying: it resumes by itself once the disk has room.
+	ErrWrite = errors.New("spool write failed (disk full or failing): free space on the data directory's disk")
 )
 
 const headerLen = 16 // len u32, crc u32, seq u64
@@ -53,8 +57,11 @@ type Entry struct {
 // Stats are the spool's counters.
 type Stats struct {
 	Appended, Refused, Synced uint64
-	Bytes                     int64
-	FirstSeq, NextSeq         uint64
+	// Lost counts records accepted in memory that the disk then refused
+	// (they were never visible to readers); WriteErrors counts failed writes.
+	Lost, WriteErrors uint64
+	Bytes             int64
+	FirstSeq, NextSeq uint64
 }
 
 // Spool is one appliance's spool directory.
@@ -74,6 +81,18 @@ type Spool struct {
 	closed   bool
 
 	appended, refused, synced atomic.Uint64
+	lost, writeErrors         atomic.Uint64
+
+	// good is the current segment's size and the next sequence number
+	// as of the last successful write to the file: where a failed write
+	// is rolled back to.
+	goodSize int64
+	goodNext uint64
+	// durable is the highest sequence number fsync'd; durableCond wakes
+	// those waiting for it (AppendDurable).
+	durable     uint64
+	durableCond *sync.Cond
+	lostRanges  [][2]uint64 // [from, to) of the latest rollbacks
 
 	// cursor remembers where the last Read ended, so the forwarder's next
 	// Read seeks there instead of scanning its segment from the start.
@@ -102,12 +121,14 @@ func Open(dir string, opts Options) (*Spool, error) {
 		return nil, fmt.Errorf("spool directory: %w", err)
 	}
 	s := &Spool{dir: dir, opts: opts, next: 1}
+	s.durableCond = sync.NewCond(&s.mu)
 	if err := s.loadID(); err != nil {
 		return nil, err
 	}
 	if err := s.load(); err != nil {
 		return nil, err
 	}
+	s.durable = s.next - 1
 	return s, nil
 }
 
@@ -232,10 +253,10 @@ func (s *Spool) Append(payload []byte) (uint64, error) {
 	seq := s.next
 	binary.BigEndian.PutUint64(h[8:16], seq)
 	if _, err := s.curW.Write(h[:]); err != nil {
-		return 0, err
+		return 0, s.rollback(err)
 	}
 	if _, err := s.curW.Write(payload); err != nil {
-		return 0, err
+		return 0, s.rollback(err)
 	}
 	s.next++
 	s.curBytes += size
@@ -261,6 +282,7 @@ func (s *Spool) roll() error {
 	}
 	fi, _ := f.Stat()
 	s.cur, s.curW, s.curBytes = f, bufio.NewWriterSize(f, 1<<20), fi.Size()
+	s.goodSize, s.goodNext = s.curBytes, s.next
 	if len(s.segs) == 0 || s.segs[len(s.segs)-1].path != path {
 		s.segs = append(s.segs, segment{first: s.next, path: path, size: fi.Size()})
 	}
@@ -278,15 +300,114 @@ func (s *Spool) syncLocked() error {
 	if s.cur == nil || !s.dirty {
 		return nil
 	}
-	if err := s.curW.Flush(); err != nil {
+	if err := s.flushLocked(); err != nil {
 		return err
 	}
 	if err := s.cur.Sync(); err != nil {
-		return err
+		s.writeErrors.Add(1)
+		return fmt.Errorf("%w: fsync: %v", ErrWrite, err)
 	}
 	s.dirty = false
 	s.synced.Add(1)
+	s.durable = s.next - 1
+	s.durableCond.Broadcast()
 	return nil
+}
+
+// flushLocked writes the buffered records to the file, or rolls back.
+func (s *Spool) flushLocked() error {
+	if s.curW == nil {
+		return nil
+	}
+	if err := s.curW.Flush(); err != nil {
+		return s.rollback(err)
+	}
+	s.goodSize, s.goodNext = s.curBytes, s.next
+	return nil
+}
+
+// rollback undoes a failed write: the file is cut back to its last good
+// size (no torn record may stay in the middle of a segment, readers and
+// the restart scan stop there), the buffer is emptied, and the records
+// since the last good write are counted as lost. Nobody has read them:
+// Read flushes first. Their sequence numbers are not handed out again
+// (a gap is harmless to readers), so a waiter for one is told it was lost.
+func (s *Spool) rollback(cause error) error {
+	s.writeErrors.Add(1)
+	lost := s.next - s.goodNext
+	if err := s.cur.Truncate(s.goodSize); err != nil {
+		cause = fmt.Errorf("%v; and cutting back the segment failed: %v", cause, err)
+	}
+	s.curW.Reset(s.cur)
+	s.total -= s.curBytes - s.goodSize
+	s.segs[len(s.segs)-1].size -= s.curBytes - s.goodSize
+	s.curBytes = s.goodSize
+	if lost > 0 {
+		s.lostRanges = append(s.lostRanges, [2]uint64{s.goodNext, s.next})
+		if len(s.lostRanges) > 64 {
+			s.lostRanges = s.lostRanges[1:]
+		}
+	}
+	s.goodNext = s.next
+	s.dirty = false
+	s.lost.Add(lost)
+	s.durableCond.Broadcast()
+	return fmt.Errorf("%w: %d records dropped: %v", ErrWrite, lost, cause)
+}
+
+// AppendDurable appends records and returns once they are fsync'd:
+// accepted is how many of them, from the first, are durable (all of them
+// unless err says why not). For callers that tell a sender "accepted".
+func (s *Spool) AppendDurable(payloads [][]byte) (accepted int, err error) {
+	seqs := make([]uint64, 0, len(payloads))
+	for _, p := range payloads {
+		seq, aerr := s.Append(p)
+		if aerr != nil {
+			err = aerr
+			break
+		}
+		seqs = append(seqs, seq)
+	}
+	if len(seqs) > 0 {
+		if werr := s.WaitDurable(seqs[len(seqs)-1]); werr != nil && !errors.Is(werr, ErrWrite) {
+			return 0, werr
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, seq := range seqs {
+		if s.wasLost(seq) || s.durable < seq {
+			return i, ErrWrite
+		}
+	}
+	return len(seqs), err
+}
+
+func (s *Spool) wasLost(seq uint64) bool {
+	for _, r := range s.lostRanges {
+		if seq >= r[0] && seq < r[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// WaitDurable waits until record seq is fsync'd (nil) or was dropped by a
+// failed write (ErrWrite). A program told "accepted" can rely on it.
+func (s *Spool) WaitDurable(seq uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		switch {
+		case s.wasLost(seq):
+			return ErrWrite
+		case s.durable >= seq:
+			return nil
+		case s.closed || seq >= s.next:
+			return ErrClosed
+		}
+		s.durableCond.Wait()
+	}
 }
 
 // Run group-commits every SyncInterval until ctx ends, then syncs and closes.
@@ -298,9 +419,9 @@ func (s *Spool) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return s.Close()
 		case <-t.C:
-			if err := s.Sync(); err != nil {
-				return fmt.Errorf("spool sync: %w", err)
-			}
+			// A failed write is rolled back and counted; the spool keeps
+			// trying and resumes once the disk has room.
+			_ = s.Sync()
 		}
 	}
 }
@@ -308,11 +429,8 @@ func (s *Spool) Run(ctx context.Context) error {
 // Read returns up to max records with seq >= from, oldest first.
 func (s *Spool) Read(from uint64, max int) ([]Entry, error) {
 	s.mu.Lock()
-	if s.curW != nil {
-		if err := s.curW.Flush(); err != nil {
-			s.mu.Unlock()
-			return nil, err
-		}
+	if s.cur != nil {
+		_ = s.flushLocked() // on failure the unwritten records are gone: read what the file holds
 	}
 	segs := append([]segment(nil), s.segs...)
 	cur := s.cursor
@@ -395,7 +513,8 @@ func (s *Spool) Trim(upTo uint64) error {
 func (s *Spool) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := Stats{Appended: s.appended.Load(), Refused: s.refused.Load(), Synced: s.synced.Load(), Bytes: s.total, NextSeq: s.next}
+	st := Stats{Appended: s.appended.Load(), Refused: s.refused.Load(), Synced: s.synced.Load(), Bytes: s.total, NextSeq: s.next,
+		Lost: s.lost.Load(), WriteErrors: s.writeErrors.Load()}
 	if len(s.segs) > 0 {
 		st.FirstSeq = s.segs[0].first
 	}
@@ -410,6 +529,7 @@ func (s *Spool) Close() error {
 		return nil
 	}
 	s.closed = true
+	s.durableCond.Broadcast()
 	if s.cur == nil {
 		return nil
 	}

@@ -1,9 +1,11 @@
 package spool
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -174,5 +176,104 @@ func TestReadCursorAcrossSegments(t *testing.T) {
 		if err != nil || len(es) == 0 || es[0].Seq != from {
 			t.Fatalf("re-read from %d: %v %+v", from, err, es)
 		}
+	}
+}
+
+// A full disk: appends fail with ErrWrite and are counted, the segment
+// is cut back to its last whole record (nothing torn in the middle), a
+// waiter for a dropped record is told, and once there is room again the
+// spool goes on by itself, readable in order after a reopen.
+func TestDiskFullRollsBackAndRecovers(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("mount tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	filler := filepath.Join(dir, "filler") // what the operator deletes to make room
+	if err := os.WriteFile(filler, make([]byte, 600<<10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(filepath.Join(dir, "spool"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	payload := bytes.Repeat([]byte("x"), 1000)
+	var ok []uint64
+	var failed int
+	for range 3000 { // 3 MB into 1 MB
+		seq, err := s.Append(payload)
+		if err == nil {
+			ok = append(ok, seq)
+			if len(ok)%100 == 0 {
+				err = s.Sync()
+			}
+		}
+		if err != nil {
+			if !errors.Is(err, ErrWrite) {
+				t.Fatalf("append: %v, want ErrWrite", err)
+			}
+			failed++
+		}
+	}
+	if failed == 0 || s.Stats().Lost == 0 {
+		t.Fatalf("1 MB of disk took 3 MB: failed %d, lost %d", failed, s.Stats().Lost)
+	}
+	// One record at a time until the disk refuses one: its waiter is told.
+	var refused uint64
+	for range 2000 {
+		seq, err := s.Append(payload)
+		if err == nil {
+			err = s.Sync()
+		}
+		if err != nil {
+			refused = seq
+			break
+		}
+	}
+	if refused == 0 {
+		t.Fatal("the disk never refused a single record")
+	}
+	if err := s.WaitDurable(refused); !errors.Is(err, ErrWrite) {
+		t.Fatalf("waiting for a record the disk refused: %v, want ErrWrite", err)
+	}
+	whole := s.Stats().Appended - s.Stats().Lost
+	es, err := s.Read(1, 1<<20)
+	if err != nil || uint64(len(es)) != whole {
+		t.Fatalf("after the failures: read %d records (%v), want the %d whole ones", len(es), err, whole)
+	}
+	if err := s.WaitDurable(es[len(es)-1].Seq); err != nil {
+		t.Fatalf("the last whole record is not durable: %v", err)
+	}
+	// Room again: the spool resumes without a restart.
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	var after []uint64
+	for range 50 {
+		seq, err := s.Append(payload)
+		if err != nil {
+			break
+		}
+		after = append(after, seq)
+	}
+	if err := s.Sync(); err != nil || len(after) == 0 {
+		t.Fatalf("no recovery once there was room: %v (%d appended)", err, len(after))
+	}
+	if err := s.WaitDurable(after[len(after)-1]); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2, err := Open(filepath.Join(dir, "spool"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	es, err = s2.Read(after[0], 1000)
+	if err != nil || len(es) != len(after) || es[0].Seq != after[0] {
+		t.Fatalf("after reopen: %d records from %d (%v), want %d", len(es), after[0], err, len(after))
 	}
 }

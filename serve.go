@@ -175,7 +175,7 @@ func serveCmd(ctx context.Context, args []string) error {
 	}
 	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,
 		Migrate: func(ctx context.Context) error { return st.Migrate(ctx, migrations) }}, st, members, rec, log)
-	ing, err := newIngest(cfg, st, clientTLS, apiTLS, ctl, log)
+	ing, err := newIngest(cfg, st, clientTLS, apiTLS, ctl, authSvc.Audit.AppendWith, log)
 	if err != nil {
 		return err
 	}
@@ -298,7 +298,8 @@ type ingest struct {
 	log       *slog.Logger
 }
 
-func newIngest(cfg config.Config, st *store.Store, clientTLS, serverTLS *tls.Config, ctl *ha.Controller, log *slog.Logger) (*ingest, error) {
+func newIngest(cfg config.Config, st *store.Store, clientTLS, serverTLS *tls.Config, ctl *ha.Controller,
+	audit func(context.Context, []auth.Entry, func([]store.Statement) error) error, log *slog.Logger) (*ingest, error) {
 	loc := time.Local
 	if tz := cfg.Ingest.Syslog.TimeZone; tz != "" {
 		loc, _ = time.LoadLocation(tz) // validated at load
@@ -322,7 +323,7 @@ func newIngest(cfg config.Config, st *store.Store, clientTLS, serverTLS *tls.Con
 		names = mib.Load(sn.MIBDirs).Name
 	}
 	ingr := pipeline.NewIngestor(st, syslog.NewParser(loc, syslog.Charset(sy.Charset)), pipeline.Options{KeepUnmatched: cfg.Ingest.KeepUnmatched, Names: names,
-		DedupWindow: cfg.Ingest.DedupWindow})
+		DedupWindow: cfg.Ingest.DedupWindow, Audit: audit})
 	fw := &pipeline.Forwarder{Spool: sp, Origin: cfg.Node.ID + "/" + sp.ID(), Ingestor: ingr, TLS: clientTLS, Log: log.With("component", "forwarder"),
 		Target: func() pipeline.Target {
 			local, peer, id := ctl.ActiveTarget()

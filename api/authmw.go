@@ -5,10 +5,12 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/mamori-ops/mamori/appliance/auth"
+	"github.com/mamori-ops/mamori/ingest/pipeline"
 )
 
 const (
@@ -110,11 +112,23 @@ func (s *Server) audit(rt Route) gin.HandlerFunc {
 }
 
 func (s *Server) writeAudit(c *gin.Context, user, action, object, result, detail string) {
-	e := auth.Entry{User: user, Source: sourceIP(c.Request), UserAgent: c.Request.UserAgent(), Action: action,
+	e := auth.Entry{At: time.Now().UTC(), User: user, Source: sourceIP(c.Request), UserAgent: c.Request.UserAgent(), Action: action,
 		Object: object, Result: result, Detail: detail}
-	if err := s.auth.Audit.Append(c.Request.Context(), e); err != nil {
-		s.log.Warn("audit row not written", "action", action, "user", user, "err", err)
+	err := s.auth.Audit.Append(c.Request.Context(), e)
+	if err == nil {
+		return
 	}
+	// Not the active (a refused write, a login attempt on the standby):
+	// the ingest spool carries the entry to the active, which chains it.
+	if s.opts.Spool != nil {
+		rec := pipeline.AuditRecord{ID: randomID(), Entry: e}
+		_, serr := s.opts.Spool.AppendDurable([][]byte{rec.Encode()})
+		if serr == nil {
+			return
+		}
+		err = fmt.Errorf("%v; spooling it failed too: %v", err, serr)
+	}
+	s.log.Warn("audit row not written", "action", action, "user", user, "err", err)
 }
 
 func sourceIP(r *http.Request) string {

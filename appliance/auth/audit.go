@@ -49,6 +49,18 @@ type auditor struct {
 
 // Append adds an entry to the chain.
 func (a *auditor) Append(ctx context.Context, e Entry) error {
+	return a.AppendWith(ctx, []Entry{e}, func(stmts []store.Statement) error {
+		_, err := a.st.Exec(ctx, stmts...)
+		return err
+	})
+}
+
+// AppendWith chains entries and hands their statements to exec, which
+// must write them in one transaction (with whatever else belongs to it:
+// the ingest path writes audit rows recorded on the other appliance in
+// the transaction that advances its spool watermark, so they are stored
+// exactly once).
+func (a *auditor) AppendWith(ctx context.Context, es []Entry, exec func([]store.Statement) error) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !a.loaded {
@@ -56,21 +68,27 @@ func (a *auditor) Append(ctx context.Context, e Entry) error {
 			return err
 		}
 	}
-	e.Seq, e.PrevHash = a.seq+1, a.hash
-	if e.At.IsZero() {
-		e.At = time.Now().UTC()
+	seq, hash := a.seq, a.hash
+	stmts := make([]store.Statement, 0, len(es)+1)
+	for _, e := range es {
+		e.Seq, e.PrevHash = seq+1, hash
+		if e.At.IsZero() {
+			e.At = time.Now().UTC()
+		}
+		e.Hash = e.digest()
+		stmts = append(stmts, store.Statement{SQL: `INSERT INTO audit (seq, at, user, source, user_agent, action, object, result, detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+			Args: []any{e.Seq, e.At.UTC().Format(time.RFC3339Nano), e.User, e.Source, e.UserAgent, e.Action, e.Object, e.Result, e.Detail, e.PrevHash, e.Hash}})
+		seq, hash = e.Seq, e.Hash
 	}
-	e.Hash = e.digest()
-	_, err := a.st.Exec(ctx,
-		store.Statement{SQL: `INSERT INTO audit (seq, at, user, source, user_agent, action, object, result, detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-			Args: []any{e.Seq, e.At.UTC().Format(time.RFC3339Nano), e.User, e.Source, e.UserAgent, e.Action, e.Object, e.Result, e.Detail, e.PrevHash, e.Hash}},
-		store.Statement{SQL: `INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`,
-			Args: []any{e.Seq, e.Hash}})
-	if err != nil {
+	if len(es) > 0 {
+		stmts = append(stmts, store.Statement{SQL: `INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`,
+			Args: []any{seq, hash}})
+	}
+	if err := exec(stmts); err != nil {
 		a.loaded = false
 		return fmt.Errorf("audit: %w", err)
 	}
-	a.seq, a.hash = e.Seq, e.Hash
+	a.seq, a.hash = seq, hash
 	return nil
 }
 

@@ -11,9 +11,11 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/mamori-ops/mamori/appliance/auth"
 	"github.com/mamori-ops/mamori/appliance/store"
 	"github.com/mamori-ops/mamori/ingest/rules"
 	"github.com/mamori-ops/mamori/ingest/syslog"
@@ -85,6 +87,9 @@ type Options struct {
 	KeepUnmatched bool
 	// Names gives the MIB name of an OID ("" when unknown).
 	Names func(oid string) string
+	// Audit chains audit entries another appliance recorded, writing them
+	// with exec (the batch's transaction); nil drops them.
+	Audit func(ctx context.Context, es []auth.Entry, exec func([]store.Statement) error) error
 	// DedupWindow: how long copies are remembered (default DedupWindow).
 	// Memory is about 80 bytes per message received in the window.
 	DedupWindow time.Duration
@@ -210,7 +215,18 @@ func (in *Ingestor) Ingest(ctx context.Context, b Batch) (Ack, error) {
 	}
 	stmts = append(stmts, store.Statement{SQL: `INSERT INTO ingest_watermarks (origin, seq) VALUES (?, ?)
 		ON CONFLICT(origin) DO UPDATE SET seq = excluded.seq`, Args: []any{b.Origin, mark}})
-	if _, err := in.st.Exec(ctx, stmts...); err != nil {
+	exec := func(more []store.Statement) error {
+		_, err := in.st.Exec(ctx, append(stmts, more...)...)
+		return err
+	}
+	var err error
+	if audits := auditEntries(b.Origin, fresh); len(audits) > 0 && in.opts.Audit != nil {
+		err = in.opts.Audit(ctx, audits, exec)
+		in.Counters.Audit.Add(uint64(len(audits)))
+	} else {
+		err = exec(nil)
+	}
+	if err != nil {
 		in.loaded = false
 		return Ack{}, fmt.Errorf("store batch: %w", err)
 	}
@@ -222,6 +238,21 @@ func (in *Ingestor) Ingest(ctx context.Context, b Batch) (Ack, error) {
 	stats.add(&in.Counters)
 	ack.Watermark, ack.Stored = mark, stats.stored[0]+stats.stored[1]+stats.stored[2]
 	return ack, nil
+}
+
+// auditEntries returns the batch's audit entries, marked with the
+// appliance that recorded them.
+func auditEntries(origin string, fresh []received) []auth.Entry {
+	var es []auth.Entry
+	node, _, _ := strings.Cut(origin, "/")
+	for _, r := range fresh {
+		if r.kind == kindAudit {
+			e := r.audit
+			e.Detail = strings.TrimSpace(e.Detail + " [recorded on " + node + " while it was not active]")
+			es = append(es, e)
+		}
+	}
+	return es
 }
 
 // DedupWindow is the default of Options.DedupWindow: how long the copies

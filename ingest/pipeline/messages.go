@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mamori-ops/mamori/appliance/auth"
 	"github.com/mamori-ops/mamori/appliance/store"
 	"github.com/mamori-ops/mamori/ingest/rules"
 	"github.com/mamori-ops/mamori/ingest/syslog"
@@ -27,10 +28,14 @@ type Counters struct {
 	Duplicates  atomic.Uint64    // second copies of a message
 	BadRecords  atomic.Uint64    // spool records that could not be decoded
 	ParseErrors atomic.Uint64    // syslog messages kept raw because they did not parse
+	Audit       atomic.Uint64    // audit entries recorded on the other appliance, chained here
 }
 
 // Kinds, indexing Counters.Stored.
 var Kinds = []string{rules.Syslog, rules.Trap, rules.Custom}
+
+// kindAudit marks audit records among received items (no rules, no kind counter).
+const kindAudit = 3
 
 // Custom is an event a program posted over HTTPS (the custom trap of
 // older systems); it travels the same spool and rules as syslog and traps.
@@ -47,6 +52,23 @@ type Custom struct {
 
 const customKind = 3
 
+// AuditRecord is an audit entry an appliance recorded while it could not
+// write to the store (not active: a refused write, a login attempt on the
+// standby). The spool carries it to the active, which chains it into the
+// audit log exactly once.
+type AuditRecord struct {
+	ID    string     `json:"id"` // random: the dedup key
+	Entry auth.Entry `json:"entry"`
+}
+
+const auditKind = 4
+
+// Encode serialises an audit record for the spool.
+func (a AuditRecord) Encode() []byte {
+	b, _ := json.Marshal(a)
+	return append([]byte{auditKind}, b...)
+}
+
 // Encode serialises a custom event for the spool.
 func (c Custom) Encode() []byte {
 	b, _ := json.Marshal(c)
@@ -62,6 +84,7 @@ type received struct {
 	parsed syslog.Message
 	trap   trap.Trap
 	custom Custom
+	audit  auth.Entry
 }
 
 func decodeItem(b []byte) (received, error) {
@@ -71,6 +94,12 @@ func decodeItem(b []byte) (received, error) {
 	case trap.IsRecord(b):
 		t, err := trap.Decode(b)
 		return received{kind: 1, key: trapKey(t), trap: t}, err
+	case b[0] == auditKind:
+		var a AuditRecord
+		if err := json.Unmarshal(b[1:], &a); err != nil {
+			return received{}, err
+		}
+		return received{kind: kindAudit, key: hashKey("audit", a.ID), audit: a.Entry}, nil
 	case b[0] == customKind:
 		var c Custom
 		if err := json.Unmarshal(b[1:], &c); err != nil {
@@ -106,6 +135,9 @@ func (in *Ingestor) statements(origin string, fresh []received) ([]store.Stateme
 	var tables [4]rowSet // syslog, trap, custom messages; events
 	for i := range fresh {
 		r := &fresh[i]
+		if r.kind == kindAudit {
+			continue // chained by Ingest, see auditEntries
+		}
 		m, at := in.message(r)
 		if r.kind == 0 && m.Kind == "" {
 			st.parse++

@@ -190,10 +190,7 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 // "log out everywhere" ends it there too.
 func TestSessionSurvivesFailover(t *testing.T) {
 	skipShort(t)
-	sub := cluster.Subnet()
-	a := cluster.NewNode(t, "a", sub+".1", cluster.Options{})
-	b := cluster.NewNode(t, "b", sub+".2", cluster.Options{})
-	cluster.Pair(t, a, b)
+	a, b := newPair(t, cluster.Options{})
 	a.CreateAdmin("admin", pw)
 	tok := a.Login("admin", pw)
 	a.Kill()
@@ -264,5 +261,56 @@ func TestTOTP(t *testing.T) {
 	}
 	if c := login(good); c != http.StatusUnauthorized {
 		t.Fatalf("replayed code: HTTP %d, want 401", c)
+	}
+}
+
+// What is audited on the standby (wrong passwords tried against it, a
+// write it refused) reaches the active's audit chain through the ingest
+// spool, once each, marked with the appliance that saw it; the chain
+// still verifies.
+func TestStandbyAuditReachesActive(t *testing.T) {
+	skipShort(t)
+	a, b := newPair(t, cluster.Options{})
+	a.CreateAdmin("admin", pw)
+	admin := a.Login("admin", pw)
+	if code, _ := a.DoAs(admin, http.MethodPost, "/api/v1/users", map[string]any{"user": "aud", "password": pw, "roles": []string{auth.RoleAuditor}}, nil); code != http.StatusCreated {
+		t.Fatalf("create auditor: HTTP %d", code)
+	}
+	for range 3 {
+		if code, _ := b.DoAs("", http.MethodPost, "/api/v1/login", map[string]string{"user": "admin", "password": "guess-" + pw}, nil); code != http.StatusUnauthorized {
+			t.Fatalf("wrong password on the standby: HTTP %d, want 401", code)
+		}
+	}
+	if code, _ := b.DoAs(admin, http.MethodPost, "/api/v1/nodes", map[string]any{"id": "web9", "address": "127.0.0.1", "scope": "A"}, nil); code != http.StatusServiceUnavailable {
+		t.Fatalf("write on the standby: HTTP %d, want 503", code)
+	}
+	aud := a.Login("aud", pw)
+	var out struct{ Entries []auth.Entry }
+	cluster.WaitFor(t.Context(), 15*time.Second, func() bool {
+		a.DoAs(aud, http.MethodGet, "/api/v1/audit?user=admin", nil, &out)
+		n := 0
+		for _, e := range out.Entries {
+			if strings.Contains(e.Detail, "recorded on b") {
+				n++
+			}
+		}
+		return n >= 4
+	})
+	time.Sleep(2 * time.Second) // anything sent twice would show now
+	a.DoAs(aud, http.MethodGet, "/api/v1/audit?user=admin", nil, &out)
+	got := map[string]int{}
+	for _, e := range out.Entries {
+		if strings.Contains(e.Detail, "recorded on b") {
+			got[e.Action+" "+e.Result]++
+			if e.Source == "" || e.At.IsZero() {
+				t.Errorf("standby entry without source or time: %+v", e)
+			}
+		}
+	}
+	if got["login failed"] != 3 || got["POST /api/v1/nodes 503"] != 1 || len(got) != 2 {
+		t.Fatalf("standby's audit entries on the active: %v, want 3 failed logins and 1 refused write", got)
+	}
+	if out, err := a.CLI("audit", "verify"); err != nil || !strings.Contains(out, "intact") {
+		t.Fatalf("verify: %v\n%s", err, out)
 	}
 }

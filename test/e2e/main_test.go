@@ -7,8 +7,21 @@ package e2e
 import (
 	"os"
 	"testing"
+
+	"github.com/mamori-ops/mamori/test/cluster"
 )
 
 func TestMain(m *testing.M) {
 	os.Exit(m.Run())
+}
+
+// newPair starts two appliances on loopback addresses and pairs them (a
+// founder, b joiner).
+func newPair(t *testing.T, o cluster.Options) (a, b *cluster.Node) {
+	t.Helper()
+	sub := cluster.Subnet()
+	a = cluster.NewNode(t, "a", sub+".1", o)
+	b = cluster.NewNode(t, "b", sub+".2", o)
+	cluster.Pair(t, a, b)
+	return a, b
 }

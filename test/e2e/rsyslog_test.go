@@ -70,11 +70,9 @@ func startRsyslog(t *testing.T, listen string, targets []string) {
 func TestRsyslogRelayAcrossKill(t *testing.T) {
 	skipShort(t)
 	needSenders(t)
-	sub := cluster.Subnet()
-	a := cluster.NewNode(t, "a", sub+".1", cluster.Options{})
-	b := cluster.NewNode(t, "b", sub+".2", cluster.Options{})
-	cluster.Pair(t, a, b)
-	relay := net.JoinHostPort(sub+".9", cluster.FreePort(t, sub+".9"))
+	a, b := newPair(t, cluster.Options{})
+	relayIP := cluster.Subnet() + ".9"
+	relay := net.JoinHostPort(relayIP, cluster.FreePort(t, relayIP))
 	startRsyslog(t, relay, []string{a.SyslogTCP, b.SyslogTCP})
 
 	host, port, _ := net.SplitHostPort(relay)

@@ -18,10 +18,7 @@ import (
 // pairing handed over, and the API never returns them in clear.
 func TestSecretsAtRest(t *testing.T) {
 	skipShort(t)
-	sub := cluster.Subnet()
-	a := cluster.NewNode(t, "a", sub+".1", cluster.Options{})
-	b := cluster.NewNode(t, "b", sub+".2", cluster.Options{})
-	cluster.Pair(t, a, b)
+	a, b := newPair(t, cluster.Options{})
 	ka, err1 := secrets.LoadKey(filepath.Join(a.Dir, "data"))
 	kb, err2 := secrets.LoadKey(filepath.Join(b.Dir, "data"))
 	if err1 != nil || err2 != nil || !bytes.Equal(ka, kb) {

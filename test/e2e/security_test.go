@@ -57,10 +57,7 @@ func clusterAddr(t *testing.T, n *cluster.Node) string {
 
 func TestNodeLinksRefuseStrangers(t *testing.T) {
 	skipShort(t)
-	sub := cluster.Subnet()
-	a := cluster.NewNode(t, "a", sub+".1", cluster.Options{})
-	b := cluster.NewNode(t, "b", sub+".2", cluster.Options{})
-	cluster.Pair(t, a, b)
+	a, _ := newPair(t, cluster.Options{})
 	caddr := clusterAddr(t, a)
 
 	t.Run("certificate from another CA on the cluster port", func(t *testing.T) {

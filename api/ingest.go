@@ -219,7 +219,12 @@ func (s *Server) listRules(c *gin.Context) {
 // ("") needs a role that sees every scope.
 func (s *Server) putRule(c *gin.Context) {
 	var r rules.Rule
-	if !decodeJSON(c, &r) {
+	// Strict: a misspelt condition silently ignored would make a rule
+	// match everything.
+	dec := json.NewDecoder(http.MaxBytesReader(nil, c.Request.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		fail(c, http.StatusBadRequest, "bad rule: "+err.Error())
 		return
 	}
 	p, _ := principal(c)

@@ -104,6 +104,9 @@ type Controller struct {
 	activeDone   chan struct{}
 	recovering   atomic.Bool
 	lastTick     atomic.Pointer[time.Time]
+	// resumedAt is when the tick loop last found it had been paused
+	// (SIGSTOP, a VM freeze): no promotion within a detection time of it.
+	resumedAt    time.Time
 	lease        *leaseClient
 	senior       atomic.Bool // see Beat.Senior
 	lastLeaderID string
@@ -155,6 +158,9 @@ func (c *Controller) Run(ctx context.Context) error {
 // tick decides the role from the store's state, the peer and the witness.
 func (c *Controller) tick(ctx context.Context) {
 	now := time.Now()
+	if prev := c.lastTick.Load(); prev != nil {
+		c.noticePause(now, now.Sub(*prev))
+	}
 	c.lastTick.Store(&now)
 	st := c.st.Status()
 	m := c.members.Get()
@@ -212,6 +218,30 @@ func (c *Controller) tick(ctx context.Context) {
 	}
 }
 
+// noticePause: ticks come every 50 ms; a gap of a second or more means
+// this process was frozen (SIGSTOP, a VM paused, extreme overload).
+// Every timer measured across the gap is meaningless — "no leader for
+// 30 s" was mostly sleep — and heartbeats queued during it describe the
+// world before the gap. So timers restart and no promotion happens for a
+// detection time: by then fresh heartbeats tell whether the peer took
+// over meanwhile (it then has the higher epoch and this node goes stale).
+func (c *Controller) noticePause(now time.Time, gap time.Duration) {
+	if gap < max(time.Second, c.opts.HA.DetectionTime/2) {
+		return
+	}
+	c.mu.Lock()
+	c.lastLeader, c.resumedAt, c.lastRecv = now, now, time.Time{}
+	c.mu.Unlock()
+	c.log.Warn("this process was paused; timers restart and no promotion for a detection time", "paused_for", gap.Round(time.Millisecond))
+}
+
+// justResumed says whether a pause ended less than a detection time ago.
+func (c *Controller) justResumed(now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.resumedAt.IsZero() && now.Sub(c.resumedAt) < c.opts.HA.DetectionTime
+}
+
 // peerDown handles a leaderless store with the peer unreachable on every path.
 func (c *Controller) peerDown(ctx context.Context, now time.Time, st store.Status, det time.Duration) {
 	c.mu.Lock()
@@ -234,7 +264,7 @@ func (c *Controller) peerDown(ctx context.Context, now time.Time, st store.Statu
 	if c.currentRole() == Stale {
 		return
 	}
-	if silentFor < det {
+	if silentFor < det || c.justResumed(now) {
 		return
 	}
 	c.promote(ctx, 0, fmt.Sprintf("peer %s unreachable on every heartbeat path for %s; witness answers", c.peerName(), silentFor.Round(time.Millisecond)))
@@ -323,7 +353,7 @@ func (c *Controller) replicationPathDown(ctx context.Context, now time.Time, det
 	c.mu.Lock()
 	silentFor, seen := now.Sub(c.lastLeader), c.seenLeader
 	c.mu.Unlock()
-	if !seen || silentFor < 2*det || !c.lastLeaderWasSelf() {
+	if !seen || silentFor < 2*det || !c.lastLeaderWasSelf() || c.justResumed(now) {
 		return
 	}
 	reason := fmt.Sprintf("store replication to %s failed for %s while it answers heartbeats", c.peerName(), silentFor.Round(time.Millisecond))

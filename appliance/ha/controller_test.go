@@ -263,3 +263,24 @@ func TestWitnessLease(t *testing.T) {
 		t.Fatalf("restarted witness: %+v", r)
 	}
 }
+
+// A process that was frozen (SIGSTOP, VM pause) must not promote on
+// timers that ran while it slept, nor on heartbeats queued meanwhile: the
+// CI once saw a resumed old active re-form alone on "replication failed
+// for 30 s" while the peer had already taken over.
+func TestNoPromotionRightAfterAPause(t *testing.T) {
+	c, fs := newTestController(t, true)
+	c.ensurePaths(c.members.Get().Peer)
+	fs.set(store.Status{Open: true, Servers: []store.Server{{ID: "a", Voter: true}, {ID: "b", Voter: true}}})
+	c.seenLeader, c.lastLeader = true, time.Now().Add(-30*time.Second)
+	c.witnessAnswers(true)
+	before := time.Now().Add(-30 * time.Second)
+	c.lastTick.Store(&before) // the last tick was 30 s ago: the process slept
+	c.tick(context.Background())
+	if fs.promoted != 0 || c.currentRole() == Active {
+		t.Fatalf("promoted right after a pause (role %s, %s)", c.currentRole(), c.reason)
+	}
+	if !c.justResumed(time.Now()) {
+		t.Fatal("the pause was not noticed")
+	}
+}

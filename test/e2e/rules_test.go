@@ -54,6 +54,11 @@ func TestMonitorRulesAndCustomEvents(t *testing.T) {
 		"priority": "critical", "pattern": "(unclosed"}, &bad); code != 400 || !strings.Contains(bad.Error, "pattern") {
 		t.Fatalf("invalid rule: HTTP %d %q", code, bad.Error)
 	}
+	// A misspelt field is refused, not ignored (the rule would match everything).
+	if code, _ := a.DoAs(admin, http.MethodPost, "/api/v1/rules", map[string]any{"id": "y", "name": "y", "kind": "syslog", "action": "drop",
+		"patern": "typo"}, &bad); code != 400 || !strings.Contains(bad.Error, "patern") {
+		t.Fatalf("misspelt rule field: HTTP %d %q", code, bad.Error)
+	}
 	// A program's token: may add monitor results in scope A, nothing else.
 	call(admin, http.MethodPost, "/api/v1/roles", map[string]any{"name": "robot", "scopes": []string{"A"},
 		"privileges": map[string][]string{"monitor_results": {"add"}}}, 201)

@@ -1,7 +1,11 @@
 package trap
 
 import (
+	"encoding/hex"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,8 +51,15 @@ func FuzzDecode(f *testing.F) {
 			AuthenticationProtocol: gosnmp.SHA256, AuthenticationPassphrase: "auth-key-ops-1", PrivacyProtocol: gosnmp.AES, PrivacyPassphrase: "priv-key-ops-1"}
 	}, linkDown))
 	f.Add([]byte{0x30, 0x03, 0x02, 0x01, 0x03})
+	cases, _ := filepath.Glob("testdata/cases/*/input.hex")
+	for _, c := range cases { // every golden packet net-snmp sent
+		h, _ := os.ReadFile(c)
+		if b, err := hex.DecodeString(strings.TrimSpace(string(h))); err == nil {
+			f.Add(b)
+		}
+	}
 	r := &Receiver{engineID: "\x80\x00\x1f\x88\x04fuzz-receiver"}
-	if err := r.SetUsers(fuzzUsers); err != nil {
+	if err := r.SetUsers(append(fuzzUsers, goldenUsers...)); err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

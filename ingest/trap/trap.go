@@ -183,7 +183,11 @@ func fromPacket(p *gosnmp.SnmpPacket, source string, received time.Time) (Trap, 
 				continue
 			}
 		}
-		t.Varbinds = append(t.Varbinds, Varbind{OID: oid, Type: v.Type.String(), Value: snmp.Render(v)})
+		val := snmp.Render(v)
+		if v.Type == gosnmp.ObjectIdentifier {
+			val = strings.TrimPrefix(val, ".")
+		}
+		t.Varbinds = append(t.Varbinds, Varbind{OID: oid, Type: v.Type.String(), Value: val})
 	}
 	if t.TrapOID == "" {
 		return t, errors.New("notification without snmpTrapOID.0")

@@ -5,8 +5,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -52,33 +55,81 @@ type SyslogMessage struct {
 	EventUID   string `json:"event_uid,omitempty"`
 }
 
-// pageArgs reads after and limit.
-func pageArgs(c *gin.Context) (after int64, limit int, ok bool) {
-	after, err1 := strconv.ParseInt(c.DefaultQuery("after", "0"), 10, 64)
-	limit, err2 := strconv.Atoi(c.DefaultQuery("limit", "1000"))
-	if err1 != nil || err2 != nil || limit < 1 || limit > 100000 {
-		fail(c, http.StatusBadRequest, "after and limit (1..100000) must be integers")
-		return 0, 0, false
-	}
-	return after, limit, true
+// filter is one search condition a message list accepts as a query
+// parameter.
+type filter struct {
+	param string
+	kind  string // eq, like, since, until, maxint
+	col   string // column; for eq on two columns, "a|b"
 }
 
-// scoped lists rows of a message table visible to the caller: messages
-// carry the scope of the inventory node their sender is; a sender not in
-// the inventory has the empty scope, visible to all-scope roles only.
-func (s *Server) scoped(c *gin.Context, cols, table string) (store.Rows, bool) {
-	after, limit, ok := pageArgs(c)
-	if !ok {
+// commonFilters apply to every message table.
+var commonFilters = []filter{{"q", "like", "text"}, {"source", "eq", "source"}, {"node", "eq", "node"}, {"scope", "eq", "scope"},
+	{"since", "since", "received_at"}, {"until", "until", "received_at"}}
+
+// scoped lists rows of a message table visible to the caller, filtered
+// by the query parameters (see commonFilters and extra), oldest first
+// after the id in ?after=, or newest first before ?before= with
+// ?order=desc. Messages carry the scope of the inventory node their
+// sender is; a sender not in the inventory has the empty scope, visible
+// to all-scope roles only. An unknown parameter is refused, naming it.
+func (s *Server) scoped(c *gin.Context, cols, table string, extra ...filter) (store.Rows, bool) {
+	filters := append(slices.Clone(commonFilters), extra...)
+	known := map[string]bool{"after": true, "before": true, "limit": true, "order": true}
+	for _, f := range filters {
+		known[f.param] = true
+	}
+	for k := range c.Request.URL.Query() {
+		if !known[k] {
+			names := slices.Sorted(maps.Keys(known))
+			fail(c, http.StatusBadRequest, "unknown query parameter "+strconv.Quote(k)+": use "+strings.Join(names, ", "))
+			return store.Rows{}, false
+		}
+	}
+	limit, err := strconv.Atoi(c.DefaultQuery("limit", "1000"))
+	if err != nil || limit < 1 || limit > 100000 {
+		fail(c, http.StatusBadRequest, "limit must be an integer 1..100000")
 		return store.Rows{}, false
 	}
-	q, args := `SELECT `+cols+` FROM `+table+` WHERE id > ?`, []any{after}
+	order := c.DefaultQuery("order", "asc")
+	if order != "asc" && order != "desc" {
+		fail(c, http.StatusBadRequest, "order must be asc or desc")
+		return store.Rows{}, false
+	}
+	where, args := []string{}, []any{}
+	for _, page := range []struct{ param, op string }{{"after", ">"}, {"before", "<"}} {
+		if v := c.Query(page.param); v != "" {
+			id, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				fail(c, http.StatusBadRequest, page.param+" must be a message id")
+				return store.Rows{}, false
+			}
+			where, args = append(where, "id "+page.op+" ?"), append(args, id)
+		}
+	}
+	for _, f := range filters {
+		v := c.Query(f.param)
+		if v == "" {
+			continue
+		}
+		cond, arg, err := f.condition(v)
+		if err != nil {
+			fail(c, http.StatusBadRequest, f.param+": "+err.Error())
+			return store.Rows{}, false
+		}
+		where = append(where, cond)
+		args = append(args, arg...)
+	}
 	p, _ := principal(c)
 	if scopes := p.Scopes(); scopes != nil {
 		b, _ := json.Marshal(scopes)
-		q += ` AND scope IN (SELECT value FROM json_each(?))`
-		args = append(args, string(b))
+		where, args = append(where, `scope IN (SELECT value FROM json_each(?))`), append(args, string(b))
 	}
-	rows, err := s.events.Query(c.Request.Context(), store.Local, q+` ORDER BY id LIMIT ?`, append(args, limit)...)
+	q := `SELECT ` + cols + ` FROM ` + table
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	rows, err := s.events.Query(c.Request.Context(), store.Local, q+` ORDER BY id `+order+` LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		s.authFail(c, err)
 		return rows, false
@@ -86,9 +137,38 @@ func (s *Server) scoped(c *gin.Context, cols, table string) (store.Rows, bool) {
 	return rows, true
 }
 
+func (f filter) condition(v string) (string, []any, error) {
+	switch f.kind {
+	case "like": // substring, case-insensitive for ASCII; % and _ are literal
+		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(v)
+		return f.col + ` LIKE ? ESCAPE '\'`, []any{"%" + esc + "%"}, nil
+	case "since", "until":
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return "", nil, errors.New("an RFC 3339 time such as 2026-11-24T09:00:00Z")
+		}
+		op := ">="
+		if f.kind == "until" {
+			op = "<"
+		}
+		return f.col + " " + op + " ?", []any{t.UTC().Format(time.RFC3339Nano)}, nil
+	case "maxint":
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return "", nil, errors.New("an integer")
+		}
+		return f.col + " BETWEEN 0 AND ?", []any{n}, nil
+	}
+	if a, b, two := strings.Cut(f.col, "|"); two {
+		return "(" + a + " = ? OR " + b + " = ?)", []any{v, v}, nil
+	}
+	return f.col + " = ?", []any{v}, nil
+}
+
 // listSyslog lists stored syslog messages of the caller's scopes.
 func (s *Server) listSyslog(c *gin.Context) {
-	rows, ok := s.scoped(c, `id, received_at, source, facility, severity, hostname, app_name, text, origin, scope, node, event_uid`, `syslog_messages`)
+	rows, ok := s.scoped(c, `id, received_at, source, facility, severity, hostname, app_name, text, origin, scope, node, event_uid`, `syslog_messages`,
+		filter{"host", "eq", "hostname"}, filter{"app", "eq", "app_name"}, filter{"max_severity", "maxint", "severity"}, filter{"facility", "eq", "facility"})
 	if !ok {
 		return
 	}
@@ -121,7 +201,8 @@ type StoredTrap struct {
 }
 
 func (s *Server) listTraps(c *gin.Context) {
-	rows, ok := s.scoped(c, `id, received_at, source, scope, node, version, pdu, user, trap_oid, trap_name, uptime, varbinds, text, event_uid`, `snmp_traps`)
+	rows, ok := s.scoped(c, `id, received_at, source, scope, node, version, pdu, user, trap_oid, trap_name, uptime, varbinds, text, event_uid`, `snmp_traps`,
+		filter{"trap", "eq", "trap_oid|trap_name"}, filter{"version", "eq", "version"})
 	if !ok {
 		return
 	}
@@ -135,6 +216,37 @@ func (s *Server) listTraps(c *gin.Context) {
 		out = append(out, t)
 	}
 	c.JSON(http.StatusOK, gin.H{"traps": out})
+}
+
+// StoredCustom is a stored custom event as the API lists it.
+type StoredCustom struct {
+	ID         int64             `json:"id"`
+	ReceivedAt string            `json:"received_at"`
+	Source     string            `json:"source"`
+	Scope      string            `json:"scope"`
+	Node       string            `json:"node"`
+	Sender     string            `json:"sender"`
+	Key        string            `json:"key"`
+	Message    string            `json:"message"`
+	Attrs      map[string]string `json:"attrs,omitempty"`
+	EventUID   string            `json:"event_uid,omitempty"`
+}
+
+func (s *Server) listCustomEvents(c *gin.Context) {
+	rows, ok := s.scoped(c, `id, received_at, source, scope, node, sender, key, message, attrs, event_uid`, `custom_messages`,
+		filter{"key", "eq", "key"})
+	if !ok {
+		return
+	}
+	out := make([]StoredCustom, 0, len(rows.Values))
+	for _, v := range rows.Values {
+		str := func(i int) string { x, _ := v[i].(string); return x }
+		id, _ := v[0].(int64)
+		e := StoredCustom{ID: id, ReceivedAt: str(1), Source: str(2), Scope: str(3), Node: str(4), Sender: str(5), Key: str(6), Message: str(7), EventUID: str(9)}
+		_ = json.Unmarshal([]byte(str(8)), &e.Attrs)
+		out = append(out, e)
+	}
+	c.JSON(http.StatusOK, gin.H{"events": out})
 }
 
 // CustomEventIn is one custom event as a program posts it.

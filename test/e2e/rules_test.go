@@ -154,6 +154,38 @@ func TestMonitorRulesAndCustomEvents(t *testing.T) {
 			t.Errorf("stored message without scope or event: %+v", m)
 		}
 	}
+	// Search: stored messages by text, host, time; traps by MIB name;
+	// custom events by key; an unknown parameter is refused, naming it.
+	for _, c := range []struct {
+		path string
+		want int
+	}{
+		{"/api/v1/syslog?q=SDB", 1},
+		{"/api/v1/syslog?q=disk", 2},
+		{"/api/v1/syslog?q=disk&max_severity=3", 1}, // logger sent user.notice (5), the TLS message severity 2
+		{"/api/v1/syslog?host=db1", 1},
+		{"/api/v1/syslog?q=100%25", 0}, // % is literal
+		{"/api/v1/syslog?since=2099-01-01T00:00:00Z", 0},
+		{"/api/v1/syslog?order=desc&limit=1", 1},
+		{"/api/v1/traps?trap=IF-MIB::linkDown", 1},
+		{"/api/v1/traps?trap=1.3.6.1.6.3.1.1.5.3&version=v2c", 1},
+		{"/api/v1/custom-events?key=batch", 1},
+	} {
+		var out map[string][]map[string]any
+		if code, err := a.DoAs(admin, http.MethodGet, c.path, nil, &out); code != 200 {
+			t.Fatalf("%s: HTTP %d %v", c.path, code, err)
+		}
+		n := 0
+		for _, list := range out {
+			n += len(list)
+		}
+		if n != c.want {
+			t.Errorf("%s: %d results, want %d", c.path, n, c.want)
+		}
+	}
+	if code, _ := a.DoAs(admin, http.MethodGet, "/api/v1/syslog?hots=db1", nil, &bad); code != 400 || !strings.Contains(bad.Error, "hots") {
+		t.Errorf("misspelt search parameter: HTTP %d %q", code, bad.Error)
+	}
 	m := a.Metrics()
 	for name, want := range map[string]float64{`mamori_ingest_dropped_total{reason="rule"}`: 1, `mamori_ingest_dropped_total{reason="unmatched"}`: 1} {
 		if v := metricValue(m, name); v != want {

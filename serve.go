@@ -180,6 +180,8 @@ func serveCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	ctl.Register("ingest-state", workFunc(func(ctx context.Context) error { ing.ingestor.Forget(); return ing.ingestor.ExpireLoop(ctx) }))
+	// A new active honours the lockouts the old one replicated, before it answers anyone's password.
+	ctl.Register("lockout-state", workFunc(func(ctx context.Context) error { _ = authSvc.SyncLockouts(ctx); <-ctx.Done(); return nil }))
 	// A new active continues the audit chain from the replicated rows.
 	ctl.Register("audit-chain", workFunc(func(ctx context.Context) error { authSvc.Audit.Forget(); <-ctx.Done(); return nil }))
 	reg := prometheus.NewRegistry()
@@ -217,6 +219,7 @@ func serveCmd(ctx context.Context, args []string) error {
 	g.Go(func() error { return ing.forwarder.Run(gctx) })
 	g.Go(func() error { return ing.traps.Run(gctx) })
 	g.Go(func() error { return ing.usmLoop(gctx, st, box) })
+	g.Go(func() error { return authSvc.LockoutLoop(gctx) })
 	err = g.Wait()
 	_, _ = daemon.SdNotify(false, daemon.SdNotifyStopping)
 	log.Info("mamori stopped")

@@ -66,10 +66,48 @@ func (l *lockout) fail(user, source string, now time.Time) time.Duration {
 	return d
 }
 
-func (l *lockout) succeed(user, source string) {
+// succeed forgets the pair's failures; it reports whether there were any.
+func (l *lockout) succeed(user, source string) bool {
 	l.mu.Lock()
-	delete(l.m, key(user, source))
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	k := key(user, source)
+	_, had := l.m[k]
+	delete(l.m, k)
+	return had
+}
+
+// get returns a copy of the pair's record.
+func (l *lockout) get(user, source string) (failures, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.m[key(user, source)]
+	if f == nil {
+		return failures{}, false
+	}
+	return *f, true
+}
+
+// merge takes a record replicated from the store (written by whichever
+// appliance was active): the more severe of it and the local one wins.
+func (l *lockout) merge(user, source string, in failures, now time.Time) {
+	if now.Sub(in.last) > l.cap {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := key(user, source)
+	f := l.m[k]
+	if f == nil {
+		f = &failures{}
+		l.m[k] = f
+	}
+	f.count = max(f.count, in.count)
+	if in.until.After(f.until) {
+		f.until = in.until
+	}
+	if in.last.After(f.last) {
+		f.last = in.last
+	}
 }
 
 // gc drops stale entries so a spray of names cannot grow the map forever.

@@ -94,6 +94,9 @@ func Migrations() []store.Migration {
 		`ALTER TABLE users ADD COLUMN totp_secret TEXT NOT NULL DEFAULT ''`,
 		`ALTER TABLE users ADD COLUMN totp_pending TEXT NOT NULL DEFAULT ''`,
 		`ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0`,
+	}}, {Version: 203, Name: "replicated lockout", SQL: []string{
+		`CREATE TABLE login_failures (user TEXT NOT NULL, source TEXT NOT NULL, count INTEGER NOT NULL, until INTEGER NOT NULL,
+			last INTEGER NOT NULL, PRIMARY KEY (user, source))`,
 	}}}
 }
 
@@ -234,18 +237,20 @@ func (s *Service) Login(ctx context.Context, user, password, totp, source, ua st
 		return "", Principal{}, err
 	}
 	if !ok {
-		if s.lock.fail(user, source, nowT) > 0 {
+		if s.failed(ctx, user, source, nowT) > 0 {
 			return "", Principal{}, ErrLocked
 		}
 		return "", Principal{}, ErrBadCredentials
 	}
 	if err := s.checkTOTP(ctx, user, totp); err != nil {
-		if errors.Is(err, ErrTOTP) && s.lock.fail(user, source, nowT) > 0 {
+		if errors.Is(err, ErrTOTP) && s.failed(ctx, user, source, nowT) > 0 {
 			return "", Principal{}, ErrLocked
 		}
 		return "", Principal{}, err
 	}
-	s.lock.succeed(user, source)
+	if s.lock.succeed(user, source) {
+		_, _ = s.st.Exec(ctx, store.Statement{SQL: `DELETE FROM login_failures WHERE user = ? AND source = ?`, Args: []any{user, source}})
+	}
 	tok, err := s.newSession(ctx, user, "session", "", source, ua, s.opts.SessionTTL)
 	return tok, p, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -312,5 +313,36 @@ func TestStandbyAuditReachesActive(t *testing.T) {
 	}
 	if out, err := a.CLI("audit", "verify"); err != nil || !strings.Contains(out, "intact") {
 		t.Fatalf("verify: %v\n%s", err, out)
+	}
+}
+
+// A lockout holds on the other appliance and across a failover: the
+// guesser does not get fresh attempts by switching appliance or by
+// waiting for a switch-over.
+func TestLockoutSurvivesFailover(t *testing.T) {
+	skipShort(t)
+	a, b := newPair(t, cluster.Options{})
+	a.CreateAdmin("admin", pw)
+	login := func(n *cluster.Node, password string) int {
+		code, _ := n.DoAs("", http.MethodPost, "/api/v1/login", map[string]string{"user": "admin", "password": password}, nil)
+		return code
+	}
+	for i := range 5 {
+		login(a, fmt.Sprintf("guess-%d-%s", i, pw))
+	}
+	if code := login(a, pw); code != http.StatusTooManyRequests {
+		t.Fatalf("right password after 5 wrong ones: HTTP %d, want 429", code)
+	}
+	if !cluster.WaitFor(t.Context(), 10*time.Second, func() bool { return login(b, pw) == http.StatusTooManyRequests }) {
+		t.Fatalf("the standby does not honour the lockout: HTTP %d", login(b, pw))
+	}
+	a.Kill()
+	b.WaitRole(ha.Active, 30*time.Second)
+	if code := login(b, pw); code != http.StatusTooManyRequests {
+		t.Fatalf("after the failover the locked pair got in: HTTP %d, want 429", code)
+	}
+	// Another account is not locked out.
+	if code, _ := b.DoAs("", http.MethodPost, "/api/v1/login", map[string]string{"user": "nobody", "password": pw}, nil); code != http.StatusUnauthorized {
+		t.Fatalf("another account: HTTP %d, want 401", code)
 	}
 }

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mamori-ops/mamori/appliance/auth"
+	"github.com/mamori-ops/mamori/appliance/ha"
+	"github.com/mamori-ops/mamori/appliance/secrets"
+	"github.com/mamori-ops/mamori/appliance/store"
+	"github.com/mamori-ops/mamori/ingest/mib"
+	"github.com/mamori-ops/mamori/ingest/pipeline"
+	"github.com/mamori-ops/mamori/ingest/spool"
+	"github.com/mamori-ops/mamori/ingest/syslog"
+	"github.com/mamori-ops/mamori/ingest/trap"
+	"github.com/mamori-ops/mamori/internal/config"
+	"github.com/mamori-ops/mamori/internal/fileutil"
+)
+
+// ingest is the receive path: receivers → spool → forwarder → the
+// active's ingestor. It runs on both appliances.
+type ingest struct {
+	spool     *spool.Spool
+	receiver  *syslog.Receiver
+	traps     *trap.Receiver
+	ingestor  *pipeline.Ingestor
+	forwarder *pipeline.Forwarder
+	users     []config.SNMPUser
+	log       *slog.Logger
+}
+
+func newIngest(cfg config.Config, st *store.Store, clientTLS, serverTLS *tls.Config, ctl *ha.Controller,
+	audit func(context.Context, []auth.Entry, func([]store.Statement) error) error, log *slog.Logger) (*ingest, error) {
+	loc := time.Local
+	if tz := cfg.Ingest.Syslog.TimeZone; tz != "" {
+		loc, _ = time.LoadLocation(tz) // validated at load
+	}
+	sp, err := spool.Open(filepath.Join(cfg.DataDir, "spool", "ingest"), spool.Options{MaxBytes: cfg.Ingest.SpoolMaxBytes})
+	if err != nil {
+		return nil, fmt.Errorf("ingest spool: %w", err)
+	}
+	sy := cfg.Ingest.Syslog
+	rcv := &syslog.Receiver{UDP: sy.UDP, TCP: sy.TCP, TLS: sy.TLS, TLSConfig: serverTLS, Log: log.With("component", "syslog"),
+		Sink: func(r syslog.Record) error { _, err := sp.Append(r.Encode()); return err }}
+	sn := cfg.Ingest.SNMP
+	boots, err := nextEngineBoots(filepath.Join(cfg.DataDir, "snmp-engine-boots"))
+	if err != nil {
+		return nil, err
+	}
+	traps := &trap.Receiver{Addr: sn.UDP, Communities: sn.Communities, EngineID: sn.EngineID, EngineBoots: boots, Hold: make(chan struct{}), Log: log.With("component", "snmptrap"),
+		Sink: func(t trap.Trap) error { _, err := sp.Append(t.Encode()); return err }}
+	var names func(string) string
+	if sn.UDP != "" {
+		names = mib.Load(sn.MIBDirs).Name
+	}
+	ingr := pipeline.NewIngestor(st, syslog.NewParser(loc, syslog.Charset(sy.Charset)), pipeline.Options{KeepUnmatched: cfg.Ingest.KeepUnmatched, Names: names,
+		DedupWindow: cfg.Ingest.DedupWindow, Audit: audit})
+	fw := &pipeline.Forwarder{Spool: sp, Origin: cfg.Node.ID + "/" + sp.ID(), Ingestor: ingr, TLS: clientTLS, Log: log.With("component", "forwarder"),
+		Target: func() pipeline.Target {
+			local, peer, id := ctl.ActiveTarget()
+			return pipeline.Target{Local: local, Peer: peer, SNI: id}
+		}}
+	return &ingest{spool: sp, receiver: rcv, traps: traps, ingestor: ingr, forwarder: fw, users: sn.Users, log: log}, nil
+}
+
+// nextEngineBoots counts this appliance's starts for SNMPv3 (RFC 3414
+// snmpEngineBoots), durably, before the trap receiver answers anyone.
+func nextEngineBoots(path string) (uint32, error) {
+	var n uint32
+	if b, err := os.ReadFile(path); err == nil {
+		v, _ := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 31)
+		n = uint32(v)
+	}
+	n++
+	if err := fileutil.WriteAtomic(path, []byte(strconv.FormatUint(uint64(n), 10)+"\n"), 0o600); err != nil {
+		return 0, fmt.Errorf("snmp engine boots: %w", err)
+	}
+	return n, nil
+}
+
+// AppendDurable puts records into the local spool and returns once they
+// are on disk (custom events from the API: 202 means spooled for good).
+func (in *ingest) AppendDurable(bs [][]byte) (int, error) { return in.spool.AppendDurable(bs) }
+
+// usmLoop opens the USM users' keys (named credentials, replicated to both
+// appliances) now and every 2 s, so a key changed through the API
+// reaches both trap receivers without a restart.
+//
+// The trap receiver holds its packets (in the kernel's buffer) until the
+// first pass could read the store, so a v3 trap arriving in the first
+// seconds after a start is not dropped for want of its user's keys.
+func (in *ingest) usmLoop(ctx context.Context, st *store.Store, box *secrets.Box) error {
+	release := sync.OnceFunc(func() { close(in.traps.Hold) })
+	defer release()
+	if len(in.users) == 0 {
+		return nil
+	}
+	warned := map[string]string{}
+	var last []trap.User
+	for {
+		storeDown := false
+		var users []trap.User
+		for _, u := range in.users {
+			tu := trap.User{Name: u.Name, Level: u.Level, AuthProtocol: u.AuthProtocol, PrivProtocol: u.PrivProtocol, EngineID: u.EngineID}
+			var err error
+			if u.AuthCredential != "" {
+				tu.AuthKey, err = secrets.Reveal(ctx, st, box, u.AuthCredential)
+			}
+			if err == nil && u.PrivCredential != "" {
+				tu.PrivKey, err = secrets.Reveal(ctx, st, box, u.PrivCredential)
+			}
+			if err != nil && !errors.Is(err, secrets.ErrInvalid) {
+				storeDown = true // not open yet: try again soon
+				break
+			}
+			if err != nil {
+				if warned[u.Name] != err.Error() {
+					in.log.Warn("SNMP USM user left out until its credentials exist", "user", u.Name, "err", err)
+					warned[u.Name] = err.Error()
+				}
+				continue
+			}
+			delete(warned, u.Name)
+			users = append(users, tu)
+		}
+		wait := 2 * time.Second
+		if storeDown {
+			wait = 100 * time.Millisecond
+		} else {
+			if !slices.Equal(users, last) {
+				if err := in.traps.SetUsers(users); err != nil {
+					in.log.Error("SNMP USM users", "err", err)
+				}
+				last = users
+			}
+			release()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (in *ingest) registerMetrics(reg prometheus.Registerer) {
+	counter := func(name, help string, f func() uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "mamori", Name: name, Help: help}, func() float64 { return float64(f()) })
+	}
+	gauge := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "mamori", Name: name, Help: help}, f)
+	}
+	c, tc, ic := &in.receiver.Counters, &in.traps.Counters, &in.ingestor.Counters
+	reg.MustRegister(
+		counter("syslog_received_total", "Syslog messages received on this appliance.", c.Received.Load),
+		counter("syslog_truncated_total", "Syslog messages longer than 64 KiB, truncated.", c.Truncated.Load),
+		counter("syslog_spool_errors_total", "Received messages the spool refused (full or failing).", c.SinkErrors.Load),
+		counter("snmptrap_packets_total", "UDP packets received on the trap port.", tc.Received.Load),
+		counter("snmptrap_received_total", "Authentic notifications spooled.", tc.Accepted.Load),
+		counter("snmptrap_informs_answered_total", "Informs answered.", tc.Informs.Load),
+		counter("snmptrap_engine_reports_total", "v3 engine-discovery requests answered.", tc.Reports.Load),
+		counter("snmptrap_spool_errors_total", "Notifications the spool refused (full or failing).", tc.SinkErrors.Load),
+		counter("spool_refused_total", "Records refused because the spool was full.", func() uint64 { return in.spool.Stats().Refused }),
+		gauge("spool_bytes", "Bytes held in the local spool.", func() float64 { return float64(in.spool.Stats().Bytes) }),
+		counter("spooled_total", "Records appended to the local spool.", func() uint64 { return in.spool.Stats().Appended }),
+		counter("spool_write_errors_total", "Writes the disk refused (full or failing); the spool retries by itself.", func() uint64 { return in.spool.Stats().WriteErrors }),
+		counter("forwarded_total", "Spool records acknowledged by the active.", in.forwarder.Forwarded),
+		counter("forward_failures_total", "Batches that could not be delivered (retried).", in.forwarder.Failures),
+		gauge("forward_lag_records", "Spool records not yet acknowledged by the active.", func() float64 {
+			return float64(in.spool.Stats().NextSeq - 1 - min(in.forwarder.Acked(), in.spool.Stats().NextSeq-1))
+		}),
+		counter("ingest_duplicates_total", "Second copies of a message (received by both appliances), not stored again.", ic.Duplicates.Load),
+		counter("ingest_events_total", "Events raised by monitor rules.", ic.Events.Load),
+		counter("ingest_parse_errors_total", "Syslog messages that did not parse (kept raw).", ic.ParseErrors.Load),
+		counter("ingest_bad_records_total", "Spool records that could not be decoded.", ic.BadRecords.Load),
+	)
+	dropped := prometheus.NewDesc("mamori_ingest_dropped_total", "Messages not stored, by reason.", []string{"reason"}, nil)
+	stored := prometheus.NewDesc("mamori_ingest_stored_total", "Messages stored on this appliance while active, by kind.", []string{"kind"}, nil)
+	reg.MustRegister(collectorFunc{descs: []*prometheus.Desc{dropped, stored}, collect: func(ch chan<- prometheus.Metric) {
+		for reason, n := range map[string]uint64{"rule": ic.RuleDrops.Load(), "unmatched": ic.Unmatched.Load(), "malformed_trap": tc.Malformed.Load(),
+			"bad_community": tc.BadCommunity.Load(), "v3_auth": tc.AuthFailed.Load(), "v3_time_window": tc.TimeWindow.Load(), "spool_full": in.spool.Stats().Refused, "spool_write_failed": in.spool.Stats().Lost,
+			"syslog_truncated": c.Truncated.Load(), "udp_buffer_syslog": in.receiver.UDPDropped(), "udp_buffer_trap": in.traps.UDPDropped()} {
+			ch <- prometheus.MustNewConstMetric(dropped, prometheus.CounterValue, float64(n), reason)
+		}
+		for i, k := range pipeline.Kinds {
+			ch <- prometheus.MustNewConstMetric(stored, prometheus.CounterValue, float64(ic.Stored[i].Load()), k)
+		}
+	}})
+}
+
+// collectorFunc is a prometheus.Collector made of functions.
+type collectorFunc struct {
+	descs   []*prometheus.Desc
+	collect func(chan<- prometheus.Metric)
+}
+
+func (c collectorFunc) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.descs {
+		ch <- d
+	}
+}
+
+func (c collectorFunc) Collect(ch chan<- prometheus.Metric) { c.collect(ch) }

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 )
 
-// WitnessNode is a `mamori witness` process in a namespace.
+// WitnessNode is a `mamori witness` process (in a namespace, or here).
 type WitnessNode struct {
 	t       TB
 	ns      string
@@ -17,7 +17,8 @@ type WitnessNode struct {
 	cmd     *exec.Cmd
 }
 
-// NewWitness prepares a witness serving on listen (ip:port) inside ns.
+// NewWitness prepares a witness serving on listen (ip:port) inside ns
+// ("" = on this host).
 func NewWitness(t TB, ns, listen string) *WitnessNode {
 	dir := t.TempDir()
 	w := &WitnessNode{t: t, ns: ns, Listen: listen, dir: dir, bin: Binary(t), LogPath: filepath.Join(dir, "witness.log")}
@@ -35,6 +36,9 @@ func NewWitness(t TB, ns, listen string) *WitnessNode {
 }
 
 func (w *WitnessNode) command(args ...string) *exec.Cmd {
+	if w.ns == "" {
+		return exec.Command(w.bin, append([]string{"witness"}, args...)...)
+	}
 	return exec.Command("ip", append([]string{"netns", "exec", w.ns, w.bin, "witness"}, args...)...)
 }
 

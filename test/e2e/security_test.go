@@ -113,6 +113,63 @@ func TestNodeLinksRefuseStrangers(t *testing.T) {
 	})
 }
 
+// The witness's lease route takes only the pair's certificates: plaintext,
+// no certificate and a certificate of another CA are refused.
+func TestWitnessRefusesStrangers(t *testing.T) {
+	skipShort(t)
+	sub := cluster.Subnet()
+	a := cluster.NewNode(t, "a", sub+".1", cluster.Options{})
+	a.Start()
+	a.WaitRole(ha.Active, 30*time.Second)
+	w := cluster.NewWitness(t, "", net.JoinHostPort(sub+".3", cluster.FreePort(t, sub+".3")))
+	w.Join(a.API, a.PairCode("10m"))
+	w.Start()
+	if !cluster.WaitFor(t.Context(), 10*time.Second, func() bool {
+		c, err := net.Dial("tcp", w.Listen)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}) {
+		t.Fatal("the witness does not listen")
+	}
+	body := `{"op":"acquire","epoch":99,"ttl_ms":5000}`
+	t.Run("the appliance's own certificate is answered", func(t *testing.T) { // the control: the route works
+		kp, err := tls.LoadX509KeyPair(filepath.Join(a.Dir, "data", "tls", "node.crt"), filepath.Join(a.Dir, "data", "tls", "node.key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{kp}}}}
+		resp, err := cl.Post("https://"+w.Listen+ha.LeasePath, "application/json", strings.NewReader(`{"op":"status","ttl_ms":1000}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status with the appliance's certificate: HTTP %d", resp.StatusCode)
+		}
+	})
+	t.Run("plaintext", func(t *testing.T) {
+		resp, err := (&http.Client{Timeout: 3 * time.Second}).Post("http://"+w.Listen+ha.LeasePath, "application/json", strings.NewReader(body))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				t.Fatal("a plaintext lease request was answered 200")
+			}
+		}
+	})
+	for name, tc := range map[string]*tls.Config{"no certificate": {InsecureSkipVerify: true}, "certificate from another CA": foreignClientTLS(t)} {
+		t.Run(name, func(t *testing.T) {
+			cl := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}
+			resp, err := cl.Post("https://"+w.Listen+ha.LeasePath, "application/json", strings.NewReader(body))
+			if err == nil {
+				resp.Body.Close()
+				t.Fatalf("a lease request with %s got HTTP %d", name, resp.StatusCode)
+			}
+		})
+	}
+}
+
 // A code from another appliance does not pair with this one: the joiner
 // sees the CA does not match the code's pin and sends nothing.
 func TestPeerFromAnotherPairRefused(t *testing.T) {

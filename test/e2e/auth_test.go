@@ -8,11 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mamori-ops/mamori/api"
 	"github.com/mamori-ops/mamori/appliance/auth"
-	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/test/cluster"
 )
 
@@ -262,9 +260,7 @@ func TestScopedAPIToken(t *testing.T) {
 // "admin" (password pw).
 func singleWithAdmin(t *testing.T) *cluster.Node {
 	t.Helper()
-	a := cluster.NewNode(t, "a", cluster.Subnet()+".1", cluster.Options{})
-	a.Start()
-	a.WaitRole(ha.Active, 30*time.Second)
+	a := newSingle(t, cluster.Options{})
 	a.CreateAdmin("admin", pw)
 	return a
 }

@@ -7,7 +7,9 @@ package e2e
 import (
 	"os"
 	"testing"
+	"time"
 
+	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/test/cluster"
 )
 
@@ -24,4 +26,14 @@ func newPair(t *testing.T, o cluster.Options) (a, b *cluster.Node) {
 	b = cluster.NewNode(t, "b", sub+".2", o)
 	cluster.Pair(t, a, b)
 	return a, b
+}
+
+// newSingle starts one appliance on a loopback address and waits until it
+// is active (unpaired).
+func newSingle(t *testing.T, o cluster.Options) *cluster.Node {
+	t.Helper()
+	a := cluster.NewNode(t, "a", cluster.Subnet()+".1", o)
+	a.Start()
+	a.WaitRole(ha.Active, 30*time.Second)
+	return a
 }

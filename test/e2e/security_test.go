@@ -117,11 +117,9 @@ func TestNodeLinksRefuseStrangers(t *testing.T) {
 // no certificate and a certificate of another CA are refused.
 func TestWitnessRefusesStrangers(t *testing.T) {
 	skipShort(t)
-	sub := cluster.Subnet()
-	a := cluster.NewNode(t, "a", sub+".1", cluster.Options{})
-	a.Start()
-	a.WaitRole(ha.Active, 30*time.Second)
-	w := cluster.NewWitness(t, "", net.JoinHostPort(sub+".3", cluster.FreePort(t, sub+".3")))
+	a := newSingle(t, cluster.Options{})
+	wip := cluster.Subnet() + ".3"
+	w := cluster.NewWitness(t, "", net.JoinHostPort(wip, cluster.FreePort(t, wip)))
 	w.Join(a.API, a.PairCode("10m"))
 	w.Start()
 	if !cluster.WaitFor(t.Context(), 10*time.Second, func() bool {

@@ -37,9 +37,7 @@ func metricValue(m, name string) float64 {
 func TestTrapSecurityAndGarbageFlood(t *testing.T) {
 	skipShort(t)
 	needSenders(t)
-	a := cluster.NewNode(t, "a", cluster.Subnet()+".1", cluster.Options{SNMPYAML: usmYAML + "    communities: [public]\n"})
-	a.Start()
-	a.WaitRole(ha.Active, 30*time.Second)
+	a := newSingle(t, cluster.Options{SNMPYAML: usmYAML + "    communities: [public]\n"})
 	createUSMCredentials(t, a)
 	time.Sleep(3 * time.Second)
 
@@ -212,10 +210,8 @@ func newUDPRecorder(t *testing.T, listen, target string) *udpRecorder {
 func TestV3InformReplayRefused(t *testing.T) {
 	skipShort(t)
 	needSenders(t)
+	a := newSingle(t, cluster.Options{SNMPYAML: usmYAML})
 	sub := cluster.Subnet()
-	a := cluster.NewNode(t, "a", sub+".1", cluster.Options{SNMPYAML: usmYAML})
-	a.Start()
-	a.WaitRole(ha.Active, 30*time.Second)
 	createUSMCredentials(t, a)
 	time.Sleep(3 * time.Second)
 	relay := net.JoinHostPort(sub+".9", cluster.FreePort(t, sub+".9"))

@@ -53,6 +53,7 @@ func newIngest(cfg config.Config, st *store.Store, clientTLS, serverTLS *tls.Con
 	}
 	sy := cfg.Ingest.Syslog
 	rcv := &syslog.Receiver{UDP: sy.UDP, TCP: sy.TCP, TLS: sy.TLS, TLSConfig: serverTLS, Log: log.With("component", "syslog"),
+		MaxConns: sy.MaxConnections, IdleTimeout: sy.IdleTimeout,
 		Sink: func(r syslog.Record) error { _, err := sp.Append(r.Encode()); return err }}
 	sn := cfg.Ingest.SNMP
 	boots, err := nextEngineBoots(filepath.Join(cfg.DataDir, "snmp-engine-boots"))
@@ -167,6 +168,8 @@ func (in *ingest) registerMetrics(reg prometheus.Registerer) {
 		counter("syslog_received_total", "Syslog messages received on this appliance.", c.Received.Load),
 		counter("syslog_truncated_total", "Syslog messages longer than 64 KiB, truncated.", c.Truncated.Load),
 		counter("syslog_spool_errors_total", "Received messages the spool refused (full or failing).", c.SinkErrors.Load),
+		counter("syslog_connections_total", "TCP and TLS syslog connections accepted.", c.Conns.Load),
+		counter("syslog_idle_closed_total", "TCP and TLS syslog connections closed after the idle timeout.", c.IdleClosed.Load),
 		counter("snmptrap_packets_total", "UDP packets received on the trap port.", tc.Received.Load),
 		counter("snmptrap_received_total", "Authentic notifications spooled.", tc.Accepted.Load),
 		counter("snmptrap_informs_answered_total", "Informs answered.", tc.Informs.Load),
@@ -191,7 +194,7 @@ func (in *ingest) registerMetrics(reg prometheus.Registerer) {
 	reg.MustRegister(collectorFunc{descs: []*prometheus.Desc{dropped, stored}, collect: func(ch chan<- prometheus.Metric) {
 		for reason, n := range map[string]uint64{"rule": ic.RuleDrops.Load(), "unmatched": ic.Unmatched.Load(), "malformed_trap": tc.Malformed.Load(),
 			"bad_community": tc.BadCommunity.Load(), "v3_auth": tc.AuthFailed.Load(), "v3_time_window": tc.TimeWindow.Load(), "spool_full": in.spool.Stats().Refused, "spool_write_failed": in.spool.Stats().Lost,
-			"syslog_truncated": c.Truncated.Load(), "udp_buffer_syslog": in.receiver.UDPDropped(), "udp_buffer_trap": in.traps.UDPDropped()} {
+			"syslog_truncated": c.Truncated.Load(), "syslog_conn_limit": c.ConnsRefused.Load(), "udp_buffer_syslog": in.receiver.UDPDropped(), "udp_buffer_trap": in.traps.UDPDropped()} {
 			ch <- prometheus.MustNewConstMetric(dropped, prometheus.CounterValue, float64(n), reason)
 		}
 		for i, k := range pipeline.Kinds {

@@ -72,15 +72,25 @@ type Sink func(Record) error
 // Counters of a receiver.
 type Counters struct {
 	Received, Truncated, SinkErrors, Conns atomic.Uint64
+	// ConnsRefused counts TCP/TLS connections closed at once because
+	// MaxConns were open; IdleClosed those closed after IdleTimeout.
+	ConnsRefused, IdleClosed atomic.Uint64
 }
 
 // Receiver listens for syslog on UDP and/or TCP (optionally TLS, RFC 5425).
 type Receiver struct {
 	UDP, TCP, TLS string // listen addresses; empty: off
 	TLSConfig     *tls.Config
-	Sink          Sink
-	Log           *slog.Logger
-	Counters      Counters
+	// MaxConns bounds open TCP+TLS connections (each holds a 64 KiB
+	// buffer): a flood of connections is refused and counted, not a
+	// memory exhaustion. Default 1000.
+	MaxConns int
+	// IdleTimeout closes a connection silent that long (senders
+	// reconnect); default 15 minutes.
+	IdleTimeout time.Duration
+	Sink        Sink
+	Log         *slog.Logger
+	Counters    Counters
 
 	udp       *udpconn.Conn
 	tcp, tlsL net.Listener
@@ -137,13 +147,18 @@ func (r *Receiver) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); r.serveUDP() }()
 	}
+	maxConns := r.MaxConns
+	if maxConns <= 0 {
+		maxConns = 1000
+	}
+	slots := make(chan struct{}, maxConns) // shared by TCP and TLS
 	for _, l := range []struct {
 		ln   net.Listener
 		name string
 	}{{r.tcp, "tcp"}, {r.tlsL, "tls"}} {
 		if l.ln != nil {
 			wg.Add(1)
-			go func() { defer wg.Done(); r.serveStream(ctx, l.ln, l.name) }()
+			go func() { defer wg.Done(); r.serveStream(ctx, l.ln, l.name, slots) }()
 		}
 	}
 	<-ctx.Done()
@@ -184,30 +199,58 @@ func (r *Receiver) emit(rec Record) {
 	}
 }
 
-func (r *Receiver) serveStream(ctx context.Context, ln net.Listener, transport string) {
+func (r *Receiver) serveStream(ctx context.Context, ln net.Listener, transport string, slots chan struct{}) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	idle := r.IdleTimeout
+	if idle <= 0 {
+		idle = 15 * time.Minute
+	}
 	for {
 		c, err := ln.Accept()
 		if err != nil {
 			return
 		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			r.Counters.ConnsRefused.Add(1)
+			c.Close()
+			continue
+		}
 		r.Counters.Conns.Add(1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() { <-slots }()
 			defer c.Close()
 			stop := context.AfterFunc(ctx, func() { c.Close() })
 			defer stop()
 			host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
-			_ = ReadFrames(bufio.NewReaderSize(c, 256<<10), func(b []byte, truncated bool) {
+			err := ReadFrames(bufio.NewReaderSize(idleConn{c, idle}, 64<<10), func(b []byte, truncated bool) {
 				if truncated {
 					r.Counters.Truncated.Add(1)
 				}
 				r.emit(Record{Received: time.Now(), Source: host, Transport: transport, Raw: b})
 			})
+			if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+				r.Counters.IdleClosed.Add(1)
+			}
 		}()
 	}
+}
+
+// idleConn pushes the read deadline forward at every read, so only a
+// connection silent for the whole timeout (or a TLS handshake that
+// never finishes) is cut.
+type idleConn struct {
+	net.Conn
+	idle time.Duration
+}
+
+func (c idleConn) Read(b []byte) (int, error) {
+	_ = c.SetReadDeadline(time.Now().Add(c.idle))
+	return c.Conn.Read(b)
 }
 
 // ReadFrames splits a syslog stream into messages: RFC 6587 octet

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -160,4 +161,58 @@ func FuzzReadFrames(f *testing.F) {
 			t.Fatalf("emitted %d bytes from %d", total, len(in))
 		}
 	})
+}
+
+// A flood of TCP connections is refused beyond MaxConns (and counted),
+// a silent connection is closed after IdleTimeout, and a sender still
+// gets through once a slot is free.
+func TestConnectionLimitAndIdleTimeout(t *testing.T) {
+	var got atomic.Int64
+	rcv := &Receiver{TCP: "127.0.0.1:0", MaxConns: 2, IdleTimeout: 300 * time.Millisecond,
+		Sink: func(Record) error { got.Add(1); return nil }}
+	if err := rcv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = rcv.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	_, addr, _ := rcv.Addrs()
+	for range 2 { // two silent connections take both slots
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	waitFor("two connections accepted", func() bool { return rcv.Counters.Conns.Load() == 2 })
+	third, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = third.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := third.Read(make([]byte, 1)); err == nil {
+		t.Fatal("the third connection was served")
+	}
+	third.Close()
+	if n := rcv.Counters.ConnsRefused.Load(); n != 1 {
+		t.Fatalf("refused %d connections, want 1", n)
+	}
+	waitFor("idle connections closed", func() bool { return rcv.Counters.IdleClosed.Load() == 2 })
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "<13>1 - h app - - - after the idle ones left\n")
+	waitFor("a message from a new connection", func() bool { return got.Load() == 1 })
+
 }

@@ -73,6 +73,11 @@ type Syslog struct {
 	Charset string `yaml:"charset"`
 	// TimeZone of RFC 3164 timestamps (which carry none); default: local.
 	TimeZone string `yaml:"time_zone"`
+	// MaxConnections bounds open TCP+TLS connections (64 KiB each);
+	// more are refused and counted.
+	MaxConnections int `yaml:"max_connections"`
+	// IdleTimeout closes a TCP/TLS connection silent that long.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
 }
 
 // SNMP is the trap receiver.
@@ -222,7 +227,7 @@ func Default() Config {
 			BatchMax:          500,
 			RaftLogLevel:      "ERROR",
 		},
-		Ingest: Ingest{Syslog: Syslog{UDP: ":514", TCP: ":514", TLS: ":6514", Charset: "utf-8"},
+		Ingest: Ingest{Syslog: Syslog{UDP: ":514", TCP: ":514", TLS: ":6514", Charset: "utf-8", MaxConnections: 1000, IdleTimeout: 15 * time.Minute},
 			SNMP: SNMP{UDP: ":162", MIBDirs: []string{"/usr/share/snmp/mibs"}}, KeepUnmatched: true, DedupWindow: time.Hour, SpoolMaxBytes: 2 << 30},
 		Auth: Auth{SessionTTL: 12 * time.Hour, LockoutFailures: 5, LockoutWindow: 30 * time.Second, LockoutMaxWindow: 15 * time.Minute},
 		Log:  Log{Level: "info", Format: "text"},
@@ -431,6 +436,12 @@ func (c Config) validateIngest() error {
 				return err
 			}
 		}
+	}
+	if sy.MaxConnections < 1 || sy.MaxConnections > 100000 {
+		return invalid("ingest.syslog.max_connections", "must be 1..100000")
+	}
+	if sy.IdleTimeout < time.Second {
+		return invalid("ingest.syslog.idle_timeout", "must be at least 1s")
 	}
 	switch sy.Charset {
 	case "utf-8", "shift_jis", "euc-jp":

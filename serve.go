@@ -210,7 +210,7 @@ func serveCmd(ctx context.Context, args []string) error {
 	g.Go(func() error { return ing.forwarder.Run(gctx) })
 	g.Go(func() error { return ing.traps.Run(gctx) })
 	g.Go(func() error { return ing.usmLoop(gctx, st, box) })
-	g.Go(func() error { return authSvc.LockoutLoop(gctx) })
+	g.Go(func() error { return authSvc.LockoutLoop(gctx, ctl.Ready(), log.With("component", "auth")) })
 	err = g.Wait()
 	_, _ = daemon.SdNotify(false, daemon.SdNotifyStopping)
 	log.Info("mamori stopped")

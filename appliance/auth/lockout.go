@@ -66,12 +66,17 @@ func (l *lockout) fail(user, source string, now time.Time) time.Duration {
 	return d
 }
 
-// succeed forgets the pair's failures; it reports whether there were any.
-func (l *lockout) succeed(user, source string) bool {
+// succeed forgets the pair's failures after a login; it reports whether
+// there were any. A lock in force is kept: it was set (or merged from the
+// other appliance) while this login was checking its password.
+func (l *lockout) succeed(user, source string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	k := key(user, source)
-	_, had := l.m[k]
+	f, had := l.m[k]
+	if had && now.Before(f.until) {
+		return false
+	}
 	delete(l.m, k)
 	return had
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/mamori-ops/mamori/appliance/store"
@@ -48,10 +49,20 @@ func (s *Service) SyncLockouts(ctx context.Context) error {
 }
 
 // LockoutLoop keeps this appliance's counters merged with the replicated
-// ones every few seconds until ctx ends.
-func (s *Service) LockoutLoop(ctx context.Context) error {
+// ones every few seconds until ctx ends, from when ready is closed (the
+// appliance has a role, so its store holds the schema).
+func (s *Service) LockoutLoop(ctx context.Context, ready <-chan struct{}, log *slog.Logger) error {
+	select {
+	case <-ready:
+	case <-ctx.Done():
+		return nil
+	}
+	last := ""
 	for {
-		_ = s.SyncLockouts(ctx)
+		if err := s.SyncLockouts(ctx); err != nil && err.Error() != last {
+			log.Warn("replicated lockouts not read", "err", err)
+			last = err.Error()
+		}
 		select {
 		case <-ctx.Done():
 			return nil

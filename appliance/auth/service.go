@@ -248,11 +248,14 @@ func (s *Service) Login(ctx context.Context, user, password, totp, source, ua st
 		}
 		return "", Principal{}, err
 	}
-	if s.lock.succeed(user, source) {
+	tok, err := s.newSession(ctx, user, "session", "", source, ua, s.opts.SessionTTL)
+	if err != nil {
+		return "", Principal{}, err // not logged in (a standby cannot write the session): the failures stand
+	}
+	if s.lock.succeed(user, source, time.Now()) {
 		_, _ = s.st.Exec(ctx, store.Statement{SQL: `DELETE FROM login_failures WHERE user = ? AND source = ?`, Args: []any{user, source}})
 	}
-	tok, err := s.newSession(ctx, user, "session", "", source, ua, s.opts.SessionTTL)
-	return tok, p, err
+	return tok, p, nil
 }
 
 // ldapMarker is the password column of a user who logs in through LDAP.

@@ -47,6 +47,13 @@ func (d dedupState) maxOther(k dkey, origin string) uint32 {
 	return m
 }
 
+// set records an origin's copy count. Once both appliances' spools have
+// delivered the same number of copies the entry is complete and is
+// dropped: counting both from zero again keeps their difference (zero),
+// so a later repeat is judged exactly as before, and memory holds only
+// messages still waiting for their second copy (normally for under a
+// second; during a standby outage, what arrived meanwhile). Replaying the
+// stored batches in order drops the same entries.
 func (d dedupState) set(k dkey, origin string, n uint32, at int64) {
 	e := d[k]
 	if e == nil {
@@ -54,13 +61,18 @@ func (d dedupState) set(k dkey, origin string, n uint32, at int64) {
 		d[k] = e
 	}
 	e.last = max(e.last, at)
+	found := false
 	for i := range e.counts {
 		if e.counts[i].origin == origin {
-			e.counts[i].n = n
-			return
+			e.counts[i].n, found = n, true
 		}
 	}
-	e.counts = append(e.counts, ocount{origin, n})
+	if !found {
+		e.counts = append(e.counts, ocount{origin, n})
+	}
+	if len(e.counts) == 2 && e.counts[0].n == e.counts[1].n {
+		delete(d, k)
+	}
 }
 
 func (d dedupState) expire(cutoff int64) {

@@ -177,3 +177,26 @@ func TestAppendJSONString(t *testing.T) {
 		}
 	}
 }
+
+// Once both appliances delivered a message, nothing of it stays in
+// memory; repeats are still judged right afterwards.
+func TestDedupStateHoldsOnlyUnpairedCopies(t *testing.T) {
+	d := dedupState{}
+	k := hashKey("10.0.0.9", "<13>1 - - app - - - x")
+	d.set(k, "a/1", 1, 1)
+	if len(d) != 1 || d.maxOther(k, "b/1") != 1 {
+		t.Fatalf("first copy not remembered: %d entries", len(d))
+	}
+	d.set(k, "b/1", 1, 2)
+	if len(d) != 0 {
+		t.Fatalf("%d entries after both copies, want 0", len(d))
+	}
+	// A genuine repeat from the sender: new on a, a copy on b.
+	if n := d.count(k, "a/1") + 1; n <= d.maxOther(k, "a/1") {
+		t.Fatal("the repeat was taken for a copy")
+	}
+	d.set(k, "a/1", 1, 3)
+	if n := d.count(k, "b/1") + 1; n > d.maxOther(k, "b/1") {
+		t.Fatal("b's copy of the repeat was taken for a new message")
+	}
+}

@@ -55,7 +55,8 @@ type Ingest struct {
 	// false keeps only messages a rule raised an event for.
 	KeepUnmatched bool `yaml:"keep_unmatched"`
 	// DedupWindow is how long the active remembers a message to drop the
-	// other appliance's copy of it; about 80 bytes of memory per message.
+	// other appliance's copy of it (memory: about 135 bytes per message
+	// still waiting for its second copy).
 	DedupWindow time.Duration `yaml:"dedup_window"`
 	// SpoolMaxBytes bounds the local spool; when full, new messages are
 	// refused and counted (never dropped silently).

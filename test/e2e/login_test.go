@@ -334,7 +334,9 @@ func TestLockoutSurvivesFailover(t *testing.T) {
 		t.Fatalf("right password after 5 wrong ones: HTTP %d, want 429", code)
 	}
 	if !cluster.WaitFor(t.Context(), 10*time.Second, func() bool { return login(b, pw) == http.StatusTooManyRequests }) {
-		t.Fatalf("the standby does not honour the lockout: HTTP %d", login(b, pw))
+		out, _ := exec.Command("sqlite3", filepath.Join(b.Dir, "data", "store", "db.sqlite"), "SELECT * FROM login_failures").CombinedOutput()
+		out2, _ := exec.Command("sqlite3", filepath.Join(a.Dir, "data", "store", "db.sqlite"), "SELECT * FROM login_failures").CombinedOutput()
+		t.Fatalf("the standby does not honour the lockout: HTTP %d\nb: %s\na: %s", login(b, pw), out, out2)
 	}
 	a.Kill()
 	b.WaitRole(ha.Active, 30*time.Second)

@@ -55,6 +55,14 @@ func (d dedupState) maxOther(k dkey, origin string) uint32 {
 // second; during a standby outage, what arrived meanwhile). Replaying the
 // stored batches in order drops the same entries.
 func (d dedupState) set(k dkey, origin string, n uint32, at int64) {
+	if e := d.put(k, origin, n, at); len(e.counts) == 2 && e.counts[0].n == e.counts[1].n {
+		delete(d, k)
+	}
+}
+
+// put records a count without dropping a complete entry (replaying a
+// snapshot, which holds only incomplete ones).
+func (d dedupState) put(k dkey, origin string, n uint32, at int64) *dentry {
 	e := d[k]
 	if e == nil {
 		e = &dentry{}
@@ -70,9 +78,7 @@ func (d dedupState) set(k dkey, origin string, n uint32, at int64) {
 	if !found {
 		e.counts = append(e.counts, ocount{origin, n})
 	}
-	if len(e.counts) == 2 && e.counts[0].n == e.counts[1].n {
-		delete(d, k)
-	}
+	return e
 }
 
 func (d dedupState) expire(cutoff int64) {
@@ -93,8 +99,8 @@ func encodeCounts(m map[dkey]uint32) []byte {
 	return b
 }
 
-// replay applies one stored batch of counts.
-func (d dedupState) replay(origin string, at int64, b []byte) error {
+// replay applies one stored batch of counts (or a snapshot's).
+func (d dedupState) replay(origin string, at int64, b []byte, snapshot bool) error {
 	for len(b) > 0 {
 		if len(b) < 17 {
 			return errors.New("truncated key")
@@ -105,7 +111,11 @@ func (d dedupState) replay(origin string, at int64, b []byte) error {
 		if w <= 0 {
 			return errors.New("bad count")
 		}
-		d.set(k, origin, uint32(n), at)
+		if snapshot {
+			d.put(k, origin, uint32(n), at)
+		} else {
+			d.set(k, origin, uint32(n), at)
+		}
 		b = b[16+w:]
 	}
 	return nil

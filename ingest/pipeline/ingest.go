@@ -71,6 +71,10 @@ func Migrations() []store.Migration {
 		// the origin's copy count after the batch (uvarint).
 		`CREATE TABLE ingest_dedup_log (id INTEGER PRIMARY KEY AUTOINCREMENT, origin TEXT NOT NULL, at INTEGER NOT NULL, keys BLOB NOT NULL)`,
 		`CREATE INDEX ingest_dedup_log_at ON ingest_dedup_log (at)`,
+	}}, {Version: 503, Name: "dedup snapshots", SQL: []string{
+		// snapshot rows hold memory as it was (entries still waiting for a
+		// copy), replayed as they are; batch rows replay as batches did.
+		`ALTER TABLE ingest_dedup_log ADD COLUMN snapshot INTEGER NOT NULL DEFAULT 0`,
 	}}}
 }
 
@@ -146,7 +150,7 @@ func (in *Ingestor) load(ctx context.Context) error {
 		in.marks[o] = uint64(s)
 	}
 	for after := int64(0); ; {
-		rows, err = in.st.Query(ctx, store.Local, `SELECT id, origin, at, keys FROM ingest_dedup_log WHERE id > ? ORDER BY id LIMIT 1000`, after)
+		rows, err = in.st.Query(ctx, store.Local, `SELECT id, origin, at, keys, snapshot FROM ingest_dedup_log WHERE id > ? ORDER BY id LIMIT 1000`, after)
 		if err != nil {
 			return err
 		}
@@ -155,7 +159,8 @@ func (in *Ingestor) load(ctx context.Context) error {
 			o, _ := v[1].(string)
 			at, _ := v[2].(int64)
 			blob, _ := v[3].([]byte)
-			if err := in.copies.replay(o, at, blob); err != nil {
+			snap, _ := v[4].(int64)
+			if err := in.copies.replay(o, at, blob, snap == 1); err != nil {
 				return fmt.Errorf("dedup row %d: %w", after, err)
 			}
 		}
@@ -266,13 +271,45 @@ const DedupWindow = time.Hour
 // it runs on the active (see ExpireLoop).
 func (in *Ingestor) Expire(ctx context.Context, now time.Time) error {
 	cutoff := now.Add(-in.opts.DedupWindow).Unix()
-	if _, err := in.st.Exec(ctx, store.Statement{SQL: `DELETE FROM ingest_dedup_log WHERE rowid IN
-		(SELECT rowid FROM ingest_dedup_log WHERE at < ? LIMIT 10000)`, Args: []any{cutoff}}); err != nil {
-		return err
-	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	if !in.loaded {
+		_, err := in.st.Exec(ctx, store.Statement{SQL: `DELETE FROM ingest_dedup_log WHERE rowid IN
+			(SELECT rowid FROM ingest_dedup_log WHERE at < ? LIMIT 10000)`, Args: []any{cutoff}})
+		return err
+	}
 	in.copies.expire(cutoff)
+	return in.compact(ctx, now)
+}
+
+// compact replaces the stored dedup rows by a snapshot of what memory
+// holds (messages still waiting for their second copy), so a new active
+// reads a minute of batches and one small snapshot at takeover, not the
+// whole window. The caller holds in.mu: no batch is stored meanwhile.
+func (in *Ingestor) compact(ctx context.Context, now time.Time) error {
+	rows, err := in.st.Query(ctx, store.Strong, `SELECT COALESCE(MAX(id), 0) FROM ingest_dedup_log`)
+	if err != nil || len(rows.Values) != 1 {
+		return err
+	}
+	upTo, _ := rows.Values[0][0].(int64)
+	byOrigin := map[string]map[dkey]uint32{}
+	for k, e := range in.copies {
+		for _, c := range e.counts {
+			if byOrigin[c.origin] == nil {
+				byOrigin[c.origin] = map[dkey]uint32{}
+			}
+			byOrigin[c.origin][k] = c.n
+		}
+	}
+	stmts := []store.Statement{{SQL: `DELETE FROM ingest_dedup_log WHERE id <= ?`, Args: []any{upTo}}}
+	for origin, counts := range byOrigin {
+		stmts = append(stmts, store.Statement{SQL: `INSERT INTO ingest_dedup_log (origin, at, keys, snapshot) VALUES (?,?,?,1)`,
+			Args: []any{origin, now.Unix(), encodeCounts(counts)}})
+	}
+	if _, err := in.st.Exec(ctx, stmts...); err != nil {
+		in.loaded = false // reload from whatever the store holds
+		return err
+	}
 	return nil
 }
 

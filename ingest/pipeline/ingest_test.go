@@ -200,3 +200,30 @@ func TestDedupStateHoldsOnlyUnpairedCopies(t *testing.T) {
 		t.Fatal("b's copy of the repeat was taken for a new message")
 	}
 }
+
+// Compaction keeps the stored dedup state to what memory holds, and a new
+// active that reloads it judges copies and repeats as before.
+func TestCompactionKeepsDecisions(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	in := NewIngestor(st, syslog.NewParser(time.UTC, syslog.UTF8), Options{KeepUnmatched: true})
+	step := func(origin string, its []Item, stored, dup int) {
+		t.Helper()
+		ack, err := in.Ingest(ctx, Batch{Origin: origin, Items: its})
+		if err != nil || ack.Stored != stored || ack.Duplicate != dup {
+			t.Fatalf("%s: %+v %v, want stored %d dup %d", origin, ack, err, stored, dup)
+		}
+	}
+	step("a", items(1, "x", "y", "z"), 3, 0)
+	step("b", items(1, "x", "y"), 0, 2) // z still waits for b's copy
+	if err := in.Expire(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, st, `SELECT COUNT(*) FROM ingest_dedup_log`); n != 1 {
+		t.Fatalf("%d dedup rows after compaction, want 1 (the snapshot of z)", n)
+	}
+	in.Forget() // a new active
+	step("b", items(3, "z"), 0, 1)      // b's copy of z
+	step("a", items(4, "x"), 1, 0)      // a sender's genuine repeat of x
+	step("b", items(4, "x", "w"), 1, 1) // b's copy of that repeat, and a new w
+}

@@ -222,7 +222,7 @@ func TestCompactionKeepsDecisions(t *testing.T) {
 	if n := count(t, st, `SELECT COUNT(*) FROM ingest_dedup_log`); n != 1 {
 		t.Fatalf("%d dedup rows after compaction, want 1 (the snapshot of z)", n)
 	}
-	in.Forget() // a new active
+	in.Forget()                         // a new active
 	step("b", items(3, "z"), 0, 1)      // b's copy of z
 	step("a", items(4, "x"), 1, 0)      // a sender's genuine repeat of x
 	step("b", items(4, "x", "w"), 1, 1) // b's copy of that repeat, and a new w

@@ -15,6 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mamori-ops/mamori/api"
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/internal/config"
@@ -107,7 +108,7 @@ func statusCmd(ctx context.Context, args []string) error {
 		fmt.Println(buf.String())
 		return nil
 	}
-	var st ha.Status
+	var st api.ClusterStatus
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return err
 	}
@@ -115,7 +116,7 @@ func statusCmd(ctx context.Context, args []string) error {
 	return nil
 }
 
-func printStatus(w io.Writer, st ha.Status) {
+func printStatus(w io.Writer, st api.ClusterStatus) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	defer tw.Flush()
 	fmt.Fprintf(tw, "node\t%s\n", st.NodeID)
@@ -141,6 +142,13 @@ func printStatus(w io.Writer, st ha.Status) {
 		fmt.Fprintf(tw, "last failover\t%s: %s\n", f.At.Format(time.RFC3339), f.Message)
 	}
 	fmt.Fprintf(tw, "active work\t%s\n", orDash(strings.Join(st.ActiveWork, ",")))
+	if in := st.Ingest; in != nil {
+		fmt.Fprintf(tw, "ingest\tspool %.1f MiB, %d records waiting to be forwarded to %s, %d forwarded since start\n",
+			float64(in.SpoolBytes)/(1<<20), in.Waiting, orDash(in.Target), in.Forwarded)
+		if in.LastError != "" {
+			fmt.Fprintf(tw, "  forwarding\tretrying: %s\n", in.LastError)
+		}
+	}
 }
 
 func orDash(s string) string {

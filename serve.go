@@ -180,7 +180,8 @@ func serveCmd(ctx context.Context, args []string) error {
 	ctl.RegisterMetrics(reg)
 	ing.registerMetrics(reg)
 	pairSvc := pairing.NewService(cfg.DataDir, id, members, self, log)
-	srv := api.New(api.Options{Listen: cfg.API.Listen, RedirectListen: cfg.API.RedirectListen, TLS: apiTLS, Registry: reg, Secrets: box, Ingestor: ing.ingestor, Spool: ing}, ctl, pairSvc, st, authSvc, log)
+	srv := api.New(api.Options{Listen: cfg.API.Listen, RedirectListen: cfg.API.RedirectListen, TLS: apiTLS, Registry: reg, Secrets: box, Ingestor: ing.ingestor, Spool: ing,
+		IngestStatus: ing.forwarder.Status}, ctl, pairSvc, st, authSvc, log)
 
 	// Bind both ports before anything else, so a port in use is reported at once.
 	if err := st.Listen(); err != nil {

@@ -60,6 +60,8 @@ type Options struct {
 	Secrets *secrets.Box
 	// Ingestor stores batches forwarded by the peer's spool.
 	Ingestor *pipeline.Ingestor
+	// IngestStatus reports the local spool and forwarder (for /api/v1/cluster).
+	IngestStatus func() pipeline.Status
 	// Spool takes custom events posted to this appliance, durably.
 	Spool interface {
 		AppendDurable([][]byte) (int, error)

@@ -14,6 +14,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/appliance/store"
+	"github.com/mamori-ops/mamori/ingest/pipeline"
 )
 
 const maxBody = 4 << 20
@@ -31,8 +32,19 @@ func (s *Server) health(c *gin.Context) {
 	c.JSON(code, gin.H{"status": http.StatusText(code), "role": st.Role, "node_id": st.NodeID})
 }
 
+// ClusterStatus is /api/v1/cluster: the HA view and this appliance's receive path.
+type ClusterStatus struct {
+	ha.Status
+	Ingest *pipeline.Status `json:"ingest,omitempty"`
+}
+
 func (s *Server) clusterStatus(c *gin.Context) {
-	c.JSON(http.StatusOK, s.cluster.Status(c.Request.Context()))
+	out := ClusterStatus{Status: s.cluster.Status(c.Request.Context())}
+	if s.opts.IngestStatus != nil {
+		st := s.opts.IngestStatus()
+		out.Ingest = &st
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) listEvents(c *gin.Context) {

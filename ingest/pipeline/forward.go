@@ -42,6 +42,34 @@ type Forwarder struct {
 
 	forwarded, failures atomic.Uint64
 	acked               atomic.Uint64
+	lastErr             atomic.Pointer[string] // the last delivery failure, "" after a success
+}
+
+// Status is what an operator sees of the receive path (mamori status).
+type Status struct {
+	Spooled    uint64 `json:"spooled"`     // records appended since start
+	SpoolBytes int64  `json:"spool_bytes"` // held on disk
+	Waiting    uint64 `json:"waiting"`     // records the active has not acknowledged yet
+	Forwarded  uint64 `json:"forwarded"`
+	Target     string `json:"target"` // "local", the active's node id, or "" (none reachable)
+	LastError  string `json:"last_error,omitempty"`
+}
+
+// Status reports the spool and the forwarder.
+func (f *Forwarder) Status() Status {
+	st := f.Spool.Stats()
+	last := st.NextSeq - 1
+	s := Status{Spooled: st.Appended, SpoolBytes: st.Bytes, Waiting: last - min(f.acked.Load(), last), Forwarded: f.forwarded.Load()}
+	switch t := f.Target(); {
+	case t.Local:
+		s.Target = "local"
+	default:
+		s.Target = t.SNI
+	}
+	if e := f.lastErr.Load(); e != nil {
+		s.LastError = *e
+	}
+	return s
 }
 
 // Forwarded counts records sent and acknowledged; Failures counts failed sends.
@@ -79,6 +107,8 @@ func (f *Forwarder) Run(ctx context.Context) error {
 		ack, err := f.send(ctx, es)
 		if err != nil {
 			f.failures.Add(1)
+			msg := err.Error()
+			f.lastErr.Store(&msg)
 			if f.Log != nil {
 				f.Log.Debug("forward failed; will retry", "err", err)
 			}
@@ -86,6 +116,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 			continue
 		}
 		f.forwarded.Add(uint64(len(es)))
+		f.lastErr.Store(nil)
 		f.acked.Store(ack.Watermark)
 		next = max(next, ack.Watermark+1)
 		if next <= es[len(es)-1].Seq { // the active has not taken all: resend from its mark

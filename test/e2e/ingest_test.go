@@ -61,6 +61,10 @@ func TestLosslessAcrossKill(t *testing.T) {
 		t.Fatalf("after the old active drained its spool: lost=%d duplicated=%d", lost, dup)
 	}
 	sameData(t, a, b)
+	// The operator sees the receive path in `mamori status`.
+	if out, err := a.CLI("status"); err != nil || !strings.Contains(out, "0 records waiting to be forwarded to b") {
+		t.Errorf("status of the recovered standby: %v\n%s", err, out)
+	}
 	m := metrics(t, b)
 	for _, want := range []string{"mamori_syslog_received_total 3000", "mamori_snmptrap_received_total 150", "mamori_forward_lag_records 0",
 		"mamori_spool_refused_total 0", `mamori_ingest_dropped_total{reason="v3_auth"} 0`} {

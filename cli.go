@@ -143,8 +143,14 @@ func printStatus(w io.Writer, st api.ClusterStatus) {
 	}
 	fmt.Fprintf(tw, "active work\t%s\n", orDash(strings.Join(st.ActiveWork, ",")))
 	if in := st.Ingest; in != nil {
-		fmt.Fprintf(tw, "ingest\tspool %.1f MiB, %d records waiting to be forwarded to %s, %d forwarded since start\n",
-			float64(in.SpoolBytes)/(1<<20), in.Waiting, orDash(in.Target), in.Forwarded)
+		switch in.Target {
+		case "local":
+			fmt.Fprintf(tw, "ingest\tspool %.1f MiB, %d records waiting to be stored here (active), %d stored since start\n",
+				float64(in.SpoolBytes)/(1<<20), in.Waiting, in.Forwarded)
+		default:
+			fmt.Fprintf(tw, "ingest\tspool %.1f MiB, %d records waiting to be forwarded to %s, %d forwarded since start\n",
+				float64(in.SpoolBytes)/(1<<20), in.Waiting, orDash(in.Target), in.Forwarded)
+		}
 		if in.LastError != "" {
 			fmt.Fprintf(tw, "  forwarding\tretrying: %s\n", in.LastError)
 		}

@@ -344,23 +344,10 @@ func (s *Server) putRule(c *gin.Context) {
 		fail(c, http.StatusForbidden, "scope "+strconv.Quote(r.Scope)+" is outside your roles' scopes")
 		return
 	}
-	after, _ := json.Marshal(r)
 	old, err := pipeline.GetRule(c.Request.Context(), s.events, r.ID)
-	switch {
-	case err == nil && (!p.Sees(old.Scope) || (old.Scope == "" && p.Scopes() != nil)):
-		fail(c, http.StatusForbidden, "rule "+r.ID+" belongs to a scope outside yours")
+	prior := replaced{found: err == nil, visible: p.Sees(old.Scope) && !(old.Scope == "" && p.Scopes() != nil), owner: old.OwnerRole, before: old}
+	if !mayReplace(c, p, "rule "+r.ID, prior, auth.MonitorSetting, r) {
 		return
-	case err == nil && !p.Owns(old.OwnerRole):
-		fail(c, http.StatusForbidden, "rule "+r.ID+" is owned by role "+old.OwnerRole+": only its members may change it")
-		return
-	case err == nil && !p.Can(auth.MonitorSetting, auth.Modify):
-		fail(c, http.StatusForbidden, "rule "+r.ID+" exists: changing it needs modify on monitor_settings")
-		return
-	case err == nil:
-		before, _ := json.Marshal(old)
-		c.Set(ctxDetail, "before "+string(before)+" after "+string(after))
-	default:
-		c.Set(ctxDetail, "after "+string(after))
 	}
 	err = pipeline.PutRule(c.Request.Context(), s.events, r)
 	if errors.Is(err, rules.ErrInvalid) {

@@ -35,23 +35,10 @@ func (s *Server) putNode(c *gin.Context) {
 		fail(c, http.StatusForbidden, "scope "+n.Scope+" is outside your roles' scopes")
 		return
 	}
-	after, _ := json.Marshal(n)
 	old, err := inventory.Get(c.Request.Context(), s.events, n.ID)
-	switch {
-	case err == nil && !p.Sees(old.Scope):
-		fail(c, http.StatusForbidden, "node "+n.ID+" belongs to a scope outside yours")
+	prior := replaced{found: err == nil, visible: p.Sees(old.Scope), owner: old.OwnerRole, before: old}
+	if !mayReplace(c, p, "node "+n.ID, prior, auth.Inventory, n) {
 		return
-	case err == nil && !p.Owns(old.OwnerRole):
-		fail(c, http.StatusForbidden, "node "+n.ID+" is owned by role "+old.OwnerRole+": only its members may change it")
-		return
-	case err == nil && !p.Can(auth.Inventory, auth.Modify):
-		fail(c, http.StatusForbidden, "node "+n.ID+" exists: changing it needs modify on inventory")
-		return
-	case err == nil:
-		before, _ := json.Marshal(old)
-		c.Set(ctxDetail, "before "+string(before)+" after "+string(after))
-	default:
-		c.Set(ctxDetail, "after "+string(after))
 	}
 	err = inventory.Put(c.Request.Context(), s.events, n)
 	if errors.Is(err, inventory.ErrInvalid) {
@@ -122,4 +109,35 @@ func (s *Server) snmpTarget(ctx context.Context, n inventory.Node) (snmp.Target,
 	}
 	t.Community, err = open(cfg.CommunityCredential)
 	return t, err
+}
+
+// replaced is what an object being written over was (found false: it is new).
+type replaced struct {
+	found, visible bool   // it exists; the caller sees its scope
+	owner          string // its owner role
+	before         any    // as it was, for the audit row
+}
+
+// mayReplace decides whether p may write what over prior: a new object
+// needs only the add privilege the route checked; an existing one must be
+// in p's scopes, owned by one of p's roles (or no one), and p must hold
+// modify on the function. It records the before/after audit detail.
+func mayReplace(c *gin.Context, p auth.Principal, what string, prior replaced, f auth.Function, after any) bool {
+	a, _ := json.Marshal(after)
+	switch {
+	case !prior.found:
+		c.Set(ctxDetail, "after "+string(a))
+		return true
+	case !prior.visible:
+		fail(c, http.StatusForbidden, what+" belongs to a scope outside yours")
+	case !p.Owns(prior.owner):
+		fail(c, http.StatusForbidden, what+" is owned by role "+prior.owner+": only its members may change it")
+	case !p.Can(f, auth.Modify):
+		fail(c, http.StatusForbidden, what+" exists: changing it needs modify on "+string(f))
+	default:
+		b, _ := json.Marshal(prior.before)
+		c.Set(ctxDetail, "before "+string(b)+" after "+string(a))
+		return true
+	}
+	return false
 }

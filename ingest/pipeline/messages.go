@@ -93,7 +93,7 @@ func decodeItem(b []byte) (received, error) {
 		return received{}, errors.New("empty record")
 	case trap.IsRecord(b):
 		t, err := trap.Decode(b)
-		return received{kind: 1, key: trapKey(t), trap: t}, err
+		return received{kind: 1, key: t.DedupKey(), trap: t}, err
 	case b[0] == auditKind:
 		var a AuditRecord
 		if err := json.Unmarshal(b[1:], &a); err != nil {
@@ -366,11 +366,4 @@ func (in *Ingestor) refresh(ctx context.Context) {
 			in.sources, in.sourcesAt = m, now
 		}
 	}
-}
-
-func trapKey(t trap.Trap) dkey {
-	var k dkey
-	b, _ := hex.DecodeString(t.DedupKey())
-	copy(k[:], b)
-	return k
 }

@@ -1,7 +1,6 @@
 package syslog
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -9,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mamori-ops/mamori/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected.json of every golden case")
@@ -42,21 +43,7 @@ func TestGolden(t *testing.T) {
 				Message
 				Unparsed bool `json:"unparsed"`
 			}{m, errors.Is(perr, ErrUnparsed)}
-			out, _ := json.MarshalIndent(got, "", "  ")
-			exp := filepath.Join(dir, "expected.json")
-			if *update {
-				if err := os.WriteFile(exp, append(out, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(exp)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it, then check it by eye)", err)
-			}
-			if strings.TrimSpace(string(want)) != strings.TrimSpace(string(out)) {
-				t.Fatalf("got\n%s\nwant\n%s", out, want)
-			}
+			golden.Check(t, dir, got, *update)
 		})
 	}
 }

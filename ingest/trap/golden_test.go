@@ -2,7 +2,6 @@ package trap
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"net"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mamori-ops/mamori/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected.json of every golden case")
@@ -118,21 +119,7 @@ func TestGolden(t *testing.T) {
 			default:
 				got.Dropped = derr.Error()
 			}
-			out, _ := json.MarshalIndent(got, "", "  ")
-			exp := filepath.Join(dir, "expected.json")
-			if *update {
-				if err := os.WriteFile(exp, append(out, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(exp)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it, then check it by eye)", err)
-			}
-			if strings.TrimSpace(string(want)) != strings.TrimSpace(string(out)) {
-				t.Fatalf("got\n%s\nwant\n%s", out, want)
-			}
+			golden.Check(t, dir, got, *update)
 		})
 	}
 }

@@ -86,7 +86,7 @@ func Decode(b []byte) (Trap, error) {
 // it: same sender, same content. Request IDs, message IDs and v3 salts
 // differ between the copies a device sends to two destinations and are
 // left out; sysUpTime is in, so a device repeating a trap later is a new one.
-func (t Trap) DedupKey() string {
+func (t Trap) DedupKey() [16]byte {
 	h := sha256.New()
 	w := func(s string) { h.Write([]byte(s)); h.Write([]byte{0}) }
 	w("trap")
@@ -106,7 +106,7 @@ func (t Trap) DedupKey() string {
 		w(v.Type)
 		w(v.Value)
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	return [16]byte(h.Sum(nil)[:16])
 }
 
 // Text is a one-line rendering of the varbinds, for rules and display.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/test/cluster"
 )
 
@@ -257,4 +258,39 @@ func checkTrapDetails(t *testing.T, n *cluster.Node) {
 			t.Errorf("no %s notification stored; stored: %v", k, seen)
 		}
 	}
+}
+
+// mustSettle waits until nothing is lost on n and fails the test if
+// anything is lost or duplicated.
+func (s *stream) mustSettle(t *testing.T, n *cluster.Node, when string) {
+	t.Helper()
+	lost, dup := s.settle(t, n, 60*time.Second)
+	t.Logf("%s: lost=%d duplicated=%d", when, lost, dup)
+	if lost != 0 || dup != 0 {
+		t.Fatalf("%s: lost=%d duplicated=%d", when, lost, dup)
+	}
+}
+
+// mustHold checks, once, that nothing is lost or duplicated on n, and
+// prints the verdict line.
+func (s *stream) mustHold(t *testing.T, n *cluster.Node, when string) {
+	t.Helper()
+	lost, dup := s.verdict(t, n)
+	fmt.Printf("lost=%d duplicated=%d\n", lost, dup)
+	if lost != 0 || dup != 0 {
+		t.Fatalf("%s: lost=%d duplicated=%d", when, lost, dup)
+	}
+}
+
+// recoverAndDrain runs `mamori recover` on n if it is stale, waits until
+// it is standby and its forwarder has delivered its whole spool.
+func recoverAndDrain(t *testing.T, n *cluster.Node) {
+	t.Helper()
+	if st, _ := n.Status(); st.Role == ha.Stale {
+		if out, err := n.CLI("recover"); err != nil {
+			t.Fatalf("recover %s: %v\n%s", n.Name, err, out)
+		}
+	}
+	n.WaitRole(ha.Standby, 30*time.Second)
+	waitDrained(t, n)
 }

@@ -41,8 +41,14 @@ type ingest struct {
 	log       *slog.Logger
 }
 
+// auditChain is the audit log as the ingestor uses it.
+type auditChain interface {
+	AppendWith(ctx context.Context, es []auth.Entry, exec func([]store.Statement) error) error
+	PrepareMerge(ctx context.Context, ms []auth.Merged) ([]auth.Entry, []store.Statement, error)
+}
+
 func newIngest(cfg config.Config, st *store.Store, clientTLS, serverTLS *tls.Config, ctl *ha.Controller,
-	audit func(context.Context, []auth.Entry, func([]store.Statement) error) error, log *slog.Logger) (*ingest, error) {
+	audit auditChain, log *slog.Logger) (*ingest, error) {
 	loc := time.Local
 	if tz := cfg.Ingest.Syslog.TimeZone; tz != "" {
 		loc, _ = time.LoadLocation(tz) // validated at load
@@ -67,7 +73,7 @@ func newIngest(cfg config.Config, st *store.Store, clientTLS, serverTLS *tls.Con
 		names = mib.Load(sn.MIBDirs).Name
 	}
 	ingr := pipeline.NewIngestor(st, syslog.NewParser(loc, syslog.Charset(sy.Charset)), pipeline.Options{KeepUnmatched: cfg.Ingest.KeepUnmatched, Names: names,
-		DedupWindow: cfg.Ingest.DedupWindow, Audit: audit})
+		DedupWindow: cfg.Ingest.DedupWindow, Audit: audit.AppendWith, MergeAudit: audit.PrepareMerge, SplitSafe: ctl.SplitSafe})
 	fw := &pipeline.Forwarder{Spool: sp, Origin: cfg.Node.ID + "/" + sp.ID(), Ingestor: ingr, TLS: clientTLS, Log: log.With("component", "forwarder"),
 		Target: func() pipeline.Target {
 			local, peer, id := ctl.ActiveTarget()

@@ -161,18 +161,19 @@ func serveCmd(ctx context.Context, args []string) error {
 	}
 	authSvc := auth.New(st, authOpts)
 	var migrations []store.Migration
-	for _, ms := range [][]store.Migration{events.Migrations(), auth.Migrations(), secrets.Migrations(), inventory.Migrations(), pipeline.Migrations()} {
+	for _, ms := range [][]store.Migration{events.Migrations(), auth.Migrations(), secrets.Migrations(), inventory.Migrations(), pipeline.Migrations(), api.Migrations()} {
 		migrations = append(migrations, ms...)
 	}
 	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,
 		Migrate: func(ctx context.Context) error { return st.Migrate(ctx, migrations) }}, st, members, rec, log)
-	ing, err := newIngest(cfg, st, clientTLS, apiTLS, ctl, authSvc.Audit.AppendWith, log)
+	ing, err := newIngest(cfg, st, clientTLS, apiTLS, ctl, authSvc.Audit, log)
 	if err != nil {
 		return err
 	}
 	ctl.Register("ingest-state", workFunc(func(ctx context.Context) error { ing.ingestor.Forget(); return ing.ingestor.ExpireLoop(ctx) }))
 	// A new active honours the lockouts the old one replicated, before it answers anyone's password.
 	ctl.Register("lockout-state", workFunc(func(ctx context.Context) error { _ = authSvc.SyncLockouts(ctx); <-ctx.Done(); return nil }))
+	ctl.Register("idempotency-expiry", workFunc(func(ctx context.Context) error { return api.ExpireIdempotencyKeys(ctx, st) }))
 	// A new active continues the audit chain from the replicated rows.
 	ctl.Register("audit-chain", workFunc(func(ctx context.Context) error { authSvc.Audit.Forget(); <-ctx.Done(); return nil }))
 	reg := prometheus.NewRegistry()
@@ -212,6 +213,7 @@ func serveCmd(ctx context.Context, args []string) error {
 	g.Go(func() error { return ing.traps.Run(gctx) })
 	g.Go(func() error { return ing.usmLoop(gctx, st, box) })
 	g.Go(func() error { return authSvc.LockoutLoop(gctx, ctl.Ready(), log.With("component", "auth")) })
+	g.Go(func() error { return newMerger(cfg, st, ing, ctl, rec, log).Run(gctx) })
 	err = g.Wait()
 	_, _ = daemon.SdNotify(false, daemon.SdNotifyStopping)
 	log.Info("mamori stopped")
@@ -274,6 +276,17 @@ func notifySystemd(ctx context.Context, ctl *ha.Controller, st *store.Store) err
 			}
 		}
 	}
+}
+
+// newMerger merges back what this appliance wrote while it was the losing
+// side of a split brain, from the stores recoveries set aside.
+func newMerger(cfg config.Config, st *store.Store, ing *ingest, ctl *ha.Controller, rec *events.Recorder, log *slog.Logger) *pipeline.Merger {
+	return &pipeline.Merger{Self: cfg.Node.ID, Old: st.OldStores, Local: st, Spool: ing, Log: log.With("component", "merge"),
+		Ready:  func() bool { r := ctl.Role(); return r == ha.Active || r == ha.Standby },
+		Record: func(ctx context.Context, ev events.Event) { rec.Record(ctx, ev) },
+		Prune: func(now time.Time) ([]string, error) {
+			return st.PruneOld(cfg.HA.OldStoresKeep, cfg.HA.OldStoresMaxAge, now)
+		}}
 }
 
 // workFunc adapts a function to ha.Work.

@@ -33,6 +33,11 @@ type Cluster interface {
 	Heartbeat(in ha.Beat) ha.Beat
 	// Recover rejoins the active as standby.
 	Recover(ctx context.Context) error
+	// Role is this appliance's role (cheap).
+	Role() ha.Role
+	// ActiveTarget says where the active is: here, or the peer's API
+	// address and node id, or unknown.
+	ActiveTarget() (local bool, peerAPI, peerID string)
 }
 
 // Pairing issues codes and admits a joining appliance.
@@ -229,14 +234,10 @@ func (s *Server) routes() http.Handler {
 	r.Use(gin.Recovery(), securityHeaders)
 	for _, rt := range s.table() {
 		// audit wraps authorize, so refused attempts are recorded too.
-		r.Handle(rt.Method, rt.Path, s.authenticate(rt), s.audit(rt), s.authorize(rt), rt.Handler)
+		r.Handle(rt.Method, rt.Path, s.authenticate(rt), s.audit(rt), s.authorize(rt), s.idempotent(rt), rt.Handler)
 	}
 	r.NoRoute(func(c *gin.Context) { fail(c, http.StatusNotFound, "no such route: see /api/v1/cluster") })
 	// Browsers must not be able to make a logged-in operator's browser
 	// change anything from another site.
 	return http.NewCrossOriginProtection().Handler(r)
-}
-
-func fail(c *gin.Context, code int, msg string) {
-	c.AbortWithStatusJSON(code, gin.H{"error": msg})
 }

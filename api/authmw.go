@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/mamori-ops/mamori/appliance/auth"
+	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
 )
 
@@ -54,14 +57,46 @@ func (s *Server) authenticate(rt Route) gin.HandlerFunc {
 			return
 		}
 		if tok := token(c.Request); tok != "" {
-			p, err := s.auth.Authenticate(c.Request.Context(), tok)
-			if err == nil {
+			p, err := s.session(c.Request.Context(), tok)
+			switch {
+			case err == nil:
 				c.Set(ctxPrincipal, p)
 				c.Set(ctxToken, tok)
+			case !errors.Is(err, auth.ErrUnauthenticated) && rt.Access != Public:
+				// The session may well be valid: this appliance cannot
+				// tell now. A 401 would throw an operator out in the
+				// middle of a failover.
+				s.unavailable(c, CodeUnavailable, "this appliance cannot check sessions right now ("+err.Error()+"): retry in a moment; your session is not in question")
+				return
 			}
 		}
 		if _, ok := c.Get(ctxPrincipal); !ok && rt.Access != Public {
 			fail(c, http.StatusUnauthorized, auth.ErrUnauthenticated.Error())
+		}
+	}
+}
+
+// session reads the principal of a session or token. "No such session"
+// is believed only from an appliance whose store is authoritative; a
+// standby that does not know a session yet waits briefly for
+// replication (it was perhaps created on the active a moment ago).
+func (s *Server) session(ctx context.Context, tok string) (auth.Principal, error) {
+	deadline := time.Now().Add(time.Second)
+	for {
+		p, err := s.auth.Authenticate(ctx, tok)
+		if !errors.Is(err, auth.ErrUnauthenticated) {
+			return p, err
+		}
+		switch s.cluster.Role() {
+		case ha.Active:
+			return p, err
+		case ha.Standby:
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				return p, err
+			}
+			time.Sleep(100 * time.Millisecond)
+		default:
+			return p, fmt.Errorf("this appliance is %s and its store may lack recent sessions", s.cluster.Role())
 		}
 	}
 }

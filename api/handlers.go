@@ -1,6 +1,8 @@
 package api
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -13,7 +15,6 @@ import (
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/pairing"
-	"github.com/mamori-ops/mamori/appliance/store"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
 )
 
@@ -80,7 +81,7 @@ func (s *Server) postEvents(c *gin.Context) {
 	c.Set(ctxDetail, strconv.Itoa(len(evs))+" events")
 	for i := range evs {
 		if evs[i].UID == "" {
-			evs[i].UID = events.NewUID()
+			evs[i].UID = keyedID(c, i, events.NewUID)
 		}
 		if evs[i].At.IsZero() {
 			evs[i].At = time.Now().UTC()
@@ -102,22 +103,22 @@ func (s *Server) storeEvents(c *gin.Context, evs []events.Event) {
 		c.JSON(http.StatusOK, gin.H{"stored": len(evs)})
 	case errors.Is(err, events.ErrInvalid):
 		fail(c, http.StatusBadRequest, err.Error())
-	case errors.Is(err, store.ErrNotLeader), errors.Is(err, store.ErrClosed):
-		s.notActive(c)
 	default:
-		fail(c, http.StatusInternalServerError, err.Error())
+		s.storeFail(c, err)
 	}
 }
 
-// notActive tells the client which appliance is active.
-func (s *Server) notActive(c *gin.Context) {
-	st := s.cluster.Status(c.Request.Context())
-	body := gin.H{"error": "this appliance is " + string(st.Role) + ", not active: send writes to the active appliance",
-		"role": st.Role, "active_id": st.ActiveID, "active_api": st.ActiveAPI}
-	if len(st.ActiveAPI) > 0 {
-		c.Header("Location", "https://"+st.ActiveAPI[0]+c.Request.URL.RequestURI())
+// keyedID is the id of the i-th item of a request that names none: made
+// from the request's Idempotency-Key when it has one (a resent request
+// then names the same items), else by fresh().
+func keyedID(c *gin.Context, i int, fresh func() string) string {
+	key := c.GetHeader(IdempotencyHeader)
+	if key == "" {
+		return fresh()
 	}
-	c.AbortWithStatusJSON(http.StatusServiceUnavailable, body)
+	p, _ := principal(c)
+	h := sha256.Sum256([]byte(p.User + "\x00" + key))
+	return "ik-" + hex.EncodeToString(h[:12]) + "-" + strconv.Itoa(i)
 }
 
 func decodeEvents(r *http.Request) ([]events.Event, error) {

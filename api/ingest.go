@@ -30,10 +30,8 @@ func (s *Server) ingestBatch(c *gin.Context) {
 	}
 	ack, err := s.opts.Ingestor.Ingest(c.Request.Context(), b)
 	switch {
-	case errors.Is(err, store.ErrNotLeader), errors.Is(err, store.ErrClosed):
-		s.notActive(c)
 	case err != nil:
-		fail(c, http.StatusInternalServerError, err.Error())
+		s.storeFail(c, err)
 	default:
 		c.JSON(http.StatusOK, ack)
 	}
@@ -295,7 +293,7 @@ func (s *Server) postCustomEvents(c *gin.Context) {
 	for i, e := range in.Events {
 		id := e.ID
 		if id == "" {
-			id = "rnd-" + randomID()
+			id = keyedID(c, i, func() string { return "rnd-" + randomID() })
 		}
 		recs[i] = pipeline.Custom{Received: now, Source: c.RemoteIP(), Sender: p.User, ID: id, Node: e.Node, Key: e.Key, Message: e.Message, Attrs: e.Attrs}.Encode()
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/mamori-ops/mamori/appliance/auth"
-	"github.com/mamori-ops/mamori/appliance/store"
 )
 
 func decodeJSON(c *gin.Context, v any) bool {
@@ -30,10 +29,8 @@ func (s *Server) authFail(c *gin.Context, err error) {
 		fail(c, http.StatusBadRequest, err.Error())
 	case errors.Is(err, auth.ErrExists):
 		fail(c, http.StatusConflict, err.Error())
-	case errors.Is(err, store.ErrNotLeader), errors.Is(err, store.ErrClosed):
-		s.notActive(c)
 	default:
-		fail(c, http.StatusInternalServerError, err.Error())
+		s.storeFail(c, err)
 	}
 }
 
@@ -44,6 +41,12 @@ func (s *Server) login(c *gin.Context) {
 		TOTP     string `json:"totp"`
 	}
 	if !decodeJSON(c, &in) {
+		return
+	}
+	if !s.authoritative() {
+		// Its copy of the users may be old or absent: log in at the active.
+		s.writeAudit(c, in.User, "login", "/api/v1/login", "refused: appliance is "+string(s.cluster.Role()), "")
+		s.unavailable(c, CodeNotActive, "this appliance is "+string(s.cluster.Role())+" and cannot log anyone in: log in at the active appliance")
 		return
 	}
 	tok, p, err := s.auth.Login(c.Request.Context(), in.User, in.Password, in.TOTP, sourceIP(c.Request), c.Request.UserAgent())

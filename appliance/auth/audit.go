@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -228,4 +229,52 @@ func queryEntries(ctx context.Context, st Store, q string, args ...any) ([]Entry
 			Result: s(7), Detail: s(8), PrevHash: s(9), Hash: s(10)})
 	}
 	return out, nil
+}
+
+// Merged is an audit entry written on the appliance that yielded a split
+// brain, as it stood in that appliance's chain.
+type Merged struct {
+	From  string `json:"from"`
+	Entry Entry  `json:"entry"`
+}
+
+// PrepareMerge returns, of entries written on another appliance during a
+// split brain, those this chain does not hold yet — neither as the same
+// row (same seq and hash: written before the split) nor as an earlier
+// merge — marked as merged from that appliance, and the statements that
+// remember them; write both in one transaction (AppendWith's exec).
+func (a *auditor) PrepareMerge(ctx context.Context, ms []Merged) ([]Entry, []store.Statement, error) {
+	if len(ms) == 0 {
+		return nil, nil, nil
+	}
+	keys := make([][2]any, len(ms))
+	for i, m := range ms {
+		keys[i] = [2]any{m.Entry.Seq, m.Entry.Hash}
+	}
+	b, _ := json.Marshal(keys)
+	rows, err := a.st.Query(ctx, store.Strong, `SELECT json_extract(j.value, '$[1]') FROM json_each(?) j
+		WHERE EXISTS (SELECT 1 FROM audit WHERE seq = json_extract(j.value, '$[0]') AND hash = json_extract(j.value, '$[1]'))
+		   OR EXISTS (SELECT 1 FROM audit_merged WHERE hash = json_extract(j.value, '$[1]'))`, string(b))
+	if err != nil {
+		return nil, nil, fmt.Errorf("audit merge: %w", err)
+	}
+	held := map[string]bool{}
+	for _, v := range rows.Values {
+		h, _ := v[0].(string)
+		held[h] = true
+	}
+	var es []Entry
+	var stmts []store.Statement
+	for _, m := range ms {
+		if held[m.Entry.Hash] {
+			continue
+		}
+		held[m.Entry.Hash] = true
+		e := m.Entry
+		e.Detail = strings.TrimSpace(fmt.Sprintf("%s [merged from %s after a split brain: its audit row %d]", e.Detail, m.From, e.Seq))
+		es = append(es, e)
+		stmts = append(stmts, store.Statement{SQL: `INSERT INTO audit_merged (hash, from_node, seq) VALUES (?, ?, ?)`,
+			Args: []any{m.Entry.Hash, m.From, m.Entry.Seq}})
+	}
+	return es, stmts, nil
 }

@@ -97,6 +97,11 @@ func Migrations() []store.Migration {
 	}}, {Version: 203, Name: "replicated lockout", SQL: []string{
 		`CREATE TABLE login_failures (user TEXT NOT NULL, source TEXT NOT NULL, count INTEGER NOT NULL, until INTEGER NOT NULL,
 			last INTEGER NOT NULL, PRIMARY KEY (user, source))`,
+	}}, {Version: 204, Name: "audit rows merged after a split brain", SQL: []string{
+		// hash: the row's hash on the appliance that wrote it (it is
+		// chained anew here); one row per merged entry, so merging twice
+		// adds nothing.
+		`CREATE TABLE audit_merged (hash TEXT PRIMARY KEY, from_node TEXT NOT NULL, seq INTEGER NOT NULL)`,
 	}}}
 }
 

@@ -33,9 +33,11 @@ func (f *fakeStore) PromoteAlone() error {
 	f.st = store.Status{Open: true, Leader: true, LeaderID: "b", Servers: []store.Server{{ID: "b", Voter: true}}}
 	return nil
 }
-func (f *fakeStore) Rejoin(context.Context, string) error { return nil }
-func (f *fakeStore) WaitLeader(time.Duration) error       { return nil }
-func (f *fakeStore) SetWritable(ok bool)                  { f.mu.Lock(); f.writable = ok; f.mu.Unlock() }
+func (f *fakeStore) Rejoin(context.Context, string, string) (string, error) { return "", nil }
+func (f *fakeStore) WaitLeader(time.Duration) error                         { return nil }
+func (f *fakeStore) SetWritable(ok bool)                                    { f.mu.Lock(); f.writable = ok; f.mu.Unlock() }
+func (f *fakeStore) SetWritableUntil(time.Time)                             {}
+func (f *fakeStore) OldStores() []store.OldStore                            { return nil }
 func (f *fakeStore) Exec(context.Context, ...store.Statement) ([]store.Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -79,10 +81,10 @@ func (c *Controller) witnessAnswers(ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.wit == nil {
-		c.wit = &witness{addrs: []string{"127.0.0.1"}}
+		c.wit = &witness{addrs: []string{"127.0.0.1"}, window: c.opts.HA.DetectionTime / 2}
 	}
 	if ok {
-		c.wit.lastOK = time.Now()
+		c.wit.lastOK, c.wit.upSince = time.Now(), time.Now().Add(-time.Hour)
 	} else {
 		c.wit.lastOK = time.Time{}
 	}
@@ -120,7 +122,7 @@ func TestDecisionTable(t *testing.T) {
 			c, fs := newTestController(t, true)
 			c.ensurePaths(c.members.Get().Peer)
 			fs.set(tc.st)
-			c.seenLeader, c.lastLeader = tc.seenLeader, time.Now().Add(tc.leaderAgo)
+			c.clk.seenLeader, c.clk.leaderSeenAt = tc.seenLeader, time.Now().Add(tc.leaderAgo)
 			c.witnessAnswers(tc.witness)
 			if tc.peerBeat != nil {
 				b := *tc.peerBeat
@@ -192,7 +194,7 @@ func TestSplitBrainYield(t *testing.T) {
 	if c.currentRole() != Active {
 		t.Fatalf("role %s", c.currentRole())
 	}
-	c.Heartbeat(Beat{ID: "a", Role: Active, Epoch: 2, Alone: true, Senior: true, At: time.Now()})
+	c.Heartbeat(Beat{ID: "a", Role: Active, Epoch: 2, Alone: true, Senior: true, PromotedAt: time.Now(), At: time.Now()})
 	c.tick(ctx)
 	if c.currentRole() != Stale || fs.writable {
 		t.Fatalf("after meeting a senior active: role %s writable %v", c.currentRole(), fs.writable)
@@ -200,14 +202,8 @@ func TestSplitBrainYield(t *testing.T) {
 	if c.rec.PendingCount() != 1 {
 		t.Fatalf("split-brain event pending = %d, want 1", c.rec.PendingCount())
 	}
-	// The winner does not yield to the loser.
-	w, _ := newTestController(t, true)
-	w.senior.Store(true)
-	if w.shouldYield(2, Beat{ID: "a", Epoch: 2, Senior: false}) {
-		t.Fatal("senior side yielded to a junior one")
-	}
-	if !w.shouldYield(2, Beat{ID: "a", Epoch: 3}) {
-		t.Fatal("did not yield to a higher epoch")
+	if y := c.members.Get().Yielded; y != "a" {
+		t.Fatalf("yield not persisted: %q", y)
 	}
 }
 
@@ -272,7 +268,7 @@ func TestNoPromotionRightAfterAPause(t *testing.T) {
 	c, fs := newTestController(t, true)
 	c.ensurePaths(c.members.Get().Peer)
 	fs.set(store.Status{Open: true, Servers: []store.Server{{ID: "a", Voter: true}, {ID: "b", Voter: true}}})
-	c.seenLeader, c.lastLeader = true, time.Now().Add(-30*time.Second)
+	c.clk.seenLeader, c.clk.leaderSeenAt = true, time.Now().Add(-30*time.Second)
 	c.witnessAnswers(true)
 	before := time.Now().Add(-30 * time.Second)
 	c.lastTick.Store(&before) // the last tick was 30 s ago: the process slept
@@ -280,7 +276,7 @@ func TestNoPromotionRightAfterAPause(t *testing.T) {
 	if fs.promoted != 0 || c.currentRole() == Active {
 		t.Fatalf("promoted right after a pause (role %s, %s)", c.currentRole(), c.reason)
 	}
-	if !c.justResumed(time.Now()) {
+	if !c.held(time.Now()) {
 		t.Fatal("the pause was not noticed")
 	}
 }

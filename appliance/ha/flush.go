@@ -32,7 +32,7 @@ func (c *Controller) flushLoop(ctx context.Context) {
 			_ = c.rec.Flush(ctx, func(ctx context.Context, evs []events.Event) error { return events.Insert(ctx, c.opts.Events, evs) })
 			continue
 		}
-		if up, b := c.peer(time.Now()); up && b.Role == Active {
+		if up, b := c.peer(c.now()); up && b.Role == Active {
 			_ = c.rec.Flush(ctx, c.sendToPeer)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/mamori-ops/mamori/internal/fileutil"
 )
@@ -30,6 +31,35 @@ type Membership struct {
 	// from then on the peer holds the data and could take over, so a
 	// node left alone in the store needs the witness's lease to act.
 	PeerInStore bool `json:"peer_in_store,omitempty"`
+	// Promotion is this appliance's latest promotion: with the epoch it
+	// decides a healed split brain, the same way after a restart.
+	Promotion *Promotion `json:"promotion,omitempty"`
+	// PeerEpoch is the highest epoch the peer ever reported. Above Epoch,
+	// this appliance is behind (the peer was active at an epoch it never
+	// followed): it is stale, across restarts, until recovered.
+	PeerEpoch uint64 `json:"peer_epoch,omitempty"`
+	// Yielded names the peer this appliance yielded to after a split
+	// brain: it stays out of the active role, across restarts, until
+	// `mamori recover` has made it the peer's standby.
+	Yielded string `json:"yielded,omitempty"`
+}
+
+// Promotion is one promotion of an appliance to active.
+type Promotion struct {
+	Epoch uint64    `json:"epoch"`
+	At    time.Time `json:"at"`
+	// Senior: the appliance was the active when it lost its peer (it kept
+	// serving), rather than a standby or returning appliance taking over.
+	Senior bool `json:"senior,omitempty"`
+}
+
+// current is the promotion that made the current epoch (zero if this
+// appliance did not promote itself at this epoch).
+func (m Membership) current() Promotion {
+	if m.Promotion != nil && m.Promotion.Epoch == m.Epoch {
+		return *m.Promotion
+	}
+	return Promotion{}
 }
 
 // Members guards the membership file.
@@ -85,6 +115,15 @@ func (p *Members) SetPeer(peer NodeInfo) error {
 			return fmt.Errorf("%w with %s: unpair it first", ErrPaired, m.Peer.ID)
 		}
 		m.Peer = &peer
+		return nil
+	})
+}
+
+// Promote records a promotion and its epoch, durably, before the store is
+// re-formed.
+func (p *Members) Promote(pr Promotion) error {
+	return p.Update(func(m *Membership) error {
+		m.Epoch, m.Promotion = max(m.Epoch, pr.Epoch), &pr
 		return nil
 	})
 }

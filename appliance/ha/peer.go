@@ -24,7 +24,7 @@ func (c *Controller) ensurePaths(peer *NodeInfo) {
 	}
 	c.peerID = peer.ID
 	if c.wit == nil && c.opts.HA.Mode == config.PairOnly {
-		c.wit = &witness{addrs: c.witnessAddrs()}
+		c.wit = &witness{addrs: c.witnessAddrs(), window: c.opts.HA.DetectionTime / 2}
 	}
 }
 
@@ -92,15 +92,17 @@ func (c *Controller) witnessLoop(ctx context.Context) {
 // beat is this node's heartbeat message.
 func (c *Controller) beat() Beat {
 	st := c.st.Status()
-	return Beat{ID: c.opts.Self.ID, Role: c.currentRole(), Epoch: c.members.Get().Epoch, AppliedIndex: st.AppliedIndex,
-		At: time.Now().UTC(), Alone: st.Leader && voters(st) <= 1, Senior: c.senior.Load()}
+	m := c.members.Get()
+	p := m.current()
+	return Beat{ID: c.opts.Self.ID, Role: c.currentRole(), Epoch: m.Epoch, AppliedIndex: st.AppliedIndex,
+		At: c.now().UTC(), Alone: st.Leader && voters(st) <= 1, Senior: p.Senior, PromotedAt: p.At}
 }
 
 // Heartbeat answers a heartbeat from the peer (served on the API port).
 func (c *Controller) Heartbeat(in Beat) Beat {
 	c.mu.Lock()
 	if in.ID == c.peerID || c.peerID == "" {
-		c.lastRecv = time.Now()
+		c.lastRecv = c.now()
 		c.lastRecvBeat = in
 	}
 	c.mu.Unlock()
@@ -152,6 +154,22 @@ func (c *Controller) witnessOK(now time.Time) bool {
 	return w != nil && w.status(now, c.opts.HA.DetectionTime/2).OK
 }
 
+// witnessUpSince is when the witness's current run of answers began
+// (zero if it does not answer now).
+func (c *Controller) witnessUpSince(now time.Time) time.Time {
+	if !c.witnessOK(now) {
+		return time.Time{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.opts.HA.Mode == config.Witness {
+		return c.ls.contactSince
+	}
+	c.wit.mu.Lock()
+	defer c.wit.mu.Unlock()
+	return c.wit.upSince
+}
+
 func (c *Controller) peerName() string {
 	if m := c.members.Get(); m.Peer != nil {
 		return m.Peer.ID
@@ -191,6 +209,15 @@ type Status struct {
 	ActiveWork    []string       `json:"active_work"`
 	PendingEvents int            `json:"pending_events"`
 	AutoRecover   bool           `json:"auto_recover"`
+	// Promotion is this appliance's latest promotion; HoldUntil, when in
+	// the future, is until when it may not promote (after a pause or a
+	// cut-off); Yielded names the peer it yielded a split brain to.
+	Promotion *Promotion `json:"promotion,omitempty"`
+	HoldUntil time.Time  `json:"hold_until,omitzero"`
+	Yielded   string     `json:"yielded,omitempty"`
+	// OldStores are stores set aside by recoveries, kept until merged
+	// and then within ha.old_stores_keep / ha.old_stores_max_age.
+	OldStores []store.OldStore `json:"old_stores"`
 }
 
 // Status reports this node's view.
@@ -200,7 +227,11 @@ func (c *Controller) Status(ctx context.Context) Status {
 	c.mu.Lock()
 	s := Status{NodeID: c.opts.Self.ID, Role: c.role, Reason: c.reason, Since: c.since, Epoch: m.Epoch,
 		Mode: string(c.opts.HA.Mode), Paired: m.Peer != nil, Store: c.st.Status(), AutoRecover: c.opts.HA.AutoRecover,
-		PendingEvents: c.rec.PendingCount(), ActiveWork: []string{}}
+		PendingEvents: c.rec.PendingCount(), ActiveWork: []string{}, Promotion: m.Promotion, Yielded: m.Yielded,
+		OldStores: c.st.OldStores()}
+	if c.clk.holdUntil.After(now) {
+		s.HoldUntil = c.clk.holdUntil
+	}
 	if c.activeStop != nil {
 		for name := range c.works {
 			s.ActiveWork = append(s.ActiveWork, name)
@@ -263,8 +294,21 @@ func (c *Controller) ActiveTarget() (local bool, peerAPI, peerID string) {
 	if m.Peer == nil || len(m.Peer.APIAddrs) == 0 {
 		return false, "", ""
 	}
-	if up, b := c.peer(time.Now()); up && b.Role == Active {
+	if up, b := c.peer(c.now()); up && b.Role == Active {
 		return false, m.Peer.APIAddrs[0], m.Peer.ID
 	}
 	return false, "", ""
+}
+
+// SplitSafe says whether a write this appliance's store acknowledges now
+// is safe from a split brain: unpaired, witness mode (the lease never
+// lets two appliances act), or both voters in the store. A lone active
+// in pair-only mode may be the losing side of a split brain it cannot
+// see; what it stores is merged back from its set-aside store, and the
+// receive spools keep their records until an acknowledgement that is safe.
+func (c *Controller) SplitSafe() bool {
+	if c.members.Get().Peer == nil || c.opts.HA.Mode == config.Witness {
+		return true
+	}
+	return voters(c.st.Status()) >= 2
 }

@@ -31,9 +31,10 @@ type Beat struct {
 	At           time.Time `json:"at"`
 	// Alone: this node leads a store of which it is the only voter.
 	Alone bool `json:"alone,omitempty"`
-	// Senior: this node was already active when it last promoted itself
-	// (it lost its peer), rather than a standby taking over.
-	Senior bool `json:"senior,omitempty"`
+	// Senior and PromotedAt describe the promotion that made Epoch (see
+	// shouldYield); zero when this node did not promote itself at Epoch.
+	Senior     bool      `json:"senior,omitempty"`
+	PromotedAt time.Time `json:"promoted_at,omitzero"`
 }
 
 // PathStatus is the health of one heartbeat path to the peer.
@@ -112,10 +113,14 @@ func (p *path) status(now time.Time, window time.Duration) (PathStatus, Beat) {
 
 // witness answers "am I cut off, or is the peer gone?" in pair-only mode.
 type witness struct {
-	addrs  []string
-	mu     sync.Mutex
-	lastOK time.Time
-	err    string
+	addrs []string
+	// window: an answer older than this no longer counts (half the
+	// detection time); a gap longer than it starts a new up period.
+	window  time.Duration
+	mu      sync.Mutex
+	lastOK  time.Time
+	upSince time.Time // first answer after the last gap
+	err     string
 }
 
 // probe tries each address in turn until one answers.
@@ -123,9 +128,7 @@ func (w *witness) probe(ctx context.Context, timeout time.Duration) {
 	var lastErr error
 	for _, a := range w.addrs {
 		if lastErr = probeOne(ctx, a, timeout); lastErr == nil {
-			w.mu.Lock()
-			w.lastOK, w.err = time.Now(), ""
-			w.mu.Unlock()
+			w.answered(time.Now())
 			return
 		}
 	}
@@ -134,6 +137,16 @@ func (w *witness) probe(ctx context.Context, timeout time.Duration) {
 		w.err = lastErr.Error()
 	}
 	w.mu.Unlock()
+}
+
+// answered records an answer at now.
+func (w *witness) answered(now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.lastOK.IsZero() || now.Sub(w.lastOK) >= w.window {
+		w.upSince = now
+	}
+	w.lastOK, w.err = now, ""
 }
 
 // probeOne sends one ICMP echo to a bare IP, or connects over TCP to host:port.

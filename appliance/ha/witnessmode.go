@@ -10,11 +10,12 @@ import (
 
 // leaseState is what this node knows of the witness's lease.
 type leaseState struct {
-	lastContact time.Time // any answer from the witness
-	lastGrant   time.Time // when the last granted request was sent
-	holder      string
-	epoch       uint64
-	err         string
+	lastContact  time.Time // any answer from the witness
+	contactSince time.Time // first answer after the last gap
+	lastGrant    time.Time // when the last granted request was sent
+	holder       string
+	epoch        uint64
+	err          string
 }
 
 func (c *Controller) leaseClient() *leaseClient {
@@ -36,7 +37,11 @@ func (c *Controller) leaseCall(ctx context.Context, op string) (LeaseReply, erro
 		c.ls.err = err.Error()
 		return r, err
 	}
-	c.ls.lastContact, c.ls.holder, c.ls.epoch, c.ls.err = time.Now(), r.Holder, r.Epoch, r.Reason
+	now := time.Now()
+	if c.ls.lastContact.IsZero() || now.Sub(c.ls.lastContact) >= c.opts.HA.DetectionTime/2 {
+		c.ls.contactSince = now
+	}
+	c.ls.lastContact, c.ls.holder, c.ls.epoch, c.ls.err = now, r.Holder, r.Epoch, r.Reason
 	if r.Granted {
 		c.ls.lastGrant = sent
 	}
@@ -76,7 +81,7 @@ func (c *Controller) leaseLost(now time.Time) bool {
 // peerDownWitness: the store is leaderless and the peer silent. Only the
 // witness may make this node active, by granting it the lease.
 func (c *Controller) peerDownWitness(ctx context.Context, now time.Time, seen bool, silentFor, det time.Duration) {
-	if !seen || silentFor < det || c.currentRole() == Stale {
+	if !seen || silentFor < det || c.currentRole() == Stale || c.held(now) {
 		return
 	}
 	r, err := c.leaseCall(ctx, OpAcquire)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/hashicorp/raft"
 	"github.com/rqlite/rqlite/v8/command/proto"
 	rstore "github.com/rqlite/rqlite/v8/store"
 )
@@ -43,13 +45,26 @@ const (
 // Statements are replicated and re-executed on every node, so they must be
 // deterministic: never datetime('now'), random() and the like; compute
 // such values in Go and pass them as arguments.
+//
+// Statements attached to ctx (Attach) that no earlier Exec wrote are
+// written in the same unit; the results returned are those of stmts only.
 func (s *Store) Exec(ctx context.Context, stmts ...Statement) ([]Result, error) {
-	return s.writer.submit(ctx, stmts)
+	a := attached(ctx)
+	if a == nil || !a.claim() {
+		return s.writer.submit(ctx, stmts)
+	}
+	res, err := s.writer.submit(ctx, append(slices.Clip(stmts), a.stmts...))
+	if err != nil {
+		a.release(errors.Is(err, ErrOutcomeUnknown))
+		return nil, err
+	}
+	a.written()
+	return res[:len(stmts)], nil
 }
 
 // execDirect runs statements as one transaction in one Raft entry.
 func (s *Store) execDirect(stmts []Statement) ([]Result, error) {
-	if s.fenced.Load() {
+	if !s.writable() {
 		return nil, ErrNotLeader
 	}
 	rs, err := s.current()
@@ -73,11 +88,11 @@ func (s *Store) execDirect(stmts []Statement) ([]Result, error) {
 		switch v := r.Result.(type) {
 		case *proto.ExecuteQueryResponse_E:
 			if v.E.Error != "" {
-				return nil, fmt.Errorf("exec: %s", v.E.Error)
+				return nil, fmt.Errorf("%w: %s", ErrStatement, v.E.Error)
 			}
 			out = append(out, Result{LastInsertID: v.E.LastInsertId, RowsAffected: v.E.RowsAffected})
 		case *proto.ExecuteQueryResponse_Error:
-			return nil, fmt.Errorf("exec: %s", v.Error)
+			return nil, fmt.Errorf("%w: %s", ErrStatement, v.Error)
 		}
 	}
 	return out, nil
@@ -114,12 +129,20 @@ func (s *Store) Query(ctx context.Context, lvl Level, sql string, args ...any) (
 	return rows, nil
 }
 
+// mapErr turns rqlite's and Raft's errors into ours. What matters to a
+// caller is whether a failed write may still have been applied: an entry
+// refused before it entered the log (not leader, not ready, closed) was
+// not; one whose leader stepped down or shut down while committing may
+// have been (the peer can hold it and commit it when it takes over).
 func mapErr(err error) error {
 	switch {
-	case errors.Is(err, rstore.ErrNotLeader):
+	case errors.Is(err, rstore.ErrNotLeader), errors.Is(err, raft.ErrNotLeader),
+		errors.Is(err, raft.ErrLeadershipTransferInProgress), errors.Is(err, raft.ErrEnqueueTimeout):
 		return ErrNotLeader
-	case errors.Is(err, rstore.ErrNotOpen):
+	case errors.Is(err, rstore.ErrNotOpen), errors.Is(err, rstore.ErrNotReady):
 		return ErrClosed
+	case errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, raft.ErrRaftShutdown), errors.Is(err, raft.ErrAbortedByRestore):
+		return fmt.Errorf("%w (%v)", ErrOutcomeUnknown, err)
 	}
 	return err
 }

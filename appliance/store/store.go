@@ -37,6 +37,14 @@ var (
 	ErrClosed = errors.New("store closed")
 	// ErrJoin: joining the peer's store failed.
 	ErrJoin = errors.New("join failed")
+	// ErrOutcomeUnknown: the write was handed to Raft, then this node
+	// lost the leadership (or the store closed) before it learned whether
+	// the entry committed. It may be stored (the peer may have it) or
+	// not: retry with the same idempotency key.
+	ErrOutcomeUnknown = errors.New("the write may or may not have been stored: this appliance lost the active role while committing it")
+	// ErrStatement: a statement itself failed (a constraint, bad SQL); the
+	// store is fine and nothing of the request was applied.
+	ErrStatement = errors.New("statement failed")
 )
 
 // Options configure a Store.
@@ -45,6 +53,8 @@ type Options struct {
 	ID     string // node id
 	Listen string // host:port to bind for the cluster port
 	Addr   string // advertised host:port of the cluster port (default: the bound address)
+	// OldDir is where Rejoin sets the replaced store aside (default: Dir + ".old").
+	OldDir string
 	// ServerTLS must require and verify client certificates; ClientTLS
 	// presents this node's certificate. Both nil means plaintext (tests only).
 	ServerTLS, ClientTLS *tls.Config
@@ -72,6 +82,11 @@ type Store struct {
 	// fenced refuses every write even while this node leads the store:
 	// the HA controller sets it whenever this node is not the active.
 	fenced atomic.Bool
+	// until, when set, refuses writes past an instant (monotonic, as a
+	// duration since base): a lone active in witness mode may write only
+	// while its lease holds.
+	base  time.Time
+	until atomic.Int64
 }
 
 type generation struct {
@@ -81,7 +96,7 @@ type generation struct {
 
 // New returns a store; it does no I/O.
 func New(opts Options, logger *slog.Logger) *Store {
-	s := &Store{opts: opts, log: logger.With("component", "store"), proxy: &proxy{}}
+	s := &Store{opts: opts, log: logger.With("component", "store"), proxy: &proxy{}, base: time.Now()}
 	s.writer = newWriter(s, opts.Tuning.BatchMax)
 	return s
 }
@@ -128,6 +143,24 @@ func (s *Store) Listen() error {
 
 // SetWritable opens or closes the store to writes from this node.
 func (s *Store) SetWritable(ok bool) { s.fenced.Store(!ok) }
+
+// SetWritableUntil refuses writes from the instant t on (zero: no bound).
+func (s *Store) SetWritableUntil(t time.Time) {
+	if t.IsZero() {
+		s.until.Store(0)
+		return
+	}
+	s.until.Store(max(int64(t.Sub(s.base)), 1))
+}
+
+// writable says whether this node may write now.
+func (s *Store) writable() bool {
+	if s.fenced.Load() {
+		return false
+	}
+	u := s.until.Load()
+	return u == 0 || int64(time.Since(s.base)) < u
+}
 
 // IsNew reports whether the store directory holds no Raft state yet.
 func (s *Store) IsNew() bool { return rstore.IsNewNode(s.opts.Dir) }
@@ -234,28 +267,64 @@ func (s *Store) PromoteAlone() error {
 	return s.openGen()
 }
 
-// Rejoin discards this node's store and joins the store at peerAddr as a
-// new voter, catching up from the peer's snapshot. The old directory is
-// removed only after the new generation is open and joined.
-func (s *Store) Rejoin(ctx context.Context, peerAddr string) error {
+// Rejoin sets this node's store aside (under OldDir, dated and labelled)
+// and joins the store at peerAddr as a new voter, catching up from the
+// peer's snapshot. It returns the set-aside directory ("" when the store
+// it replaced was only a half-joined copy from an earlier failed attempt,
+// which is removed). The set-aside store is never deleted here: it may
+// hold acknowledged writes that a split brain left on this side, which
+// are merged back from it (see PruneOld for retention).
+func (s *Store) Rejoin(ctx context.Context, peerAddr, label string) (string, error) {
 	s.mu.Lock()
 	s.closeGen()
-	old := s.opts.Dir + ".stale"
-	_ = os.RemoveAll(old)
-	if err := os.Rename(s.opts.Dir, old); err != nil && !errors.Is(err, os.ErrNotExist) {
-		s.mu.Unlock()
-		return fmt.Errorf("set aside stale store: %w", err)
+	aside, err := s.setAside(label)
+	if err == nil {
+		err = s.openGen()
 	}
-	err := s.openGen()
+	if err == nil {
+		err = os.WriteFile(filepath.Join(s.opts.Dir, rejoinMarker), nil, 0o600)
+	}
 	s.mu.Unlock()
 	if err != nil {
-		return err
+		return aside, err
 	}
 	if err := s.Join(ctx, peerAddr); err != nil {
-		return err
+		return aside, err
 	}
-	_ = os.RemoveAll(old)
-	return nil
+	return aside, os.Remove(filepath.Join(s.opts.Dir, rejoinMarker))
+}
+
+// rejoinMarker in a store directory says it was opened empty to join a
+// peer and has not been admitted yet: there is nothing in it to keep.
+const rejoinMarker = ".rejoining"
+
+// setAside moves the store directory to OldDir/<UTC time>-<label>.
+func (s *Store) setAside(label string) (string, error) {
+	if _, err := os.Stat(filepath.Join(s.opts.Dir, rejoinMarker)); err == nil {
+		return "", os.RemoveAll(s.opts.Dir)
+	}
+	if _, err := os.Stat(s.opts.Dir); errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err := os.MkdirAll(s.oldDir(), 0o700); err != nil {
+		return "", fmt.Errorf("set aside the store: %w", err)
+	}
+	name := time.Now().UTC().Format("20060102T150405.000Z")
+	if label != "" {
+		name += "-" + label
+	}
+	aside := filepath.Join(s.oldDir(), name)
+	if err := os.Rename(s.opts.Dir, aside); err != nil {
+		return "", fmt.Errorf("set aside the store: %w", err)
+	}
+	return aside, nil
+}
+
+func (s *Store) oldDir() string {
+	if s.opts.OldDir != "" {
+		return s.opts.OldDir
+	}
+	return s.opts.Dir + ".old"
 }
 
 // Close stops the store and the cluster port.

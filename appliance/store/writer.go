@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 )
 
@@ -77,8 +79,10 @@ func (w *writer) gather(first *writeReq) []*writeReq {
 	return batch
 }
 
-// flush executes a batch in one transaction; if it fails, each request is
-// retried alone so one bad statement fails only its own caller.
+// flush executes a batch in one transaction; if a statement failed (the
+// transaction was rolled back), each request is retried alone so one bad
+// statement fails only its own caller. Any other failure is every
+// request's: retrying after an unknown outcome could apply a write twice.
 func (w *writer) flush(batch []*writeReq) {
 	if len(batch) > 1 {
 		var all []Statement
@@ -95,7 +99,10 @@ func (w *writer) flush(batch []*writeReq) {
 			}
 			return
 		}
-		if err == ErrNotLeader || err == ErrClosed {
+		if err == nil || !errors.Is(err, ErrStatement) {
+			if err == nil {
+				err = fmt.Errorf("%w: %d results for %d statements", ErrOutcomeUnknown, len(res), len(all))
+			}
 			for _, r := range batch {
 				r.err = err
 				close(r.done)

@@ -82,13 +82,32 @@ func (f *Forwarder) Failures() uint64 { return f.failures.Load() }
 func (f *Forwarder) Acked() uint64 { return f.acked.Load() }
 
 // Run forwards until ctx ends.
+//
+// Whenever the target changes (or a send failed), the forwarder first
+// asks the active for its watermark of this origin and resends from
+// there: a new active may lack records an earlier one acknowledged — a
+// split brain's loser stored them in a store that recovery sets aside —
+// and only records it does not have are sent (it skips the rest by
+// sequence number). Records acknowledged by a store that a split brain
+// could still set aside are kept (Spool.Release) until an acknowledgement
+// that cannot be undone (Ack.Replicated) lets them be trimmed.
 func (f *Forwarder) Run(ctx context.Context) error {
 	if f.Batch == 0 {
 		f.Batch = 2000
 	}
 	next := uint64(1)
+	var at *Target // the target next was agreed with
 	idle := 20 * time.Millisecond
 	for ctx.Err() == nil {
+		t := f.Target()
+		if at == nil || *at != t {
+			wm, err := f.watermark(ctx, t)
+			if err != nil {
+				f.failed(ctx, err)
+				continue
+			}
+			next, at = max(wm+1, f.Spool.Stats().FirstSeq), &t
+		}
 		es, err := f.Spool.Read(next, f.Batch)
 		if err != nil {
 			// A spool that cannot be read now (disk trouble) is retried,
@@ -104,37 +123,55 @@ func (f *Forwarder) Run(ctx context.Context) error {
 			sleep(ctx, idle)
 			continue
 		}
-		ack, err := f.send(ctx, es)
+		ack, err := f.send(ctx, t, es)
 		if err != nil {
-			f.failures.Add(1)
-			msg := err.Error()
-			f.lastErr.Store(&msg)
-			if f.Log != nil {
-				f.Log.Debug("forward failed; will retry", "err", err)
-			}
-			sleep(ctx, 200*time.Millisecond)
+			at = nil
+			f.failed(ctx, err)
 			continue
 		}
 		f.forwarded.Add(uint64(len(es)))
 		f.lastErr.Store(nil)
 		f.acked.Store(ack.Watermark)
-		next = max(next, ack.Watermark+1)
-		if next <= es[len(es)-1].Seq { // the active has not taken all: resend from its mark
-			next = ack.Watermark + 1
-		}
-		if err := f.Spool.Trim(ack.Watermark); err != nil && f.Log != nil {
-			f.Log.Warn("spool trim failed", "err", err)
-		}
+		next = ack.Watermark + 1
+		f.settle(ack)
 	}
 	return nil
 }
 
-func (f *Forwarder) send(ctx context.Context, es []spool.Entry) (Ack, error) {
+// settle trims what the active has stored for good, and keeps (released)
+// what a split brain could still take away.
+func (f *Forwarder) settle(ack Ack) {
+	if !ack.Replicated {
+		f.Spool.Release(ack.Watermark)
+		return
+	}
+	if err := f.Spool.Trim(ack.Watermark); err != nil && f.Log != nil {
+		f.Log.Warn("spool trim failed", "err", err)
+	}
+}
+
+func (f *Forwarder) failed(ctx context.Context, err error) {
+	f.failures.Add(1)
+	msg := err.Error()
+	f.lastErr.Store(&msg)
+	if f.Log != nil {
+		f.Log.Debug("forward failed; will retry", "err", err)
+	}
+	sleep(ctx, 200*time.Millisecond)
+}
+
+// watermark asks the target how far it has stored this origin (an empty
+// batch stores nothing and is answered with the watermark).
+func (f *Forwarder) watermark(ctx context.Context, t Target) (uint64, error) {
+	ack, err := f.send(ctx, t, nil)
+	return ack.Watermark, err
+}
+
+func (f *Forwarder) send(ctx context.Context, t Target, es []spool.Entry) (Ack, error) {
 	b := Batch{Origin: f.Origin, Items: make([]Item, len(es))}
 	for i, e := range es {
 		b.Items[i] = Item{Seq: e.Seq, Payload: e.Payload}
 	}
-	t := f.Target()
 	switch {
 	case t.Local:
 		return f.Ingestor.Ingest(ctx, b)

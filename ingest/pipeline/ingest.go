@@ -38,6 +38,10 @@ type Ack struct {
 	Watermark uint64 `json:"watermark"`
 	Stored    int    `json:"stored"`
 	Duplicate int    `json:"duplicate"`
+	// Replicated: the store that holds them cannot be set aside by a
+	// split brain (both voters have it, or no split brain is possible);
+	// only then may the sender trim its spool.
+	Replicated bool `json:"replicated"`
 }
 
 // Migrations create the message store (versions 500-599).
@@ -94,6 +98,12 @@ type Options struct {
 	// Audit chains audit entries another appliance recorded, writing them
 	// with exec (the batch's transaction); nil drops them.
 	Audit func(ctx context.Context, es []auth.Entry, exec func([]store.Statement) error) error
+	// MergeAudit keeps the merged audit entries the chain does not hold
+	// yet, with the statements that remember them (auth's PrepareMerge).
+	MergeAudit func(ctx context.Context, ms []auth.Merged) ([]auth.Entry, []store.Statement, error)
+	// SplitSafe says whether what the store acknowledges now is safe from
+	// a split brain (see Ack.Replicated); nil means always.
+	SplitSafe func() bool
 	// DedupWindow: how long copies are remembered (default DedupWindow).
 	// Memory: about 135 bytes per message still waiting for its second copy.
 	DedupWindow time.Duration
@@ -183,7 +193,7 @@ func (in *Ingestor) Ingest(ctx context.Context, b Batch) (Ack, error) {
 	}
 	in.refresh(ctx)
 	mark := in.marks[b.Origin]
-	ack := Ack{Watermark: mark}
+	ack := Ack{Watermark: mark, Replicated: in.opts.SplitSafe == nil || in.opts.SplitSafe()}
 	pending := map[dkey]uint32{} // key → this origin's count after the batch
 	var fresh []received
 	for _, it := range b.Items {
@@ -220,12 +230,17 @@ func (in *Ingestor) Ingest(ctx context.Context, b Batch) (Ack, error) {
 	}
 	stmts = append(stmts, store.Statement{SQL: `INSERT INTO ingest_watermarks (origin, seq) VALUES (?, ?)
 		ON CONFLICT(origin) DO UPDATE SET seq = excluded.seq`, Args: []any{b.Origin, mark}})
+	audits, merged, err := in.merged(ctx, fresh, auditEntries(b.Origin, fresh))
+	if err != nil {
+		in.loaded = false
+		return Ack{}, fmt.Errorf("merge: %w", err)
+	}
+	stmts = append(stmts, merged...)
 	exec := func(more []store.Statement) error {
 		_, err := in.st.Exec(ctx, append(stmts, more...)...)
 		return err
 	}
-	var err error
-	if audits := auditEntries(b.Origin, fresh); len(audits) > 0 && in.opts.Audit != nil {
+	if len(audits) > 0 && in.opts.Audit != nil {
 		err = in.opts.Audit(ctx, audits, exec)
 		in.Counters.Audit.Add(uint64(len(audits)))
 	} else {
@@ -242,8 +257,29 @@ func (in *Ingestor) Ingest(ctx context.Context, b Batch) (Ack, error) {
 	in.Counters.Duplicates.Add(uint64(ack.Duplicate))
 	stats.add(&in.Counters)
 	ack.Watermark, ack.Stored = mark, stats.stored[0]+stats.stored[1]+stats.stored[2]
+	// Asked after the commit: a store that was alone at commit time and
+	// has a voter now has handed the rows to it.
+	ack.Replicated = in.opts.SplitSafe == nil || in.opts.SplitSafe()
 	return ack, nil
 }
+
+// merged adds to audits the batch's merged audit entries not held yet,
+// and returns the statements storing the merged rows.
+func (in *Ingestor) merged(ctx context.Context, fresh []received, audits []auth.Entry) ([]auth.Entry, []store.Statement, error) {
+	stmts, ms := mergeStatements(fresh)
+	if len(ms) == 0 || in.opts.MergeAudit == nil {
+		return audits, stmts, nil
+	}
+	es, more, err := in.opts.MergeAudit(ctx, ms)
+	if err != nil {
+		return nil, nil, err
+	}
+	in.Counters.Merged.Add(uint64(len(es) + len(stmts)))
+	return append(audits, es...), append(stmts, more...), nil
+}
+
+// spooledSuffix ends the detail of audit entries the spool carried.
+const spooledSuffix = " while it was not active]"
 
 // auditEntries returns the batch's audit entries, marked with the
 // appliance that recorded them.
@@ -253,7 +289,7 @@ func auditEntries(origin string, fresh []received) []auth.Entry {
 	for _, r := range fresh {
 		if r.kind == kindAudit {
 			e := r.audit
-			e.Detail = strings.TrimSpace(e.Detail + " [recorded on " + node + " while it was not active]")
+			e.Detail = strings.TrimSpace(e.Detail + " [recorded on " + node + spooledSuffix)
 			es = append(es, e)
 		}
 	}

@@ -29,6 +29,7 @@ type Counters struct {
 	BadRecords  atomic.Uint64    // spool records that could not be decoded
 	ParseErrors atomic.Uint64    // syslog messages kept raw because they did not parse
 	Audit       atomic.Uint64    // audit entries recorded on the other appliance, chained here
+	Merged      atomic.Uint64    // rows merged back after a split brain (events, audit entries)
 }
 
 // Kinds, indexing Counters.Stored.
@@ -85,6 +86,7 @@ type received struct {
 	trap   trap.Trap
 	custom Custom
 	audit  auth.Entry
+	merge  MergeRecord
 }
 
 func decodeItem(b []byte) (received, error) {
@@ -94,6 +96,8 @@ func decodeItem(b []byte) (received, error) {
 	case trap.IsRecord(b):
 		t, err := trap.Decode(b)
 		return received{kind: 1, key: t.DedupKey(), trap: t}, err
+	case b[0] == mergeKind:
+		return decodeMerge(b[1:])
 	case b[0] == auditKind:
 		var a AuditRecord
 		if err := json.Unmarshal(b[1:], &a); err != nil {
@@ -135,8 +139,8 @@ func (in *Ingestor) statements(origin string, fresh []received) ([]store.Stateme
 	var tables [4]rowSet // syslog, trap, custom messages; events
 	for i := range fresh {
 		r := &fresh[i]
-		if r.kind == kindAudit {
-			continue // chained by Ingest, see auditEntries
+		if r.kind == kindAudit || r.kind == kindMerge {
+			continue // written by Ingest: see auditEntries, mergeStatements
 		}
 		m, at := in.message(r)
 		if r.kind == 0 && m.Kind == "" {

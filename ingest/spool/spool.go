@@ -60,6 +60,8 @@ type Stats struct {
 	// Lost counts records accepted in memory that the disk then refused
 	// (they were never visible to readers); WriteErrors counts failed writes.
 	Lost, WriteErrors uint64
+	// Evicted counts released records dropped to make room (see Release).
+	Evicted           uint64
 	Bytes             int64
 	FirstSeq, NextSeq uint64
 }
@@ -82,6 +84,10 @@ type Spool struct {
 
 	appended, refused, synced atomic.Uint64
 	lost, writeErrors         atomic.Uint64
+	evicted                   atomic.Uint64
+	// released: records up to here are stored by an active but kept (see
+	// Release); they make room for new records when the spool is full.
+	released uint64
 
 	// good is the current segment's size and the next sequence number
 	// as of the last successful write to the file: where a failed write
@@ -238,7 +244,7 @@ func (s *Spool) Append(payload []byte) (uint64, error) {
 		return 0, ErrClosed
 	}
 	size := int64(headerLen + len(payload))
-	if s.opts.MaxBytes > 0 && s.total+size > s.opts.MaxBytes {
+	if s.opts.MaxBytes > 0 && s.total+size > s.opts.MaxBytes && !s.evictLocked(size) {
 		s.refused.Add(1)
 		return 0, ErrFull
 	}
@@ -495,6 +501,31 @@ func readFrom(r *bufio.Reader, from uint64) (Entry, int, error) {
 	return readRecord(r)
 }
 
+// Release says records up to upTo are stored by an active, but on a store
+// that a split brain could still set aside (a lone active in pair-only
+// mode): they stay, to be sent again to whichever appliance is active
+// later, until Trim. When the spool is full they are the first to go
+// (counted as evicted) rather than a new record being refused.
+func (s *Spool) Release(upTo uint64) {
+	s.mu.Lock()
+	s.released = max(s.released, upTo)
+	s.mu.Unlock()
+}
+
+// evictLocked drops whole released segments, oldest first, until size
+// more bytes fit; it says whether they do.
+func (s *Spool) evictLocked(size int64) bool {
+	for len(s.segs) > 1 && s.segs[1].first <= s.released+1 && s.total+size > s.opts.MaxBytes {
+		if err := os.Remove(s.segs[0].path); err != nil {
+			return false
+		}
+		s.evicted.Add(s.segs[1].first - s.segs[0].first)
+		s.total -= s.segs[0].size
+		s.segs = s.segs[1:]
+	}
+	return s.total+size <= s.opts.MaxBytes
+}
+
 // Trim removes whole segments whose records all have seq <= upTo.
 func (s *Spool) Trim(upTo uint64) error {
 	s.mu.Lock()
@@ -514,7 +545,7 @@ func (s *Spool) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := Stats{Appended: s.appended.Load(), Refused: s.refused.Load(), Synced: s.synced.Load(), Bytes: s.total, NextSeq: s.next,
-		Lost: s.lost.Load(), WriteErrors: s.writeErrors.Load()}
+		Lost: s.lost.Load(), WriteErrors: s.writeErrors.Load(), Evicted: s.evicted.Load()}
 	if len(s.segs) > 0 {
 		st.FirstSeq = s.segs[0].first
 	}

@@ -182,6 +182,12 @@ type HA struct {
 	// AutoRecover lets a returning node with an old epoch rejoin as
 	// standby by itself instead of waiting for `mamori recover`.
 	AutoRecover bool `yaml:"auto_recover"`
+	// OldStoresKeep and OldStoresMaxAge bound the stores that recoveries
+	// set aside (<data_dir>/store.old): once merged back, only the newest
+	// OldStoresKeep younger than OldStoresMaxAge are kept. One not merged
+	// yet is kept whatever its age: it may hold acknowledged writes.
+	OldStoresKeep   int           `yaml:"old_stores_keep"`
+	OldStoresMaxAge time.Duration `yaml:"old_stores_max_age"`
 }
 
 // Store tunes the embedded rqlite store.
@@ -217,6 +223,8 @@ func Default() Config {
 			Mode:              PairOnly,
 			HeartbeatInterval: 250 * time.Millisecond,
 			DetectionTime:     3 * time.Second,
+			OldStoresKeep:     3,
+			OldStoresMaxAge:   30 * 24 * time.Hour,
 		},
 		Store: Store{
 			HeartbeatTimeout:  500 * time.Millisecond,
@@ -363,6 +371,12 @@ func (c Config) validateHA() error {
 	}
 	if h.DetectionTime <= c.Store.HeartbeatTimeout {
 		return invalid("ha.detection_time", "%s must be longer than store.heartbeat_timeout (%s)", h.DetectionTime, c.Store.HeartbeatTimeout)
+	}
+	if h.OldStoresKeep < 1 {
+		return invalid("ha.old_stores_keep", "%d: keep at least the newest set-aside store", h.OldStoresKeep)
+	}
+	if h.OldStoresMaxAge < 0 {
+		return invalid("ha.old_stores_max_age", "%s must not be negative (0: no age limit)", h.OldStoresMaxAge)
 	}
 	for i, w := range h.WitnessAddresses {
 		if net.ParseIP(w) == nil && hostPort("", w) != nil {

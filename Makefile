@@ -12,7 +12,7 @@ LDFLAGS   := -linkmode external -extldflags -static -X main.version=$(shell git 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 E2E_TIMEOUT ?= 30m
 
-.PHONY: all build run test deps lint unit e2e bench clean
+.PHONY: all build run test deps lint unit e2e bench soak clean
 
 all: build
 
@@ -52,8 +52,17 @@ unit:
 e2e: build
 	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/
 
+# The HA fault suites at length (about an hour): 20 staged and 20
+# simultaneous heals, 15 minutes of generated faults per HA mode over real
+# processes, and 20,000 generated schedules of the state-machine simulation.
+SOAK_RE := ^(TestStagedHeal|TestSimultaneousHeal|TestRandomPartitions)$$
+soak: deps build
+	MAMORI_SIM_SEEDS=0:20000 $(GO) test -count=1 -run '^TestSimRandomSchedules$$' ./appliance/ha/
+	MAMORI_BIN=$(CURDIR)/$(BIN) MAMORI_HEAL_RUNS=20 MAMORI_RANDOM_BUDGET=900 $(GO) test -count=1 -timeout 120m -v -run '$(SOAK_RE)' ./test/e2e/ \
+	  | tee .soak.log | grep -E '^(--- |PASS|FAIL|ok)|SUMMARY|run [0-9]+:|runs passed'
+
 bench: build
 	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 60m -run '^$$' -bench . -benchtime 1x ./test/bench/ | grep -E '^(BENCH|ok|FAIL|---)'
 
 clean:
-	rm -rf bin .mamori-data .e2e.log
+	rm -rf bin .mamori-data .e2e.log .soak.log

@@ -141,6 +141,25 @@ func printStatus(w io.Writer, st api.ClusterStatus) {
 	if f := st.LastFailover; f != nil {
 		fmt.Fprintf(tw, "last failover\t%s: %s\n", f.At.Format(time.RFC3339), f.Message)
 	}
+	if p := st.Promotion; p != nil {
+		fmt.Fprintf(tw, "promoted\tepoch %d at %s (senior: %v)\n", p.Epoch, p.At.Format(time.RFC3339), p.Senior)
+	}
+	if !st.HoldUntil.IsZero() {
+		fmt.Fprintf(tw, "hold\tno promotion until %s (connectivity just returned, or the process was paused)\n", st.HoldUntil.Format(time.RFC3339))
+	}
+	if st.Yielded != "" {
+		fmt.Fprintf(tw, "split brain\tyielded to %s: run `mamori recover`; what this appliance wrote since is merged into %s\n", st.Yielded, st.Yielded)
+	}
+	for _, o := range st.OldStores {
+		merged := "NOT MERGED YET (kept until merged)"
+		if m := o.Merge; m != nil {
+			merged = fmt.Sprintf("merged %s: %d events, %d audit entries", m.At.Format(time.RFC3339), m.Events, m.Audit)
+			if len(m.Settings) > 0 {
+				merged += fmt.Sprintf("; %d settings differ (see the ha.merged event)", len(m.Settings))
+			}
+		}
+		fmt.Fprintf(tw, "old store\t%s (%.1f MiB): %s\n", o.Path, float64(o.Bytes)/(1<<20), merged)
+	}
 	fmt.Fprintf(tw, "active work\t%s\n", orDash(strings.Join(st.ActiveWork, ",")))
 	if in := st.Ingest; in != nil {
 		switch in.Target {

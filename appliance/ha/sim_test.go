@@ -467,9 +467,9 @@ func runSim(t *testing.T, seed uint64, d time.Duration) {
 // TestSimRandomSchedules runs generated fault schedules; a failure names
 // its seed (rerun one with -run 'TestSimRandomSchedules/seed=N').
 func TestSimRandomSchedules(t *testing.T) {
-	seeds, first := 300, uint64(0)
+	seeds, first := 2000, uint64(0)
 	if testing.Short() {
-		seeds = 60
+		seeds = 300
 	}
 	if v := os.Getenv("MAMORI_SIM_SEEDS"); v != "" { // a longer search: MAMORI_SIM_SEEDS=first:count
 		_, _ = fmt.Sscanf(v, "%d:%d", &first, &seeds)

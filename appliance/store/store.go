@@ -327,6 +327,9 @@ func (s *Store) oldDir() string {
 	return s.opts.Dir + ".old"
 }
 
+// Dir is the store's directory.
+func (s *Store) Dir() string { return s.opts.Dir }
+
 // Close stops the store and the cluster port.
 func (s *Store) Close() {
 	s.writer.stop()

@@ -191,7 +191,9 @@ func (in *Ingestor) Ingest(ctx context.Context, b Batch) (Ack, error) {
 			return Ack{}, fmt.Errorf("ingest state: %w", err)
 		}
 	}
-	in.refresh(ctx)
+	if len(b.Items) > 0 { // an empty batch only asks for the watermark
+		in.refresh(ctx)
+	}
 	mark := in.marks[b.Origin]
 	ack := Ack{Watermark: mark, Replicated: in.opts.SplitSafe == nil || in.opts.SplitSafe()}
 	pending := map[dkey]uint32{} // key → this origin's count after the batch

@@ -356,7 +356,7 @@ func (in *Ingestor) refresh(ctx context.Context) {
 			}
 		}
 	}
-	if now.Sub(in.sourcesAt) > 10*time.Second {
+	if now.Sub(in.sourcesAt) > 2*time.Second {
 		rows, err := in.st.Query(ctx, store.Local, `SELECT id, address, scope FROM nodes`)
 		if err == nil {
 			m := make(map[string]source, 2*len(rows.Values))

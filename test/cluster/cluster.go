@@ -487,3 +487,18 @@ func freeUDPPort(t TB, ip string) string {
 	_, p, _ := net.SplitHostPort(c.LocalAddr().String())
 	return p
 }
+
+// Grep returns the lines of the node's log that contain any of words.
+func (n *Node) Grep(words ...string) []string {
+	b, _ := os.ReadFile(n.LogPath)
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		for _, w := range words {
+			if strings.Contains(l, w) {
+				out = append(out, l)
+				break
+			}
+		}
+	}
+	return out
+}

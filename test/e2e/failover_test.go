@@ -24,6 +24,7 @@ func TestKillActiveThenRecover(t *testing.T) {
 	a := cluster.NewNode(t, "a", net+".1", cluster.Options{Detection: detection})
 	b := cluster.NewNode(t, "b", net+".2", cluster.Options{Detection: detection})
 	cluster.Pair(t, a, b)
+	watchSession(t, a, b)
 	for i := range 50 {
 		if ok, err := a.Write(fmt.Sprintf("before-%d", i)); !ok {
 			t.Fatalf("write: %v", err)
@@ -98,6 +99,7 @@ func TestStoppedActiveNeverDualActive(t *testing.T) {
 	a := cluster.NewNode(t, "a", net+".1", cluster.Options{AutoRecover: true})
 	b := cluster.NewNode(t, "b", net+".2", cluster.Options{AutoRecover: true})
 	cluster.Pair(t, a, b)
+	watchSession(t, a, b)
 
 	wa, wb := startWriter(a, "a"), startWriter(b, "b")
 	time.Sleep(time.Second)

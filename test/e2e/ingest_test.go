@@ -34,6 +34,7 @@ func TestLosslessAcrossKill(t *testing.T) {
 	a := cluster.NewNode(t, "a", sub+".1", o)
 	b := cluster.NewNode(t, "b", sub+".2", o)
 	cluster.Pair(t, a, b)
+	watchSession(t, a, b)
 	createUSMCredentials(t, a)
 	time.Sleep(3 * time.Second) // both appliances open the USM keys every 2 s
 	s := &stream{t: t, syslog: []string{a.SyslogUDP, b.SyslogUDP}, traps: []string{a.SNMPTrap, b.SNMPTrap}, nSyslog: 3000, nTraps: 150}
@@ -83,6 +84,7 @@ func TestLosslessStandbyKilled(t *testing.T) {
 	a := cluster.NewNode(t, "a", sub+".1", o)
 	b := cluster.NewNode(t, "b", sub+".2", o)
 	cluster.Pair(t, a, b)
+	watchSession(t, a, b)
 	createUSMCredentials(t, a)
 	time.Sleep(3 * time.Second)
 	s := &stream{t: t, syslog: []string{a.SyslogUDP, b.SyslogUDP}, traps: []string{a.SNMPTrap, b.SNMPTrap}, nSyslog: 3000, nTraps: 150}
@@ -109,6 +111,7 @@ func TestLosslessActiveLinkCut(t *testing.T) {
 	a := cluster.NewNode(t, "a", "10.77.1.1", oa)
 	b := cluster.NewNode(t, "b", "10.77.1.2", ob)
 	cluster.Pair(t, a, b)
+	watchSession(t, a, b)
 	createUSMCredentials(t, a)
 	time.Sleep(3 * time.Second)
 	s := &stream{t: t, netns: tp.w, syslog: []string{"10.77.2.1:514", "10.77.2.2:514"}, traps: []string{"10.77.2.1:162", "10.77.2.2:162"},

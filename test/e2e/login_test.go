@@ -192,6 +192,7 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 func TestSessionSurvivesFailover(t *testing.T) {
 	skipShort(t)
 	a, b := newPair(t, cluster.Options{})
+	watchSession(t, a, b)
 	a.CreateAdmin("admin", pw)
 	tok := a.Login("admin", pw)
 	a.Kill()
@@ -322,6 +323,7 @@ func TestStandbyAuditReachesActive(t *testing.T) {
 func TestLockoutSurvivesFailover(t *testing.T) {
 	skipShort(t)
 	a, b := newPair(t, cluster.Options{})
+	watchSession(t, a, b)
 	a.CreateAdmin("admin", pw)
 	login := func(n *cluster.Node, password string) int {
 		code, _ := n.DoAs("", http.MethodPost, "/api/v1/login", map[string]string{"user": "admin", "password": password}, nil)

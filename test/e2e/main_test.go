@@ -37,3 +37,13 @@ func newSingle(t *testing.T, o cluster.Options) *cluster.Node {
 	a.WaitRole(ha.Active, 30*time.Second)
 	return a
 }
+
+// watchSession logs an operator in on the first node and reads with that
+// session on every node every 50 ms for the whole test: a failover must
+// never answer 401 to a valid session (cluster.Session.Watch).
+func watchSession(t *testing.T, nodes ...*cluster.Node) *cluster.Session {
+	t.Helper()
+	s := cluster.NewSession(t, nodes[0], "watcher", "correct horse battery")
+	s.Watch(nodes...)
+	return s
+}

@@ -2,10 +2,12 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/test/cluster"
 )
@@ -127,6 +129,7 @@ func TestPartitionWithWitness(t *testing.T) {
 	skipShort(t)
 	tp := newTopology(t)
 	a, b, _ := pairWithWitness(t, tp, true)
+	watchSession(t, a, b)
 	for i := range 10 {
 		if ok, err := a.Write(fmt.Sprintf("pre-%d", i)); !ok {
 			t.Fatalf("write: %v", err)
@@ -161,6 +164,7 @@ func TestIsolatedActiveWithWitness(t *testing.T) {
 	skipShort(t)
 	tp := newTopology(t)
 	a, b, _ := pairWithWitness(t, tp, false)
+	watchSession(t, a, b)
 	smp := sampleRoles(a, b)
 	time.Sleep(time.Second)
 	cut := time.Now()
@@ -190,6 +194,7 @@ func TestIsolatedActivePairOnly(t *testing.T) {
 	a := cluster.NewNode(t, "a", "10.77.1.1", oa)
 	b := cluster.NewNode(t, "b", "10.77.1.2", ob)
 	cluster.Pair(t, a, b)
+	watchSession(t, a, b)
 	smp := sampleRoles(a, b)
 	time.Sleep(time.Second)
 	cut := time.Now()
@@ -228,6 +233,7 @@ func TestPartitionPairOnlyHeals(t *testing.T) {
 	a := cluster.NewNode(t, "a", "10.77.1.1", oa)
 	b := cluster.NewNode(t, "b", "10.77.1.2", ob)
 	cluster.Pair(t, a, b)
+	watchSession(t, a, b)
 
 	tp.net.SetLink(tp.a, "ab", false)
 	b.WaitRole(ha.Active, 30*time.Second)
@@ -257,12 +263,40 @@ func TestPartitionPairOnlyHeals(t *testing.T) {
 	if !cluster.WaitFor(t.Context(), 15*time.Second, func() bool { return len(a.Events("ha.split_brain")) == 1 }) {
 		t.Fatalf("split-brain events on the active: %+v", a.Events("ha.split_brain"))
 	}
-	kept := map[string]bool{}
-	for _, ev := range a.Events("test.write") {
-		kept[ev.UID] = true
+	// Nothing either side acknowledged is lost: b's writes of the split
+	// are merged into a from b's set-aside store, its audit rows chained
+	// as merged, the chain still verifying.
+	var missing []string
+	if !cluster.WaitFor(t.Context(), 30*time.Second, func() bool {
+		kept := eventUIDs(t, a, "test.write")
+		missing = missing[:0]
+		for i := range 5 {
+			for _, uid := range []string{fmt.Sprintf("split-a-%d", i), fmt.Sprintf("split-b-%d", i)} {
+				if !kept[uid] {
+					missing = append(missing, uid)
+				}
+			}
+		}
+		return len(missing) == 0
+	}) {
+		t.Fatalf("after the heal and merge the active lacks %v", missing)
 	}
-	if !kept["split-a-0"] || kept["split-b-0"] {
-		t.Fatalf("after the heal the active holds split-a-0=%v split-b-0=%v; want the winner's rows only", kept["split-a-0"], kept["split-b-0"])
+	var merged []events.Event
+	cluster.WaitFor(t.Context(), 15*time.Second, func() bool { merged = a.Events("ha.merged"); return len(merged) > 0 })
+	// b's five writes and its own ha.failover event of the split.
+	if len(merged) != 1 || merged[0].Attrs["events"] != "6" || merged[0].Attrs["audit"] != "5" {
+		t.Fatalf("ha.merged events: %+v", merged)
+	}
+	var rep struct {
+		OK       bool     `json:"ok"`
+		Problems []string `json:"problems"`
+	}
+	if code, err := a.Do(http.MethodGet, "/api/v1/audit/verify", nil, &rep); err != nil || code != 200 || !rep.OK {
+		t.Fatalf("audit chain after the merge: HTTP %d %v %+v", code, err, rep)
+	}
+	st, _ := b.Status()
+	if len(st.OldStores) != 1 || st.OldStores[0].Merge == nil || st.OldStores[0].Merge.Events != 6 {
+		t.Fatalf("b's set-aside stores: %+v", st.OldStores)
 	}
 }
 
@@ -280,6 +314,7 @@ func TestHeartbeatPaths(t *testing.T) {
 	a := cluster.NewNode(t, "a", "10.77.1.1", oa)
 	b := cluster.NewNode(t, "b", "10.77.1.2", ob)
 	cluster.Pair(t, a, b)
+	watchSession(t, a, b)
 	st, _ := b.Status()
 	if st.Peer == nil || len(st.Peer.Paths) != 2 {
 		t.Fatalf("b probes %+v, want two paths", st.Peer)

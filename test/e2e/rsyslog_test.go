@@ -71,6 +71,7 @@ func TestRsyslogRelayAcrossKill(t *testing.T) {
 	skipShort(t)
 	needSenders(t)
 	a, b := newPair(t, cluster.Options{})
+	watchSession(t, a, b)
 	relayIP := cluster.Subnet() + ".9"
 	relay := net.JoinHostPort(relayIP, cluster.FreePort(t, relayIP))
 	startRsyslog(t, relay, []string{a.SyslogTCP, b.SyslogTCP})

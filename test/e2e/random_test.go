@@ -123,7 +123,9 @@ func randomPartitions(t *testing.T, mode string, seed uint64, budget time.Durati
 		links.set(name, up)
 		t.Logf("%s link %s up=%v", time.Now().Format("15:04:05.000"), name, up)
 	}
-	act := func(n *cluster.Node, what string) { t.Logf("%s %s %s", time.Now().Format("15:04:05.000"), n.Name, what) }
+	act := func(n *cluster.Node, what string) {
+		t.Logf("%s %s %s", time.Now().Format("15:04:05.000"), n.Name, what)
+	}
 	nodes := []*cluster.Node{a, b}
 	stopped, killed := map[*cluster.Node]time.Time{}, map[*cluster.Node]time.Time{}
 	var cuts, kills, stops int

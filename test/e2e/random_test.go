@@ -149,15 +149,28 @@ func randomPartitions(t *testing.T, mode string, seed uint64, budget time.Durati
 			}
 		}
 		n := nodes[rng.IntN(2)]
-		switch k := rng.IntN(10); {
-		case k < 6:
+		switch k := rng.IntN(20); {
+		case k < 9: // one link
 			name := []string{"ab", "as", "bs"}[rng.IntN(3)]
 			up := !links.up(name, time.Now())
 			if !up {
 				cuts++
 			}
 			set(name, up)
-		case k < 8:
+		case k < 12: // the documented pair-only risk: apart, both reaching the witness
+			for name, up := range map[string]bool{"ab": false, "as": true, "bs": true} {
+				if links.up(name, time.Now()) != up {
+					set(name, up)
+				}
+			}
+			cuts++
+		case k < 14: // every link back
+			for name := range ifaces {
+				if !links.up(name, time.Now()) {
+					set(name, true)
+				}
+			}
+		case k < 17:
 			if _, ok := killed[n]; ok {
 				break
 			}

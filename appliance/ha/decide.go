@@ -60,7 +60,6 @@ func (c *Controller) tick(ctx context.Context) {
 		_ = c.members.Update(func(mm *Membership) error { mm.PeerEpoch = max(mm.PeerEpoch, beat.Epoch); return nil })
 		m = c.members.Get()
 	}
-	det := c.opts.HA.DetectionTime
 	alone := st.Leader && voters(st) <= 1
 	// twin: both appliances lead a store alone (a healed split brain, or
 	// one restarted). Whatever the peer's role — active, fenced, starting
@@ -74,29 +73,54 @@ func (c *Controller) tick(ctx context.Context) {
 	switch {
 	case m.Yielded != "":
 		c.setRole(ctx, Stale, fmt.Sprintf("split brain healed: %s keeps the active role; this appliance's writes since the split are merged into it after `mamori recover`", m.Yielded))
-	case alone && m.PeerInStore && c.leaseLost(now):
-		// Alone, only the witness's lease stops the other side from
-		// taking over: without a fresh grant this node must not act.
+	case alone:
+		c.decideAlone(ctx, now, m, peerUp, twin, beat.ID)
+	default:
+		c.decidePaired(ctx, now, st, m, peerUp, beat)
+	}
+}
+
+// decideAlone: this node leads a store of which it is the only voter.
+func (c *Controller) decideAlone(ctx context.Context, now time.Time, m Membership, peerUp, twin bool, peerID string) {
+	pairOnly := m.PeerInStore && c.opts.HA.Mode == config.PairOnly
+	switch {
+	case m.PeerInStore && c.leaseLost(now):
+		// Only the witness's lease stops the other side from taking
+		// over: without a fresh grant this node must not act.
 		c.setRole(ctx, Fenced, "lease from the witness not renewed within half the detection time")
-	case alone && m.PeerInStore && c.opts.HA.Mode == config.PairOnly && c.isCutOff(now):
-		// A lone active cut off from peer and witness stops too: the peer
-		// may come back (a resumed process, a split-brain twin) and take
-		// over without being able to tell this node from a dead one.
+	case pairOnly && c.isCutOff(now):
+		// Cut off from peer and witness it stops too: the peer may come
+		// back (a resumed process, a split-brain twin) and take over
+		// without being able to tell this node from a dead one.
 		c.setRole(ctx, Fenced, "alone in the store and cut off from the peer and from every witness address")
 	case twin && c.currentRole() != Active:
 		// Not active now, and the peer leads alone too: become active
 		// only once it has yielded, never alongside it.
-		c.setRole(ctx, c.currentRole(), fmt.Sprintf("%s leads a store of its own too; waiting for it to yield", beat.ID))
-	case alone && m.PeerInStore && c.opts.HA.Mode == config.PairOnly && c.currentRole() == Starting && !peerUp && !c.lonePeerSilent(now):
-		// Restarted alone in its store: the peer may lead a store of its
-		// own (a split brain not healed yet). Act only once it is heard
-		// (then the rules above decide) or has been silent for a
-		// detection time while the witness answered.
-		c.setRole(ctx, Starting, fmt.Sprintf("alone in the store: waiting up to %s to hear %s before taking the active role", det, m.Peer.ID))
-	case st.Leader && (voters(st) <= 1 || peerUp):
+		c.setRole(ctx, c.currentRole(), fmt.Sprintf("%s leads a store of its own too; waiting for it to yield", peerID))
+	case pairOnly && c.currentRole() == Starting && !peerUp && !c.lonePeerSilent(now):
+		// Restarted alone: the peer may lead a store of its own (a split
+		// brain not healed yet). Act only once it is heard (then the
+		// rules above decide) or has been silent for a detection time
+		// while the witness answered.
+		c.setRole(ctx, Starting, fmt.Sprintf("alone in the store: waiting up to %s to hear %s before taking the active role", c.opts.HA.DetectionTime, peerID))
+	default:
 		c.setRole(ctx, Active, "store leader")
-		c.boundWrites(now, alone && m.PeerInStore)
-	case st.LeaderID != "" && !st.Leader:
+		c.boundWrites(now, m.PeerInStore)
+	}
+}
+
+// decidePaired: the store has (or had) both appliances as voters.
+func (c *Controller) decidePaired(ctx context.Context, now time.Time, st store.Status, m Membership, peerUp bool, beat Beat) {
+	det := c.opts.HA.DetectionTime
+	switch {
+	case st.Leader && peerUp:
+		c.setRole(ctx, Active, "store leader")
+		c.boundWrites(now, false)
+	case st.LeaderID != "" && !st.Leader && !(peerUp && beat.ID == st.LeaderID && beat.Alone):
+		// A peer that leads a store alone cannot be this store's leader:
+		// that view is left over (a resumed process reads heartbeats queued
+		// before its pause), and adopting the peer's epoch from it would
+		// let this node pass for up to date without the peer's data.
 		c.setRole(ctx, Standby, "replicating from "+st.LeaderID)
 		if beat.Role == Active && beat.ID == st.LeaderID {
 			_ = c.members.RaiseEpoch(beat.Epoch)

@@ -294,7 +294,9 @@ func (c *Controller) ActiveTarget() (local bool, peerAPI, peerID string) {
 	if m.Peer == nil || len(m.Peer.APIAddrs) == 0 {
 		return false, "", ""
 	}
-	if up, b := c.peer(c.now()); up && b.Role == Active {
+	// The peer is active if it says so, or if the store follows it
+	// (known from Raft before the first heartbeat answers).
+	if up, b := c.peer(c.now()); (up && b.Role == Active) || c.st.Status().LeaderID == m.Peer.ID {
 		return false, m.Peer.APIAddrs[0], m.Peer.ID
 	}
 	return false, "", ""

@@ -98,6 +98,7 @@ type simNode struct {
 	up      bool
 	paused  bool
 	pausedT time.Time
+	resumed time.Time // a resumed Raft follower believes its old leader a moment longer
 	// activeHeard: since when this node has been active and heard by
 	// the peer without a break (zero: not so now).
 	activeHeard time.Time
@@ -227,6 +228,9 @@ func (w *simWorld) raft() {
 				n.st.leader = elected
 			}
 		case pair:
+		case n.st.leader != n.id && w.now.Sub(n.resumed) < 500*time.Millisecond:
+			// A resumed follower reads heartbeats queued before its pause:
+			// it believes in its old leader until its election timeout.
 		default:
 			// Without its peer a two-voter leader steps down after the
 			// lease; a follower loses its leader at once.
@@ -290,8 +294,13 @@ func (w *simWorld) step(ctx context.Context) {
 			}
 			if after := n.c.members.Get().Epoch; after != before {
 				w.logf("%s epoch %d -> %d (%s: %s)", n.id, before, after, n.c.currentRole(), n.c.reason)
-				if n.c.currentRole() == Active {
+				switch {
+				case n.c.currentRole() == Active:
 					w.promote[n.id]++
+				case w.formed.IsZero() || w.now.Sub(w.formed) < simElection:
+					// I8: an epoch is adopted only from a leader this node
+					// replicates, else it passes for up to date without the data.
+					w.fail("%s adopted epoch %d without replicating from the active", n.id, after)
 				}
 			}
 		}
@@ -377,6 +386,8 @@ func (w *simWorld) act(ctx context.Context) {
 		n.paused = !n.paused
 		if n.paused {
 			n.pausedT = w.now
+		} else {
+			n.resumed = w.now
 		}
 		w.logf("%s paused %v", n.id, n.paused)
 	case k < 8:

@@ -275,6 +275,9 @@ func (s *Store) PromoteAlone() error {
 // hold acknowledged writes that a split brain left on this side, which
 // are merged back from it (see PruneOld for retention).
 func (s *Store) Rejoin(ctx context.Context, peerAddr, label string) (string, error) {
+	if err := s.settleAlone(); err != nil {
+		return "", err
+	}
 	s.mu.Lock()
 	s.closeGen()
 	aside, err := s.setAside(label)
@@ -292,6 +295,26 @@ func (s *Store) Rejoin(ctx context.Context, peerAddr, label string) (string, err
 		return aside, err
 	}
 	return aside, os.Remove(filepath.Join(s.opts.Dir, rejoinMarker))
+}
+
+// settleAlone: a store of which this node is the only voter has
+// committed every entry of its log, but applies the tail only once it
+// leads again (shortly after a start). Its database must hold all of it
+// before it is set aside: what is merged back is read from there. (A
+// two-voter store's committed entries are on the peer already.)
+func (s *Store) settleAlone() error {
+	st := s.Status()
+	if len(st.Servers) != 1 || st.Servers[0].ID != s.opts.ID {
+		return nil
+	}
+	rs, err := s.current()
+	if err != nil {
+		return err
+	}
+	if err := rs.WaitForAllApplied(30 * time.Second); err != nil {
+		return fmt.Errorf("this appliance's store has not applied its own log yet (%v): retry in a moment", err)
+	}
+	return nil
 }
 
 // rejoinMarker in a store directory says it was opened empty to join a

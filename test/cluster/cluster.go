@@ -170,6 +170,7 @@ ingest:
 		n.Kill()
 		if t.Failed() {
 			n.dumpLog()
+			n.keepLog()
 		}
 	})
 	return n
@@ -195,6 +196,20 @@ func (n *Node) dumpLog() {
 		lines = lines[len(lines)-80:]
 	}
 	n.t.Logf("---- last log lines of %s ----\n%s", n.Name, strings.Join(lines, "\n"))
+}
+
+// keepLog copies the whole log of a failed test's node to
+// $TMPDIR/mamori-e2e-logs, which outlives the test's directory.
+func (n *Node) keepLog() {
+	dir := filepath.Join(os.TempDir(), "mamori-e2e-logs")
+	b, err := os.ReadFile(n.LogPath)
+	if err != nil || os.MkdirAll(dir, 0o755) != nil {
+		return
+	}
+	name := filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_").Replace(n.t.Name())+"-"+n.Name+".log")
+	if os.WriteFile(name, b, 0o644) == nil {
+		n.t.Logf("whole log of %s: %s", n.Name, name)
+	}
 }
 
 // Start runs `mamori serve` in the background.
@@ -324,7 +339,18 @@ func (n *Node) DoAs(token, method, path string, in, out any) (int, error) {
 	return n.do(n.httpClient(true), token, method, path, in, out)
 }
 
+// DoWithHeaders is DoAs with extra request headers; it returns the
+// answer's headers too.
+func (n *Node) DoWithHeaders(token, method, path string, headers map[string]string, in, out any) (int, http.Header, error) {
+	return n.request(n.httpClient(true), token, method, path, headers, in, out)
+}
+
 func (n *Node) do(cl *http.Client, token, method, path string, in, out any) (int, error) {
+	code, _, err := n.request(cl, token, method, path, nil, in, out)
+	return code, err
+}
+
+func (n *Node) request(cl *http.Client, token, method, path string, headers map[string]string, in, out any) (int, http.Header, error) {
 	var body io.Reader
 	if in != nil {
 		b, _ := json.Marshal(in)
@@ -335,18 +361,21 @@ func (n *Node) do(cl *http.Client, token, method, path string, in, out any) (int
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	resp, err := cl.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if out != nil && len(b) > 0 {
 		if err := json.Unmarshal(b, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("decode %s: %w (%s)", path, err, b)
+			return resp.StatusCode, resp.Header, fmt.Errorf("decode %s: %w (%s)", path, err, b)
 		}
 	}
-	return resp.StatusCode, nil
+	return resp.StatusCode, resp.Header, nil
 }
 
 // Status fetches GET /api/v1/cluster.

@@ -119,13 +119,13 @@ func checkAcked(t *testing.T, n *cluster.Node, acks []ack) int {
 		missing = missing[:0]
 		for _, a := range acks {
 			if !have[a.uid] {
-				missing = append(missing, a.uid+"@"+a.node)
+				missing = append(missing, a.uid+"@"+a.node+"@"+a.at.Format("15:04:05.000"))
 			}
 		}
 		return len(missing) == 0
 	})
 	if len(missing) > 0 {
-		t.Fatalf("%d of %d acknowledged writes are not on the final active %s, e.g. %v", len(missing), len(acks), n.Name, missing[:min(10, len(missing))])
+		t.Fatalf("%d of %d acknowledged writes are not on the final active %s, first %v, last %s", len(missing), len(acks), n.Name, missing[:min(5, len(missing))], missing[len(missing)-1])
 	}
 	return len(acks)
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,7 +25,7 @@ func TestKillActiveThenRecover(t *testing.T) {
 	a := cluster.NewNode(t, "a", net+".1", cluster.Options{Detection: detection})
 	b := cluster.NewNode(t, "b", net+".2", cluster.Options{Detection: detection})
 	cluster.Pair(t, a, b)
-	watchSession(t, a, b)
+	sess := watchSession(t, a, b)
 	for i := range 50 {
 		if ok, err := a.Write(fmt.Sprintf("before-%d", i)); !ok {
 			t.Fatalf("write: %v", err)
@@ -53,6 +54,20 @@ func TestKillActiveThenRecover(t *testing.T) {
 	// The old active comes back with epoch 1: it must not take over.
 	a.Start()
 	a.WaitRole(ha.Stale, 30*time.Second)
+	// Its copy of the users may be old or empty: a login there is sent to
+	// the active (503, not 401 or 500), and so is a valid session.
+	var refused struct {
+		Code      string   `json:"code"`
+		ActiveID  string   `json:"active_id"`
+		ActiveAPI []string `json:"active_api"`
+	}
+	if code, _ := a.DoAs("", http.MethodPost, "/api/v1/login", map[string]string{"user": "watcher", "password": "correct horse battery"}, &refused); code != http.StatusServiceUnavailable ||
+		refused.Code != "not_active" || refused.ActiveID != "b" || len(refused.ActiveAPI) != 1 {
+		t.Fatalf("login on the stale appliance: HTTP %d %+v, want 503 naming b", code, refused)
+	}
+	if code, _ := sess.Do(a, http.MethodGet, "/api/v1/me", nil, nil); code != http.StatusServiceUnavailable {
+		t.Fatalf("a valid session on the stale appliance: HTTP %d, want 503", code)
+	}
 	time.Sleep(2 * detection)
 	if st, _ := a.Status(); st.Role != ha.Stale {
 		t.Fatalf("returned node left stale by itself: %+v", st)

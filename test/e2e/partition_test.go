@@ -3,6 +3,8 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -246,6 +248,13 @@ func TestPartitionPairOnlyHeals(t *testing.T) {
 			t.Fatalf("write on b during the split: %v", err)
 		}
 	}
+	// A syslog message only b receives, and a setting only b changes.
+	if out, err := exec.Command("ip", "netns", "exec", tp.w, "logger", "-n", "10.77.2.2", "-P", "514", "-d", "split-syslog-only-b").CombinedOutput(); err != nil {
+		t.Fatalf("logger to b: %v %s", err, out)
+	}
+	if code, err := b.Do(http.MethodPost, "/api/v1/nodes", map[string]any{"id": "split-node", "name": "split-node", "address": "10.9.9.9", "scope": "A"}, nil); code != 200 {
+		t.Fatalf("node on b during the split: HTTP %d %v", code, err)
+	}
 
 	tp.net.SetLink(tp.a, "ab", true)
 	b.WaitRole(ha.Stale, 20*time.Second)
@@ -283,8 +292,10 @@ func TestPartitionPairOnlyHeals(t *testing.T) {
 	}
 	var merged []events.Event
 	cluster.WaitFor(t.Context(), 15*time.Second, func() bool { merged = a.Events("ha.merged"); return len(merged) > 0 })
-	// b's five writes and its own ha.failover event of the split.
-	if len(merged) != 1 || merged[0].Attrs["events"] != "6" || merged[0].Attrs["audit"] != "5" {
+	// b's five writes and its own ha.failover event of the split; six
+	// audit rows (the writes, the node); the node is a setting: listed.
+	if len(merged) != 1 || merged[0].Attrs["events"] != "6" || merged[0].Attrs["audit"] != "6" ||
+		!strings.Contains(merged[0].Message, "node split-node exists only in the set-aside copy") {
 		t.Fatalf("ha.merged events: %+v", merged)
 	}
 	var rep struct {
@@ -293,6 +304,14 @@ func TestPartitionPairOnlyHeals(t *testing.T) {
 	}
 	if code, err := a.Do(http.MethodGet, "/api/v1/audit/verify", nil, &rep); err != nil || code != 200 || !rep.OK {
 		t.Fatalf("audit chain after the merge: HTTP %d %v %+v", code, err, rep)
+	}
+	// The message only b received comes back through b's spool.
+	if !cluster.WaitFor(t.Context(), 20*time.Second, func() bool {
+		var out struct{ Messages []struct{ Text string } }
+		a.Do(http.MethodGet, "/api/v1/syslog?q=split-syslog-only-b", nil, &out)
+		return len(out.Messages) == 1
+	}) {
+		t.Fatal("the syslog message only b received during the split is not on a")
 	}
 	st, _ := b.Status()
 	if len(st.OldStores) != 1 || st.OldStores[0].Merge == nil || st.OldStores[0].Merge.Events != 6 {

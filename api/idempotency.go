@@ -13,6 +13,7 @@ import (
 
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/store"
+	"github.com/mamori-ops/mamori/internal/periodic"
 )
 
 // IdempotencyHeader names the key a client sends with a write so that
@@ -131,17 +132,10 @@ func (s *Server) remember(ctx context.Context, att *store.Attachment, rt Route, 
 // ExpireIdempotencyKeys deletes keys older than IdempotencyTTL, a
 // bounded batch at a time, every minute until ctx ends (active only).
 func ExpireIdempotencyKeys(ctx context.Context, st events.Store) error {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case now := <-t.C:
-			_, _ = st.Exec(ctx, store.Statement{SQL: `DELETE FROM idempotency_keys WHERE rowid IN
-				(SELECT rowid FROM idempotency_keys WHERE at < ? LIMIT 5000)`, Args: []any{now.Add(-IdempotencyTTL).Unix()}})
-		}
-	}
+	return periodic.Every(ctx, time.Minute, func(now time.Time) {
+		_, _ = st.Exec(ctx, store.Statement{SQL: `DELETE FROM idempotency_keys WHERE rowid IN
+			(SELECT rowid FROM idempotency_keys WHERE at < ? LIMIT 5000)`, Args: []any{now.Add(-IdempotencyTTL).Unix()}})
+	})
 }
 
 // recorder keeps a copy of the answer (bounded) for replay.

@@ -308,6 +308,13 @@ func (w *simWorld) step(ctx context.Context) {
 	w.check()
 }
 
+// run steps the world for d.
+func (w *simWorld) run(d time.Duration) {
+	for range d / simTick {
+		w.step(context.Background())
+	}
+}
+
 func (w *simWorld) role(n *simNode) Role {
 	if !n.up {
 		return "down"
@@ -498,12 +505,7 @@ func TestSimStagedHeal(t *testing.T) {
 	for _, gap := range []time.Duration{0, 50 * time.Millisecond, 300 * time.Millisecond, time.Second, 2 * time.Second, 2900 * time.Millisecond} {
 		t.Run(gap.String(), func(t *testing.T) {
 			w := newSimWorld(t, 1)
-			ctx := context.Background()
-			run := func(d time.Duration) {
-				for range d / simTick {
-					w.step(ctx)
-				}
-			}
+			run := w.run
 			run(5 * time.Second)
 			w.ab, w.w[0] = false, false
 			run(10 * time.Second)
@@ -528,12 +530,7 @@ func TestSimStagedHeal(t *testing.T) {
 // one was fenced).
 func TestSimHalfHealKeepsTheFirstTakeover(t *testing.T) {
 	w := newSimWorld(t, 2)
-	ctx := context.Background()
-	run := func(d time.Duration) {
-		for range d / simTick {
-			w.step(ctx)
-		}
-	}
+	run := w.run
 	run(5 * time.Second)
 	w.ab, w.w[0] = false, false
 	run(10 * time.Second)

@@ -19,6 +19,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/store"
 	"github.com/mamori-ops/mamori/ingest/rules"
 	"github.com/mamori-ops/mamori/ingest/syslog"
+	"github.com/mamori-ops/mamori/internal/periodic"
 )
 
 // Item is one spooled record of an origin (an appliance's spool).
@@ -353,14 +354,5 @@ func (in *Ingestor) compact(ctx context.Context, now time.Time) error {
 
 // ExpireLoop runs Expire every minute until ctx ends.
 func (in *Ingestor) ExpireLoop(ctx context.Context) error {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case now := <-t.C:
-			_ = in.Expire(ctx, now)
-		}
-	}
+	return periodic.Every(ctx, time.Minute, func(now time.Time) { _ = in.Expire(ctx, now) })
 }

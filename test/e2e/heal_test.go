@@ -39,12 +39,7 @@ func testHeal(t *testing.T, staged bool) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, seed))
 	tp := newTopology(t)
-	o := cluster.Options{Witness: []string{"10.77.2.3"}}
-	oa, ob := o, o
-	oa.Netns, ob.Netns = tp.a, tp.b
-	a := cluster.NewNode(t, "a", "10.77.1.1", oa)
-	b := cluster.NewNode(t, "b", "10.77.1.2", ob)
-	cluster.Pair(t, a, b)
+	a, b := pairOnlyNetns(t, tp, cluster.Options{})
 	s := cluster.NewSession(t, a, "operator", "correct horse battery")
 	s.Watch(a, b)
 	type ports struct{ ns, peer, sw string }

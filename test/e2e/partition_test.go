@@ -92,6 +92,19 @@ func checkSingleActive(t *testing.T, samples []sample, settle time.Time) {
 	}
 }
 
+// pairOnlyNetns pairs a (active) and b in the topology's namespaces in
+// pair-only mode, the third host's address as witness.
+func pairOnlyNetns(t *testing.T, tp *topology, o cluster.Options) (a, b *cluster.Node) {
+	t.Helper()
+	o.Witness = []string{"10.77.2.3"}
+	oa, ob := o, o
+	oa.Netns, ob.Netns = tp.a, tp.b
+	a = cluster.NewNode(t, "a", "10.77.1.1", oa)
+	b = cluster.NewNode(t, "b", "10.77.1.2", ob)
+	cluster.Pair(t, a, b)
+	return a, b
+}
+
 func pairWithWitness(t *testing.T, tp *topology, autoRecover bool) (a, b *cluster.Node, w *cluster.WitnessNode) {
 	t.Helper()
 	o := cluster.Options{WitnessAddr: "10.77.2.3:9443", AutoRecover: autoRecover}
@@ -229,12 +242,7 @@ func TestIsolatedActivePairOnly(t *testing.T) {
 func TestPartitionPairOnlyHeals(t *testing.T) {
 	skipShort(t)
 	tp := newTopology(t)
-	o := cluster.Options{Witness: []string{"10.77.2.3"}}
-	oa, ob := o, o
-	oa.Netns, ob.Netns = tp.a, tp.b
-	a := cluster.NewNode(t, "a", "10.77.1.1", oa)
-	b := cluster.NewNode(t, "b", "10.77.1.2", ob)
-	cluster.Pair(t, a, b)
+	a, b := pairOnlyNetns(t, tp, cluster.Options{})
 	watchSession(t, a, b)
 
 	tp.net.SetLink(tp.a, "ab", false)

@@ -107,12 +107,7 @@ func randomPartitions(t *testing.T, mode string, seed uint64, budget time.Durati
 	if mode == "witness" {
 		a, b, _ = pairWithWitness(t, tp, true)
 	} else {
-		o := cluster.Options{Witness: []string{"10.77.2.3"}, AutoRecover: true, Detection: randomDetection}
-		oa, ob := o, o
-		oa.Netns, ob.Netns = tp.a, tp.b
-		a = cluster.NewNode(t, "a", "10.77.1.1", oa)
-		b = cluster.NewNode(t, "b", "10.77.1.2", ob)
-		cluster.Pair(t, a, b)
+		a, b = pairOnlyNetns(t, tp, cluster.Options{AutoRecover: true, Detection: randomDetection})
 	}
 	s := cluster.NewSession(t, a, "operator", "correct horse battery")
 	s.Watch(a, b)

@@ -300,18 +300,19 @@ func (s *Store) Rejoin(ctx context.Context, peerAddr, label string) (string, err
 // settleAlone: a store of which this node is the only voter has
 // committed every entry of its log, but applies the tail only once it
 // leads again (shortly after a start). Its database must hold all of it
-// before it is set aside: what is merged back is read from there. (A
-// two-voter store's committed entries are on the peer already.)
+// before it is set aside: what is merged back is read from there. A
+// strong read goes through the log after every earlier entry, so its
+// answer means they are applied. (A two-voter store's committed entries
+// are on the peer already.)
 func (s *Store) settleAlone() error {
 	st := s.Status()
 	if len(st.Servers) != 1 || st.Servers[0].ID != s.opts.ID {
 		return nil
 	}
-	rs, err := s.current()
-	if err != nil {
-		return err
+	if err := s.WaitLeader(30 * time.Second); err != nil {
+		return fmt.Errorf("this appliance's store does not lead itself yet (%v): retry in a moment", err)
 	}
-	if err := rs.WaitForAllApplied(30 * time.Second); err != nil {
+	if _, err := s.Query(context.Background(), Strong, `SELECT 1`); err != nil {
 		return fmt.Errorf("this appliance's store has not applied its own log yet (%v): retry in a moment", err)
 	}
 	return nil

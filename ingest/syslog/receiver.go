@@ -257,14 +257,20 @@ func (c idleConn) Read(b []byte) (int, error) {
 // counting ("LEN SP MSG") where a frame starts with a digit, else
 // non-transparent framing (up to LF or NUL). Oversized frames are
 // truncated to MaxMessage and flagged, and the stream resynchronises.
+//
+// Nothing is buffered beyond one frame of MaxMessage bytes: the octet
+// count is read from at most maxCountDigits digits and a space (peeked,
+// never searched for), and anything else that starts with a digit is a
+// line frame, itself bounded. Before, a stream of digits without a
+// space was buffered whole (hundreds of MiB per connection).
 func ReadFrames(r *bufio.Reader, emit func(b []byte, truncated bool)) error {
 	for {
 		c, err := r.Peek(1)
 		if err != nil {
 			return ignoreEOF(err)
 		}
-		if c[0] >= '0' && c[0] <= '9' {
-			err = octetFrame(r, emit)
+		if n, hdr, ok := octetHeader(r, c[0]); ok {
+			err = octetFrame(r, n, hdr, emit)
 		} else {
 			err = lineFrame(r, emit)
 		}
@@ -274,19 +280,41 @@ func ReadFrames(r *bufio.Reader, emit func(b []byte, truncated bool)) error {
 	}
 }
 
-func octetFrame(r *bufio.Reader, emit func([]byte, bool)) error {
-	lenStr, err := r.ReadString(' ')
-	if err != nil {
-		return err
+// maxCountDigits bounds the octet count: 10 digits, as before.
+const maxCountDigits = 10
+
+// octetHeader recognises "LEN SP <" at the reader's position without
+// consuming it, peeking one byte more at a time (a complete short frame
+// is never held back waiting for bytes that are not coming). It returns
+// the length and the header's size (digits and space).
+func octetHeader(r *bufio.Reader, first byte) (n, hdr int, ok bool) {
+	if first < '1' || first > '9' {
+		return 0, 0, false
 	}
-	n, err := strconv.Atoi(lenStr[:len(lenStr)-1])
-	// An octet-counted frame always goes on with "<PRI>".
-	next, _ := r.Peek(1)
-	if err != nil || n < 0 || len(lenStr) > 10 || len(next) == 0 || next[0] != '<' {
-		// Not octet counting after all: treat the bytes as text up to LF.
-		rest, _ := r.ReadBytes('\n')
-		emit(trimFrame(append([]byte(lenStr), rest...)), false)
-		return nil
+	for k := 2; k <= maxCountDigits+2; k++ {
+		b, err := r.Peek(k)
+		if err != nil {
+			return 0, 0, false // the stream ended in the header: a line frame takes it
+		}
+		switch c := b[k-1]; {
+		case c >= '0' && c <= '9' && k <= maxCountDigits:
+			continue
+		case c != ' ':
+			return 0, 0, false
+		}
+		// An octet-counted frame always goes on with "<PRI>".
+		if b, err = r.Peek(k + 1); err != nil || b[k] != '<' {
+			return 0, 0, false
+		}
+		n, err := strconv.Atoi(string(b[:k-1]))
+		return n, k, err == nil
+	}
+	return 0, 0, false
+}
+
+func octetFrame(r *bufio.Reader, n, hdr int, emit func([]byte, bool)) error {
+	if _, err := r.Discard(hdr); err != nil {
+		return err
 	}
 	keep := min(n, MaxMessage)
 	b := make([]byte, keep)

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +32,12 @@ func TestReadFrames(t *testing.T) {
 		{"oversized line", "<13>" + long + "\n<13>next\n", []string{("<13>" + long)[:MaxMessage], "<13>next"}, 1},
 		{"oversized octet frame", fmt.Sprintf("%d <13>%s3 <9>", len(long)+4, long), []string{("<13>" + long)[:MaxMessage], "<9>"}, 1},
 		{"empty lines", "\n\n<13>a\n\n", []string{"<13>a"}, 0},
+		// A count too long to be one is no octet frame: the line is
+		// truncated like any other (it was stored whole, 1 MiB and more).
+		{"fake octet count", "12345678901 <13>" + long + "\n<9>x\n", []string{("12345678901 <13>" + long)[:MaxMessage], "<9>x"}, 1},
+		{"count without <PRI>", "5 " + long + "\n", []string{("5 " + long)[:MaxMessage]}, 1},
+		{"digits without a space", strings.Repeat("1", 3*MaxMessage) + "\n<13>b\n", []string{strings.Repeat("1", MaxMessage), "<13>b"}, 1},
+		{"zero count", "0 <13>a\n", []string{"0 <13>a"}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
@@ -44,6 +52,62 @@ func TestReadFrames(t *testing.T) {
 				t.Fatalf("got %d frames %q (truncated %d, err %v), want %d", len(got), abbreviate(got), trunc, err, len(tc.want))
 			}
 		})
+	}
+}
+
+// heapProbe is a stream of digits that never contains a space or a
+// newline; every 4 MiB it reads how much heap is in use, so a framer
+// that buffers the stream (instead of at most one frame) is caught while
+// it reads, whatever it does at the end.
+type heapProbe struct {
+	left, read, peak int
+	base             uint64
+}
+
+func (p *heapProbe) Read(b []byte) (int, error) {
+	if p.left == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(b), p.left)
+	for i := range b[:n] {
+		b[i] = '1'
+	}
+	if p.read/(4<<20) != (p.read+n)/(4<<20) {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		p.peak = max(p.peak, int(ms.HeapAlloc)-int(p.base))
+	}
+	p.left, p.read = p.left-n, p.read+n
+	return n, nil
+}
+
+// A connection sending 64 MiB of digits without a space (the octet-count
+// memory bomb: 512 MiB of "1" raised RSS by up to 0.9 GiB) costs at most
+// about one frame of memory while it is read.
+func TestReadFramesBoundedMemory(t *testing.T) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	p := &heapProbe{left: 64 << 20, base: ms.HeapAlloc}
+	frames, trunc := 0, 0
+	err := ReadFrames(bufio.NewReaderSize(p, 16<<10), func(b []byte, tr bool) {
+		frames++
+		if tr {
+			trunc++
+		}
+		if len(b) > MaxMessage {
+			t.Fatalf("frame of %d bytes", len(b))
+		}
+	})
+	if err != nil || p.read != 64<<20 {
+		t.Fatalf("read %d of %d bytes: %v", p.read, 64<<20, err)
+	}
+	if p.peak > 4*MaxMessage {
+		t.Fatalf("heap grew by %d bytes while reading digits without a space, want at most %d", p.peak, 4*MaxMessage)
+	}
+	if frames != 1 || trunc != 1 {
+		t.Fatalf("%d frames (%d truncated), want the one truncated line", frames, trunc)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mamori-ops/mamori/internal/ratelimit"
 	"github.com/mamori-ops/mamori/internal/udpconn"
 )
 
@@ -73,28 +74,51 @@ type Sink func(Record) error
 type Counters struct {
 	Received, Truncated, SinkErrors, Conns atomic.Uint64
 	// ConnsRefused counts TCP/TLS connections closed at once because
-	// MaxConns were open; IdleClosed those closed after IdleTimeout.
-	ConnsRefused, IdleClosed atomic.Uint64
+	// MaxConns were open (and none could give its slot up); SourceRefused
+	// those refused because their address held MaxConnsPerSource;
+	// Evicted those closed to make room for a newcomer (see connTable);
+	// IdleClosed those closed after IdleTimeout; HandshakeFailed TLS
+	// connections whose handshake failed or did not finish in time.
+	ConnsRefused, SourceRefused, Evicted, IdleClosed, HandshakeFailed atomic.Uint64
+	// RateLimited counts UDP datagrams refused by the per-source limit.
+	RateLimited atomic.Uint64
 }
 
 // Receiver listens for syslog on UDP and/or TCP (optionally TLS, RFC 5425).
 type Receiver struct {
 	UDP, TCP, TLS string // listen addresses; empty: off
 	TLSConfig     *tls.Config
-	// MaxConns bounds open TCP+TLS connections (each holds a 64 KiB
-	// buffer): a flood of connections is refused and counted, not a
+	// MaxConns bounds open TCP+TLS connections (each costs at most
+	// ConnBytes): a flood of connections is refused and counted, not a
 	// memory exhaustion. Default 1000.
 	MaxConns int
+	// MaxConnsPerSource bounds one address's share; default MaxConns.
+	MaxConnsPerSource int
 	// IdleTimeout closes a connection silent that long (senders
-	// reconnect); default 15 minutes.
-	IdleTimeout time.Duration
-	Sink        Sink
-	Log         *slog.Logger
-	Counters    Counters
+	// reconnect); default 15 minutes. IdleWhenFull: while every slot is
+	// taken, the connection silent the longest gives its slot to a
+	// newcomer once silent that long; default 10 s.
+	IdleTimeout, IdleWhenFull time.Duration
+	// HandshakeTimeout bounds a TLS handshake; default 10 s.
+	HandshakeTimeout time.Duration
+	// UDPLimit, if not nil, bounds each sender's UDP datagrams per second.
+	UDPLimit *ratelimit.PerSource
+	Sink     Sink
+	Log      *slog.Logger
+	Counters Counters
 
 	udp       *udpconn.Conn
 	tcp, tlsL net.Listener
+	conns     *connTable
 }
+
+// ConnBytes is what one TCP/TLS connection costs at most: its read
+// buffer, the frame being assembled (MaxMessage), TLS record buffers and
+// its goroutine. The memory budget reserves this per MaxConns.
+const ConnBytes = 128 << 10
+
+// readBuffer is each connection's bufio size.
+const readBuffer = 16 << 10
 
 // Listen binds every configured address, reporting bind errors at once.
 func (r *Receiver) Listen() error {
@@ -144,21 +168,17 @@ func (r *Receiver) Addrs() (udp, tcp, tlsAddr string) {
 func (r *Receiver) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	if r.udp != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); r.serveUDP() }()
+		wg.Go(r.serveUDP)
 	}
-	maxConns := r.MaxConns
-	if maxConns <= 0 {
-		maxConns = 1000
-	}
-	slots := make(chan struct{}, maxConns) // shared by TCP and TLS
+	slots := orDefault(r.MaxConns, 1000)
+	r.conns = newConnTable(slots, orDefault(r.MaxConnsPerSource, slots),
+		orDefault(r.IdleWhenFull, 10*time.Second)) // shared by TCP and TLS
 	for _, l := range []struct {
 		ln   net.Listener
 		name string
 	}{{r.tcp, "tcp"}, {r.tlsL, "tls"}} {
 		if l.ln != nil {
-			wg.Add(1)
-			go func() { defer wg.Done(); r.serveStream(ctx, l.ln, l.name, slots) }()
+			wg.Go(func() { r.serveStream(ctx, l.ln, l.name) })
 		}
 	}
 	<-ctx.Done()
@@ -174,6 +194,21 @@ func (r *Receiver) Run(ctx context.Context) error {
 	return nil
 }
 
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// OpenConns is the number of TCP/TLS connections holding a slot.
+func (r *Receiver) OpenConns() int {
+	if r.conns == nil {
+		return 0
+	}
+	return r.conns.Open()
+}
+
 func (r *Receiver) serveUDP() {
 	buf := make([]byte, MaxMessage+1)
 	for {
@@ -181,11 +216,16 @@ func (r *Receiver) serveUDP() {
 		if err != nil {
 			return
 		}
+		now := time.Now()
+		if !r.UDPLimit.Allow(ratelimit.Addr(from.IP), now) {
+			r.Counters.RateLimited.Add(1)
+			continue
+		}
 		if n > MaxMessage {
 			n = MaxMessage
 			r.Counters.Truncated.Add(1)
 		}
-		r.emit(Record{Received: time.Now(), Source: from.IP.String(), Transport: "udp", Raw: append([]byte(nil), buf[:n]...)})
+		r.emit(Record{Received: now, Source: from.IP.String(), Transport: "udp", Raw: append([]byte(nil), buf[:n]...)})
 	}
 }
 
@@ -199,58 +239,75 @@ func (r *Receiver) emit(rec Record) {
 	}
 }
 
-func (r *Receiver) serveStream(ctx context.Context, ln net.Listener, transport string, slots chan struct{}) {
+func (r *Receiver) serveStream(ctx context.Context, ln net.Listener, transport string) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	idle := r.IdleTimeout
-	if idle <= 0 {
-		idle = 15 * time.Minute
-	}
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			return
+			if errors.Is(err, net.ErrClosed) || ctx.Err() != nil {
+				return
+			}
+			// Out of file descriptors or the like: the next accept may
+			// work; giving up would stop this receiver for good.
+			sleepCtx(ctx, 50*time.Millisecond)
+			continue
 		}
-		select {
-		case slots <- struct{}{}:
-		default:
+		host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+		tc, evicted, a := r.conns.admit(c, host, time.Now())
+		if evicted != nil {
+			r.Counters.Evicted.Add(1)
+		}
+		switch a {
+		case refusedFull:
 			r.Counters.ConnsRefused.Add(1)
+			c.Close()
+			continue
+		case refusedPerSource:
+			r.Counters.SourceRefused.Add(1)
 			c.Close()
 			continue
 		}
 		r.Counters.Conns.Add(1)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-slots }()
-			defer c.Close()
-			stop := context.AfterFunc(ctx, func() { c.Close() })
-			defer stop()
-			host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
-			err := ReadFrames(bufio.NewReaderSize(idleConn{c, idle}, 64<<10), func(b []byte, truncated bool) {
-				if truncated {
-					r.Counters.Truncated.Add(1)
-				}
-				r.emit(Record{Received: time.Now(), Source: host, Transport: transport, Raw: b})
-			})
-			if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
-				r.Counters.IdleClosed.Add(1)
-			}
-		}()
+		wg.Go(func() {
+			defer r.conns.release(tc)
+			r.serveConn(ctx, tc, transport)
+		})
 	}
 }
 
-// idleConn pushes the read deadline forward at every read, so only a
-// connection silent for the whole timeout (or a TLS handshake that
-// never finishes) is cut.
-type idleConn struct {
-	net.Conn
-	idle time.Duration
+// serveConn reads one connection's frames until it ends, is idle too
+// long, or ctx ends.
+func (r *Receiver) serveConn(ctx context.Context, tc *tracked, transport string) {
+	defer tc.raw.Close()
+	stop := context.AfterFunc(ctx, func() { tc.raw.Close() })
+	defer stop()
+	if tl, ok := tc.conn.(*tls.Conn); ok {
+		hctx, cancel := context.WithTimeout(ctx, orDefault(r.HandshakeTimeout, 10*time.Second))
+		err := tl.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			r.Counters.HandshakeFailed.Add(1)
+			return
+		}
+	}
+	rd := bufio.NewReaderSize(idleConn{tc, orDefault(r.IdleTimeout, 15*time.Minute)}, readBuffer)
+	err := ReadFrames(rd, func(b []byte, truncated bool) {
+		if truncated {
+			r.Counters.Truncated.Add(1)
+		}
+		r.emit(Record{Received: time.Now(), Source: tc.source, Transport: transport, Raw: b})
+	})
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		r.Counters.IdleClosed.Add(1)
+	}
 }
 
-func (c idleConn) Read(b []byte) (int, error) {
-	_ = c.SetReadDeadline(time.Now().Add(c.idle))
-	return c.Conn.Read(b)
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
 }
 
 // ReadFrames splits a syslog stream into messages: RFC 6587 octet

@@ -10,6 +10,7 @@ import (
 	"log"
 	"log/slog"
 	"net"
+	"net/netip"
 	"runtime"
 	"slices"
 	"sync"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
+	"github.com/mamori-ops/mamori/internal/ratelimit"
 	"github.com/mamori-ops/mamori/internal/udpconn"
 	"github.com/mamori-ops/mamori/pollers/snmp"
 )
@@ -46,6 +48,12 @@ type Counters struct {
 	Reports      atomic.Uint64 // v3 engine-discovery requests answered
 	TimeWindow   atomic.Uint64 // v3 informs outside the time window (replays)
 	SinkErrors   atomic.Uint64 // the spool refused (full or failing)
+	// QueueFull counts packets refused because the decoders' queue (or
+	// the sender's share of it) was full; RateLimited those over the
+	// sender's rate limit; ReportsLimited engine-discovery requests not
+	// answered (report rate bound); Truncated notifications whose
+	// varbinds were cut to MaxVarbindBytes.
+	QueueFull, RateLimited, ReportsLimited, Truncated atomic.Uint64
 }
 
 // Receiver listens for notifications on one UDP address.
@@ -61,12 +69,18 @@ type Receiver struct {
 	Sink        func(Trap) error
 	Log         *slog.Logger
 	Workers     int // decoding goroutines; default: number of CPUs
+	// QueueBytes bounds the packets waiting for a decoder; default 16 MiB.
+	QueueBytes int
+	// Limit, if not nil, bounds each sender's packets per second.
+	Limit *ratelimit.PerSource
 	// Hold, when not nil, delays reading until it is closed (the USM
 	// users' keys are loaded); packets wait in the kernel's buffer.
 	Hold     chan struct{}
 	Counters Counters
 
 	users    atomic.Pointer[userTable]
+	reports  *ratelimit.PerSource // engine-discovery answers per sender
+	allRep   *ratelimit.PerSource // and in all
 	conn     *udpconn.Conn
 	started  time.Time
 	engineID string // raw bytes
@@ -153,12 +167,21 @@ func (r *Receiver) localEngineID() string {
 type packet struct {
 	b    []byte
 	from *net.UDPAddr
+	src  netip.Addr
 	at   time.Time
 }
 
+// Report answers (RFC 3414 discovery) are bounded per sender and in all:
+// a report is larger than the request, so unbounded answers would make
+// this receiver an amplifier towards spoofed source addresses.
+const (
+	reportsPerSource = 5
+	reportsInAll     = 100
+)
+
 // Run reads and decodes until ctx ends. The read loop only copies
-// packets to the decoders; when they fall behind the loop waits and the
-// kernel's 16 MiB buffer holds the burst.
+// packets to the decoders' queue (bounded in bytes, shared fairly
+// between senders, see queue); what does not fit is refused and counted.
 func (r *Receiver) Run(ctx context.Context) error {
 	if r.conn == nil {
 		<-ctx.Done()
@@ -175,32 +198,47 @@ func (r *Receiver) Run(ctx context.Context) error {
 			return nil
 		}
 	}
-	ch := make(chan packet, 8192)
+	r.reports, r.allRep = ratelimit.New(reportsPerSource, 2*reportsPerSource), ratelimit.New(reportsInAll, reportsInAll)
+	q := newQueue(r.QueueBytes)
+	if r.QueueBytes <= 0 {
+		q = newQueue(16 << 20)
+	}
 	var wg sync.WaitGroup
 	for range n {
-		wg.Go(func() { r.decodeLoop(ch) })
+		wg.Go(func() { r.decodeLoop(q) })
 	}
 	go func() { <-ctx.Done(); r.conn.Close() }()
+	r.readLoop(ctx, q)
+	q.close()
+	wg.Wait()
+	return nil
+}
+
+func (r *Receiver) readLoop(ctx context.Context, q *queue) {
 	buf := make([]byte, 65536)
 	for {
 		k, from, err := r.conn.Read(buf)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				break
+				return
 			}
 			continue
 		}
 		r.Counters.Received.Add(1)
-		ch <- packet{b: append([]byte(nil), buf[:k]...), from: from, at: time.Now()}
+		src, now := ratelimit.Addr(from.IP), time.Now()
+		if !r.Limit.Allow(src, now) {
+			r.Counters.RateLimited.Add(1)
+			continue
+		}
+		if !q.push(packet{b: append([]byte(nil), buf[:k]...), from: from, src: src, at: now}) {
+			r.Counters.QueueFull.Add(1)
+		}
 	}
-	close(ch)
-	wg.Wait()
-	return nil
 }
 
-func (r *Receiver) decodeLoop(ch <-chan packet) {
+func (r *Receiver) decodeLoop(q *queue) {
 	d := &decoder{}
-	for p := range ch {
+	for p, ok := q.pop(); ok; p, ok = q.pop() {
 		r.handle(d, p)
 	}
 }
@@ -214,6 +252,9 @@ type decoder struct {
 
 func (r *Receiver) handle(d *decoder, p packet) {
 	t, reply, err := r.Decode(d, p.b, p.from.IP.String(), p.at)
+	if reply != nil && errors.Is(err, errEngineReport) && !r.reportAllowed(p) {
+		reply = nil
+	}
 	if reply != nil {
 		if _, werr := r.conn.WriteToUDP(reply, p.from); werr == nil && err == nil {
 			r.Counters.Informs.Add(1)
@@ -225,11 +266,23 @@ func (r *Receiver) handle(d *decoder, p packet) {
 		}
 		return
 	}
+	if t.Truncated > 0 {
+		r.Counters.Truncated.Add(1)
+	}
 	if err := r.Sink(t); err != nil {
 		r.Counters.SinkErrors.Add(1)
 		return
 	}
 	r.Counters.Accepted.Add(1)
+}
+
+// reportAllowed takes a report token for the sender and in all.
+func (r *Receiver) reportAllowed(p packet) bool {
+	if r.reports.Allow(p.src, p.at) && r.allRep.Allow(netip.Addr{}, p.at) {
+		return true
+	}
+	r.Counters.ReportsLimited.Add(1)
+	return false
 }
 
 // Errors of Decode, by the counter they raise.

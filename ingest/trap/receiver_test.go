@@ -33,11 +33,16 @@ func newCollector(t *testing.T, communities []string, users []User) *collector {
 	if err := c.r.Listen(); err != nil {
 		t.Fatal(err)
 	}
+	c.start(t)
+	return c
+}
+
+// start runs the receiver until the test ends.
+func (c *collector) start(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = c.r.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return c
 }
 
 func (c *collector) wait(t *testing.T, n int) []Trap {

@@ -50,7 +50,18 @@ type Trap struct {
 	Generic    int       `json:"generic,omitempty"`    // v1
 	Specific   int       `json:"specific,omitempty"`   // v1
 	Varbinds   []Varbind `json:"varbinds"`
+	// Truncated counts the varbinds left out past MaxVarbindBytes.
+	Truncated int `json:"truncated,omitempty"`
 }
+
+// MaxVarbindBytes bounds what one notification keeps of its varbinds
+// (OIDs, types and rendered values), like syslog's 64 KiB per message:
+// a 60 KB packet of 4,400 varbinds became a 440 KB record, and about
+// 8 MiB while it was stored. Varbinds past it are counted, not kept.
+const MaxVarbindBytes = 64 << 10
+
+// varbindOverhead is what a varbind costs besides its strings (JSON keys).
+const varbindOverhead = 32
 
 // Well-known OIDs (SNMPv2-MIB).
 const (
@@ -124,6 +135,9 @@ func (t Trap) Text() string {
 		sb.WriteByte('=')
 		sb.WriteString(v.Value)
 	}
+	if t.Truncated > 0 {
+		fmt.Fprintf(&sb, " [%d more varbinds not kept: over %d KiB]", t.Truncated, MaxVarbindBytes>>10)
+	}
 	return sb.String()
 }
 
@@ -167,6 +181,7 @@ func fromPacket(p *gosnmp.SnmpPacket, source string, received time.Time) (Trap, 
 	if p.Version != gosnmp.Version1 && p.PDUType != gosnmp.SNMPv2Trap && p.PDUType != gosnmp.InformRequest {
 		return t, fmt.Errorf("%v PDU is not a notification", p.PDUType)
 	}
+	kept := 0
 	for i, v := range p.Variables {
 		oid := strings.TrimPrefix(v.Name, ".")
 		if p.Version != gosnmp.Version1 && i < 2 {
@@ -187,7 +202,14 @@ func fromPacket(p *gosnmp.SnmpPacket, source string, received time.Time) (Trap, 
 		if v.Type == gosnmp.ObjectIdentifier {
 			val = strings.TrimPrefix(val, ".")
 		}
-		t.Varbinds = append(t.Varbinds, Varbind{OID: oid, Type: v.Type.String(), Value: val})
+		vb := Varbind{OID: oid, Type: v.Type.String(), Value: val}
+		cost := len(vb.OID) + len(vb.Type) + len(vb.Value) + varbindOverhead
+		if kept+cost > MaxVarbindBytes {
+			t.Truncated = len(p.Variables) - i
+			break
+		}
+		kept += cost
+		t.Varbinds = append(t.Varbinds, vb)
 	}
 	if t.TrapOID == "" {
 		return t, errors.New("notification without snmpTrapOID.0")

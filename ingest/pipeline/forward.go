@@ -27,6 +27,9 @@ type Target struct {
 	SNI   string // the peer's node id (selects its appliance certificate)
 }
 
+// DefaultBatchBytes is the default of Forwarder.BatchBytes.
+const DefaultBatchBytes = 4 << 20
+
 // Forwarder streams one spool to the active.
 type Forwarder struct {
 	Spool    *spool.Spool
@@ -35,7 +38,10 @@ type Forwarder struct {
 	Target   func() Target
 	TLS      *tls.Config // this node's mTLS client configuration
 	Log      *slog.Logger
-	Batch    int
+	// Batch bounds the records of one batch (default 2,000) and
+	// BatchBytes their payload (default DefaultBatchBytes): the active
+	// holds a batch several times over while it stores it.
+	Batch, BatchBytes int
 
 	mu      sync.Mutex
 	clients map[string]*http.Client // by the peer's node id (TLS server name)
@@ -92,8 +98,11 @@ func (f *Forwarder) Acked() uint64 { return f.acked.Load() }
 // could still set aside are kept (Spool.Release) until an acknowledgement
 // that cannot be undone (Ack.Replicated) lets them be trimmed.
 func (f *Forwarder) Run(ctx context.Context) error {
-	if f.Batch == 0 {
+	if f.Batch <= 0 {
 		f.Batch = 2000
+	}
+	if f.BatchBytes <= 0 {
+		f.BatchBytes = DefaultBatchBytes
 	}
 	next := uint64(1)
 	var at *Target // the target next was agreed with
@@ -108,7 +117,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 			}
 			next, at = max(wm+1, f.Spool.Stats().FirstSeq), &t
 		}
-		es, err := f.Spool.Read(next, f.Batch)
+		es, err := f.Spool.Read(next, f.Batch, f.BatchBytes)
 		if err != nil {
 			// A spool that cannot be read now (disk trouble) is retried,
 			// never a reason to stop receiving.

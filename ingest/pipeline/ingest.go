@@ -108,6 +108,9 @@ type Options struct {
 	// DedupWindow: how long copies are remembered (default DedupWindow).
 	// Memory: about 135 bytes per message still waiting for its second copy.
 	DedupWindow time.Duration
+	// DedupMaxEntries bounds the messages remembered (EntryBytes each);
+	// past it the oldest are forgotten and counted. 0: no bound.
+	DedupMaxEntries int
 }
 
 // Ingestor runs on the active.
@@ -179,6 +182,7 @@ func (in *Ingestor) load(ctx context.Context) error {
 			break
 		}
 	}
+	in.Counters.DedupEvicted.Add(uint64(in.copies.limit(in.opts.DedupMaxEntries)))
 	in.loaded = true
 	return nil
 }
@@ -256,6 +260,7 @@ func (in *Ingestor) Ingest(ctx context.Context, b Batch) (Ack, error) {
 	for key, n := range pending {
 		in.copies.set(key, b.Origin, n, now)
 	}
+	in.Counters.DedupEvicted.Add(uint64(in.copies.limit(in.opts.DedupMaxEntries)))
 	in.marks[b.Origin] = mark
 	in.Counters.Duplicates.Add(uint64(ack.Duplicate))
 	stats.add(&in.Counters)

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -198,6 +199,53 @@ func TestDedupStateHoldsOnlyUnpairedCopies(t *testing.T) {
 	d.set(k, "a/1", 1, 3)
 	if n := d.count(k, "b/1") + 1; n > d.maxOther(k, "b/1") {
 		t.Fatal("b's copy of the repeat was taken for a new message")
+	}
+}
+
+// The dedup memory is bounded: a lone active fed only by its own spool
+// (every message waits for a second copy that may never come) forgets
+// the oldest past DedupMaxEntries, counts them, and stores everything.
+func TestDedupMemoryBounded(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	in := NewIngestor(st, syslog.NewParser(time.UTC, syslog.UTF8), Options{KeepUnmatched: true, DedupMaxEntries: 100})
+	seq := uint64(1)
+	for b := range 5 {
+		texts := make([]string, 60)
+		for i := range texts {
+			texts[i] = fmt.Sprintf("m-%d-%d", b, i)
+		}
+		if ack, err := in.Ingest(ctx, Batch{Origin: "a", Items: items(seq, texts...)}); err != nil || ack.Stored != 60 {
+			t.Fatalf("batch %d: %+v %v", b, ack, err)
+		}
+		seq += 60
+		if len(in.copies) > 100 {
+			t.Fatalf("%d messages remembered, bound 100", len(in.copies))
+		}
+	}
+	if n := in.Counters.DedupEvicted.Load(); n != 300-uint64(len(in.copies)) {
+		t.Fatalf("evicted %d, want %d", n, 300-len(in.copies))
+	}
+	if n := count(t, st, `SELECT COUNT(*) FROM syslog_messages`); n != 300 {
+		t.Fatalf("%d messages stored, want 300", n)
+	}
+}
+
+func TestDedupLimitKeepsNewest(t *testing.T) {
+	d := dedupState{}
+	for i := range 1000 {
+		d.set(hashKey(fmt.Sprint(i)), "a", 1, int64(i/100)) // ten seconds, 100 each
+	}
+	if n := d.limit(400); n != 650 || len(d) != 350 {
+		t.Fatalf("dropped %d, kept %d; want 650 and 350", n, len(d))
+	}
+	for k, e := range d {
+		if e.last < 6 {
+			t.Fatalf("kept %x seen at %d, older than dropped ones", k, e.last)
+		}
+	}
+	if d.limit(400) != 0 || d.limit(0) != 0 {
+		t.Fatal("dropped below the bound")
 	}
 }
 

@@ -30,6 +30,9 @@ type Counters struct {
 	ParseErrors atomic.Uint64    // syslog messages kept raw because they did not parse
 	Audit       atomic.Uint64    // audit entries recorded on the other appliance, chained here
 	Merged      atomic.Uint64    // rows merged back after a split brain (events, audit entries)
+	// DedupEvicted counts messages forgotten by the dedup memory bound
+	// (Options.DedupMaxEntries) before their second copy came.
+	DedupEvicted atomic.Uint64
 }
 
 // Kinds, indexing Counters.Stored.

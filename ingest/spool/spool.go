@@ -432,8 +432,11 @@ func (s *Spool) Run(ctx context.Context) error {
 	}
 }
 
-// Read returns up to max records with seq >= from, oldest first.
-func (s *Spool) Read(from uint64, max int) ([]Entry, error) {
+// Read returns up to max records with seq >= from, oldest first, and
+// stops once they hold maxBytes of payload (at least one record is
+// returned, whatever its size): a batch is bounded in bytes, not only
+// in records (2,000 records of 440 KB were one 880 MB batch).
+func (s *Spool) Read(from uint64, max, maxBytes int) ([]Entry, error) {
 	s.mu.Lock()
 	if s.cur != nil {
 		_ = s.flushLocked() // on failure the unwritten records are gone: read what the file holds
@@ -442,6 +445,8 @@ func (s *Spool) Read(from uint64, max int) ([]Entry, error) {
 	cur := s.cursor
 	s.mu.Unlock()
 	var out []Entry
+	size := 0
+	full := func() bool { return len(out) >= max || size >= maxBytes }
 	for i, sg := range segs {
 		if i+1 < len(segs) && segs[i+1].first <= from {
 			continue
@@ -458,7 +463,7 @@ func (s *Spool) Read(from uint64, max int) ([]Entry, error) {
 			}
 		}
 		r := bufio.NewReaderSize(io.LimitReader(f, sg.size-off), 256<<10)
-		for len(out) < max {
+		for !full() {
 			e, n, err := readFrom(r, from)
 			if err != nil {
 				break
@@ -466,6 +471,7 @@ func (s *Spool) Read(from uint64, max int) ([]Entry, error) {
 			off += int64(n)
 			if e.Payload != nil {
 				out = append(out, e)
+				size += len(e.Payload)
 			}
 		}
 		f.Close()
@@ -474,7 +480,7 @@ func (s *Spool) Read(from uint64, max int) ([]Entry, error) {
 			s.cursor.seq, s.cursor.path, s.cursor.off = out[len(out)-1].Seq+1, sg.path, off
 			s.mu.Unlock()
 		}
-		if len(out) >= max {
+		if full() {
 			break
 		}
 	}

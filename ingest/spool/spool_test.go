@@ -14,7 +14,7 @@ func payload(i int) []byte { return []byte(fmt.Sprintf("message %06d", i)) }
 
 func readAll(t *testing.T, s *Spool, from uint64) []Entry {
 	t.Helper()
-	es, err := s.Read(from, 1<<20)
+	es, err := s.Read(from, 1<<20, 1<<30)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestReadCursorAcrossSegments(t *testing.T) {
 	}
 	next := uint64(1)
 	for next <= 1000 {
-		es, err := s.Read(next, 7)
+		es, err := s.Read(next, 7, 1<<30)
 		if err != nil || len(es) == 0 {
 			t.Fatalf("read from %d: %v (%d entries)", next, err, len(es))
 		}
@@ -172,9 +172,34 @@ func TestReadCursorAcrossSegments(t *testing.T) {
 		}
 	}
 	for _, from := range []uint64{1, 500, 999, 77} {
-		es, err := s.Read(from, 3)
+		es, err := s.Read(from, 3, 1<<30)
 		if err != nil || len(es) == 0 || es[0].Seq != from {
 			t.Fatalf("re-read from %d: %v %+v", from, err, es)
+		}
+	}
+}
+
+// A read stops at maxBytes of payload (a batch is bounded in bytes), but
+// always returns a record, however large.
+func TestReadBoundedInBytes(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, n := range []int{1000, 1000, 1000, 5000, 10} {
+		if _, err := s.Append(make([]byte, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		from     uint64
+		maxBytes int
+		want     int
+	}{{1, 2500, 3}, {1, 2000, 2}, {1, 1, 1}, {4, 100, 1}, {4, 1 << 20, 2}, {1, 1 << 20, 5}} {
+		es, err := s.Read(tc.from, 1000, tc.maxBytes)
+		if err != nil || len(es) != tc.want {
+			t.Errorf("read from %d up to %d bytes: %d records (%v), want %d", tc.from, tc.maxBytes, len(es), err, tc.want)
 		}
 	}
 }
@@ -241,7 +266,7 @@ func TestDiskFullRollsBackAndRecovers(t *testing.T) {
 		t.Fatalf("waiting for a record the disk refused: %v, want ErrWrite", err)
 	}
 	whole := s.Stats().Appended - s.Stats().Lost
-	es, err := s.Read(1, 1<<20)
+	es, err := s.Read(1, 1<<20, 1<<30)
 	if err != nil || uint64(len(es)) != whole {
 		t.Fatalf("after the failures: read %d records (%v), want the %d whole ones", len(es), err, whole)
 	}
@@ -272,7 +297,7 @@ func TestDiskFullRollsBackAndRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	es, err = s2.Read(after[0], 1000)
+	es, err = s2.Read(after[0], 1000, 1<<30)
 	if err != nil || len(es) != len(after) || es[0].Seq != after[0] {
 		t.Fatalf("after reopen: %d records from %d (%v), want %d", len(es), after[0], err, len(after))
 	}

@@ -181,7 +181,7 @@ func TestReceiveFromLogger(t *testing.T) {
 	for rcv.Counters.Received.Load() < uint64(want) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	es, err := sp.Read(1, 1<<20)
+	es, err := sp.Read(1, 1<<20, 1<<30)
 	if err != nil {
 		t.Fatal(err)
 	}

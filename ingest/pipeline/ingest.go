@@ -80,6 +80,10 @@ func Migrations() []store.Migration {
 		// snapshot rows hold memory as it was (entries still waiting for a
 		// copy), replayed as they are; batch rows replay as batches did.
 		`ALTER TABLE ingest_dedup_log ADD COLUMN snapshot INTEGER NOT NULL DEFAULT 0`,
+	}}, {Version: 504, Name: "retention horizon", SQL: []string{
+		// How far retention deleted, per table: the id and `at` of the
+		// newest row deleted (see Retention and Merger.newEvents).
+		`CREATE TABLE retention_horizon (tbl TEXT PRIMARY KEY, deleted_id INTEGER NOT NULL, deleted_at TEXT NOT NULL)`,
 	}}}
 }
 

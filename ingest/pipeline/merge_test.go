@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -101,6 +102,40 @@ func TestMergeAfterSplitBrain(t *testing.T) {
 	}
 	if rep, err := auth.Verify(ctx, winner); err != nil || !rep.OK {
 		t.Fatalf("audit chain after the merge: %+v %v", rep, err)
+	}
+}
+
+// Retention on the pair deleted the common events (and more) before the
+// merge: the walk back stops at what retention already deleted instead
+// of merging the common history back as if it were the loser's.
+func TestMergeAfterRetention(t *testing.T) {
+	ctx := context.Background()
+	winner, loser := newStore(t), newStore(t)
+	write := func(st *store.Store, uid string, at time.Time) {
+		t.Helper()
+		if err := events.Insert(ctx, st, []events.Event{{UID: uid, At: at, Severity: events.Info, Kind: "test", Node: "x", Message: uid}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := time.Now().Add(-time.Hour)
+	for i := range 5 {
+		write(winner, fmt.Sprint("common-", i), base.Add(time.Duration(i)*time.Second))
+		write(loser, fmt.Sprint("common-", i), base.Add(time.Duration(i)*time.Second))
+	}
+	write(winner, "winner-only", base.Add(time.Minute))
+	write(loser, "loser-1", base.Add(2*time.Minute))
+	r := &Retention{Store: winner, Events: Limit{MaxAge: time.Hour}}
+	if n, err := r.Apply(ctx, base.Add(time.Hour+30*time.Second)); err != nil || n != 5 {
+		t.Fatalf("retention deleted %d: %v", n, err)
+	}
+	aside := t.TempDir() + "/old"
+	loser.Close()
+	if err := copyDir(loser.Dir(), aside); err != nil {
+		t.Fatal(err)
+	}
+	m := &Merger{Self: "b", Local: winner, Spool: &memSpool{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if rep, err := m.Merge(ctx, aside); err != nil || rep.Events != 1 {
+		t.Fatalf("merge report %+v %v, want only loser-1", rep, err)
 	}
 }
 

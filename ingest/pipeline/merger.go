@@ -152,10 +152,16 @@ func walkBack(ctx context.Context, db *store.OldDB, q string, f func([][]any) (s
 
 // newEvents returns, oldest first, the events of the set-aside store that
 // the pair's store lacks (by uid) and that are newer than the newest
-// event both hold under the same id.
+// event both hold under the same id. The walk also stops at events no
+// newer than what retention deleted from the pair: the common rows may
+// be gone, and those older rows would be deleted again anyway.
 func (m *Merger) newEvents(ctx context.Context, db *store.OldDB) ([]events.Event, error) {
+	horizon, err := Horizon(ctx, m.Local, "events")
+	if err != nil {
+		return nil, err
+	}
 	var out []events.Event
-	err := walkBack(ctx, db, `SELECT id, uid, at, severity, kind, node, message, attrs, scope FROM events WHERE id < ? ORDER BY id DESC LIMIT 500`,
+	err = walkBack(ctx, db, `SELECT id, uid, at, severity, kind, node, message, attrs, scope FROM events WHERE id < ? ORDER BY id DESC LIMIT 500`,
 		func(page [][]any) (bool, error) {
 			uids := make([]string, len(page))
 			for i, v := range page {
@@ -167,8 +173,9 @@ func (m *Merger) newEvents(ctx context.Context, db *store.OldDB) ([]events.Event
 			}
 			for i, v := range page {
 				id, _ := v[0].(int64)
+				at, _ := v[2].(string)
 				switch hid, ok := held[uids[i]]; {
-				case ok && hid == id:
+				case ok && hid == id, horizon != "" && at <= horizon:
 					return true, nil
 				case !ok:
 					out = append(out, scanEvent(v))

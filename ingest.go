@@ -27,6 +27,7 @@ import (
 	"github.com/mamori-ops/mamori/ingest/trap"
 	"github.com/mamori-ops/mamori/internal/config"
 	"github.com/mamori-ops/mamori/internal/fileutil"
+	"github.com/mamori-ops/mamori/internal/ratelimit"
 )
 
 // ingest is the receive path: receivers → spool → forwarder → the
@@ -37,6 +38,8 @@ type ingest struct {
 	traps     *trap.Receiver
 	ingestor  *pipeline.Ingestor
 	forwarder *pipeline.Forwarder
+	retention *pipeline.Retention
+	budget    int64
 	users     []config.SNMPUser
 	log       *slog.Logger
 }
@@ -57,9 +60,10 @@ func newIngest(cfg config.Config, st *store.Store, clientTLS, serverTLS *tls.Con
 	if err != nil {
 		return nil, fmt.Errorf("ingest spool: %w", err)
 	}
-	sy := cfg.Ingest.Syslog
+	sy, budget := cfg.Ingest.Syslog, cfg.Ingest.MemoryBudget
 	rcv := &syslog.Receiver{UDP: sy.UDP, TCP: sy.TCP, TLS: sy.TLS, TLSConfig: serverTLS, Log: log.With("component", "syslog"),
-		MaxConns: sy.MaxConnections, IdleTimeout: sy.IdleTimeout,
+		MaxConns: sy.MaxConnections, MaxConnsPerSource: sy.MaxConnectionsPerSource, IdleTimeout: sy.IdleTimeout,
+		IdleWhenFull: sy.IdleTimeoutWhenFull, HandshakeTimeout: sy.HandshakeTimeout, UDPLimit: rateLimit(sy.UDPRateLimit),
 		Sink: func(r syslog.Record) error { _, err := sp.Append(r.Encode()); return err }}
 	sn := cfg.Ingest.SNMP
 	boots, err := nextEngineBoots(filepath.Join(cfg.DataDir, "snmp-engine-boots"))
@@ -67,20 +71,28 @@ func newIngest(cfg config.Config, st *store.Store, clientTLS, serverTLS *tls.Con
 		return nil, err
 	}
 	traps := &trap.Receiver{Addr: sn.UDP, Communities: sn.Communities, EngineID: sn.EngineID, EngineBoots: boots, Hold: make(chan struct{}), Log: log.With("component", "snmptrap"),
+		QueueBytes: int(budget / 32), Limit: rateLimit(sn.RateLimit),
 		Sink: func(t trap.Trap) error { _, err := sp.Append(t.Encode()); return err }}
 	var names func(string) string
 	if sn.UDP != "" {
 		names = mib.Load(sn.MIBDirs).Name
 	}
 	ingr := pipeline.NewIngestor(st, syslog.NewParser(loc, syslog.Charset(sy.Charset)), pipeline.Options{KeepUnmatched: cfg.Ingest.KeepUnmatched, Names: names,
-		DedupWindow: cfg.Ingest.DedupWindow, Audit: audit.AppendWith, MergeAudit: audit.PrepareMerge, SplitSafe: ctl.SplitSafe})
+		DedupWindow: cfg.Ingest.DedupWindow, DedupMaxEntries: int(budget / 8 / pipeline.EntryBytes), Audit: audit.AppendWith, MergeAudit: audit.PrepareMerge, SplitSafe: ctl.SplitSafe})
 	fw := &pipeline.Forwarder{Spool: sp, Origin: cfg.Node.ID + "/" + sp.ID(), Ingestor: ingr, TLS: clientTLS, Log: log.With("component", "forwarder"),
+		BatchBytes: int(max(budget/256, 1<<20)),
 		Target: func() pipeline.Target {
 			local, peer, id := ctl.ActiveTarget()
 			return pipeline.Target{Local: local, Peer: peer, SNI: id}
 		}}
-	return &ingest{spool: sp, receiver: rcv, traps: traps, ingestor: ingr, forwarder: fw, users: sn.Users, log: log}, nil
+	rt := cfg.Retention
+	ret := &pipeline.Retention{Store: st, Batch: rt.BatchRows, Interval: rt.Interval, Log: log.With("component", "retention"),
+		Messages: pipeline.Limit{MaxAge: rt.Messages.MaxAge, MaxBytes: rt.Messages.MaxBytes}, Events: pipeline.Limit{MaxAge: rt.Events.MaxAge, MaxBytes: rt.Events.MaxBytes}}
+	return &ingest{spool: sp, receiver: rcv, traps: traps, ingestor: ingr, forwarder: fw, retention: ret, budget: budget, users: sn.Users, log: log}, nil
 }
+
+// rateLimit is a per-sender limiter, or nil (no limit).
+func rateLimit(r config.RateLimit) *ratelimit.PerSource { return ratelimit.New(r.PerSource, r.Burst) }
 
 // nextEngineBoots counts this appliance's starts for SNMPv3 (RFC 3414
 // snmpEngineBoots), durably, before the trap receiver answers anyone.
@@ -194,19 +206,40 @@ func (in *ingest) registerMetrics(reg prometheus.Registerer) {
 		counter("ingest_events_total", "Events raised by monitor rules.", ic.Events.Load),
 		counter("ingest_parse_errors_total", "Syslog messages that did not parse (kept raw).", ic.ParseErrors.Load),
 		counter("ingest_bad_records_total", "Spool records that could not be decoded.", ic.BadRecords.Load),
+		counter("ingest_dedup_evicted_total", "Messages the dedup memory bound forgot before their second copy came (a late copy is stored twice).", ic.DedupEvicted.Load),
+		gauge("syslog_connections_open", "TCP and TLS syslog connections holding a slot.", func() float64 { return float64(in.receiver.OpenConns()) }),
+		gauge("ingest_memory_budget_bytes", "The receive path's memory budget (ingest.memory_budget).", func() float64 { return float64(in.budget) }),
 	)
+	deleted := prometheus.NewDesc("mamori_retention_deleted_total", "Rows deleted by retention on this appliance while active, by table.", []string{"table"}, nil)
+	reg.MustRegister(collectorFunc{descs: []*prometheus.Desc{deleted}, collect: func(ch chan<- prometheus.Metric) {
+		for i, t := range pipeline.RetainedTables() {
+			ch <- prometheus.MustNewConstMetric(deleted, prometheus.CounterValue, float64(in.retention.Deleted(i)), t)
+		}
+	}})
 	dropped := prometheus.NewDesc("mamori_ingest_dropped_total", "Messages not stored, by reason.", []string{"reason"}, nil)
 	stored := prometheus.NewDesc("mamori_ingest_stored_total", "Messages stored on this appliance while active, by kind.", []string{"kind"}, nil)
 	reg.MustRegister(collectorFunc{descs: []*prometheus.Desc{dropped, stored}, collect: func(ch chan<- prometheus.Metric) {
-		for reason, n := range map[string]uint64{"rule": ic.RuleDrops.Load(), "unmatched": ic.Unmatched.Load(), "malformed_trap": tc.Malformed.Load(),
-			"bad_community": tc.BadCommunity.Load(), "v3_auth": tc.AuthFailed.Load(), "v3_time_window": tc.TimeWindow.Load(), "spool_full": in.spool.Stats().Refused, "spool_write_failed": in.spool.Stats().Lost,
-			"syslog_truncated": c.Truncated.Load(), "syslog_conn_limit": c.ConnsRefused.Load(), "udp_buffer_syslog": in.receiver.UDPDropped(), "udp_buffer_trap": in.traps.UDPDropped()} {
+		for reason, n := range in.dropped() {
 			ch <- prometheus.MustNewConstMetric(dropped, prometheus.CounterValue, float64(n), reason)
 		}
 		for i, k := range pipeline.Kinds {
 			ch <- prometheus.MustNewConstMetric(stored, prometheus.CounterValue, float64(ic.Stored[i].Load()), k)
 		}
 	}})
+}
+
+// dropped counts what the receive path refused or cut, by reason. The
+// syslog_conn_* and syslog_tls_handshake reasons count connections,
+// the truncated ones messages kept shortened; the rest count messages.
+func (in *ingest) dropped() map[string]uint64 {
+	c, tc, ic, sp := &in.receiver.Counters, &in.traps.Counters, &in.ingestor.Counters, in.spool.Stats()
+	return map[string]uint64{"rule": ic.RuleDrops.Load(), "unmatched": ic.Unmatched.Load(), "malformed_trap": tc.Malformed.Load(),
+		"bad_community": tc.BadCommunity.Load(), "v3_auth": tc.AuthFailed.Load(), "v3_time_window": tc.TimeWindow.Load(),
+		"spool_full": sp.Refused, "spool_write_failed": sp.Lost, "syslog_truncated": c.Truncated.Load(),
+		"syslog_conn_limit": c.ConnsRefused.Load(), "syslog_conn_per_source": c.SourceRefused.Load(), "syslog_conn_evicted": c.Evicted.Load(),
+		"syslog_tls_handshake": c.HandshakeFailed.Load(), "udp_buffer_syslog": in.receiver.UDPDropped(), "udp_buffer_trap": in.traps.UDPDropped(),
+		"udp_rate_syslog": c.RateLimited.Load(), "udp_rate_trap": tc.RateLimited.Load(), "trap_queue_full": tc.QueueFull.Load(),
+		"trap_truncated": tc.Truncated.Load(), "v3_report_limited": tc.ReportsLimited.Load()}
 }
 
 // collectorFunc is a prometheus.Collector made of functions.

@@ -44,8 +44,40 @@ type Config struct {
 	Store   Store   `yaml:"store"`
 	Auth    Auth    `yaml:"auth"`
 	Ingest  Ingest  `yaml:"ingest"`
-	Log     Log     `yaml:"log"`
+	// Retention bounds the stored history (messages, events).
+	Retention Retention `yaml:"retention"`
+	Log       Log       `yaml:"log"`
 }
+
+// Retention bounds what the store keeps. The active deletes the oldest
+// rows past a limit every Interval, BatchRows per statement.
+type Retention struct {
+	// Messages bounds syslog messages, traps and custom events together.
+	Messages RetentionLimit `yaml:"messages"`
+	Events   RetentionLimit `yaml:"events"`
+	Interval time.Duration  `yaml:"interval"`
+	// BatchRows is the most rows one delete (one Raft entry) removes.
+	BatchRows int `yaml:"batch_rows"`
+}
+
+// RetentionLimit is an age and a size; 0 turns either off.
+type RetentionLimit struct {
+	MaxAge time.Duration `yaml:"max_age"`
+	// MaxBytes is compared with an estimate of the rows' size (their
+	// columns and a fixed overhead per row, close to SQLite's pages).
+	MaxBytes int64 `yaml:"max_bytes"`
+}
+
+// RateLimit bounds what one sender address may send per second over
+// UDP (there is no connection to push back on); 0 turns it off.
+type RateLimit struct {
+	PerSource float64 `yaml:"per_source"` // messages per second
+	Burst     int     `yaml:"burst"`      // default: one second's worth
+}
+
+// ConnBytes is what the receive path reserves per TCP/TLS syslog
+// connection (ingest/syslog.ConnBytes).
+const ConnBytes = 128 << 10
 
 // Ingest configures the receivers that run on both appliances.
 type Ingest struct {
@@ -61,6 +93,11 @@ type Ingest struct {
 	// SpoolMaxBytes bounds the local spool; when full, new messages are
 	// refused and counted (never dropped silently).
 	SpoolMaxBytes int64 `yaml:"spool_max_bytes"`
+	// MemoryBudget bounds the receive path's memory: TCP/TLS connections
+	// (ConnBytes each, at most a quarter of it), the trap decoders' queue
+	// (1/32), forward batches (1/256) and the dedup memory (1/8). The Go
+	// runtime is asked to keep the whole process's heap under 7/8 of it.
+	MemoryBudget int64 `yaml:"memory_budget"`
 }
 
 // Syslog receivers; an empty address turns that receiver off.
@@ -79,6 +116,18 @@ type Syslog struct {
 	MaxConnections int `yaml:"max_connections"`
 	// IdleTimeout closes a TCP/TLS connection silent that long.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// MaxConnectionsPerSource bounds one sender address's connections
+	// (above MaxConnections: no bound but the fair sharing).
+	MaxConnectionsPerSource int `yaml:"max_connections_per_source"`
+	// IdleTimeoutWhenFull: while every connection slot is taken, the
+	// connection silent the longest gives its slot to a newcomer once
+	// silent that long (a newcomer also takes a slot from the address
+	// holding the most).
+	IdleTimeoutWhenFull time.Duration `yaml:"idle_timeout_when_full"`
+	// HandshakeTimeout bounds a TLS handshake.
+	HandshakeTimeout time.Duration `yaml:"handshake_timeout"`
+	// UDPRateLimit bounds each sender's UDP datagrams.
+	UDPRateLimit RateLimit `yaml:"udp_rate_limit"`
 }
 
 // SNMP is the trap receiver.
@@ -94,6 +143,8 @@ type SNMP struct {
 	// MIBDirs are searched for MIB modules; every module found is loaded
 	// so trap OIDs and varbinds show with names.
 	MIBDirs []string `yaml:"mib_dirs"`
+	// RateLimit bounds each sender's packets on the trap port.
+	RateLimit RateLimit `yaml:"rate_limit"`
 }
 
 // SNMPUser is one USM user of trap senders; several may share a name.
@@ -236,8 +287,12 @@ func Default() Config {
 			BatchMax:          500,
 			RaftLogLevel:      "ERROR",
 		},
-		Ingest: Ingest{Syslog: Syslog{UDP: ":514", TCP: ":514", TLS: ":6514", Charset: "utf-8", MaxConnections: 1000, IdleTimeout: 15 * time.Minute},
-			SNMP: SNMP{UDP: ":162", MIBDirs: []string{"/usr/share/snmp/mibs"}}, KeepUnmatched: true, DedupWindow: time.Hour, SpoolMaxBytes: 2 << 30},
+		Ingest: Ingest{Syslog: Syslog{UDP: ":514", TCP: ":514", TLS: ":6514", Charset: "utf-8", MaxConnections: 1000, IdleTimeout: 15 * time.Minute,
+			MaxConnectionsPerSource: 100, IdleTimeoutWhenFull: 10 * time.Second, HandshakeTimeout: 10 * time.Second},
+			SNMP: SNMP{UDP: ":162", MIBDirs: []string{"/usr/share/snmp/mibs"}}, KeepUnmatched: true, DedupWindow: time.Hour, SpoolMaxBytes: 2 << 30,
+			MemoryBudget: 1 << 30},
+		Retention: Retention{Messages: RetentionLimit{MaxAge: 90 * 24 * time.Hour, MaxBytes: 10 << 30},
+			Events: RetentionLimit{MaxAge: 365 * 24 * time.Hour, MaxBytes: 2 << 30}, Interval: 10 * time.Second, BatchRows: 5000},
 		Auth: Auth{SessionTTL: 12 * time.Hour, LockoutFailures: 5, LockoutWindow: 30 * time.Second, LockoutMaxWindow: 15 * time.Minute},
 		Log:  Log{Level: "info", Format: "text"},
 	}
@@ -324,6 +379,8 @@ func (c Config) Validate() error {
 		c.validateStore,
 		c.validateAuth,
 		c.validateIngest,
+		c.validateBudget,
+		c.validateRetention,
 		c.validateLog,
 	} {
 		if err := check(); err != nil {
@@ -492,6 +549,51 @@ func (c Config) validateIngest() error {
 	}
 	if c.Ingest.SpoolMaxBytes < 1<<20 {
 		return invalid("ingest.spool_max_bytes", "must be at least 1 MiB")
+	}
+	return nil
+}
+
+func (c Config) validateBudget() error {
+	in := c.Ingest
+	if in.MemoryBudget < 64<<20 {
+		return invalid("ingest.memory_budget", "%d bytes: give the receive path at least 64 MiB (67108864)", in.MemoryBudget)
+	}
+	if need := int64(in.Syslog.MaxConnections) * ConnBytes; need > in.MemoryBudget/4 {
+		return invalid("ingest.syslog.max_connections", "%d connections need %d MiB, more than a quarter of ingest.memory_budget (%d MiB): lower max_connections or raise the budget",
+			in.Syslog.MaxConnections, need>>20, in.MemoryBudget>>20)
+	}
+	sy := in.Syslog
+	if sy.MaxConnectionsPerSource < 1 {
+		return invalid("ingest.syslog.max_connections_per_source", "%d: allow at least 1 (more than max_connections means no limit)", sy.MaxConnectionsPerSource)
+	}
+	for name, d := range map[string]time.Duration{"ingest.syslog.idle_timeout_when_full": sy.IdleTimeoutWhenFull, "ingest.syslog.handshake_timeout": sy.HandshakeTimeout} {
+		if d < 100*time.Millisecond || d > sy.IdleTimeout {
+			return invalid(name, "%s must be between 100ms and ingest.syslog.idle_timeout (%s)", d, sy.IdleTimeout)
+		}
+	}
+	for name, r := range map[string]RateLimit{"ingest.syslog.udp_rate_limit": sy.UDPRateLimit, "ingest.snmp.rate_limit": in.SNMP.RateLimit} {
+		if r.PerSource < 0 || r.Burst < 0 {
+			return invalid(name, "per_source and burst must not be negative (0 turns the limit off)")
+		}
+	}
+	return nil
+}
+
+func (c Config) validateRetention() error {
+	r := c.Retention
+	for name, l := range map[string]RetentionLimit{"retention.messages": r.Messages, "retention.events": r.Events} {
+		if l.MaxAge != 0 && l.MaxAge < time.Minute {
+			return invalid(name+".max_age", "%s: use at least 1m, or 0 for no age limit", l.MaxAge)
+		}
+		if l.MaxBytes != 0 && l.MaxBytes < 1<<20 {
+			return invalid(name+".max_bytes", "%d: use at least 1 MiB (1048576), or 0 for no size limit", l.MaxBytes)
+		}
+	}
+	if r.Interval < time.Second || r.Interval > time.Hour {
+		return invalid("retention.interval", "%s must be between 1s and 1h", r.Interval)
+	}
+	if r.BatchRows < 100 || r.BatchRows > 100000 {
+		return invalid("retention.batch_rows", "%d is outside 100..100000", r.BatchRows)
 	}
 	return nil
 }

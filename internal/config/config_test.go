@@ -35,6 +35,18 @@ func TestLoad(t *testing.T) {
 		{"bad witness address", "ha:\n  witness_addresses: [\"gateway\"]\n", "ha.witness_addresses[0]"},
 		{"bad log level", "log:\n  level: loud\n", "log.level"},
 		{"batch too large", "store:\n  batch_max: 100000\n", "store.batch_max"},
+		{"budget too small", "ingest:\n  memory_budget: 1000000\n", "ingest.memory_budget"},
+		{"connections beyond the budget", "ingest:\n  memory_budget: 134217728\n  syslog:\n    max_connections: 1000\n", "ingest.syslog.max_connections"},
+		{"connections within the budget", "ingest:\n  memory_budget: 134217728\n  syslog:\n    max_connections: 200\n", ""},
+		{"no connection per source", "ingest:\n  syslog:\n    max_connections_per_source: 0\n", "ingest.syslog.max_connections_per_source"},
+		{"handshake beyond idle", "ingest:\n  syslog:\n    idle_timeout: 5s\n    idle_timeout_when_full: 1s\n    handshake_timeout: 10s\n", "ingest.syslog.handshake_timeout"},
+		{"negative rate", "ingest:\n  snmp:\n    rate_limit:\n      per_source: -1\n", "ingest.snmp.rate_limit"},
+		{"udp rate limit", "ingest:\n  syslog:\n    udp_rate_limit:\n      per_source: 500\n      burst: 1000\n", ""},
+		{"retention age too short", "retention:\n  messages:\n    max_age: 10s\n", "retention.messages.max_age"},
+		{"retention size too small", "retention:\n  events:\n    max_bytes: 1000\n", "retention.events.max_bytes"},
+		{"retention off", "retention:\n  messages:\n    max_age: 0s\n    max_bytes: 0\n", ""},
+		{"retention batch", "retention:\n  batch_rows: 5\n", "retention.batch_rows"},
+		{"retention interval", "retention:\n  interval: 0s\n", "retention.interval"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "mamori.yaml")

@@ -22,11 +22,13 @@ import (
 	"github.com/mamori-ops/mamori/appliance/store"
 	"github.com/mamori-ops/mamori/ingest/mib"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
+	"github.com/mamori-ops/mamori/ingest/pressure"
 	"github.com/mamori-ops/mamori/ingest/spool"
 	"github.com/mamori-ops/mamori/ingest/syslog"
 	"github.com/mamori-ops/mamori/ingest/trap"
 	"github.com/mamori-ops/mamori/internal/config"
 	"github.com/mamori-ops/mamori/internal/fileutil"
+	"github.com/mamori-ops/mamori/internal/gcpace"
 	"github.com/mamori-ops/mamori/internal/ratelimit"
 )
 
@@ -39,6 +41,7 @@ type ingest struct {
 	ingestor  *pipeline.Ingestor
 	forwarder *pipeline.Forwarder
 	retention *pipeline.Retention
+	pressure  *pressure.Gauge
 	budget    int64
 	users     []config.SNMPUser
 	log       *slog.Logger
@@ -61,9 +64,13 @@ func newIngest(cfg config.Config, st *store.Store, clientTLS, serverTLS *tls.Con
 		return nil, fmt.Errorf("ingest spool: %w", err)
 	}
 	sy, budget := cfg.Ingest.Syslog, cfg.Ingest.MemoryBudget
+	// One fair share per sender address, shared by every receiver.
+	fair := ratelimit.New(float64(cfg.Ingest.FairSharePerSource), int(cfg.Ingest.FairSharePerSource))
+	gauge := &pressure.Gauge{BacklogHigh: cfg.Ingest.SpoolMaxBytes / 8, Memory: gcpace.Held, MemoryHigh: uint64(budget / 3)}
 	rcv := &syslog.Receiver{UDP: sy.UDP, TCP: sy.TCP, TLS: sy.TLS, TLSConfig: serverTLS, Log: log.With("component", "syslog"),
 		MaxConns: sy.MaxConnections, MaxConnsPerSource: sy.MaxConnectionsPerSource, IdleTimeout: sy.IdleTimeout,
 		IdleWhenFull: sy.IdleTimeoutWhenFull, HandshakeTimeout: sy.HandshakeTimeout, UDPLimit: rateLimit(sy.UDPRateLimit),
+		Fair: fair, Pressed: gauge.On,
 		Sink: func(r syslog.Record) error { _, err := sp.Append(r.Encode()); return err }}
 	sn := cfg.Ingest.SNMP
 	boots, err := nextEngineBoots(filepath.Join(cfg.DataDir, "snmp-engine-boots"))
@@ -71,24 +78,26 @@ func newIngest(cfg config.Config, st *store.Store, clientTLS, serverTLS *tls.Con
 		return nil, err
 	}
 	traps := &trap.Receiver{Addr: sn.UDP, Communities: sn.Communities, EngineID: sn.EngineID, EngineBoots: boots, Hold: make(chan struct{}), Log: log.With("component", "snmptrap"),
-		QueueBytes: int(budget / 32), Limit: rateLimit(sn.RateLimit),
+		QueueBytes: int(budget / 32), Limit: rateLimit(sn.RateLimit), Fair: fair, Pressed: gauge.On,
 		Sink: func(t trap.Trap) error { _, err := sp.Append(t.Encode()); return err }}
 	var names func(string) string
 	if sn.UDP != "" {
 		names = mib.Load(sn.MIBDirs).Name
 	}
 	ingr := pipeline.NewIngestor(st, syslog.NewParser(loc, syslog.Charset(sy.Charset)), pipeline.Options{KeepUnmatched: cfg.Ingest.KeepUnmatched, Names: names,
-		DedupWindow: cfg.Ingest.DedupWindow, DedupMaxEntries: int(budget / 8 / pipeline.EntryBytes), Audit: audit.AppendWith, MergeAudit: audit.PrepareMerge, SplitSafe: ctl.SplitSafe})
+		DedupWindow: cfg.Ingest.DedupWindow, DedupMaxEntries: int(budget / 8 / pipeline.EntryBytes),
+		MaxBatchBytes: 2 * pipeline.DefaultBatchBytes, Audit: audit.AppendWith, MergeAudit: audit.PrepareMerge, SplitSafe: ctl.SplitSafe})
 	fw := &pipeline.Forwarder{Spool: sp, Origin: cfg.Node.ID + "/" + sp.ID(), Ingestor: ingr, TLS: clientTLS, Log: log.With("component", "forwarder"),
-		BatchBytes: int(max(budget/256, 1<<20)),
+		BatchBytes: pipeline.DefaultBatchBytes,
 		Target: func() pipeline.Target {
 			local, peer, id := ctl.ActiveTarget()
 			return pipeline.Target{Local: local, Peer: peer, SNI: id}
 		}}
+	gauge.Backlog = func() int64 { return sp.Backlog(fw.Acked()) }
 	rt := cfg.Retention
 	ret := &pipeline.Retention{Store: st, Batch: rt.BatchRows, Interval: rt.Interval, Log: log.With("component", "retention"),
 		Messages: pipeline.Limit{MaxAge: rt.Messages.MaxAge, MaxBytes: rt.Messages.MaxBytes}, Events: pipeline.Limit{MaxAge: rt.Events.MaxAge, MaxBytes: rt.Events.MaxBytes}}
-	return &ingest{spool: sp, receiver: rcv, traps: traps, ingestor: ingr, forwarder: fw, retention: ret, budget: budget, users: sn.Users, log: log}, nil
+	return &ingest{spool: sp, receiver: rcv, traps: traps, ingestor: ingr, forwarder: fw, retention: ret, pressure: gauge, budget: budget, users: sn.Users, log: log}, nil
 }
 
 // rateLimit is a per-sender limiter, or nil (no limit).
@@ -206,8 +215,17 @@ func (in *ingest) registerMetrics(reg prometheus.Registerer) {
 		counter("ingest_events_total", "Events raised by monitor rules.", ic.Events.Load),
 		counter("ingest_parse_errors_total", "Syslog messages that did not parse (kept raw).", ic.ParseErrors.Load),
 		counter("ingest_bad_records_total", "Spool records that could not be decoded.", ic.BadRecords.Load),
+		counter("ingest_partial_batches_total", "Batches larger than the budget allows, stored in part (the sender resends the rest).", ic.PartialBatches.Load),
 		counter("ingest_dedup_evicted_total", "Messages the dedup memory bound forgot before their second copy came (a late copy is stored twice).", ic.DedupEvicted.Load),
 		gauge("syslog_connections_open", "TCP and TLS syslog connections holding a slot.", func() float64 { return float64(in.receiver.OpenConns()) }),
+		gauge("ingest_pressure", "1 while the receive path is under pressure (senders held to their fair share).", func() float64 {
+			if in.pressure.On() {
+				return 1
+			}
+			return 0
+		}),
+		counter("ingest_pressure_engaged_total", "Times the receive path came under pressure.", in.pressure.Engaged),
+		counter("syslog_paced_total", "Reads of a TCP/TLS syslog connection slowed to its sender's fair share under pressure.", c.Paced.Load),
 		gauge("ingest_memory_budget_bytes", "The receive path's memory budget (ingest.memory_budget).", func() float64 { return float64(in.budget) }),
 	)
 	deleted := prometheus.NewDesc("mamori_retention_deleted_total", "Rows deleted by retention on this appliance while active, by table.", []string{"table"}, nil)
@@ -239,7 +257,8 @@ func (in *ingest) dropped() map[string]uint64 {
 		"syslog_conn_limit": c.ConnsRefused.Load(), "syslog_conn_per_source": c.SourceRefused.Load(), "syslog_conn_evicted": c.Evicted.Load(),
 		"syslog_tls_handshake": c.HandshakeFailed.Load(), "udp_buffer_syslog": in.receiver.UDPDropped(), "udp_buffer_trap": in.traps.UDPDropped(),
 		"udp_rate_syslog": c.RateLimited.Load(), "udp_rate_trap": tc.RateLimited.Load(), "trap_queue_full": tc.QueueFull.Load(),
-		"trap_truncated": tc.Truncated.Load(), "v3_report_limited": tc.ReportsLimited.Load()}
+		"trap_truncated": tc.Truncated.Load(), "v3_report_limited": tc.ReportsLimited.Load(),
+		"udp_fair_share_syslog": c.FairShare.Load(), "trap_fair_share": tc.FairShare.Load()}
 }
 
 // collectorFunc is a prometheus.Collector made of functions.

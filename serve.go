@@ -29,6 +29,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/store"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
 	"github.com/mamori-ops/mamori/internal/config"
+	"github.com/mamori-ops/mamori/internal/gcpace"
 )
 
 // loadConfig parses the common flags of every command.
@@ -100,17 +101,19 @@ func serveCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(cfg.Log)
+	// The ingest path allocates per message; collecting less often (GC
+	// percent 300) costs memory the appliance has and saves CPU it needs,
+	// but only while the runtime holds less than a quarter of the memory
+	// budget: past it (a flood) the collector goes back to 100, and the
+	// memory limit, 3/4 of the budget, stops the heap short of it (RSS
+	// once stayed at 6.5 GiB after a flood). The last quarter is for what
+	// is not Go heap: SQLite, the Raft log's mapped file, stacks.
+	var pacer *gcpace.Pacer
 	if os.Getenv("GOGC") == "" {
-		// The ingest path allocates per message; collecting less often
-		// costs memory the appliance has and saves CPU it needs.
-		debug.SetGCPercent(300)
+		pacer = &gcpace.Pacer{Relaxed: 300, Tight: 100, Threshold: uint64(cfg.Ingest.MemoryBudget / 4), Every: 250 * time.Millisecond}
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		// ...but not past the memory budget: near it the collector runs
-		// sooner instead of letting garbage grow the process (RSS once
-		// stayed 6.5 GiB after a flood). 1/8 is left for what is not Go
-		// heap (SQLite's caches, stacks).
-		debug.SetMemoryLimit(cfg.Ingest.MemoryBudget / 8 * 7)
+		debug.SetMemoryLimit(cfg.Ingest.MemoryBudget / 2)
 	}
 	lock, err := prepareDataDir(cfg.DataDir)
 	if err != nil {
@@ -214,8 +217,12 @@ func serveCmd(ctx context.Context, args []string) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Run(gctx) })
 	g.Go(func() error { return ctl.Run(gctx) })
+	if pacer != nil {
+		g.Go(func() error { return pacer.Run(gctx) })
+	}
 	g.Go(func() error { return notifySystemd(gctx, ctl, st) })
 	g.Go(func() error { return ing.spool.Run(gctx) })
+	g.Go(func() error { return ing.pressure.Run(gctx) })
 	g.Go(func() error { return ing.receiver.Run(gctx) })
 	g.Go(func() error { return ing.forwarder.Run(gctx) })
 	g.Go(func() error { return ing.traps.Run(gctx) })

@@ -27,8 +27,12 @@ type Target struct {
 	SNI   string // the peer's node id (selects its appliance certificate)
 }
 
-// DefaultBatchBytes is the default of Forwarder.BatchBytes.
-const DefaultBatchBytes = 4 << 20
+// DefaultBatchBytes is the default of Forwarder.BatchBytes: 2,000
+// syslog messages of a typical size fit, and the store's Raft log cache
+// (the latest 512 entries, each about twice its batch's payload) stays
+// within 256 MiB whatever the records' size. It was 2,000 records of any
+// size: 880 MB for 440 KB trap records.
+const DefaultBatchBytes = 256 << 10
 
 // Forwarder streams one spool to the active.
 type Forwarder struct {
@@ -39,8 +43,9 @@ type Forwarder struct {
 	TLS      *tls.Config // this node's mTLS client configuration
 	Log      *slog.Logger
 	// Batch bounds the records of one batch (default 2,000) and
-	// BatchBytes their payload (default DefaultBatchBytes): the active
-	// holds a batch several times over while it stores it.
+	// BatchBytes their payload (default DefaultBatchBytes): a batch is
+	// one Raft entry of about twice its payload, and the store keeps the
+	// latest 512 entries in memory (rqlite's Raft log cache).
 	Batch, BatchBytes int
 
 	mu      sync.Mutex

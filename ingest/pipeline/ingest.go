@@ -115,6 +115,11 @@ type Options struct {
 	// DedupMaxEntries bounds the messages remembered (EntryBytes each);
 	// past it the oldest are forgotten and counted. 0: no bound.
 	DedupMaxEntries int
+	// MaxBatchBytes bounds the payload stored from one batch (one Raft
+	// entry, which the store's log cache holds in memory for a while):
+	// a larger batch is stored in part and acknowledged up to there, and
+	// its sender resends the rest. 0: no bound.
+	MaxBatchBytes int
 }
 
 // Ingestor runs on the active.
@@ -207,9 +212,14 @@ func (in *Ingestor) Ingest(ctx context.Context, b Batch) (Ack, error) {
 	ack := Ack{Watermark: mark, Replicated: in.opts.SplitSafe == nil || in.opts.SplitSafe()}
 	pending := map[dkey]uint32{} // key → this origin's count after the batch
 	var fresh []received
+	size := 0
 	for _, it := range b.Items {
 		if it.Seq <= mark {
 			continue // resent after a lost ack: already stored
+		}
+		if size += len(it.Payload); in.opts.MaxBatchBytes > 0 && size > in.opts.MaxBatchBytes && mark > ack.Watermark {
+			in.Counters.PartialBatches.Add(1)
+			break // the rest next time: the watermark says where to resume
 		}
 		mark = it.Seq
 		r, err := decodeItem(it.Payload)

@@ -231,6 +231,27 @@ func TestDedupMemoryBounded(t *testing.T) {
 	}
 }
 
+// A batch larger than MaxBatchBytes is stored in part and acknowledged up
+// to there; the resend of the rest stores the rest, nothing twice.
+func TestPartialBatch(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	its := items(1, "a", "b", "c", "d", "e")
+	in := NewIngestor(st, syslog.NewParser(time.UTC, syslog.UTF8), Options{KeepUnmatched: true, MaxBatchBytes: 2*len(its[0].Payload) + 1})
+	ack, err := in.Ingest(ctx, Batch{Origin: "a", Items: its})
+	if err != nil || ack.Watermark != 2 || ack.Stored != 2 {
+		t.Fatalf("first: %+v %v, want watermark 2", ack, err)
+	}
+	for ack.Watermark < 5 {
+		if ack, err = in.Ingest(ctx, Batch{Origin: "a", Items: its[ack.Watermark:]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(t, st, `SELECT COUNT(*) FROM syslog_messages`); n != 5 || in.Counters.PartialBatches.Load() != 2 {
+		t.Fatalf("%d stored, %d partial batches; want 5 and 2", n, in.Counters.PartialBatches.Load())
+	}
+}
+
 func TestDedupLimitKeepsNewest(t *testing.T) {
 	d := dedupState{}
 	for i := range 1000 {

@@ -33,6 +33,8 @@ type Counters struct {
 	// DedupEvicted counts messages forgotten by the dedup memory bound
 	// (Options.DedupMaxEntries) before their second copy came.
 	DedupEvicted atomic.Uint64
+	// PartialBatches counts batches stored in part (Options.MaxBatchBytes).
+	PartialBatches atomic.Uint64
 }
 
 // Kinds, indexing Counters.Stored.

@@ -546,6 +546,24 @@ func (s *Spool) Trim(upTo uint64) error {
 	return nil
 }
 
+// Backlog is the size of the segments holding records after acked (what
+// the active has not stored yet, to a segment's precision).
+func (s *Spool) Backlog(acked uint64) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n int64
+	for i, sg := range s.segs {
+		last := s.next - 1
+		if i+1 < len(s.segs) {
+			last = s.segs[i+1].first - 1
+		}
+		if last > acked {
+			n += sg.size
+		}
+	}
+	return n
+}
+
 // Stats reports the counters.
 func (s *Spool) Stats() Stats {
 	s.mu.Lock()

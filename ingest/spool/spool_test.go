@@ -204,6 +204,27 @@ func TestReadBoundedInBytes(t *testing.T) {
 	}
 }
 
+func TestBacklog(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{SegmentBytes: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for range 30 { // 116-byte records, 8 per segment: segments from 1, 9, 17, 25
+		if _, err := s.Append(make([]byte, 100)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		acked uint64
+		want  int64
+	}{{0, 30 * 116}, {8, 22 * 116}, {9, 22 * 116}, {24, 6 * 116}, {30, 0}} {
+		if got := s.Backlog(tc.acked); got != tc.want {
+			t.Errorf("backlog after %d: %d, want %d", tc.acked, got, tc.want)
+		}
+	}
+}
+
 // A full disk: appends fail with ErrWrite and are counted, the segment
 // is cut back to its last whole record (nothing torn in the middle), a
 // waiter for a dropped record is told, and once there is room again the

@@ -3,6 +3,7 @@ package syslog
 import (
 	"crypto/tls"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,6 +40,7 @@ type tracked struct {
 	conn   net.Conn // what the receiver reads (TLS or plain)
 	raw    net.Conn // the TCP connection under it: closing it never blocks
 	source string
+	addr   netip.Addr   // source, parsed
 	last   atomic.Int64 // unix nanoseconds of the last read that returned data
 }
 
@@ -62,6 +64,9 @@ func (t *connTable) admit(c net.Conn, source string, now time.Time) (tc, evicted
 		_ = evicted.raw.Close()
 	}
 	tc = &tracked{conn: c, raw: c, source: source}
+	if ap, err := netip.ParseAddr(source); err == nil {
+		tc.addr = ap.Unmap()
+	}
 	if tl, ok := c.(*tls.Conn); ok {
 		tc.raw = tl.NetConn()
 	}
@@ -136,11 +141,13 @@ func (t *connTable) Open() int {
 }
 
 // idleConn pushes the read deadline forward at every read, so only a
-// connection silent for the whole timeout is cut, and records when the
-// connection last delivered data (the table evicts the silent first).
+// connection silent for the whole timeout is cut, records when the
+// connection last delivered data (the table evicts the silent first),
+// and paces reading to the sender's fair share under pressure.
 type idleConn struct {
 	*tracked
 	idle time.Duration
+	pace func(n int)
 }
 
 func (c idleConn) Read(b []byte) (int, error) {
@@ -148,6 +155,7 @@ func (c idleConn) Read(b []byte) (int, error) {
 	n, err := c.conn.Read(b)
 	if n > 0 {
 		c.last.Store(time.Now().UnixNano())
+		c.pace(n)
 	}
 	return n, err
 }

@@ -80,8 +80,10 @@ type Counters struct {
 	// IdleClosed those closed after IdleTimeout; HandshakeFailed TLS
 	// connections whose handshake failed or did not finish in time.
 	ConnsRefused, SourceRefused, Evicted, IdleClosed, HandshakeFailed atomic.Uint64
-	// RateLimited counts UDP datagrams refused by the per-source limit.
-	RateLimited atomic.Uint64
+	// RateLimited counts UDP datagrams refused by the per-source limit;
+	// FairShare those refused under pressure (see Pressed), and Paced
+	// the times a TCP/TLS connection was read slower for it.
+	RateLimited, FairShare, Paced atomic.Uint64
 }
 
 // Receiver listens for syslog on UDP and/or TCP (optionally TLS, RFC 5425).
@@ -103,6 +105,11 @@ type Receiver struct {
 	HandshakeTimeout time.Duration
 	// UDPLimit, if not nil, bounds each sender's UDP datagrams per second.
 	UDPLimit *ratelimit.PerSource
+	// Fair is each sender's share in bytes per second, enforced while
+	// Pressed says the receive path is under pressure (ingest/pressure):
+	// UDP beyond it is refused, TCP/TLS is read no faster.
+	Fair     *ratelimit.PerSource
+	Pressed  func() bool
 	Sink     Sink
 	Log      *slog.Logger
 	Counters Counters
@@ -110,6 +117,7 @@ type Receiver struct {
 	udp       *udpconn.Conn
 	tcp, tlsL net.Listener
 	conns     *connTable
+	warned    atomic.Int64 // unix nanoseconds of the last "not spooled" warning
 }
 
 // ConnBytes is what one TCP/TLS connection costs at most: its read
@@ -216,9 +224,13 @@ func (r *Receiver) serveUDP() {
 		if err != nil {
 			return
 		}
-		now := time.Now()
-		if !r.UDPLimit.Allow(ratelimit.Addr(from.IP), now) {
+		now, src := time.Now(), ratelimit.Addr(from.IP)
+		if !r.UDPLimit.Allow(src, now) {
 			r.Counters.RateLimited.Add(1)
+			continue
+		}
+		if r.pressed() && !r.Fair.AllowN(src, now, float64(n)) {
+			r.Counters.FairShare.Add(1)
 			continue
 		}
 		if n > MaxMessage {
@@ -229,12 +241,29 @@ func (r *Receiver) serveUDP() {
 	}
 }
 
+func (r *Receiver) pressed() bool { return r.Pressed != nil && r.Pressed() }
+
+// pace waits while a connection's sender is past its fair share under
+// pressure: the TCP window fills and the sender waits, nothing is lost.
+func (r *Receiver) pace(ctx context.Context, tc *tracked, n int) {
+	if n == 0 || !r.pressed() {
+		return
+	}
+	if d := r.Fair.Wait(tc.addr, time.Now(), float64(n)); d > 0 {
+		r.Counters.Paced.Add(1)
+		sleepCtx(ctx, min(d, 5*time.Second))
+	}
+}
+
 func (r *Receiver) emit(rec Record) {
 	r.Counters.Received.Add(1)
 	if err := r.Sink(rec); err != nil {
-		r.Counters.SinkErrors.Add(1)
-		if r.Log != nil {
-			r.Log.Warn("syslog message not spooled", "source", rec.Source, "err", err)
+		n := r.Counters.SinkErrors.Add(1)
+		// Once per 10 s at most: a line per refused message would turn a
+		// full spool into a flood of the journal's disk.
+		if now := time.Now().UnixNano(); r.Log != nil && now-r.warned.Load() >= int64(10*time.Second) {
+			r.warned.Store(now)
+			r.Log.Warn("syslog messages not spooled (counted in mamori_syslog_spool_errors_total)", "source", rec.Source, "err", err, "refused_so_far", n)
 		}
 	}
 }
@@ -291,7 +320,8 @@ func (r *Receiver) serveConn(ctx context.Context, tc *tracked, transport string)
 			return
 		}
 	}
-	rd := bufio.NewReaderSize(idleConn{tc, orDefault(r.IdleTimeout, 15*time.Minute)}, readBuffer)
+	ic := idleConn{tracked: tc, idle: orDefault(r.IdleTimeout, 15*time.Minute), pace: func(n int) { r.pace(ctx, tc, n) }}
+	rd := bufio.NewReaderSize(ic, readBuffer)
 	err := ReadFrames(rd, func(b []byte, truncated bool) {
 		if truncated {
 			r.Counters.Truncated.Add(1)

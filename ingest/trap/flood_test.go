@@ -17,7 +17,7 @@ import (
 
 // bigTrap is a v2c trap of about 60 KB with n = 4,400 varbinds (short
 // OIDs, null values), as in the finding.
-func bigTrap(t *testing.T, n int) []byte {
+func bigTrap(t testing.TB, n int) []byte {
 	t.Helper()
 	vars := []gosnmp.SnmpPDU{{Name: OIDSysUpTime, Type: gosnmp.TimeTicks, Value: uint32(1)},
 		{Name: OIDTrapOID, Type: gosnmp.ObjectIdentifier, Value: ".1.3.6.1.4.1.99999.0.1"}}

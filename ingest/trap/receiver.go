@@ -54,6 +54,8 @@ type Counters struct {
 	// answered (report rate bound); Truncated notifications whose
 	// varbinds were cut to MaxVarbindBytes.
 	QueueFull, RateLimited, ReportsLimited, Truncated atomic.Uint64
+	// FairShare counts packets refused under pressure (see Pressed).
+	FairShare atomic.Uint64
 }
 
 // Receiver listens for notifications on one UDP address.
@@ -73,6 +75,11 @@ type Receiver struct {
 	QueueBytes int
 	// Limit, if not nil, bounds each sender's packets per second.
 	Limit *ratelimit.PerSource
+	// Fair is each sender's share in bytes per second, enforced while
+	// Pressed says the receive path is under pressure (ingest/pressure),
+	// before any decoding: decoding a 60 KB trap allocates 1.9 MB.
+	Fair    *ratelimit.PerSource
+	Pressed func() bool
 	// Hold, when not nil, delays reading until it is closed (the USM
 	// users' keys are loaded); packets wait in the kernel's buffer.
 	Hold     chan struct{}
@@ -228,6 +235,10 @@ func (r *Receiver) readLoop(ctx context.Context, q *queue) {
 		src, now := ratelimit.Addr(from.IP), time.Now()
 		if !r.Limit.Allow(src, now) {
 			r.Counters.RateLimited.Add(1)
+			continue
+		}
+		if r.Pressed != nil && r.Pressed() && !r.Fair.AllowN(src, now, float64(k)) {
+			r.Counters.FairShare.Add(1)
 			continue
 		}
 		if !q.push(packet{b: append([]byte(nil), buf[:k]...), from: from, src: src, at: now}) {

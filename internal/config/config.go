@@ -93,11 +93,19 @@ type Ingest struct {
 	// SpoolMaxBytes bounds the local spool; when full, new messages are
 	// refused and counted (never dropped silently).
 	SpoolMaxBytes int64 `yaml:"spool_max_bytes"`
-	// MemoryBudget bounds the receive path's memory: TCP/TLS connections
-	// (ConnBytes each, at most a quarter of it), the trap decoders' queue
-	// (1/32), forward batches (1/256) and the dedup memory (1/8). The Go
-	// runtime is asked to keep the whole process's heap under 7/8 of it.
+	// MemoryBudget bounds the process's memory under any traffic: it holds
+	// TCP/TLS connections (ConnBytes each, at most a quarter of it), the
+	// trap decoders' queue (1/32), the dedup memory (1/8) and the store's
+	// Raft log cache (at most 256 MiB: forward batches are 256 KiB). The Go
+	// runtime keeps its heap under 3/4 of it, collecting more often past
+	// a quarter.
 	MemoryBudget int64 `yaml:"memory_budget"`
+	// FairSharePerSource is what each sender address may send, in bytes
+	// per second, while the receive path is under pressure (the spool's
+	// backlog past an eighth of spool_max_bytes, or the Go heap past a
+	// third of memory_budget): UDP syslog and traps beyond it are refused
+	// (counted), TCP/TLS connections are read no faster.
+	FairSharePerSource int64 `yaml:"fair_share_per_source"`
 }
 
 // Syslog receivers; an empty address turns that receiver off.
@@ -290,7 +298,7 @@ func Default() Config {
 		Ingest: Ingest{Syslog: Syslog{UDP: ":514", TCP: ":514", TLS: ":6514", Charset: "utf-8", MaxConnections: 1000, IdleTimeout: 15 * time.Minute,
 			MaxConnectionsPerSource: 100, IdleTimeoutWhenFull: 10 * time.Second, HandshakeTimeout: 10 * time.Second},
 			SNMP: SNMP{UDP: ":162", MIBDirs: []string{"/usr/share/snmp/mibs"}}, KeepUnmatched: true, DedupWindow: time.Hour, SpoolMaxBytes: 2 << 30,
-			MemoryBudget: 1 << 30},
+			MemoryBudget: 2 << 30, FairSharePerSource: 1 << 20},
 		Retention: Retention{Messages: RetentionLimit{MaxAge: 90 * 24 * time.Hour, MaxBytes: 10 << 30},
 			Events: RetentionLimit{MaxAge: 365 * 24 * time.Hour, MaxBytes: 2 << 30}, Interval: 10 * time.Second, BatchRows: 5000},
 		Auth: Auth{SessionTTL: 12 * time.Hour, LockoutFailures: 5, LockoutWindow: 30 * time.Second, LockoutMaxWindow: 15 * time.Minute},
@@ -555,12 +563,15 @@ func (c Config) validateIngest() error {
 
 func (c Config) validateBudget() error {
 	in := c.Ingest
-	if in.MemoryBudget < 64<<20 {
-		return invalid("ingest.memory_budget", "%d bytes: give the receive path at least 64 MiB (67108864)", in.MemoryBudget)
+	if in.MemoryBudget < 512<<20 {
+		return invalid("ingest.memory_budget", "%d bytes: give mamori at least 512 MiB (536870912); the store alone holds up to 256 MiB of recent writes", in.MemoryBudget)
 	}
 	if need := int64(in.Syslog.MaxConnections) * ConnBytes; need > in.MemoryBudget/4 {
 		return invalid("ingest.syslog.max_connections", "%d connections need %d MiB, more than a quarter of ingest.memory_budget (%d MiB): lower max_connections or raise the budget",
 			in.Syslog.MaxConnections, need>>20, in.MemoryBudget>>20)
+	}
+	if in.FairSharePerSource < 64<<10 {
+		return invalid("ingest.fair_share_per_source", "%d bytes/s: allow every sender at least 64 KiB/s (65536) under pressure", in.FairSharePerSource)
 	}
 	sy := in.Syslog
 	if sy.MaxConnectionsPerSource < 1 {

@@ -46,23 +46,50 @@ func New(rate float64, burst int) *PerSource {
 }
 
 // Allow takes one token for src at now and says whether there was one.
-func (p *PerSource) Allow(src netip.Addr, now time.Time) bool {
+func (p *PerSource) Allow(src netip.Addr, now time.Time) bool { return p.AllowN(src, now, 1) }
+
+// AllowN takes n tokens (bytes, say) for src if it has them.
+func (p *PerSource) AllowN(src netip.Addr, now time.Time, n float64) bool {
 	if p == nil {
 		return true
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	b := p.refill(src, now)
+	if b.tokens < n {
+		return false
+	}
+	b.tokens -= n
+	return true
+}
+
+// Wait takes n tokens for src, going into debt, and returns how long
+// the caller should wait until they would have been there: a reader
+// that waits that long keeps to the rate (TCP pushes back on the sender).
+func (p *PerSource) Wait(src netip.Addr, now time.Time, n float64) time.Duration {
+	if p == nil {
+		return 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := p.refill(src, now)
+	b.tokens -= n
+	if b.tokens >= 0 {
+		return 0
+	}
+	return time.Duration(-b.tokens / p.rate * float64(time.Second))
+}
+
+func (p *PerSource) refill(src netip.Addr, now time.Time) *bucket {
 	b, ok := p.buckets[src]
 	if !ok {
 		b = p.newBucket(src, now)
 	}
-	b.tokens = min(p.burst, b.tokens+now.Sub(b.at).Seconds()*p.rate)
-	b.at = now
-	if b.tokens < 1 {
-		return false
+	if now.After(b.at) {
+		b.tokens = min(p.burst, b.tokens+now.Sub(b.at).Seconds()*p.rate)
+		b.at = now
 	}
-	b.tokens--
-	return true
+	return b
 }
 
 func (p *PerSource) newBucket(src netip.Addr, now time.Time) *bucket {

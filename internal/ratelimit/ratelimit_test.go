@@ -64,3 +64,22 @@ func TestRefillAndBoundedTable(t *testing.T) {
 		t.Fatalf("after a sweep: %d tracked", len(p.buckets))
 	}
 }
+
+func TestBytesAndWait(t *testing.T) {
+	p := New(1000, 2000) // bytes per second
+	a := netip.MustParseAddr("10.0.0.1")
+	now := time.Unix(1700000000, 0)
+	if !p.AllowN(a, now, 1500) || p.AllowN(a, now, 1000) || !p.AllowN(a, now, 500) {
+		t.Fatal("AllowN did not spend the burst exactly")
+	}
+	if d := p.Wait(a, now, 500); d != 500*time.Millisecond {
+		t.Fatalf("wait %v, want 500ms for 500 bytes of debt at 1000/s", d)
+	}
+	if d := p.Wait(a, now.Add(time.Second), 100); d != 0 {
+		t.Fatalf("wait %v after the debt was paid", d)
+	}
+	var none *PerSource
+	if !none.AllowN(a, now, 1e9) || none.Wait(a, now, 1e9) != 0 {
+		t.Fatal("no limiter limited")
+	}
+}

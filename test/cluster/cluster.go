@@ -92,6 +92,8 @@ type Options struct {
 	IngestYAML string
 	// SNMPYAML is more keys of ingest.snmp, indented by four spaces.
 	SNMPYAML string
+	// SyslogYAML is more keys of ingest.syslog, indented by four spaces.
+	SyslogYAML string
 }
 
 // NewNode writes a configuration for a node on ip; it does not start it.
@@ -157,12 +159,12 @@ ingest:
     udp: %s
     tcp: %s
     tls: %s
-  snmp:
+%s  snmp:
     udp: %s
 %s%slog:
   level: debug
 %s`, name, ip, filepath.Join(dir, "data"), listen, advertise, o.APIYAML, clusterPort, mode, o.Detection, w, o.AutoRecover,
-		bind(n.SyslogUDP), bind(n.SyslogTCP), bind(n.SyslogTLS), bind(n.SNMPTrap), o.SNMPYAML, o.IngestYAML, o.ExtraYAML)
+		bind(n.SyslogUDP), bind(n.SyslogTCP), bind(n.SyslogTLS), o.SyslogYAML, bind(n.SNMPTrap), o.SNMPYAML, o.IngestYAML, o.ExtraYAML)
 	if err := os.WriteFile(n.Config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -230,6 +232,15 @@ func (n *Node) Start() {
 	}
 	n.waitc = make(chan error, 1)
 	go func(c *exec.Cmd) { n.waitc <- c.Wait(); logf.Close() }(n.cmd)
+}
+
+// PID is the process id of the running mamori (0 when not started; in a
+// network namespace, that of `ip netns exec`'s child is the same process).
+func (n *Node) PID() int {
+	if n.cmd == nil || n.cmd.Process == nil {
+		return 0
+	}
+	return n.cmd.Process.Pid
 }
 
 // Running says whether the process is alive.

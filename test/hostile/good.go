@@ -1,0 +1,287 @@
+package hostile
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+
+	"github.com/mamori-ops/mamori/test/cluster"
+)
+
+// Good kinds of numbered traffic.
+const (
+	TCP = iota
+	TLS
+	Trap
+	UDP
+	kinds
+)
+
+// KindNames name the kinds in summaries.
+var KindNames = [kinds]string{"syslog_tcp", "syslog_tls", "trap", "syslog_udp"}
+
+// Good sends numbered good traffic from one address: syslog over TCP and
+// TLS (50 messages/s each), v2c traps (10/s), UDP syslog (50/s, whose
+// losses are allowed and counted) and API logins and reads (one every
+// 2 s), and checks what the appliance stored of it.
+type Good struct {
+	n      *cluster.Node
+	t      Target
+	src    string
+	user   string
+	pw     string
+	sent   [kinds]atomic.Int64
+	resent atomic.Int64 // stream messages written again after a failed write
+	apiOK  atomic.Int64
+	apiBad atomic.Int64
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu    sync.Mutex
+	seen  [kinds]map[int]int
+	after [2]int64 // last id read of syslog, traps
+}
+
+// StartGood starts the good traffic to n's receivers from src; user and
+// pw are an administrator's for the API part ("" skips it).
+func StartGood(n *cluster.Node, src, user, pw string) *Good {
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &Good{n: n, t: Of(n), src: src, user: user, pw: pw, stop: cancel}
+	for k := range g.seen {
+		g.seen[k] = map[int]int{}
+	}
+	g.wg.Go(func() { g.stream(ctx, TCP, 20*time.Millisecond) })
+	g.wg.Go(func() { g.stream(ctx, TLS, 20*time.Millisecond) })
+	g.wg.Go(func() { g.traps(ctx, 100*time.Millisecond) })
+	g.wg.Go(func() { g.udp(ctx, 20*time.Millisecond) })
+	if user != "" {
+		g.wg.Go(func() { g.api(ctx, 2*time.Second) })
+	}
+	g.wg.Go(func() { g.verifyLoop(ctx) })
+	return g
+}
+
+// Stop ends the sending (and the background reading of what is stored).
+func (g *Good) Stop() { g.stop(); g.wg.Wait() }
+
+func line(kind, i int) string {
+	return fmt.Sprintf("<13>1 - goodhost good - - - good-%s-%06d", KindNames[kind], i)
+}
+
+// stream sends octet-counted messages on one connection, reconnecting
+// (and writing the message again) when a write fails.
+func (g *Good) stream(ctx context.Context, kind int, every time.Duration) {
+	var c net.Conn
+	defer func() {
+		if c != nil {
+			c.Close()
+		}
+	}()
+	for i := 0; ctx.Err() == nil; {
+		if c == nil {
+			var err error
+			if c, err = g.dial(ctx, kind); err != nil {
+				sleep(ctx, 200*time.Millisecond)
+				continue
+			}
+		}
+		msg := line(kind, i)
+		if _, err := fmt.Fprintf(c, "%d %s", len(msg), msg); err != nil {
+			c.Close()
+			c = nil
+			g.resent.Add(1)
+			continue
+		}
+		g.sent[kind].Add(1)
+		i++
+		sleep(ctx, every)
+	}
+}
+
+func (g *Good) dial(ctx context.Context, kind int) (net.Conn, error) {
+	if kind == TCP {
+		return dialTCP(ctx, g.src, g.t.SyslogTCP)
+	}
+	d := &tls.Dialer{NetDialer: &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(g.src)}, Timeout: 5 * time.Second}, Config: TLSConfig()}
+	return d.DialContext(ctx, "tcp", g.t.SyslogTLS)
+}
+
+func (g *Good) traps(ctx context.Context, every time.Duration) {
+	host, port, _ := net.SplitHostPort(g.t.Trap)
+	p, _ := strconv.Atoi(port)
+	s := &gosnmp.GoSNMP{Target: host, Port: uint16(p), Transport: "udp", Community: "public", Version: gosnmp.Version2c,
+		Timeout: time.Second, LocalAddr: net.JoinHostPort(g.src, "0"), MaxOids: gosnmp.MaxOids}
+	if err := s.Connect(); err != nil {
+		return
+	}
+	defer s.Conn.Close()
+	for i := 0; ctx.Err() == nil; i++ {
+		tr := gosnmp.SnmpTrap{Variables: []gosnmp.SnmpPDU{
+			{Name: "1.3.6.1.2.1.1.3.0", Type: gosnmp.TimeTicks, Value: uint32(1000 + i)},
+			{Name: "1.3.6.1.6.3.1.1.4.1.0", Type: gosnmp.ObjectIdentifier, Value: ".1.3.6.1.6.3.1.1.5.3"},
+			{Name: "1.3.6.1.4.1.8072.2.3.2.1", Type: gosnmp.OctetString, Value: []byte(fmt.Sprintf("good-trap-%06d", i))}}}
+		if _, err := s.SendTrap(tr); err == nil {
+			g.sent[Trap].Add(1)
+		}
+		sleep(ctx, every)
+	}
+}
+
+func (g *Good) udp(ctx context.Context, every time.Duration) {
+	c, err := dialUDP(g.src, g.t.SyslogUDP)
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	for i := 0; ctx.Err() == nil; i++ {
+		if _, err := c.Write([]byte(line(UDP, i))); err == nil {
+			g.sent[UDP].Add(1)
+		}
+		sleep(ctx, every)
+	}
+}
+
+// api logs in and reads, as an operator's console does.
+func (g *Good) api(ctx context.Context, every time.Duration) {
+	for ctx.Err() == nil {
+		var out struct{ Token string }
+		code, err := g.n.DoAs("", http.MethodPost, "/api/v1/login", map[string]string{"user": g.user, "password": g.pw}, &out)
+		ok := err == nil && code == http.StatusOK && out.Token != ""
+		if ok {
+			code, err = g.n.DoAs(out.Token, http.MethodGet, "/api/v1/events?limit=10", nil, nil)
+			ok = err == nil && code == http.StatusOK
+		}
+		if ok {
+			g.apiOK.Add(1)
+		} else {
+			g.apiBad.Add(1)
+		}
+		sleep(ctx, every)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// verifyLoop reads what is stored of the good traffic every second, so
+// it is counted before retention may delete it (floods fill the store).
+func (g *Good) verifyLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		g.read()
+		sleep(ctx, time.Second)
+	}
+}
+
+// read pages through the good source's new rows (by id, each row once).
+func (g *Good) read() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for {
+		var out struct {
+			Messages []struct {
+				ID   int64 `json:"id"`
+				Text string
+			}
+		}
+		q := url.Values{"source": {g.src}, "after": {strconv.FormatInt(g.after[0], 10)}, "limit": {"1000"}}
+		if code, err := g.n.Do(http.MethodGet, "/api/v1/syslog?"+q.Encode(), nil, &out); err != nil || code != http.StatusOK {
+			return
+		}
+		for _, m := range out.Messages {
+			g.after[0] = m.ID
+			g.count(m.Text)
+		}
+		if len(out.Messages) < 1000 {
+			break
+		}
+	}
+	for {
+		var out struct {
+			Traps []struct {
+				ID       int64 `json:"id"`
+				Varbinds []struct{ Value string }
+			}
+		}
+		q := url.Values{"source": {g.src}, "after": {strconv.FormatInt(g.after[1], 10)}, "limit": {"1000"}}
+		if code, err := g.n.Do(http.MethodGet, "/api/v1/traps?"+q.Encode(), nil, &out); err != nil || code != http.StatusOK {
+			return
+		}
+		for _, tr := range out.Traps {
+			g.after[1] = tr.ID
+			for _, v := range tr.Varbinds {
+				g.count(v.Value)
+			}
+		}
+		if len(out.Traps) < 1000 {
+			break
+		}
+	}
+}
+
+func (g *Good) count(text string) {
+	for k, name := range KindNames {
+		if s, ok := strings.CutPrefix(text, "good-"+name+"-"); ok {
+			if i, err := strconv.Atoi(s); err == nil {
+				g.seen[k][i]++
+			}
+		}
+	}
+}
+
+// Verdict is what became of the good traffic of one kind.
+type Verdict struct {
+	Sent, Lost, Duplicated int
+}
+
+// Settle reads until every good item sent over TCP, TLS and as a trap is
+// stored (or timeout) and returns the verdict per kind.
+func (g *Good) Settle(timeout time.Duration) [kinds]Verdict {
+	deadline := time.Now().Add(timeout)
+	for {
+		g.read()
+		v := g.verdicts()
+		if v[TCP].Lost+v[TLS].Lost+v[Trap].Lost == 0 || time.Now().After(deadline) {
+			return v
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func (g *Good) verdicts() [kinds]Verdict {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out [kinds]Verdict
+	for k := range out {
+		n := int(g.sent[k].Load())
+		out[k].Sent = n
+		for i := range n {
+			switch c := g.seen[k][i]; {
+			case c == 0:
+				out[k].Lost++
+			case c > 1:
+				out[k].Duplicated += c - 1
+			}
+		}
+	}
+	return out
+}
+
+// API returns the good API rounds (login and read) that worked and failed.
+func (g *Good) API() (ok, failed int64) { return g.apiOK.Load(), g.apiBad.Load() }
+
+// Resent counts stream messages written again after a failed write.
+func (g *Good) Resent() int64 { return g.resent.Load() }

@@ -66,7 +66,7 @@ func newIngest(cfg config.Config, st *store.Store, clientTLS, serverTLS *tls.Con
 	sy, budget := cfg.Ingest.Syslog, cfg.Ingest.MemoryBudget
 	// One fair share per sender address, shared by every receiver.
 	fair := ratelimit.New(float64(cfg.Ingest.FairSharePerSource), int(cfg.Ingest.FairSharePerSource))
-	gauge := &pressure.Gauge{BacklogHigh: cfg.Ingest.SpoolMaxBytes / 8, Memory: gcpace.Held, MemoryHigh: uint64(budget / 3)}
+	gauge := &pressure.Gauge{BacklogHigh: cfg.Ingest.SpoolMaxBytes / 8, Memory: gcpace.Held, MemoryHigh: uint64(budget / 5 * 3)}
 	rcv := &syslog.Receiver{UDP: sy.UDP, TCP: sy.TCP, TLS: sy.TLS, TLSConfig: serverTLS, Log: log.With("component", "syslog"),
 		MaxConns: sy.MaxConnections, MaxConnsPerSource: sy.MaxConnectionsPerSource, IdleTimeout: sy.IdleTimeout,
 		IdleWhenFull: sy.IdleTimeoutWhenFull, HandshakeTimeout: sy.HandshakeTimeout, UDPLimit: rateLimit(sy.UDPRateLimit),
@@ -86,19 +86,26 @@ func newIngest(cfg config.Config, st *store.Store, clientTLS, serverTLS *tls.Con
 	}
 	ingr := pipeline.NewIngestor(st, syslog.NewParser(loc, syslog.Charset(sy.Charset)), pipeline.Options{KeepUnmatched: cfg.Ingest.KeepUnmatched, Names: names,
 		DedupWindow: cfg.Ingest.DedupWindow, DedupMaxEntries: int(budget / 8 / pipeline.EntryBytes),
-		MaxBatchBytes: 2 * pipeline.DefaultBatchBytes, Audit: audit.AppendWith, MergeAudit: audit.PrepareMerge, SplitSafe: ctl.SplitSafe})
+		MaxBatchBytes: 2 * batchBytes(budget), Audit: audit.AppendWith, MergeAudit: audit.PrepareMerge, SplitSafe: ctl.SplitSafe})
 	fw := &pipeline.Forwarder{Spool: sp, Origin: cfg.Node.ID + "/" + sp.ID(), Ingestor: ingr, TLS: clientTLS, Log: log.With("component", "forwarder"),
-		BatchBytes: pipeline.DefaultBatchBytes,
+		BatchBytes: batchBytes(budget),
 		Target: func() pipeline.Target {
 			local, peer, id := ctl.ActiveTarget()
 			return pipeline.Target{Local: local, Peer: peer, SNI: id}
 		}}
 	gauge.Backlog = func() int64 { return sp.Backlog(fw.Acked()) }
+	gauge.Queue, gauge.QueueHigh = traps.Queued, int64(traps.QueueBytes)/4
 	rt := cfg.Retention
 	ret := &pipeline.Retention{Store: st, Batch: rt.BatchRows, Interval: rt.Interval, Log: log.With("component", "retention"),
 		Messages: pipeline.Limit{MaxAge: rt.Messages.MaxAge, MaxBytes: rt.Messages.MaxBytes}, Events: pipeline.Limit{MaxAge: rt.Events.MaxAge, MaxBytes: rt.Events.MaxBytes}}
 	return &ingest{spool: sp, receiver: rcv, traps: traps, ingestor: ingr, forwarder: fw, retention: ret, pressure: gauge, budget: budget, users: sn.Users, log: log}, nil
 }
+
+// batchBytes is the payload of one forward batch: rqlite keeps the latest
+// 512 Raft entries in memory (each about twice a batch's payload), which
+// this keeps within a quarter of the budget (512 KiB at 2 GiB: 2,000
+// syslog messages of a typical size fit).
+func batchBytes(budget int64) int { return int(min(max(budget/4096, 64<<10), 1<<20)) }
 
 // rateLimit is a per-sender limiter, or nil (no limit).
 func rateLimit(r config.RateLimit) *ratelimit.PerSource { return ratelimit.New(r.PerSource, r.Burst) }

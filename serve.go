@@ -103,17 +103,17 @@ func serveCmd(ctx context.Context, args []string) error {
 	log := newLogger(cfg.Log)
 	// The ingest path allocates per message; collecting less often (GC
 	// percent 300) costs memory the appliance has and saves CPU it needs,
-	// but only while the runtime holds less than a quarter of the memory
-	// budget: past it (a flood) the collector goes back to 100, and the
-	// memory limit, 3/4 of the budget, stops the heap short of it (RSS
-	// once stayed at 6.5 GiB after a flood). The last quarter is for what
-	// is not Go heap: SQLite, the Raft log's mapped file, stacks.
+	// but only while the runtime holds less than half the memory budget:
+	// past it (a flood) the collector goes back to 100, and the memory
+	// limit, 3/4 of the budget, stops the heap short of it (RSS once
+	// stayed at 6.5 GiB after a flood). The last quarter is for what is not
+	// Go heap: SQLite, the Raft log's mapped file, stacks.
 	var pacer *gcpace.Pacer
 	if os.Getenv("GOGC") == "" {
-		pacer = &gcpace.Pacer{Relaxed: 300, Tight: 100, Threshold: uint64(cfg.Ingest.MemoryBudget / 4), Every: 250 * time.Millisecond}
+		pacer = &gcpace.Pacer{Relaxed: 300, Tight: 100, Threshold: uint64(cfg.Ingest.MemoryBudget / 2), Every: 250 * time.Millisecond}
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(cfg.Ingest.MemoryBudget / 2)
+		debug.SetMemoryLimit(cfg.Ingest.MemoryBudget / 4 * 3)
 	}
 	lock, err := prepareDataDir(cfg.DataDir)
 	if err != nil {

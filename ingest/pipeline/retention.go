@@ -113,8 +113,11 @@ func (s tableStats) bytes() float64 { return float64(s.rows) * s.rowBytes }
 
 func (r *Retention) stats(ctx context.Context, i int) (tableStats, error) {
 	t := retained[i]
-	q := fmt.Sprintf(`SELECT MIN(id), MAX(id), (SELECT AVG(sz) FROM (SELECT %s AS sz FROM %s ORDER BY id DESC LIMIT 1000)),
-		(SELECT %s FROM %s ORDER BY id LIMIT 1) FROM %s`, t.size, t.name, t.at, t.name, t.name)
+	// One MIN or MAX per subquery: SQLite reads them off the primary key
+	// only then (MIN and MAX in one SELECT scan the whole table).
+	q := fmt.Sprintf(`SELECT (SELECT MIN(id) FROM %[1]s), (SELECT MAX(id) FROM %[1]s),
+		(SELECT AVG(sz) FROM (SELECT %[2]s AS sz FROM %[1]s ORDER BY id DESC LIMIT 1000)), (SELECT %[3]s FROM %[1]s ORDER BY id LIMIT 1)`,
+		t.name, t.size, t.at)
 	rows, err := r.Store.Query(ctx, store.Local, q)
 	if err != nil || len(rows.Values) != 1 {
 		return tableStats{}, fmt.Errorf("retention stats of %s: %w", t.name, err)

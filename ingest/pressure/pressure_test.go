@@ -22,6 +22,18 @@ func TestGaugeHysteresis(t *testing.T) {
 	if g.Engaged() != 3 {
 		t.Fatalf("engaged %d times, want 3", g.Engaged())
 	}
+	var queue int64
+	backlog, mem = 0, 0
+	g.Queue, g.QueueHigh = func() int64 { return queue }, 50
+	for i, step := range []struct {
+		queue int64
+		want  bool
+	}{{10, false}, {51, true}, {30, true}, {25, false}} {
+		queue = step.queue
+		if got := g.Check(); got != step.want {
+			t.Fatalf("queue step %d (%d bytes): on=%v, want %v", i, step.queue, got, step.want)
+		}
+	}
 	var none *Gauge
 	if none.On() {
 		t.Fatal("no gauge under pressure")

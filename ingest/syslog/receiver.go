@@ -125,6 +125,12 @@ type Receiver struct {
 // its goroutine. The memory budget reserves this per MaxConns.
 const ConnBytes = 128 << 10
 
+// StoredOverhead is what a message costs when stored besides its bytes
+// (spool record, row, indexes, Raft entry): a fair share in bytes counts
+// it, so a flood of 1-byte datagrams (stored at ~540 bytes each) is not
+// a million messages a second.
+const StoredOverhead = 256
+
 // readBuffer is each connection's bufio size.
 const readBuffer = 16 << 10
 
@@ -229,7 +235,7 @@ func (r *Receiver) serveUDP() {
 			r.Counters.RateLimited.Add(1)
 			continue
 		}
-		if r.pressed() && !r.Fair.AllowN(src, now, float64(n)) {
+		if r.pressed() && !r.Fair.AllowN(src, now, float64(n+StoredOverhead)) {
 			r.Counters.FairShare.Add(1)
 			continue
 		}

@@ -30,12 +30,15 @@ func newQueue(maxBytes int) *queue {
 	return q
 }
 
-// push queues p, or says it does not fit.
-func (q *queue) push(p packet) bool {
-	size := len(p.b) + packetOverhead
+// admit reserves room for a packet of n bytes from src, or says it does
+// not fit. The read loop asks before it copies the packet: a refused
+// packet costs no allocation (the loop must never wait for the garbage
+// collector while the kernel's buffer fills).
+func (q *queue) admit(src netip.Addr, n int) bool {
+	size := n + packetOverhead
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	held, ok := q.bySource[p.src]
+	held, ok := q.bySource[src]
 	senders := len(q.bySource)
 	if !ok {
 		senders++
@@ -43,10 +46,25 @@ func (q *queue) push(p packet) bool {
 	if q.closed || q.bytes+size > q.max || held+size > q.max/(senders+1) {
 		return false
 	}
-	q.items = append(q.items, p)
 	q.bytes += size
-	q.bySource[p.src] = held + size
+	q.bySource[src] = held + size
+	return true
+}
+
+// put queues an admitted packet.
+func (q *queue) put(p packet) {
+	q.mu.Lock()
+	q.items = append(q.items, p)
 	q.ready.Signal()
+	q.mu.Unlock()
+}
+
+// push admits and queues p, or says it does not fit.
+func (q *queue) push(p packet) bool {
+	if !q.admit(p.src, len(p.b)) {
+		return false
+	}
+	q.put(p)
 	return true
 }
 
@@ -73,6 +91,30 @@ func (q *queue) pop() (p packet, ok bool) {
 		delete(q.bySource, p.src)
 	}
 	return p, true
+}
+
+// bigPacket is the size from which packet bytes come from a pool: a
+// flood of 60 KB traps copied into fresh memory was hundreds of MB/s of
+// garbage, and the read loop paid for collecting it.
+const bigPacket = 4 << 10
+
+var buffers = sync.Pool{New: func() any { b := make([]byte, 65536); return &b }}
+
+// copyPacket copies a read packet, into pooled memory when it is big.
+func copyPacket(b []byte) []byte {
+	if len(b) < bigPacket {
+		return append([]byte(nil), b...)
+	}
+	buf := buffers.Get().(*[]byte)
+	return append((*buf)[:0], b...)
+}
+
+// release returns a packet's memory to the pool once it is decoded.
+func release(b []byte) {
+	if cap(b) == 65536 {
+		b = b[:0]
+		buffers.Put(&b)
+	}
 }
 
 func (q *queue) close() {

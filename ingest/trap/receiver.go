@@ -86,6 +86,7 @@ type Receiver struct {
 	Counters Counters
 
 	users    atomic.Pointer[userTable]
+	queue    atomic.Pointer[queue]
 	reports  *ratelimit.PerSource // engine-discovery answers per sender
 	allRep   *ratelimit.PerSource // and in all
 	conn     *udpconn.Conn
@@ -150,6 +151,17 @@ func (r *Receiver) Listen() error {
 	return nil
 }
 
+// Queued is the bytes waiting for a decoder now.
+func (r *Receiver) Queued() int64 {
+	q := r.queue.Load()
+	if q == nil {
+		return 0
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return int64(q.bytes)
+}
+
 // UDPDropped counts datagrams the kernel dropped because the socket's
 // buffer was full (a burst beyond what the decoders take).
 func (r *Receiver) UDPDropped() uint64 { return r.conn.Dropped() }
@@ -210,6 +222,7 @@ func (r *Receiver) Run(ctx context.Context) error {
 	if r.QueueBytes <= 0 {
 		q = newQueue(16 << 20)
 	}
+	r.queue.Store(q)
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() { r.decodeLoop(q) })
@@ -237,13 +250,15 @@ func (r *Receiver) readLoop(ctx context.Context, q *queue) {
 			r.Counters.RateLimited.Add(1)
 			continue
 		}
-		if r.Pressed != nil && r.Pressed() && !r.Fair.AllowN(src, now, float64(k)) {
+		if r.Pressed != nil && r.Pressed() && !r.Fair.AllowN(src, now, float64(k+packetOverhead)) {
 			r.Counters.FairShare.Add(1)
 			continue
 		}
-		if !q.push(packet{b: append([]byte(nil), buf[:k]...), from: from, src: src, at: now}) {
+		if !q.admit(src, k) {
 			r.Counters.QueueFull.Add(1)
+			continue
 		}
+		q.put(packet{b: copyPacket(buf[:k]), from: from, src: src, at: now})
 	}
 }
 
@@ -251,6 +266,7 @@ func (r *Receiver) decodeLoop(q *queue) {
 	d := &decoder{}
 	for p, ok := q.pop(); ok; p, ok = q.pop() {
 		r.handle(d, p)
+		release(p.b)
 	}
 }
 

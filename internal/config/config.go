@@ -96,15 +96,17 @@ type Ingest struct {
 	// MemoryBudget bounds the process's memory under any traffic: it holds
 	// TCP/TLS connections (ConnBytes each, at most a quarter of it), the
 	// trap decoders' queue (1/32), the dedup memory (1/8) and the store's
-	// Raft log cache (at most 256 MiB: forward batches are 256 KiB). The Go
-	// runtime keeps its heap under 3/4 of it, collecting more often past
-	// a quarter.
+	// Raft log cache (512 entries of about twice a forward batch, which is
+	// 1/4096 of it: a quarter). The Go runtime keeps its heap under 3/4 of
+	// it, collecting more often past half; past 3/5 the receive path is
+	// under pressure (see FairSharePerSource).
 	MemoryBudget int64 `yaml:"memory_budget"`
 	// FairSharePerSource is what each sender address may send, in bytes
 	// per second, while the receive path is under pressure (the spool's
-	// backlog past an eighth of spool_max_bytes, or the Go heap past a
-	// third of memory_budget): UDP syslog and traps beyond it are refused
-	// (counted), TCP/TLS connections are read no faster.
+	// backlog past an eighth of spool_max_bytes, the Go heap past 3/5 of
+	// memory_budget, or the trap decoders' queue a quarter full): UDP
+	// syslog and traps beyond it are refused (counted), TCP/TLS
+	// connections are read no faster.
 	FairSharePerSource int64 `yaml:"fair_share_per_source"`
 }
 

@@ -75,7 +75,7 @@ func TestHostileDigitFrames(t *testing.T) {
 	n := newSingle(t, cluster.Options{})
 	sub := subnetOf(n)
 	base, mon := watchMemory(t, n)
-	sent := hostile.DigitBomb(t.Context(), n.SyslogTCP, sub+".60", 4, 48<<20)
+	sent := hostile.DigitBomb(t.Context(), n.SyslogTCP, sub+".60", 4, 48<<20, 0)
 	sendTCP(t, sub+".50", n.SyslogTCP, "<13>1 - goodhost app - - - after-the-digits")
 	cluster.WaitFor(t.Context(), 20*time.Second, func() bool { return len(syslogTexts(t, n, "after-the-digits")) == 1 })
 	peak, killed := mon.Peak()
@@ -222,7 +222,7 @@ func TestHostileTinyDatagrams(t *testing.T) {
 	before := hostile.DirBytes(dir)
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Second)
 	defer cancel()
-	sent := hostile.TinyUDP(ctx, n.SyslogUDP, []string{sub + ".60", sub + ".61", sub + ".62", sub + ".63"})
+	sent := hostile.TinyUDP(ctx, n.SyslogUDP, []string{sub + ".60", sub + ".61", sub + ".62", sub + ".63"}, 0)
 	stored := func() int { return int(hostile.Metric(n, `mamori_ingest_stored_total{kind="syslog"}`)) }
 	cluster.WaitFor(t.Context(), 30*time.Second, func() bool {
 		return hostile.Metric(n, "mamori_forward_lag_records") == 0 && hostile.Metric(n, `mamori_retention_deleted_total{table="syslog_messages"}`) > 0

@@ -46,10 +46,31 @@ func dialUDP(src, addr string) (*net.UDPConn, error) {
 	return net.DialUDP("udp", &net.UDPAddr{IP: net.ParseIP(src)}, ra)
 }
 
+// pacer spaces sends to rate per second (0: no pacing).
+type pacer struct {
+	rate  float64
+	start time.Time
+	sent  float64
+}
+
+func (p *pacer) wait(ctx context.Context, n float64) {
+	if p.rate <= 0 {
+		return
+	}
+	if p.start.IsZero() {
+		p.start = time.Now()
+	}
+	p.sent += n
+	if d := time.Duration(p.sent/p.rate*float64(time.Second)) - time.Since(p.start); d > time.Millisecond {
+		sleep(ctx, d)
+	}
+}
+
 // DigitBomb opens conns TCP connections from src and sends perConn bytes
-// of "1" on each, never a space nor a newline (the octet-count memory
-// bomb), then closes them. It returns the bytes sent.
-func DigitBomb(ctx context.Context, addr, src string, conns int, perConn int64) int64 {
+// of "1" on each (at rate bytes/s each; 0: as fast as it can), never a
+// space nor a newline (the octet-count memory bomb), then closes them.
+// It returns the bytes sent.
+func DigitBomb(ctx context.Context, addr, src string, conns int, perConn int64, rate float64) int64 {
 	var sent atomic.Int64
 	var wg sync.WaitGroup
 	chunk := []byte(strings.Repeat("1", 64<<10))
@@ -62,7 +83,9 @@ func DigitBomb(ctx context.Context, addr, src string, conns int, perConn int64) 
 			defer c.Close()
 			stop := context.AfterFunc(ctx, func() { c.Close() })
 			defer stop()
-			for n := int64(0); n < perConn; n += int64(len(chunk)) {
+			p := pacer{rate: rate}
+			for n := int64(0); n < perConn && ctx.Err() == nil; n += int64(len(chunk)) {
+				p.wait(ctx, float64(len(chunk)))
 				k, err := c.Write(chunk)
 				sent.Add(int64(k))
 				if err != nil {
@@ -124,9 +147,10 @@ func isTimeout(err error) bool {
 	return ok && ne.Timeout()
 }
 
-// TinyUDP sends 1-byte datagrams from every address in srcs to addr as
-// fast as it can until ctx ends; it returns how many.
-func TinyUDP(ctx context.Context, addr string, srcs []string) int64 {
+// TinyUDP sends 1-byte datagrams from every address in srcs to addr, at
+// rate per second from each (0: as fast as it can), until ctx ends; it
+// returns how many.
+func TinyUDP(ctx context.Context, addr string, srcs []string, rate float64) int64 {
 	var sent atomic.Int64
 	var wg sync.WaitGroup
 	for _, src := range srcs {
@@ -136,11 +160,14 @@ func TinyUDP(ctx context.Context, addr string, srcs []string) int64 {
 				return
 			}
 			defer c.Close()
+			p := pacer{rate: rate}
 			for i := 0; ctx.Err() == nil; i++ {
 				if _, err := c.Write([]byte{'a' + byte(i%26)}); err == nil {
 					sent.Add(1)
 				}
-				if i%64 == 63 {
+				if rate > 0 && i%100 == 99 {
+					p.wait(ctx, 100)
+				} else if rate == 0 && i%64 == 63 {
 					time.Sleep(50 * time.Microsecond) // let the receiver's CPU in: 2 cores shared
 				}
 			}

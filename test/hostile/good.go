@@ -23,17 +23,23 @@ const (
 	TCP = iota
 	TLS
 	Trap
+	Newcomer
 	UDP
 	kinds
 )
 
 // KindNames name the kinds in summaries.
-var KindNames = [kinds]string{"syslog_tcp", "syslog_tls", "trap", "syslog_udp"}
+var KindNames = [kinds]string{"syslog_tcp", "syslog_tls", "trap", "syslog_newcomer", "syslog_udp"}
+
+// Lossless says whether a kind must be stored exactly once (UDP syslog
+// may be lost, counted).
+func Lossless(kind int) bool { return kind != UDP }
 
 // Good sends numbered good traffic from one address: syslog over TCP and
-// TLS (50 messages/s each), v2c traps (10/s), UDP syslog (50/s, whose
-// losses are allowed and counted) and API logins and reads (one every
-// 2 s), and checks what the appliance stored of it.
+// TLS (50 messages/s each, on connections kept open), one message on a
+// new TCP connection every 2 s (a newcomer must find a slot), v2c traps
+// (10/s), UDP syslog (50/s, whose losses are allowed and counted) and API
+// logins and reads (one every 2 s), and checks what the appliance stored.
 type Good struct {
 	n      *cluster.Node
 	t      Target
@@ -49,26 +55,35 @@ type Good struct {
 
 	mu    sync.Mutex
 	seen  [kinds]map[int]int
-	after [2]int64 // last id read of syslog, traps
+	after int64 // last event id read
 }
 
-// StartGood starts the good traffic to n's receivers from src; user and
-// pw are an administrator's for the API part ("" skips it).
-func StartGood(n *cluster.Node, src, user, pw string) *Good {
+// StartGood installs the rules that record good traffic and starts it to
+// n's receivers from src; user and pw are an administrator's (n must be
+// active).
+func StartGood(n *cluster.Node, src, user, pw string) (*Good, error) {
+	var out struct{ Token string }
+	if code, err := n.DoAs("", http.MethodPost, "/api/v1/login", map[string]string{"user": user, "password": pw}, &out); err != nil || code != http.StatusOK {
+		return nil, fmt.Errorf("login %s: HTTP %d %v", user, code, err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g := &Good{n: n, t: Of(n), src: src, user: user, pw: pw, stop: cancel}
+	if err := g.rules(out.Token); err != nil {
+		cancel()
+		return nil, err
+	}
+	time.Sleep(2500 * time.Millisecond) // the active reloads rules every 2 s
 	for k := range g.seen {
 		g.seen[k] = map[int]int{}
 	}
 	g.wg.Go(func() { g.stream(ctx, TCP, 20*time.Millisecond) })
 	g.wg.Go(func() { g.stream(ctx, TLS, 20*time.Millisecond) })
 	g.wg.Go(func() { g.traps(ctx, 100*time.Millisecond) })
+	g.wg.Go(func() { g.newcomers(ctx, 2*time.Second) })
 	g.wg.Go(func() { g.udp(ctx, 20*time.Millisecond) })
-	if user != "" {
-		g.wg.Go(func() { g.api(ctx, 2*time.Second) })
-	}
+	g.wg.Go(func() { g.api(ctx, 2*time.Second) })
 	g.wg.Go(func() { g.verifyLoop(ctx) })
-	return g
+	return g, nil
 }
 
 // Stop ends the sending (and the background reading of what is stored).
@@ -103,6 +118,27 @@ func (g *Good) stream(ctx context.Context, kind int, every time.Duration) {
 			continue
 		}
 		g.sent[kind].Add(1)
+		i++
+		sleep(ctx, every)
+	}
+}
+
+// newcomers sends one message per new connection, retrying on a new
+// connection until a write succeeds.
+func (g *Good) newcomers(ctx context.Context, every time.Duration) {
+	for i := 0; ctx.Err() == nil; {
+		c, err := dialTCP(ctx, g.src, g.t.SyslogTCP)
+		if err == nil {
+			msg := line(Newcomer, i)
+			_, err = fmt.Fprintf(c, "%d %s", len(msg), msg)
+			c.Close()
+		}
+		if err != nil {
+			g.resent.Add(1)
+			sleep(ctx, 200*time.Millisecond)
+			continue
+		}
+		g.sent[Newcomer].Add(1)
 		i++
 		sleep(ctx, every)
 	}
@@ -177,8 +213,25 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// verifyLoop reads what is stored of the good traffic every second, so
-// it is counted before retention may delete it (floods fill the store).
+// Rules makes every good message and trap raise an event (a notify rule
+// per kind): events are the record the check reads, as the floods make
+// retention delete stored messages within seconds. An event is stored in
+// the transaction that stores its message, with an id derived from the
+// message and its copy number: a message stored twice raises two.
+func (g *Good) rules(token string) error {
+	for i, r := range []map[string]any{
+		{"id": "good-syslog", "kind": "syslog", "pattern": `good-syslog_[a-z]+-\d+`},
+		{"id": "good-trap", "kind": "trap", "pattern": `good-trap-\d+`},
+	} {
+		r["name"], r["position"], r["enabled"], r["action"], r["priority"] = r["id"], i, true, "notify", "info"
+		if code, err := g.n.DoAs(token, http.MethodPost, "/api/v1/rules", r, nil); err != nil || code != http.StatusOK {
+			return fmt.Errorf("rule %s: HTTP %d %v", r["id"], code, err)
+		}
+	}
+	return nil
+}
+
+// verifyLoop reads the good traffic's events every second.
 func (g *Good) verifyLoop(ctx context.Context) {
 	for ctx.Err() == nil {
 		g.read()
@@ -186,55 +239,42 @@ func (g *Good) verifyLoop(ctx context.Context) {
 	}
 }
 
-// read pages through the good source's new rows (by id, each row once).
+// read pages through the new events of the good rules (by id, each once).
 func (g *Good) read() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for {
 		var out struct {
-			Messages []struct {
-				ID   int64 `json:"id"`
-				Text string
+			Events []struct {
+				ID      int64 `json:"id"`
+				Kind    string
+				Message string
 			}
 		}
-		q := url.Values{"source": {g.src}, "after": {strconv.FormatInt(g.after[0], 10)}, "limit": {"1000"}}
-		if code, err := g.n.Do(http.MethodGet, "/api/v1/syslog?"+q.Encode(), nil, &out); err != nil || code != http.StatusOK {
+		q := url.Values{"after": {strconv.FormatInt(g.after, 10)}, "limit": {"1000"}}
+		if code, err := g.n.Do(http.MethodGet, "/api/v1/events?"+q.Encode(), nil, &out); err != nil || code != http.StatusOK {
 			return
 		}
-		for _, m := range out.Messages {
-			g.after[0] = m.ID
-			g.count(m.Text)
-		}
-		if len(out.Messages) < 1000 {
-			break
-		}
-	}
-	for {
-		var out struct {
-			Traps []struct {
-				ID       int64 `json:"id"`
-				Varbinds []struct{ Value string }
+		for _, e := range out.Events {
+			g.after = e.ID
+			if strings.HasPrefix(e.Kind, "monitor.") {
+				g.count(e.Message)
 			}
 		}
-		q := url.Values{"source": {g.src}, "after": {strconv.FormatInt(g.after[1], 10)}, "limit": {"1000"}}
-		if code, err := g.n.Do(http.MethodGet, "/api/v1/traps?"+q.Encode(), nil, &out); err != nil || code != http.StatusOK {
+		if len(out.Events) < 1000 {
 			return
-		}
-		for _, tr := range out.Traps {
-			g.after[1] = tr.ID
-			for _, v := range tr.Varbinds {
-				g.count(v.Value)
-			}
-		}
-		if len(out.Traps) < 1000 {
-			break
 		}
 	}
 }
 
+// count records one stored good item, named in text ("…good-trap-000012").
 func (g *Good) count(text string) {
+	_, rest, ok := strings.Cut(text, "good-")
+	if !ok {
+		return
+	}
 	for k, name := range KindNames {
-		if s, ok := strings.CutPrefix(text, "good-"+name+"-"); ok {
+		if s, ok := strings.CutPrefix(rest, name+"-"); ok {
 			if i, err := strconv.Atoi(s); err == nil {
 				g.seen[k][i]++
 			}
@@ -247,14 +287,20 @@ type Verdict struct {
 	Sent, Lost, Duplicated int
 }
 
-// Settle reads until every good item sent over TCP, TLS and as a trap is
-// stored (or timeout) and returns the verdict per kind.
+// Settle reads until every good item of the lossless kinds is stored (or
+// timeout) and returns the verdict per kind.
 func (g *Good) Settle(timeout time.Duration) [kinds]Verdict {
 	deadline := time.Now().Add(timeout)
 	for {
 		g.read()
 		v := g.verdicts()
-		if v[TCP].Lost+v[TLS].Lost+v[Trap].Lost == 0 || time.Now().After(deadline) {
+		lost := 0
+		for k := range v {
+			if Lossless(k) {
+				lost += v[k].Lost
+			}
+		}
+		if lost == 0 || time.Now().After(deadline) {
 			return v
 		}
 		time.Sleep(500 * time.Millisecond)

@@ -64,7 +64,7 @@ soak: deps build
 
 # The receive-path floods of issue 9 at full size (about 15 minutes): each
 # alone for 100 s, then all together for 200 s, against one appliance with
-# a 1 GiB memory budget while numbered good traffic flows from another
+# the default memory budget (2 GiB) while numbered good traffic flows from another
 # address; prints a summary (RSS, data directory, good traffic lost or
 # duplicated, refusals by reason). Not part of `make test`.
 soak-hostile: deps build

@@ -27,12 +27,11 @@ type Target struct {
 	SNI   string // the peer's node id (selects its appliance certificate)
 }
 
-// DefaultBatchBytes is the default of Forwarder.BatchBytes: 2,000
-// syslog messages of a typical size fit, and the store's Raft log cache
-// (the latest 512 entries, each about twice its batch's payload) stays
-// within 512 MiB whatever the records' size. It was 2,000 records of any
-// size: 880 MB for 440 KB trap records.
-const DefaultBatchBytes = 512 << 10
+// DefaultBatchBytes is the default of Forwarder.BatchBytes: the store's
+// Raft log cache (the latest 512 entries, each about twice its batch's
+// payload) stays within 256 MiB whatever the records' size. It was 2,000
+// records of any size: 880 MB for 440 KB trap records.
+const DefaultBatchBytes = 256 << 10
 
 // Forwarder streams one spool to the active.
 type Forwarder struct {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,5 +83,19 @@ func TestLoadAppliesDefaultsUnderFile(t *testing.T) {
 	}
 	if got := cfg.APIAddrs(); len(got) != 1 || got[0] != "127.0.0.1:8443" {
 		t.Fatalf("APIAddrs = %v", got)
+	}
+}
+
+// The documented configuration is the defaults: a value changed in one
+// place and not the other is caught here.
+func TestPackagedConfigIsTheDefaults(t *testing.T) {
+	cfg, err := Load(filepath.Join("..", "..", "packaging", "mamori.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	cfg.Node.ID = want.Node.ID // the host name, commented out in the file
+	if got, want := fmt.Sprintf("%+v", cfg), fmt.Sprintf("%+v", want); got != want {
+		t.Fatalf("packaging/mamori.yaml differs from the defaults:\n got %s\nwant %s", got, want)
 	}
 }

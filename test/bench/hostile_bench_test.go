@@ -11,15 +11,11 @@ import (
 )
 
 // BenchmarkHostile: the floods of `make soak-hostile`, shortened (8 s
-// each, 20 s all together), against one appliance with a 1 GiB budget
-// while numbered good traffic flows; it fails only if the appliance dies.
+// each, 20 s all together), against one appliance with the default
+// memory budget while numbered good traffic flows; it fails only if the
+// appliance dies.
 func BenchmarkHostile(b *testing.B) {
-	n := cluster.NewNode(b, "a", cluster.Subnet()+".1", cluster.Options{
-		IngestYAML: "  memory_budget: 1073741824\n",
-		SyslogYAML: "    udp_rate_limit:\n      per_source: 10000\n",
-		SNMPYAML:   "    rate_limit:\n      per_source: 2000\n",
-		ExtraYAML:  "retention:\n  messages:\n    max_bytes: 268435456\n  interval: 5s\n",
-	})
+	n := cluster.NewNode(b, "a", cluster.Subnet()+".1", hostile.Options())
 	n.Start()
 	n.WaitRole(ha.Active, 30*time.Second)
 	n.CreateAdmin("bench", "correct horse battery staple")

@@ -111,40 +111,34 @@ func FakeOctetCount(ctx context.Context, addr, src string, size int) error {
 	return err
 }
 
-// IdleConns opens tcp connections to the syslog TCP port and tlsConns to
-// the TLS port (never starting a handshake) from src, holds them until
-// ctx ends, and returns how many the receiver accepted (not closed at
-// once).
+// IdleConns keeps tcp connections to the syslog TCP port and tlsConns to
+// the TLS port (never starting a handshake) open from src until ctx ends:
+// one the receiver closes is opened again a second later, as an attacker
+// does. It returns how many are open half a second after the start.
 func IdleConns(ctx context.Context, t Target, src string, tcp, tlsConns int) int {
-	var held []net.Conn
-	open := func(addr string, n int) {
-		for range n {
-			if c, err := dialTCP(ctx, src, addr); err == nil {
-				held = append(held, c)
+	var open atomic.Int64
+	hold := func(addr string) {
+		for ctx.Err() == nil {
+			c, err := dialTCP(ctx, src, addr)
+			if err == nil {
+				stop := context.AfterFunc(ctx, func() { c.Close() })
+				open.Add(1)
+				_, _ = c.Read(make([]byte, 1)) // until the receiver closes it
+				open.Add(-1)
+				stop()
+				c.Close()
 			}
+			sleep(ctx, time.Second)
 		}
 	}
-	open(t.SyslogTCP, tcp)
-	open(t.SyslogTLS, tlsConns)
-	time.Sleep(200 * time.Millisecond)
-	alive := 0
-	for _, c := range held {
-		_ = c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
-		if _, err := c.Read(make([]byte, 1)); isTimeout(err) {
-			alive++
-		}
+	for range tcp {
+		go hold(t.SyslogTCP)
 	}
-	context.AfterFunc(ctx, func() {
-		for _, c := range held {
-			c.Close()
-		}
-	})
-	return alive
-}
-
-func isTimeout(err error) bool {
-	ne, ok := err.(net.Error)
-	return ok && ne.Timeout()
+	for range tlsConns {
+		go hold(t.SyslogTLS)
+	}
+	sleep(ctx, 500*time.Millisecond)
+	return int(open.Load())
 }
 
 // TinyUDP sends 1-byte datagrams from every address in srcs to addr, at

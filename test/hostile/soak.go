@@ -60,6 +60,20 @@ var Floods = []Flood{
 	}},
 }
 
+// RetainedBytes is Options' retention.messages.max_bytes.
+const RetainedBytes = 256 << 20
+
+// Options configure the appliance of a hostile run: the default memory
+// budget (2 GiB), 256 MiB of stored messages checked every second, and
+// per-source UDP limits as an operator facing such floods would set them.
+func Options() cluster.Options {
+	return cluster.Options{
+		SyslogYAML: "    udp_rate_limit:\n      per_source: 10000\n",
+		SNMPYAML:   "    rate_limit:\n      per_source: 2000\n",
+		ExtraYAML:  fmt.Sprintf("retention:\n  messages:\n    max_bytes: %d\n  interval: 1s\n", RetainedBytes),
+	}
+}
+
 // Plan is a hostile run: every flood alone for Phase, then all of them
 // together for Together, while good traffic flows from .50.
 type Plan struct {
@@ -96,6 +110,7 @@ type Phase struct {
 	Name     string
 	Duration time.Duration
 	PeakRSS  int64 // highest VmRSS sampled during the phase
+	PeakAnon int64 // of it, anonymous memory (the rest is mapped files: the Raft log)
 	Data     int64 // data directory at the end of the phase
 	Refused  map[string]float64
 }
@@ -144,7 +159,7 @@ func Run(n *cluster.Node, plan Plan) (Summary, error) {
 		}
 		for ctx.Err() == nil && n.Running() {
 			if m, err := Memory(n.PID()); err == nil {
-				ph.PeakRSS = max(ph.PeakRSS, m.RSS)
+				ph.PeakRSS, ph.PeakAnon = max(ph.PeakRSS, m.RSS), max(ph.PeakAnon, m.Anon)
 			}
 			track()
 			sleep(ctx, 500*time.Millisecond)
@@ -158,7 +173,7 @@ func Run(n *cluster.Node, plan Plan) (Summary, error) {
 			}
 		}
 		s.Phases = append(s.Phases, ph)
-		logf("phase %-18s %6s  peak RSS %8s  data dir %8s  running %v", name, d, MiB(ph.PeakRSS), MiB(ph.Data), n.Running())
+		logf("phase %-18s %6s  peak RSS %8s (anonymous %8s)  data dir %8s  running %v", name, d, MiB(ph.PeakRSS), MiB(ph.PeakAnon), MiB(ph.Data), n.Running())
 	}
 	for _, f := range Floods {
 		if n.Running() {
@@ -248,7 +263,8 @@ func (s Summary) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "SUMMARY good api rounds ok=%d failed=%d; stream writes retried=%d\n", s.APIOK, s.APIFailed, s.Resent)
 	for _, p := range s.Phases {
-		fmt.Fprintf(w, "SUMMARY phase %-18s %6s peak_rss=%s data=%s refused: %s\n", p.Name, p.Duration, MiB(p.PeakRSS), MiB(p.Data), counts(p.Refused))
+		fmt.Fprintf(w, "SUMMARY phase %-18s %6s peak_rss=%s anonymous=%s data=%s refused: %s\n", p.Name, p.Duration, MiB(p.PeakRSS), MiB(p.PeakAnon),
+			MiB(p.Data), counts(p.Refused))
 	}
 	reasons := make([]string, 0, len(s.Dropped))
 	for r := range s.Dropped {

@@ -121,7 +121,7 @@ type Syslog struct {
 	Charset string `yaml:"charset"`
 	// TimeZone of RFC 3164 timestamps (which carry none); default: local.
 	TimeZone string `yaml:"time_zone"`
-	// MaxConnections bounds open TCP+TLS connections (64 KiB each);
+	// MaxConnections bounds open TCP+TLS connections (ConnBytes each);
 	// more are refused and counted.
 	MaxConnections int `yaml:"max_connections"`
 	// IdleTimeout closes a TCP/TLS connection silent that long.

@@ -132,6 +132,9 @@ func serveCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The store takes only the pair's appliances: a witness's certificate
+	// is of the same CA.
+	clusterTLS.VerifyConnection = pairing.Members{SelfID: cfg.Node.ID, Pair: members}.VerifyConnection
 	clientTLS, err := id.ClientConfig()
 	if err != nil {
 		return err

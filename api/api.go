@@ -46,8 +46,10 @@ type Pairing interface {
 	Join(ctx context.Context, req pairing.JoinRequest) (pairing.JoinResponse, error)
 	// NewCode issues a one-time pairing code.
 	NewCode(ttl time.Duration) (code string, expires time.Time, err error)
-	// IsPairNode says whether a verified certificate CN belongs to this pair.
-	IsPairNode(id string) bool
+	// IsPairAppliance says whether a verified client certificate is one
+	// of this pair's appliances: issued for the appliance role, under the
+	// id of this appliance or its current peer.
+	IsPairAppliance(p pairing.Peer) bool
 	// SelfID is this appliance's node id.
 	SelfID() string
 	// Fingerprint is the pair CA fingerprint.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mamori-ops/mamori/appliance/auth"
 	"github.com/mamori-ops/mamori/appliance/ha"
+	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
 )
 
@@ -37,23 +38,28 @@ func securityHeaders(c *gin.Context) {
 // bearer token or session cookie. Node and self routes need the certificate.
 func (s *Server) authenticate(rt Route) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		nodeID, certErr := peerID(c.Request)
+		peer, certErr := peerOf(c.Request)
+		member := certErr == nil && s.pairing.IsPairAppliance(peer)
 		switch rt.Access {
 		case Node, Self:
 			switch {
 			case certErr != nil:
 				fail(c, http.StatusUnauthorized, "this route needs a node certificate of this pair")
-			case rt.Access == Self && nodeID != s.pairing.SelfID():
+			case !member:
+				fail(c, http.StatusForbidden, "certificate "+peer.ID+" ("+certRoleName(peer.Role)+") is not an appliance of this pair")
+			case rt.Access == Self && peer.ID != s.pairing.SelfID():
 				fail(c, http.StatusForbidden, "only this appliance's own certificate may call this route: run the command on the appliance itself")
-			case !s.pairing.IsPairNode(nodeID):
-				fail(c, http.StatusForbidden, "certificate "+nodeID+" is not a node of this pair")
 			default:
-				c.Set(ctxPrincipal, auth.SystemPrincipal(nodeID))
+				c.Set(ctxPrincipal, auth.SystemPrincipal(peer.ID))
+				if rt.Access == Self {
+					// The CLI's operations (recover) may run for minutes.
+					_ = http.NewResponseController(c.Writer).SetWriteDeadline(time.Time{})
+				}
 			}
 			return
 		}
-		if certErr == nil && s.pairing.IsPairNode(nodeID) {
-			c.Set(ctxPrincipal, auth.SystemPrincipal(nodeID))
+		if member {
+			c.Set(ctxPrincipal, auth.SystemPrincipal(peer.ID))
 			return
 		}
 		if tok := token(c.Request); tok != "" {
@@ -99,6 +105,13 @@ func (s *Server) session(ctx context.Context, tok string) (auth.Principal, error
 			return p, fmt.Errorf("this appliance is %s and its store may lack recent sessions", s.cluster.Role())
 		}
 	}
+}
+
+func certRoleName(r pairing.CertRole) string {
+	if r == pairing.CertLegacy {
+		return "issued before certificate roles"
+	}
+	return "role " + string(r)
 }
 
 func token(r *http.Request) string {

@@ -20,8 +20,8 @@ import (
 
 const maxBody = 4 << 20
 
-func peerID(r *http.Request) (string, error) {
-	return pairing.PeerNodeID(r.TLS)
+func peerOf(r *http.Request) (pairing.Peer, error) {
+	return pairing.PeerOf(r.TLS)
 }
 
 func (s *Server) health(c *gin.Context) {

@@ -28,7 +28,7 @@ func foreignClientTLS(t *testing.T) *tls.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certPEM, err := ca.Issue(pub, "b", []net.IP{net.ParseIP("127.0.0.1")}, nil, now, time.Hour)
+	certPEM, err := ca.Issue(pub, "b", pairing.CertAppliance, []net.IP{net.ParseIP("127.0.0.1")}, nil, now, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -218,7 +218,7 @@ func (s *Server) table() []Route {
 		{http.MethodPost, pipeline.IngestPath, Node, "", "", false, s.ingestBatch},
 		{http.MethodGet, "/api/v1/syslog", Priv, auth.MonitorResult, auth.Read, false, s.listSyslog},
 		{http.MethodGet, "/api/v1/traps", Priv, auth.MonitorResult, auth.Read, false, s.listTraps},
-		{http.MethodPost, "/api/v1/custom-events", Priv, auth.MonitorResult, auth.Add, false, s.postCustomEvents},
+		{http.MethodPost, "/api/v1/custom-events", Priv, auth.MonitorResult, auth.Add, true, s.postCustomEvents},
 		{http.MethodGet, "/api/v1/custom-events", Priv, auth.MonitorResult, auth.Read, false, s.listCustomEvents},
 		{http.MethodGet, "/api/v1/rules", Priv, auth.MonitorSetting, auth.Read, false, s.listRules},
 		{http.MethodPost, "/api/v1/rules", Priv, auth.MonitorSetting, auth.Add, true, s.putRule},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mamori-ops/mamori/appliance/auth"
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/pairing"
@@ -73,8 +74,9 @@ func (s *Server) postEvents(c *gin.Context) {
 	}
 	p, _ := principal(c)
 	for _, ev := range evs {
-		if !p.Sees(ev.Scope) {
-			fail(c, http.StatusForbidden, "scope "+strconv.Quote(ev.Scope)+" is outside your roles' scopes")
+		o := auth.Object{Kind: "event", ID: ev.UID, Scope: ev.Scope}
+		if err := p.MayWrite(auth.Write{F: auth.MonitorResult, New: &o}); err != nil {
+			refused(c, err)
 			return
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -271,15 +272,8 @@ func (s *Server) postCustomEvents(c *gin.Context) {
 		return
 	}
 	for i, e := range in.Events {
-		switch {
-		case e.Key == "" || len(e.Key) > 256:
-			fail(c, http.StatusBadRequest, "events["+strconv.Itoa(i)+"].key: required, at most 256 bytes")
-			return
-		case e.Message == "" || len(e.Message) > 64<<10:
-			fail(c, http.StatusBadRequest, "events["+strconv.Itoa(i)+"].message: required, at most 64 KiB")
-			return
-		case len(e.ID) > 128:
-			fail(c, http.StatusBadRequest, "events["+strconv.Itoa(i)+"].id: at most 128 bytes")
+		if err := e.validate(); err != nil {
+			fail(c, http.StatusBadRequest, "events["+strconv.Itoa(i)+"]."+err.Error())
 			return
 		}
 	}
@@ -291,18 +285,89 @@ func (s *Server) postCustomEvents(c *gin.Context) {
 	now := time.Now()
 	recs := make([][]byte, len(in.Events))
 	for i, e := range in.Events {
+		node, ok := s.customTarget(c, p, i, e.Node)
+		if !ok {
+			return
+		}
 		id := e.ID
 		if id == "" {
 			id = keyedID(c, i, func() string { return "rnd-" + randomID() })
 		}
-		recs[i] = pipeline.Custom{Received: now, Source: c.RemoteIP(), Sender: p.User, ID: id, Node: e.Node, Key: e.Key, Message: e.Message, Attrs: e.Attrs}.Encode()
+		recs[i] = pipeline.Custom{Received: now, Source: c.RemoteIP(), Sender: p.User, ID: id, Node: node, Key: e.Key, Message: e.Message, Attrs: e.Attrs}.Encode()
 	}
+	c.Set(ctxDetail, strconv.Itoa(len(recs))+" custom events")
 	if n, err := s.opts.Spool.AppendDurable(recs); err != nil {
 		c.JSON(http.StatusInsufficientStorage, gin.H{"error": "spool refused: " + err.Error() + ": resend the events from index " +
 			strconv.Itoa(n) + " later (or to the other appliance)", "accepted": n})
 		return
 	}
 	c.JSON(http.StatusAccepted, gin.H{"accepted": len(in.Events)})
+}
+
+// Limits of a custom event's fields.
+const (
+	maxCustomAttrs   = 64
+	maxCustomAttrKey = 128
+	maxCustomAttrVal = 4 << 10
+)
+
+func (e CustomEventIn) validate() error {
+	switch {
+	case e.Key == "" || len(e.Key) > 256:
+		return errors.New("key: required, at most 256 bytes")
+	case e.Message == "" || len(e.Message) > 64<<10:
+		return errors.New("message: required, at most 64 KiB")
+	case len(e.ID) > 128:
+		return errors.New("id: at most 128 bytes")
+	case len(e.Node) > 256:
+		return errors.New("node: at most 256 bytes")
+	case len(e.Attrs) > maxCustomAttrs:
+		return fmt.Errorf("attrs: at most %d", maxCustomAttrs)
+	}
+	for k, v := range e.Attrs {
+		if len(k) > maxCustomAttrKey || len(v) > maxCustomAttrVal {
+			return fmt.Errorf("attrs: names at most %d bytes, values at most %d", maxCustomAttrKey, maxCustomAttrVal)
+		}
+	}
+	return nil
+}
+
+// customTarget applies the scope rule to the i-th custom event and
+// returns the node it is stored under: the node it names (by id or
+// address), else the node whose address posted it (as the ingest
+// resolves it). The caller must see that node; a caller that does not
+// see every scope must name, or post from, a node of its scopes.
+func (s *Server) customTarget(c *gin.Context, p auth.Principal, i int, named string) (string, bool) {
+	ctx := c.Request.Context()
+	field := "events[" + strconv.Itoa(i) + "].node"
+	n, found, err := s.nodeByRef(ctx, named)
+	if err == nil && !found && named == "" {
+		field += " (empty: the node at your address " + c.RemoteIP() + ")"
+		n, found, err = s.nodeByRef(ctx, c.RemoteIP())
+	}
+	if err != nil {
+		s.authFail(c, err)
+		return "", false
+	}
+	ev := auth.Object{Kind: "custom event", Scope: n.Scope}
+	w := auth.Write{F: auth.MonitorResult, New: &ev}
+	switch {
+	case found:
+		w.Refs = []auth.Ref{{Object: nodeObject(n), Found: true, Field: field}}
+	case !p.Covers(""):
+		ref := named
+		if ref == "" {
+			ref = c.RemoteIP()
+		}
+		w.Refs = []auth.Ref{{Object: auth.Object{Kind: "node", ID: ref}, Field: field}}
+	default:
+		return named, true // stored with the empty scope: seen by roles of every scope only
+	}
+	if err := p.MayWrite(w); err != nil {
+		refused(c, err)
+		return "", false
+	}
+	return n.ID, true
 }
 
 func randomID() string {
@@ -338,13 +403,19 @@ func (s *Server) putRule(c *gin.Context) {
 		return
 	}
 	p, _ := principal(c)
-	if (r.Scope == "" && p.Scopes() != nil) || !p.Sees(r.Scope) {
-		fail(c, http.StatusForbidden, "scope "+strconv.Quote(r.Scope)+" is outside your roles' scopes")
+	after := ruleObject(r)
+	w := auth.Write{F: auth.MonitorSetting, New: &after}
+	var before any
+	old, err := pipeline.GetRule(c.Request.Context(), s.events, r.ID)
+	switch {
+	case err == nil:
+		o := ruleObject(old)
+		w.Old, before = &o, old
+	case !errors.Is(err, pipeline.ErrRuleNotFound):
+		s.authFail(c, err)
 		return
 	}
-	old, err := pipeline.GetRule(c.Request.Context(), s.events, r.ID)
-	prior := replaced{found: err == nil, visible: p.Sees(old.Scope) && !(old.Scope == "" && p.Scopes() != nil), owner: old.OwnerRole, before: old}
-	if !mayReplace(c, p, "rule "+r.ID, prior, auth.MonitorSetting, r) {
+	if !mayWrite(c, p, w, before, r) {
 		return
 	}
 	err = pipeline.PutRule(c.Request.Context(), s.events, r)
@@ -363,14 +434,16 @@ func (s *Server) deleteRule(c *gin.Context) {
 	p, _ := principal(c)
 	old, err := pipeline.GetRule(c.Request.Context(), s.events, c.Param("id"))
 	switch {
-	case errors.Is(err, pipeline.ErrRuleNotFound) || (err == nil && !p.Sees(old.Scope)):
+	case errors.Is(err, pipeline.ErrRuleNotFound):
 		fail(c, http.StatusNotFound, "no such rule")
 		return
 	case err != nil:
 		s.authFail(c, err)
 		return
-	case (old.Scope == "" && p.Scopes() != nil) || !p.Owns(old.OwnerRole):
-		fail(c, http.StatusForbidden, "rule "+old.ID+" is not yours to delete")
+	}
+	o := ruleObject(old)
+	if err := p.MayWrite(auth.Write{F: auth.MonitorSetting, Old: &o}); err != nil {
+		refused(c, err)
 		return
 	}
 	before, _ := json.Marshal(old)

@@ -105,6 +105,9 @@ func Migrations() []store.Migration {
 	}}}
 }
 
+// maxScopes bounds the scopes of one role.
+const maxScopes = 256
+
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 
 // CreateUser adds a user with roles that must exist.
@@ -147,8 +150,13 @@ func (s *Service) SetPassword(ctx context.Context, name, password string) error 
 
 // CreateRole adds a role.
 func (s *Service) CreateRole(ctx context.Context, r Role) error {
-	if !nameRE.MatchString(r.Name) || len(r.Scopes) == 0 {
-		return fmt.Errorf("%w: a role needs a name and at least one scope (%q for all)", ErrInvalid, AllScopes)
+	if !nameRE.MatchString(r.Name) || len(r.Scopes) == 0 || len(r.Scopes) > maxScopes {
+		return fmt.Errorf("%w: a role needs a name and 1 to %d scopes (%q for all)", ErrInvalid, maxScopes, AllScopes)
+	}
+	for _, sc := range r.Scopes {
+		if sc == "" || len(sc) > 64 {
+			return fmt.Errorf("%w: a scope name is 1 to 64 bytes (the empty scope is every scope's: %q)", ErrInvalid, AllScopes)
+		}
 	}
 	for f, acts := range r.Privileges {
 		if !validFunction(f) {

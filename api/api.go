@@ -73,6 +73,9 @@ type Options struct {
 	Spool interface {
 		AppendDurable([][]byte) (int, error)
 	}
+	// RefusalWindow is how long refused attempts are counted before
+	// their aggregate rows are written (default 1 minute).
+	RefusalWindow time.Duration
 }
 
 // Server is the API server.
@@ -83,7 +86,9 @@ type Server struct {
 	pairing Pairing
 	events  Store
 	auth    *auth.Service
-	ln      net.Listener
+	// refusals aggregates refused attempts into the audit log.
+	refusals *auth.Refusals
+	ln       net.Listener
 	redir   net.Listener
 	srv     *http.Server
 }
@@ -97,7 +102,12 @@ type Store interface {
 
 // New returns a server; it does no I/O.
 func New(opts Options, c Cluster, p Pairing, ev Store, au *auth.Service, logger *slog.Logger) *Server {
-	return &Server{opts: opts, log: logger.With("component", "api"), cluster: c, pairing: p, events: ev, auth: au}
+	if opts.RefusalWindow <= 0 {
+		opts.RefusalWindow = time.Minute
+	}
+	s := &Server{opts: opts, log: logger.With("component", "api"), cluster: c, pairing: p, events: ev, auth: au}
+	s.refusals = auth.NewRefusals(opts.RefusalWindow, s.appendAudit)
+	return s
 }
 
 // Listen binds the port, reporting a bind error at once.
@@ -137,6 +147,11 @@ func (s *Server) Run(ctx context.Context) error {
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)} // TLS handshake refusals are worth a warning
 	errc := make(chan error, 2)
 	go func() { errc <- s.srv.Serve(tls.NewListener(s.ln, s.opts.TLS)) }()
+	rctx, stopRefusals := context.WithCancel(context.WithoutCancel(ctx))
+	refusalsDone := make(chan struct{})
+	go func() { _ = s.refusals.Run(rctx); close(refusalsDone) }()
+	// After the server: refusals of the last requests are counted too.
+	defer func() { stopRefusals(); <-refusalsDone }()
 	var redir *http.Server
 	if s.redir != nil {
 		redir = &http.Server{Handler: s.redirect(), ReadHeaderTimeout: 10 * time.Second}
@@ -235,11 +250,14 @@ func (s *Server) routes() http.Handler {
 	_ = r.SetTrustedProxies(nil) // the source address in the audit log is the peer's, never a header
 	r.Use(gin.Recovery(), securityHeaders)
 	for _, rt := range s.table() {
-		// audit wraps authorize, so refused attempts are recorded too.
-		r.Handle(rt.Method, rt.Path, s.authenticate(rt), s.audit(rt), s.authorize(rt), s.idempotent(rt), rt.Handler)
+		// audit wraps authentication and authorization, so refused
+		// attempts are recorded too.
+		r.Handle(rt.Method, rt.Path, s.audit(rt), s.authenticate(rt), s.authorize(rt), s.idempotent(rt), rt.Handler)
 	}
 	r.NoRoute(func(c *gin.Context) { fail(c, http.StatusNotFound, "no such route: see /api/v1/cluster") })
 	// Browsers must not be able to make a logged-in operator's browser
 	// change anything from another site.
-	return http.NewCrossOriginProtection().Handler(r)
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginRefused))
+	return cop.Handler(r)
 }

@@ -45,24 +45,30 @@ func (s *Server) login(c *gin.Context) {
 	}
 	if !s.authoritative() {
 		// Its copy of the users may be old or absent: log in at the active.
-		s.writeAudit(c, in.User, "login", "/api/v1/login", "refused: appliance is "+string(s.cluster.Role()), "")
+		s.refuseLogin(c, in.User, "refused: appliance is "+string(s.cluster.Role()))
 		s.unavailable(c, CodeNotActive, "this appliance is "+string(s.cluster.Role())+" and cannot log anyone in: log in at the active appliance")
 		return
 	}
 	tok, p, err := s.auth.Login(c.Request.Context(), in.User, in.Password, in.TOTP, sourceIP(c.Request), c.Request.UserAgent())
 	switch {
 	case errors.Is(err, auth.ErrLocked):
-		s.writeAudit(c, in.User, "login", "/api/v1/login", "refused: locked", "")
+		s.refuseLogin(c, in.User, "refused: locked")
+		fail(c, http.StatusTooManyRequests, err.Error())
+	case errors.Is(err, auth.ErrSourceLimited):
+		s.refuseLogin(c, in.User, "refused: address limited")
+		fail(c, http.StatusTooManyRequests, err.Error())
+	case errors.Is(err, auth.ErrBusy):
+		s.refuseLogin(c, in.User, "refused: busy")
+		c.Header("Retry-After", "1")
 		fail(c, http.StatusTooManyRequests, err.Error())
 	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrTOTP):
-		s.writeAudit(c, in.User, "login", "/api/v1/login", "failed", "")
+		s.refuseLogin(c, in.User, "failed")
 		fail(c, http.StatusUnauthorized, err.Error())
 	case err != nil:
 		s.authFail(c, err)
 	default:
 		s.writeAudit(c, in.User, "login", "/api/v1/login", "ok", "")
-		c.SetCookie(sessionCookie, tok, 0, "/", "", true, true)
-		c.SetSameSite(http.SameSiteStrictMode)
+		setSessionCookie(c, tok, 0)
 		c.JSON(http.StatusOK, gin.H{"token": tok, "user": p.User, "roles": p.Roles})
 	}
 }
@@ -76,8 +82,15 @@ func (s *Server) logout(c *gin.Context) {
 		}
 	}
 	s.writeAudit(c, p.User, "logout", "/api/v1/logout", "ok", "")
-	c.SetCookie(sessionCookie, "", -1, "/", "", true, true)
+	setSessionCookie(c, "", -1)
 	c.JSON(http.StatusOK, gin.H{"logged_out": true})
+}
+
+// setSessionCookie writes the session cookie: HTTPS only, invisible to
+// scripts, and never sent with a request another site starts.
+func setSessionCookie(c *gin.Context, value string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: value, Path: "/", MaxAge: maxAge,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 }
 
 func (s *Server) logoutEverywhere(c *gin.Context) {
@@ -242,8 +255,30 @@ func (s *Server) createAdmin(c *gin.Context) {
 	c.JSON(http.StatusCreated, gin.H{"user": in.User})
 }
 
+// enrolTOTP starts (or replaces) the caller's second factor. It needs the
+// password and, if a second factor is active, a current code from it: a
+// stolen session or token alone must not be able to replace it.
 func (s *Server) enrolTOTP(c *gin.Context) {
+	var in struct {
+		Password string `json:"password"`
+		TOTP     string `json:"totp"`
+	}
+	if !decodeJSON(c, &in) {
+		return
+	}
 	p, _ := principal(c)
+	err := s.auth.Reauthenticate(c.Request.Context(), p.User, in.Password, in.TOTP, sourceIP(c.Request))
+	switch {
+	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrTOTP):
+		fail(c, http.StatusForbidden, "changing the second factor needs your password (\"password\") and, if one is active, a current code (\"totp\"): "+err.Error())
+		return
+	case errors.Is(err, auth.ErrLocked), errors.Is(err, auth.ErrSourceLimited), errors.Is(err, auth.ErrBusy):
+		fail(c, http.StatusTooManyRequests, err.Error())
+		return
+	case err != nil:
+		s.authFail(c, err)
+		return
+	}
 	sec, uri, err := s.auth.EnrolTOTP(c.Request.Context(), p.User)
 	if err != nil {
 		s.authFail(c, err)

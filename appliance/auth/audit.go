@@ -72,6 +72,7 @@ func (a *auditor) AppendWith(ctx context.Context, es []Entry, exec func([]store.
 	seq, hash := a.seq, a.hash
 	stmts := make([]store.Statement, 0, len(es)+1)
 	for _, e := range es {
+		e = e.bounded()
 		e.Seq, e.PrevHash = seq+1, hash
 		if e.At.IsZero() {
 			e.At = time.Now().UTC()

@@ -103,7 +103,7 @@ func (s *Service) Fingerprint() string {
 func (s *Service) Join(ctx context.Context, req JoinRequest) (JoinResponse, error) {
 	pub, ips, secret, err := s.check(req)
 	if err != nil {
-		s.log.Warn("pairing refused", "node", req.Node.ID, "err", err)
+		s.log.Debug("pairing refused", "node", req.Node.ID, "err", err)
 		return JoinResponse{}, err
 	}
 	if req.Role != RoleAppliance && req.Role != RoleWitness {
@@ -125,7 +125,7 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (JoinResponse, erro
 		return JoinResponse{}, err
 	}
 	if err := b.Redeem(secret, time.Now()); err != nil {
-		s.log.Warn("pairing refused", "node", req.Node.ID, "err", err)
+		s.log.Debug("pairing refused", "node", req.Node.ID, "err", err) // audited by the API, aggregated
 		return JoinResponse{}, err
 	}
 	ca, err := s.id.LoadCA()

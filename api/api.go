@@ -89,8 +89,8 @@ type Server struct {
 	// refusals aggregates refused attempts into the audit log.
 	refusals *auth.Refusals
 	ln       net.Listener
-	redir   net.Listener
-	srv     *http.Server
+	redir    net.Listener
+	srv      *http.Server
 }
 
 // Store is the data store as the API sees it.

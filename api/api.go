@@ -76,7 +76,22 @@ type Options struct {
 	// RefusalWindow is how long refused attempts are counted before
 	// their aggregate rows are written (default 1 minute).
 	RefusalWindow time.Duration
+	// ReadTimeout, WriteTimeout and IdleTimeout bound a request's
+	// reading, its answer's writing and a keep-alive connection's wait
+	// (defaults 1m, 2m, 2m).
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// MaxConns and MaxConnsPerSource bound open connections (defaults
+	// 4096 and 256).
+	MaxConns, MaxConnsPerSource int
+	// MetricsToken, if set, is a bearer token that may read /metrics.
+	MetricsToken string
 }
+
+// Bounds of every request and answer.
+const (
+	maxHeaderBytes = 64 << 10 // request line and headers
+	maxAnswerBytes = 4 << 20  // rows in one list answer (more: a cursor)
+)
 
 // Server is the API server.
 type Server struct {
@@ -102,8 +117,19 @@ type Store interface {
 
 // New returns a server; it does no I/O.
 func New(opts Options, c Cluster, p Pairing, ev Store, au *auth.Service, logger *slog.Logger) *Server {
-	if opts.RefusalWindow <= 0 {
-		opts.RefusalWindow = time.Minute
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&opts.RefusalWindow, time.Minute}, {&opts.ReadTimeout, time.Minute}, {&opts.WriteTimeout, 2 * time.Minute}, {&opts.IdleTimeout, 2 * time.Minute}} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 4096
+	}
+	if opts.MaxConnsPerSource <= 0 {
+		opts.MaxConnsPerSource = 256
 	}
 	s := &Server{opts: opts, log: logger.With("component", "api"), cluster: c, pairing: p, events: ev, auth: au}
 	s.refusals = auth.NewRefusals(opts.RefusalWindow, s.appendAudit)
@@ -116,7 +142,15 @@ func (s *Server) Listen() error {
 	if err != nil {
 		return fmt.Errorf("api port %s: %w", s.opts.Listen, err)
 	}
-	s.ln = ln
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mamori_api_connections_refused_total",
+		Help: "API connections closed at once because too many were open (reason: total, per_source)."}, []string{"reason"})
+	if s.opts.Registry != nil {
+		if err := s.opts.Registry.Register(refused); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	s.ln = newLimitListener(ln, s.opts.MaxConns, s.opts.MaxConnsPerSource, func(reason string) { refused.WithLabelValues(reason).Inc() })
 	if s.opts.RedirectListen != "" {
 		if s.redir, err = net.Listen("tcp", s.opts.RedirectListen); err != nil {
 			ln.Close()
@@ -143,7 +177,10 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // Run serves until ctx ends, then shuts down gracefully.
 func (s *Server) Run(ctx context.Context) error {
+	// Every connection is bounded in time (headers, whole request,
+	// answer, idle keep-alive) and size (headers; bodies per route).
 	s.srv = &http.Server{Handler: s.routes(), TLSConfig: s.opts.TLS, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: s.opts.ReadTimeout, WriteTimeout: s.opts.WriteTimeout, IdleTimeout: s.opts.IdleTimeout, MaxHeaderBytes: maxHeaderBytes,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)} // TLS handshake refusals are worth a warning
 	errc := make(chan error, 2)
 	go func() { errc <- s.srv.Serve(tls.NewListener(s.ln, s.opts.TLS)) }()
@@ -182,6 +219,9 @@ const (
 	Priv   Access = "priv"   // a user holding Route.Function/Route.Action
 	Node   Access = "node"   // a node certificate of this pair only
 	Self   Access = "self"   // this appliance's own certificate only (the CLI)
+	// Metrics: a node certificate of this pair, the metrics bearer token
+	// (api.metrics_token_file), or a user holding Route.Function/Action.
+	Metrics Access = "metrics"
 )
 
 // Route is one entry of the route table. Every route declares its rule
@@ -204,7 +244,7 @@ func (s *Server) Routes() []Route { return s.table() }
 func (s *Server) table() []Route {
 	return []Route{
 		{http.MethodGet, "/healthz", Public, "", "", false, s.health},
-		{http.MethodGet, "/metrics", Public, "", "", false, gin.WrapH(promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))},
+		{http.MethodGet, "/metrics", Metrics, auth.Cluster, auth.Read, false, s.metrics()},
 		{http.MethodPost, "/api/v1/login", Public, "", "", false, s.login},
 		{http.MethodPost, "/api/v1/pair/join", Public, "", "", true, s.pairJoin},
 		{http.MethodPost, "/api/v1/logout", User, "", "", false, s.logout},
@@ -242,6 +282,15 @@ func (s *Server) table() []Route {
 		{http.MethodPost, "/internal/v1/pair/code", Self, "", "", true, s.pairCode},
 		{http.MethodPost, "/internal/v1/admin", Self, "", "", true, s.createAdmin},
 	}
+}
+
+// metrics serves the registry (a nil registry, as in the route table of
+// the privilege-matrix test, serves nothing).
+func (s *Server) metrics() gin.HandlerFunc {
+	if s.opts.Registry == nil {
+		return func(c *gin.Context) { c.Status(http.StatusNoContent) }
+	}
+	return gin.WrapH(promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))
 }
 
 func (s *Server) routes() http.Handler {

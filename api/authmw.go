@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,11 +21,12 @@ import (
 )
 
 const (
-	ctxPrincipal  = "principal"
-	ctxToken      = "token"
-	ctxDetail     = "audit_detail"
-	ctxAudited    = "audited" // the handler wrote its own audit row
-	sessionCookie = "mamori_session"
+	ctxPrincipal    = "principal"
+	ctxToken        = "token"
+	ctxDetail       = "audit_detail"
+	ctxAudited      = "audited" // the handler wrote its own audit row
+	ctxMetricsToken = "metrics_token"
+	sessionCookie   = "mamori_session"
 )
 
 func securityHeaders(c *gin.Context) {
@@ -63,6 +65,11 @@ func (s *Server) authenticate(rt Route) gin.HandlerFunc {
 		}
 		if member {
 			c.Set(ctxPrincipal, auth.SystemPrincipal(peer.ID))
+			return
+		}
+		if rt.Access == Metrics && s.isMetricsToken(token(c.Request)) {
+			c.Set(ctxPrincipal, auth.Principal{User: "metrics-token"})
+			c.Set(ctxMetricsToken, true)
 			return
 		}
 		if tok := token(c.Request); tok != "" {
@@ -136,10 +143,16 @@ func principal(c *gin.Context) (auth.Principal, bool) {
 	return p, ok
 }
 
+// isMetricsToken says whether tok is the metrics bearer token.
+func (s *Server) isMetricsToken(tok string) bool {
+	want := s.opts.MetricsToken
+	return want != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(want)) == 1
+}
+
 // authorize checks the route's privilege.
 func (s *Server) authorize(rt Route) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if rt.Access != Priv {
+		if rt.Access != Priv && rt.Access != Metrics || c.GetBool(ctxMetricsToken) {
 			return
 		}
 		p, _ := principal(c)

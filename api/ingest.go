@@ -20,6 +20,7 @@ import (
 	"github.com/mamori-ops/mamori/ingest/pipeline"
 	"github.com/mamori-ops/mamori/ingest/rules"
 	"github.com/mamori-ops/mamori/ingest/trap"
+	"github.com/mamori-ops/mamori/internal/sqlpage"
 )
 
 // ingestBatch stores a batch from the peer's spool (node certificates only).
@@ -62,9 +63,37 @@ type filter struct {
 	col   string // column; for eq on two columns, "a|b"
 }
 
-// commonFilters apply to every message table.
-var commonFilters = []filter{{"q", "like", "text"}, {"source", "eq", "source"}, {"node", "eq", "node"}, {"scope", "eq", "scope"},
+// commonFilters apply to every message table (each adds "q" on its text).
+var commonFilters = []filter{{"source", "eq", "source"}, {"node", "eq", "node"}, {"scope", "eq", "scope"},
 	{"since", "since", "received_at"}, {"until", "until", "received_at"}}
+
+// page is where a list answer stopped: more rows remain after it.
+type page struct {
+	more bool
+	next string // the query string of the next page
+}
+
+// add puts the cursor into an answer that was cut.
+func (pg page) add(out gin.H) gin.H {
+	if pg.more {
+		out["more"], out["next"] = true, pg.next
+	}
+	return out
+}
+
+// nextPage is the query string that continues after the row with id
+// last, in the order asked.
+func nextPage(c *gin.Context, order string, last any) string {
+	q := c.Request.URL.Query()
+	q.Del("after")
+	q.Del("before")
+	param := "after"
+	if order == "desc" {
+		param = "before"
+	}
+	q.Set(param, fmt.Sprint(last))
+	return "?" + q.Encode()
+}
 
 // scoped lists rows of a message table visible to the caller, filtered
 // by the query parameters (see commonFilters and extra), oldest first
@@ -72,7 +101,8 @@ var commonFilters = []filter{{"q", "like", "text"}, {"source", "eq", "source"}, 
 // ?order=desc. Messages carry the scope of the inventory node their
 // sender is; a sender not in the inventory has the empty scope, visible
 // to all-scope roles only. An unknown parameter is refused, naming it.
-func (s *Server) scoped(c *gin.Context, cols, table string, extra ...filter) (store.Rows, bool) {
+// The answer is cut at maxAnswerBytes of rows, with a cursor to the rest.
+func (s *Server) scoped(c *gin.Context, cols, table string, extra ...filter) (store.Rows, page, bool) {
 	filters := append(slices.Clone(commonFilters), extra...)
 	known := map[string]bool{"after": true, "before": true, "limit": true, "order": true}
 	for _, f := range filters {
@@ -82,26 +112,27 @@ func (s *Server) scoped(c *gin.Context, cols, table string, extra ...filter) (st
 		if !known[k] {
 			names := slices.Sorted(maps.Keys(known))
 			fail(c, http.StatusBadRequest, "unknown query parameter "+strconv.Quote(k)+": use "+strings.Join(names, ", "))
-			return store.Rows{}, false
+			return store.Rows{}, page{}, false
 		}
 	}
 	limit, err := strconv.Atoi(c.DefaultQuery("limit", "1000"))
 	if err != nil || limit < 1 || limit > 100000 {
 		fail(c, http.StatusBadRequest, "limit must be an integer 1..100000")
-		return store.Rows{}, false
+		return store.Rows{}, page{}, false
 	}
 	order := c.DefaultQuery("order", "asc")
 	if order != "asc" && order != "desc" {
 		fail(c, http.StatusBadRequest, "order must be asc or desc")
-		return store.Rows{}, false
+		return store.Rows{}, page{}, false
 	}
 	where, args := []string{}, []any{}
+	var pg page
 	for _, page := range []struct{ param, op string }{{"after", ">"}, {"before", "<"}} {
 		if v := c.Query(page.param); v != "" {
 			id, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
 				fail(c, http.StatusBadRequest, page.param+" must be a message id")
-				return store.Rows{}, false
+				return store.Rows{}, pg, false
 			}
 			where, args = append(where, "id "+page.op+" ?"), append(args, id)
 		}
@@ -114,7 +145,7 @@ func (s *Server) scoped(c *gin.Context, cols, table string, extra ...filter) (st
 		cond, arg, err := f.condition(v)
 		if err != nil {
 			fail(c, http.StatusBadRequest, f.param+": "+err.Error())
-			return store.Rows{}, false
+			return store.Rows{}, page{}, false
 		}
 		where = append(where, cond)
 		args = append(args, arg...)
@@ -124,16 +155,21 @@ func (s *Server) scoped(c *gin.Context, cols, table string, extra ...filter) (st
 		b, _ := json.Marshal(scopes)
 		where, args = append(where, `scope IN (SELECT value FROM json_each(?))`), append(args, string(b))
 	}
-	q := `SELECT ` + cols + ` FROM ` + table
+	q := `SELECT ` + cols + `, ` + sqlpage.Size(cols) + ` AS _size FROM ` + table
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	rows, err := s.events.Query(c.Request.Context(), store.Local, q+` ORDER BY id `+order+` LIMIT ?`, append(args, limit)...)
+	q += ` ORDER BY id ` + order + ` LIMIT ?`
+	rows, err := s.events.Query(c.Request.Context(), store.Local, sqlpage.Wrap(q, "id "+order), append(args, limit+1, maxAnswerBytes)...)
 	if err != nil {
 		s.authFail(c, err)
-		return rows, false
+		return rows, pg, false
 	}
-	return rows, true
+	rows.Values, pg.more = sqlpage.Cut(rows.Values, limit)
+	if pg.more {
+		pg.next = nextPage(c, order, rows.Values[len(rows.Values)-1][0])
+	}
+	return rows, pg, true
 }
 
 func (f filter) condition(v string) (string, []any, error) {
@@ -166,8 +202,8 @@ func (f filter) condition(v string) (string, []any, error) {
 
 // listSyslog lists stored syslog messages of the caller's scopes.
 func (s *Server) listSyslog(c *gin.Context) {
-	rows, ok := s.scoped(c, `id, received_at, source, facility, severity, hostname, app_name, text, origin, scope, node, event_uid`, `syslog_messages`,
-		filter{"host", "eq", "hostname"}, filter{"app", "eq", "app_name"}, filter{"max_severity", "maxint", "severity"}, filter{"facility", "eq", "facility"})
+	rows, pg, ok := s.scoped(c, `id, received_at, source, facility, severity, hostname, app_name, text, origin, scope, node, event_uid`, `syslog_messages`,
+		filter{"q", "like", "text"}, filter{"host", "eq", "hostname"}, filter{"app", "eq", "app_name"}, filter{"max_severity", "maxint", "severity"}, filter{"facility", "eq", "facility"})
 	if !ok {
 		return
 	}
@@ -178,7 +214,7 @@ func (s *Server) listSyslog(c *gin.Context) {
 		out = append(out, SyslogMessage{ID: num(0), ReceivedAt: str(1), Source: str(2), Facility: num(3), Severity: num(4),
 			Hostname: str(5), AppName: str(6), Text: str(7), Origin: str(8), Scope: str(9), Node: str(10), EventUID: str(11)})
 	}
-	c.JSON(http.StatusOK, gin.H{"messages": out})
+	c.JSON(http.StatusOK, pg.add(gin.H{"messages": out}))
 }
 
 // StoredTrap is a stored SNMP notification as the API lists it.
@@ -200,8 +236,8 @@ type StoredTrap struct {
 }
 
 func (s *Server) listTraps(c *gin.Context) {
-	rows, ok := s.scoped(c, `id, received_at, source, scope, node, version, pdu, user, trap_oid, trap_name, uptime, varbinds, text, event_uid`, `snmp_traps`,
-		filter{"trap", "eq", "trap_oid|trap_name"}, filter{"version", "eq", "version"})
+	rows, pg, ok := s.scoped(c, `id, received_at, source, scope, node, version, pdu, user, trap_oid, trap_name, uptime, varbinds, text, event_uid`, `snmp_traps`,
+		filter{"q", "like", "text"}, filter{"trap", "eq", "trap_oid|trap_name"}, filter{"version", "eq", "version"})
 	if !ok {
 		return
 	}
@@ -214,7 +250,7 @@ func (s *Server) listTraps(c *gin.Context) {
 		_ = json.Unmarshal([]byte(str(11)), &t.Varbinds)
 		out = append(out, t)
 	}
-	c.JSON(http.StatusOK, gin.H{"traps": out})
+	c.JSON(http.StatusOK, pg.add(gin.H{"traps": out}))
 }
 
 // StoredCustom is a stored custom event as the API lists it.
@@ -232,8 +268,8 @@ type StoredCustom struct {
 }
 
 func (s *Server) listCustomEvents(c *gin.Context) {
-	rows, ok := s.scoped(c, `id, received_at, source, scope, node, sender, key, message, attrs, event_uid`, `custom_messages`,
-		filter{"key", "eq", "key"})
+	rows, pg, ok := s.scoped(c, `id, received_at, source, scope, node, sender, key, message, attrs, event_uid`, `custom_messages`,
+		filter{"q", "like", "message"}, filter{"key", "eq", "key"})
 	if !ok {
 		return
 	}
@@ -245,7 +281,7 @@ func (s *Server) listCustomEvents(c *gin.Context) {
 		_ = json.Unmarshal([]byte(str(8)), &e.Attrs)
 		out = append(out, e)
 	}
-	c.JSON(http.StatusOK, gin.H{"events": out})
+	c.JSON(http.StatusOK, pg.add(gin.H{"events": out}))
 }
 
 // CustomEventIn is one custom event as a program posts it.

@@ -14,6 +14,10 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
+// maxPassword bounds a password (hashing cost is not the issue; what
+// any request may make the appliance hold and log is).
+const maxPassword = 1024
+
 // ErrWeakPassword: the password does not meet the policy.
 var ErrWeakPassword = errors.New("password too weak: use at least 12 characters, not containing the user name")
 
@@ -168,6 +172,9 @@ func (h *hasher) Verify(ctx context.Context, source, password, encoded string) (
 
 // CheckPolicy enforces the password policy.
 func CheckPolicy(user, password string) error {
+	if len(password) > maxPassword {
+		return fmt.Errorf("%w (and at most %d bytes)", ErrWeakPassword, maxPassword)
+	}
 	if len([]rune(password)) < 12 || (user != "" && strings.Contains(strings.ToLower(password), strings.ToLower(user))) {
 		return ErrWeakPassword
 	}

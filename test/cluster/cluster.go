@@ -317,9 +317,10 @@ func (n *Node) httpClient(anonymous bool) *http.Client {
 	return &http.Client{Timeout: 3 * time.Second, Transport: tr}
 }
 
-// Metrics returns the node's /metrics text ("" when unreachable).
+// Metrics returns the node's /metrics text ("" when unreachable), read
+// with the node's own certificate (/metrics is not anonymous).
 func (n *Node) Metrics() string {
-	resp, err := n.httpClient(true).Get("https://" + n.API + "/metrics")
+	resp, err := n.httpClient(false).Get("https://" + n.API + "/metrics")
 	if err != nil {
 		return ""
 	}

@@ -387,15 +387,17 @@ func (s *Server) customTarget(c *gin.Context, p auth.Principal, i int, named str
 	}
 	ev := auth.Object{Kind: "custom event", Scope: n.Scope}
 	w := auth.Write{F: auth.MonitorResult, New: &ev}
+	// The reference as the caller wrote it (an address found a node whose
+	// id the caller may not see).
+	ref := auth.Object{Kind: "node", ID: named, Scope: n.Scope}
+	if ref.ID == "" {
+		ref.ID = c.RemoteIP()
+	}
 	switch {
 	case found:
-		w.Refs = []auth.Ref{{Object: nodeObject(n), Found: true, Field: field}}
+		w.Refs = []auth.Ref{{Object: ref, Found: true, Field: field}}
 	case !p.Covers(""):
-		ref := named
-		if ref == "" {
-			ref = c.RemoteIP()
-		}
-		w.Refs = []auth.Ref{{Object: auth.Object{Kind: "node", ID: ref}, Field: field}}
+		w.Refs = []auth.Ref{{Object: ref, Field: field}}
 	default:
 		return named, true // stored with the empty scope: seen by roles of every scope only
 	}

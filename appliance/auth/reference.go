@@ -109,13 +109,19 @@ func (p Principal) MayWrite(w Write) error {
 			return refuse(ErrForbidden, "%s exists: changing it needs %s on %s", o, Modify, w.F)
 		}
 	}
+	// References before the new scope: a new scope derived from a
+	// reference (a custom event's node) must not be named to a caller
+	// who does not see the reference.
+	if err := p.mayName(w.Refs); err != nil {
+		return err
+	}
 	if n := w.New; n != nil && !p.Covers(n.Scope) {
 		if n.Scope == "" {
 			return refuse(ErrForbidden, "%s for every scope (empty scope) needs a role that sees all scopes", n)
 		}
 		return refuse(ErrForbidden, "scope %q is outside your roles' scopes", n.Scope)
 	}
-	return p.mayName(w.Refs)
+	return nil
 }
 
 // MayUse is the rule for acting through an object (polling a node with

@@ -53,7 +53,7 @@ const (
 	refusalImmediate          = 200  // rows written as they happen
 	refusalImmediatePerSource = 5    // of which from one source
 	refusalKeys               = 2000 // (source, user, action, result) counted
-	refusalKeysPerSource      = 50   // of which from one source
+	refusalKeysPerSource      = 256  // of which from one source
 	refusalSources            = 1000 // sources counted beyond their keys
 )
 

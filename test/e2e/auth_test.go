@@ -94,7 +94,7 @@ func body(rt api.Route, p persona, i int) any {
 // B; every audited call leaves exactly one audit row with user and source.
 func TestPrivilegeMatrix(t *testing.T) {
 	skipShort(t)
-	a := newSingle(t, cluster.Options{ExtraYAML: refusalWindowYAML})
+	a := newSingle(t, cluster.Options{ExtraYAML: newKeys(refusalWindowYAML)})
 	a.CreateAdmin("admin", pw)
 	adminTok := a.Login("admin", pw)
 	ps := personas()

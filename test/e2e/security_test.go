@@ -156,6 +156,17 @@ func TestWitnessRefusesStrangers(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a witness certificate of the pair's own CA", func(t *testing.T) { // a witness holds no lease
+		kp := issued(t, pairCA(t, a), "other-witness", pairing.CertWitness)
+		cl := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{kp}}}}
+		resp, err := cl.Post("https://"+w.Listen+ha.LeasePath, "application/json", strings.NewReader(body))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				t.Fatal("the witness granted a lease request made with a witness certificate")
+			}
+		}
+	})
 	for name, tc := range map[string]*tls.Config{"no certificate": {InsecureSkipVerify: true}, "certificate from another CA": foreignClientTLS(t)} {
 		t.Run(name, func(t *testing.T) {
 			cl := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}

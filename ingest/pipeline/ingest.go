@@ -75,6 +75,15 @@ func Migrations() []store.Migration {
 		// snapshot rows hold memory as it was (entries still waiting for a
 		// copy), replayed as they are; batch rows replay as batches did.
 		`ALTER TABLE ingest_dedup_log ADD COLUMN snapshot INTEGER NOT NULL DEFAULT 0`,
+	}}, {Version: 504, Name: "syslog: raw line, structured data, what a partial parse assumed", SQL: []string{
+		// raw holds the line as received when it is UTF-8, raw_base64 when
+		// it is not (Shift_JIS, EUC-JP, garbage): the raw line is always
+		// retrievable, byte for byte.
+		`ALTER TABLE syslog_messages ADD COLUMN raw TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE syslog_messages ADD COLUMN raw_base64 TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE syslog_messages ADD COLUMN structured_data TEXT NOT NULL DEFAULT ''`,
+		// partial: the parser's notes (syslog.Note…), one per line.
+		`ALTER TABLE syslog_messages ADD COLUMN partial TEXT NOT NULL DEFAULT ''`,
 	}}}
 }
 

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -174,7 +175,8 @@ func (in *Ingestor) statements(origin string, fresh []received) ([]store.Stateme
 
 // inserts are the tables rows go to (rowSet order) and their columns.
 var inserts = [4]struct{ head, cols string }{
-	{`INSERT INTO syslog_messages`, `origin, received_at, source, transport, format, facility, severity, ts, hostname, app_name, proc_id, msg_id, text, scope, node, event_uid`},
+	{`INSERT INTO syslog_messages`, `origin, received_at, source, transport, format, facility, severity, ts, hostname, app_name, proc_id, msg_id, text, scope, node, event_uid, ` +
+		`structured_data, partial, raw, raw_base64`},
 	{`INSERT INTO snmp_traps`, `origin, received_at, source, scope, node, version, pdu, user, trap_oid, trap_name, uptime, varbinds, text, event_uid`},
 	{`INSERT INTO custom_messages`, `origin, received_at, source, scope, node, sender, key, message, attrs, event_uid`},
 	// Event uids derive from the message: a message stored twice raises one event.
@@ -318,8 +320,9 @@ func (in *Ingestor) row(rs *rowSet, origin string, r *received, m *rules.Message
 	switch r.kind {
 	case 0:
 		p := &r.parsed
+		raw, raw64 := rawColumns(r.syslog.Raw)
 		rs.add(origin, at, r.syslog.Source, r.syslog.Transport, string(p.Format), p.Facility, p.Severity, p.Timestamp.Format(time.RFC3339Nano),
-			p.Hostname, p.AppName, p.ProcID, p.MsgID, p.Text, m.Scope, m.Node, eventUID)
+			p.Hostname, p.AppName, p.ProcID, p.MsgID, p.Text, m.Scope, m.Node, eventUID, p.StructuredData, strings.Join(p.Partial, "\n"), raw, raw64)
 	case 1:
 		t := &r.trap
 		vb, _ := json.Marshal(t.Varbinds)
@@ -329,6 +332,15 @@ func (in *Ingestor) row(rs *rowSet, origin string, r *received, m *rules.Message
 		attrs, _ := json.Marshal(c.Attrs)
 		rs.add(origin, at, c.Source, m.Scope, m.Node, c.Sender, c.Key, c.Message, string(attrs), eventUID)
 	}
+}
+
+// rawColumns keeps the received line byte for byte: as text when it is
+// UTF-8, else in base64 (a TEXT column would replace the bytes).
+func rawColumns(b []byte) (raw, raw64 string) {
+	if utf8.Valid(b) {
+		return string(b), ""
+	}
+	return "", base64.StdEncoding.EncodeToString(b)
 }
 
 // source is what the inventory says of a sender address or node id.

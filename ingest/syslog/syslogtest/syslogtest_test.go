@@ -64,7 +64,7 @@ func TestRewrites(t *testing.T) {
 	local := time.Date(2013, 1, 19, 15, 18, 17, 0, time.Local).Format("-07:00")
 	for _, tc := range []struct {
 		id, line, want string
-		r          Reading
+		r              Reading
 	}{
 		{"R3", "<13>a b: c\r", "<13>a b: c", Reading{}},
 		{"B1", "<14>2026 Mar 15 11:59:00 web01", "<14>Mar 15 2026 11:59:00 web01", Reading{}},

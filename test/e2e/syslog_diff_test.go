@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
@@ -199,6 +200,8 @@ func storedReadings(t *testing.T, n *cluster.Node, want int) []syslogtest.Readin
 			MsgID                     string `json:"msg_id"`
 			StructuredData            string `json:"structured_data"`
 			ReceivedAt                string `json:"received_at"`
+			Raw                       string
+			RawBase64                 string `json:"raw_base64"`
 			Partial                   []string
 		}
 	}
@@ -210,7 +213,11 @@ func storedReadings(t *testing.T, n *cluster.Node, want int) []syslogtest.Readin
 	}
 	rs := make([]syslogtest.Reading, len(out.Messages))
 	for i, m := range out.Messages {
-		rs[i] = syslogtest.Reading{PRI: strconv.Itoa(m.Facility*8 + m.Severity), Facility: strconv.Itoa(m.Facility),
+		if m.RawBase64 != "" {
+			b, _ := base64.StdEncoding.DecodeString(m.RawBase64)
+			m.Raw = string(b)
+		}
+		rs[i] = syslogtest.Reading{Raw: m.Raw, PRI: strconv.Itoa(m.Facility*8 + m.Severity), Facility: strconv.Itoa(m.Facility),
 			Severity: strconv.Itoa(m.Severity), Hostname: m.Hostname, Program: m.AppName, Msg: m.Text, Timestamp: m.Timestamp,
 			Received: m.ReceivedAt, ProcID: m.ProcID, MsgID: m.MsgID, SD: m.StructuredData, Partial: m.Partial}
 	}

@@ -16,9 +16,11 @@ type Reading struct {
 	Timestamp               string // RFC 3339
 	Received                string // RFC 3339: when the daemon received the line
 	ProcID, MsgID, SD       string // compared for RFC 5424 lines only
+	// The line as received.
+	Raw string
 	// rsyslog only: the sender's address, the tag, the protocol version
-	// ("1": RFC 5424) and the line as received.
-	FromHost, Tag, Version, Raw string
+	// ("1": RFC 5424).
+	FromHost, Tag, Version string
 	// mamori only: what the parser assumed.
 	Partial []string
 }
@@ -122,7 +124,11 @@ type Report struct {
 	AsIs, Documented     map[string]int // field → lines agreeing (as rsyslog reads the line; after documented differences)
 	Compared             map[string]int // field → lines where compared
 	Applied              map[string]int // difference → lines
-	Failures             []string
+	// Lines mamori stored with an empty text (each one where rsyslog's,
+	// as documented, is empty too: the line has none) and lines without
+	// PRI (each stored as user.notice and flagged).
+	EmptyText, NoPRI int
+	Failures         []string
 }
 
 // Compare checks mamori's readings (one per line, in order).
@@ -161,11 +167,26 @@ func (d *Diff) compareLine(i int, m Reading, rep *Report) {
 				d.Lines[i].Origin, f, *exp.field(f), *m.field(f), d.Lines[i].Bytes, d.chains[i][len(d.chains[i])-1]))
 		}
 	}
-	if len(d.Lines[i].Bytes) == 0 || d.Lines[i].Bytes[0] != '<' {
-		if !slices.Contains(m.Partial, syslog.NoteNoPRI) || m.Facility != "1" || m.Severity != "5" {
-			rep.Failures = append(rep.Failures, fmt.Sprintf("%s: a line without PRI must be user.notice and flagged: %s.%s %q",
-				d.Lines[i].Origin, m.Facility, m.Severity, m.Partial))
-		}
+	d.checkStored(i, m, rep)
+}
+
+// checkStored: mamori keeps the line as received; a line without PRI is
+// user.notice and flagged.
+func (d *Diff) checkStored(i int, m Reading, rep *Report) {
+	l := d.Lines[i]
+	if m.Raw != string(l.Bytes) {
+		rep.Failures = append(rep.Failures, fmt.Sprintf("%s: raw line stored as %q, sent %q", l.Origin, m.Raw, l.Bytes))
+	}
+	if m.Msg == "" {
+		rep.EmptyText++
+	}
+	if len(l.Bytes) > 0 && l.Bytes[0] == '<' {
+		return
+	}
+	rep.NoPRI++
+	if !slices.Contains(m.Partial, syslog.NoteNoPRI) || m.Facility != "1" || m.Severity != "5" {
+		rep.Failures = append(rep.Failures, fmt.Sprintf("%s: a line without PRI must be user.notice and flagged: %s.%s %q",
+			l.Origin, m.Facility, m.Severity, m.Partial))
 	}
 }
 
@@ -200,6 +221,8 @@ func (r Report) Summary(version string) string {
 	for _, df := range Differences {
 		fmt.Fprintf(&b, "  %-4s %-62s %5d lines\n", df.ID, df.Title, r.Applied[df.ID])
 	}
+	fmt.Fprintf(&b, "stored with an empty text: %d lines (where the line has none, as documented above)\n", r.EmptyText)
+	fmt.Fprintf(&b, "without PRI: %d lines, stored as user.notice (1/5) and flagged\n", r.NoPRI)
 	fmt.Fprintf(&b, "undocumented disagreements: %d\n", len(r.Failures))
 	return b.String()
 }

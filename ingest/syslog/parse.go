@@ -13,6 +13,9 @@ import (
 	"bytes"
 	"errors"
 	"time"
+
+	gosyslog "github.com/influxdata/go-syslog/v3"
+	"github.com/influxdata/go-syslog/v3/rfc5424"
 )
 
 // Format says how a message was understood.
@@ -32,17 +35,20 @@ var ErrUnparsed = errors.New("syslog PRI not readable; line kept whole")
 // What a parser could not read and what it assumed instead
 // (Message.Partial). The raw line is stored beside the message.
 const (
-	NoteNoPRI      = "no PRI: user.notice (13) assumed"
-	NoteBadPRI     = "PRI not readable: user.notice (13) assumed, the whole line kept as text"
-	NoteNoTime     = "no timestamp: receive time used"
-	NoteBad5424    = "RFC 5424 timestamp not readable: receive time used, the rest kept as text"
-	NoteNoSD       = "RFC 5424 structured data missing"
-	NoteBadSD      = "RFC 5424 structured data malformed: kept as text"
-	NoteBadBytes   = "bytes neither UTF-8 nor Shift_JIS nor EUC-JP: replaced by U+FFFD"
+	NoteNoPRI    = "no PRI: user.notice (13) assumed"
+	NoteBadPRI   = "PRI not readable: user.notice (13) assumed, the whole line kept as text"
+	NoteNoTime   = "no timestamp: receive time used"
+	NoteBad5424  = "RFC 5424 timestamp not readable: receive time used, the rest kept as text"
+	NoteNoSD     = "RFC 5424 structured data missing"
+	NoteBadSD    = "RFC 5424 structured data malformed: kept as text"
+	NoteBadBytes = "bytes neither UTF-8 nor Shift_JIS nor EUC-JP: replaced by U+FFFD"
+)
+
+const (
 	defaultPRI     = 13 // RFC 3164 4.3.3: user.notice
 	maxPRI         = 191
-	maxHostnameLen = 510 // rsyslog's CONF_HOSTNAME_MAXSIZE - 2
-	maxTagLen      = 510 // rsyslog's CONF_TAG_MAXSIZE - 2
+	maxHostnameLen = 511 // as rsyslog: CONF_HOSTNAME_MAXSIZE - 1
+	maxTagLen      = 510 // as rsyslog: CONF_TAG_MAXSIZE - 2
 )
 
 // Message is one received syslog message.
@@ -79,6 +85,7 @@ const (
 type Parser struct {
 	loc     *time.Location
 	charset Charset
+	sd      gosyslog.Machine // validates RFC 5424 structured data
 }
 
 // NewParser returns a parser; loc is the time zone of RFC 3164
@@ -88,7 +95,7 @@ func NewParser(loc *time.Location, charset Charset) *Parser {
 	if loc == nil {
 		loc = time.Local
 	}
-	return &Parser{loc: loc, charset: charset}
+	return &Parser{loc: loc, charset: charset, sd: rfc5424.NewParser()}
 }
 
 // Parse parses one message received at received. It always returns a

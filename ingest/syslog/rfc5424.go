@@ -1,10 +1,6 @@
 package syslog
 
-import (
-	"bytes"
-
-	"github.com/influxdata/go-syslog/v3/rfc5424"
-)
+import "bytes"
 
 // parse5424 reads "VERSION SP" (already consumed) TIMESTAMP HOSTNAME
 // APP-NAME PROCID MSGID STRUCTURED-DATA MSG as rsyslog's pmrfc5424 does:
@@ -38,7 +34,7 @@ func (p *Parser) parse5424(b []byte, m *Message) {
 		m.note(NoteNoSD)
 	case string(sd) != "-":
 		m.StructuredData = p.decode(sd)
-		if !validSD(sd) {
+		if !p.validSD(sd) {
 			m.note(NoteBadSD)
 		}
 	}
@@ -104,8 +100,7 @@ func sdEnd(b []byte) int {
 }
 
 // validSD checks structured data against RFC 5424's grammar (go-syslog's).
-func validSD(sd []byte) bool {
-	line := append([]byte("<0>1 - - - - - "), sd...)
-	_, err := rfc5424.NewParser().Parse(line)
+func (p *Parser) validSD(sd []byte) bool {
+	_, err := p.sd.Parse(append([]byte("<0>1 - - - - - "), sd...))
 	return err == nil
 }

@@ -76,10 +76,11 @@ func Migrations() []store.Migration {
 		// copy), replayed as they are; batch rows replay as batches did.
 		`ALTER TABLE ingest_dedup_log ADD COLUMN snapshot INTEGER NOT NULL DEFAULT 0`,
 	}}, {Version: 504, Name: "syslog: raw line, structured data, what a partial parse assumed", SQL: []string{
-		// raw holds the line as received when it is UTF-8, raw_base64 when
-		// it is not (Shift_JIS, EUC-JP, garbage): the raw line is always
-		// retrievable, byte for byte.
-		`ALTER TABLE syslog_messages ADD COLUMN raw TEXT NOT NULL DEFAULT ''`,
+		// The line as received (without its line end) is always
+		// retrievable, byte for byte: raw_head + text when it is UTF-8 (the
+		// text is its tail, so only the header is stored twice), else
+		// raw_base64 (Shift_JIS, EUC-JP, garbage: the text was decoded).
+		`ALTER TABLE syslog_messages ADD COLUMN raw_head TEXT NOT NULL DEFAULT ''`,
 		`ALTER TABLE syslog_messages ADD COLUMN raw_base64 TEXT NOT NULL DEFAULT ''`,
 		`ALTER TABLE syslog_messages ADD COLUMN structured_data TEXT NOT NULL DEFAULT ''`,
 		// partial: the parser's notes (syslog.Note…), one per line.

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
@@ -176,7 +177,7 @@ func (in *Ingestor) statements(origin string, fresh []received) ([]store.Stateme
 // inserts are the tables rows go to (rowSet order) and their columns.
 var inserts = [4]struct{ head, cols string }{
 	{`INSERT INTO syslog_messages`, `origin, received_at, source, transport, format, facility, severity, ts, hostname, app_name, proc_id, msg_id, text, scope, node, event_uid, ` +
-		`structured_data, partial, raw, raw_base64`},
+		`structured_data, partial, raw_head, raw_base64`},
 	{`INSERT INTO snmp_traps`, `origin, received_at, source, scope, node, version, pdu, user, trap_oid, trap_name, uptime, varbinds, text, event_uid`},
 	{`INSERT INTO custom_messages`, `origin, received_at, source, scope, node, sender, key, message, attrs, event_uid`},
 	// Event uids derive from the message: a message stored twice raises one event.
@@ -320,9 +321,9 @@ func (in *Ingestor) row(rs *rowSet, origin string, r *received, m *rules.Message
 	switch r.kind {
 	case 0:
 		p := &r.parsed
-		raw, raw64 := rawColumns(r.syslog.Raw)
+		head, raw64 := rawColumns(r.syslog.Raw, p.Text)
 		rs.add(origin, at, r.syslog.Source, r.syslog.Transport, string(p.Format), p.Facility, p.Severity, p.Timestamp.Format(time.RFC3339Nano),
-			p.Hostname, p.AppName, p.ProcID, p.MsgID, p.Text, m.Scope, m.Node, eventUID, p.StructuredData, strings.Join(p.Partial, "\n"), raw, raw64)
+			p.Hostname, p.AppName, p.ProcID, p.MsgID, p.Text, m.Scope, m.Node, eventUID, p.StructuredData, strings.Join(p.Partial, "\n"), head, raw64)
 	case 1:
 		t := &r.trap
 		vb, _ := json.Marshal(t.Varbinds)
@@ -334,11 +335,15 @@ func (in *Ingestor) row(rs *rowSet, origin string, r *received, m *rules.Message
 	}
 }
 
-// rawColumns keeps the received line byte for byte: as text when it is
-// UTF-8, else in base64 (a TEXT column would replace the bytes).
-func rawColumns(b []byte) (raw, raw64 string) {
-	if utf8.Valid(b) {
-		return string(b), ""
+// rawColumns keeps the received line (without its line end) byte for
+// byte at little cost: the text of a UTF-8 line is its tail, so only the
+// header before it is stored (line = head + text); a line whose text is
+// not its tail (decoded from Shift_JIS or EUC-JP, invalid bytes) is
+// stored whole in base64, which a TEXT column cannot corrupt.
+func rawColumns(b []byte, text string) (head, raw64 string) {
+	b = bytes.TrimRight(b, "\r\n\x00")
+	if utf8.Valid(b) && bytes.HasSuffix(b, []byte(text)) {
+		return string(b[:len(b)-len(text)]), ""
 	}
 	return "", base64.StdEncoding.EncodeToString(b)
 }

@@ -1,6 +1,7 @@
 package syslogtest
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -170,12 +171,12 @@ func (d *Diff) compareLine(i int, m Reading, rep *Report) {
 	d.checkStored(i, m, rep)
 }
 
-// checkStored: mamori keeps the line as received; a line without PRI is
-// user.notice and flagged.
+// checkStored: mamori keeps the line as received (without its line
+// end); a line without PRI is user.notice and flagged.
 func (d *Diff) checkStored(i int, m Reading, rep *Report) {
 	l := d.Lines[i]
-	if m.Raw != string(l.Bytes) {
-		rep.Failures = append(rep.Failures, fmt.Sprintf("%s: raw line stored as %q, sent %q", l.Origin, m.Raw, l.Bytes))
+	if sent := bytes.TrimRight(l.Bytes, "\r\n\x00"); m.Raw != string(sent) {
+		rep.Failures = append(rep.Failures, fmt.Sprintf("%s: raw line stored as %q, sent %q", l.Origin, m.Raw, sent))
 	}
 	if m.Msg == "" {
 		rep.EmptyText++

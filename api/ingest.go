@@ -183,7 +183,7 @@ func (f filter) condition(v string) (string, []any, error) {
 
 // syslogColumns are the columns listSyslog reads, in SyslogMessage's order.
 const syslogColumns = `id, received_at, source, transport, format, facility, severity, ts, hostname, app_name, proc_id, msg_id, ` +
-	`structured_data, text, partial, raw_head, raw_base64, origin, scope, node, event_uid`
+	`text, raw_head, parse_flags, origin, scope, node, event_uid`
 
 // listSyslog lists stored syslog messages of the caller's scopes.
 func (s *Server) listSyslog(c *gin.Context) {
@@ -193,30 +193,20 @@ func (s *Server) listSyslog(c *gin.Context) {
 		return
 	}
 	out := make([]SyslogMessage, 0, len(rows.Values))
+	rd := pipeline.NewSyslogReader()
 	for _, v := range rows.Values {
 		str := func(i int) string { x, _ := v[i].(string); return x }
 		num := func(i int) int64 { x, _ := v[i].(int64); return x }
+		d := rd.Detail(str(13), str(12), num(14))
 		m := SyslogMessage{ID: num(0), ReceivedAt: str(1), Source: str(2), Transport: str(3), Format: str(4), Facility: num(5), Severity: num(6),
-			Timestamp: str(7), Hostname: str(8), AppName: str(9), ProcID: str(10), MsgID: str(11), StructuredData: str(12), Text: str(13),
-			Raw: str(15) + str(13), Origin: str(17), Scope: str(18), Node: str(19), EventUID: str(20)}
-		if p := str(14); p != "" {
-			m.Partial = strings.Split(p, "\n")
-		}
-		if b64 := str(16); b64 != "" {
-			m.Raw, m.RawBase64 = rawFromBase64(b64)
+			Timestamp: str(7), Hostname: str(8), AppName: str(9), ProcID: str(10), MsgID: str(11), StructuredData: d.StructuredData, Text: str(12),
+			Partial: d.Partial, Raw: string(d.Raw), Origin: str(15), Scope: str(16), Node: str(17), EventUID: str(18)}
+		if !utf8.Valid(d.Raw) {
+			m.Raw, m.RawBase64 = "", base64.StdEncoding.EncodeToString(d.Raw)
 		}
 		out = append(out, m)
 	}
 	c.JSON(http.StatusOK, gin.H{"messages": out})
-}
-
-// rawFromBase64: a stored line that is UTF-8 after all is returned as
-// text, any other in base64.
-func rawFromBase64(b64 string) (raw, rawBase64 string) {
-	if b, err := base64.StdEncoding.DecodeString(b64); err == nil && utf8.Valid(b) {
-		return string(b), ""
-	}
-	return "", b64
 }
 
 // StoredTrap is a stored SNMP notification as the API lists it.

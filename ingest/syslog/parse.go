@@ -12,6 +12,7 @@ package syslog
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"time"
 
 	gosyslog "github.com/influxdata/go-syslog/v3"
@@ -70,6 +71,31 @@ type Message struct {
 }
 
 func (m *Message) note(n string) { m.Partial = append(m.Partial, n) }
+
+// notes are the Note… strings in the order of their bits (NoteBits).
+var notes = [...]string{NoteNoPRI, NoteBadPRI, NoteNoTime, NoteBad5424, NoteNoSD, NoteBadSD, NoteBadBytes}
+
+// NoteBits encodes Partial as bits, for storage (one bit per Note…).
+func NoteBits(partial []string) int64 {
+	var bits int64
+	for i, n := range notes {
+		if slices.Contains(partial, n) {
+			bits |= 1 << i
+		}
+	}
+	return bits
+}
+
+// NotesOf decodes NoteBits (other bits are ignored).
+func NotesOf(bits int64) []string {
+	var out []string
+	for i, n := range notes {
+		if bits&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
 
 // Charset is the encoding of message bodies that are not UTF-8.
 type Charset string

@@ -84,8 +84,8 @@ func Migrations() []store.Migration {
 		// raw_head as base64. See pipeline.SyslogReader.
 		`ALTER TABLE syslog_messages ADD COLUMN raw_head TEXT NOT NULL DEFAULT ''`,
 		// parse_flags: syslog.NoteBits of what the parser assumed, and
-		// FlagRawBase64.
-		`ALTER TABLE syslog_messages ADD COLUMN parse_flags INTEGER NOT NULL DEFAULT 0`,
+		// FlagRawBase64; -1 on rows stored before, whose raw line is unknown.
+		`ALTER TABLE syslog_messages ADD COLUMN parse_flags INTEGER NOT NULL DEFAULT -1`,
 	}}}
 }
 

@@ -361,7 +361,8 @@ func NewSyslogReader() *SyslogReader {
 }
 
 // SyslogDetail is the line as received, what the parser assumed and the
-// RFC 5424 structured data (read again from the line) of a stored row.
+// RFC 5424 structured data (read again from the line) of a stored row;
+// all empty for rows stored before they were kept.
 type SyslogDetail struct {
 	Raw            []byte
 	Partial        []string
@@ -370,6 +371,9 @@ type SyslogDetail struct {
 
 // Detail decodes a row's raw_head, text and parse_flags.
 func (r *SyslogReader) Detail(head, text string, flags int64) SyslogDetail {
+	if flags < 0 {
+		return SyslogDetail{}
+	}
 	d := SyslogDetail{Raw: []byte(head + text), Partial: syslog.NotesOf(flags)}
 	if flags&FlagRawBase64 != 0 {
 		d.Raw, _ = base64.StdEncoding.DecodeString(head)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -39,20 +41,34 @@ func (s *Server) ingestBatch(c *gin.Context) {
 	}
 }
 
-// SyslogMessage is a stored syslog message as the API lists it.
+// SyslogMessage is a stored syslog message as the API lists it: what the
+// parser read, what it had to assume (Partial; empty when the line was
+// read whole) and the line as received.
 type SyslogMessage struct {
 	ID         int64  `json:"id"`
 	ReceivedAt string `json:"received_at"`
 	Source     string `json:"source"`
+	Transport  string `json:"transport"`
+	Format     string `json:"format"` // rfc5424, rfc3164, raw (PRI not readable)
 	Facility   int64  `json:"facility"`
 	Severity   int64  `json:"severity"`
+	Timestamp  string `json:"timestamp"` // the sender's, or the receive time when the line had none
 	Hostname   string `json:"hostname"`
 	AppName    string `json:"app_name"`
-	Text       string `json:"text"`
-	Origin     string `json:"origin"`
-	Scope      string `json:"scope"`
-	Node       string `json:"node"`
-	EventUID   string `json:"event_uid,omitempty"`
+	ProcID     string `json:"proc_id"`
+	MsgID      string `json:"msg_id"`
+	// StructuredData is RFC 5424 structured data as sent.
+	StructuredData string   `json:"structured_data,omitempty"`
+	Text           string   `json:"text"`
+	Partial        []string `json:"partial,omitempty"`
+	// Raw is the line as received (without its line end) when it is
+	// UTF-8; RawBase64 otherwise.
+	Raw       string `json:"raw"`
+	RawBase64 string `json:"raw_base64,omitempty"`
+	Origin    string `json:"origin"`
+	Scope     string `json:"scope"`
+	Node      string `json:"node"`
+	EventUID  string `json:"event_uid,omitempty"`
 }
 
 // filter is one search condition a message list accepts as a query
@@ -200,19 +216,30 @@ func (f filter) condition(v string) (string, []any, error) {
 	return f.col + " = ?", []any{v}, nil
 }
 
+// syslogColumns are the columns listSyslog reads, in SyslogMessage's order.
+const syslogColumns = `id, received_at, source, transport, format, facility, severity, ts, hostname, app_name, proc_id, msg_id, ` +
+	`text, raw_head, parse_flags, origin, scope, node, event_uid`
+
 // listSyslog lists stored syslog messages of the caller's scopes.
 func (s *Server) listSyslog(c *gin.Context) {
-	rows, pg, ok := s.scoped(c, `id, received_at, source, facility, severity, hostname, app_name, text, origin, scope, node, event_uid`, `syslog_messages`,
+	rows, pg, ok := s.scoped(c, syslogColumns, `syslog_messages`,
 		filter{"q", "like", "text"}, filter{"host", "eq", "hostname"}, filter{"app", "eq", "app_name"}, filter{"max_severity", "maxint", "severity"}, filter{"facility", "eq", "facility"})
 	if !ok {
 		return
 	}
 	out := make([]SyslogMessage, 0, len(rows.Values))
+	rd := pipeline.NewSyslogReader()
 	for _, v := range rows.Values {
 		str := func(i int) string { x, _ := v[i].(string); return x }
 		num := func(i int) int64 { x, _ := v[i].(int64); return x }
-		out = append(out, SyslogMessage{ID: num(0), ReceivedAt: str(1), Source: str(2), Facility: num(3), Severity: num(4),
-			Hostname: str(5), AppName: str(6), Text: str(7), Origin: str(8), Scope: str(9), Node: str(10), EventUID: str(11)})
+		d := rd.Detail(str(13), str(12), num(14))
+		m := SyslogMessage{ID: num(0), ReceivedAt: str(1), Source: str(2), Transport: str(3), Format: str(4), Facility: num(5), Severity: num(6),
+			Timestamp: str(7), Hostname: str(8), AppName: str(9), ProcID: str(10), MsgID: str(11), StructuredData: d.StructuredData, Text: str(12),
+			Partial: d.Partial, Raw: string(d.Raw), Origin: str(15), Scope: str(16), Node: str(17), EventUID: str(18)}
+		if !utf8.Valid(d.Raw) {
+			m.Raw, m.RawBase64 = "", base64.StdEncoding.EncodeToString(d.Raw)
+		}
+		out = append(out, m)
 	}
 	c.JSON(http.StatusOK, pg.add(gin.H{"messages": out}))
 }

@@ -19,6 +19,15 @@ const (
 	refusalWindowYAML = "auth:\n  refused_audit_window: 2s\n"
 )
 
+// maxRefusalRows bounds the audit rows that refused attempts from one
+// address may make over elapsed, if they fall under keys different
+// (user, action, result): in each aggregation window, the first five
+// rows at once and one row per key.
+func maxRefusalRows(elapsed time.Duration, keys int) int {
+	windows := int(elapsed/refusalWindow) + 2
+	return windows * (5 + keys)
+}
+
 // auditSince reads every audit row after seq (following the answer's
 // cursor), with the appliance's own certificate.
 func auditSince(t *testing.T, n *cluster.Node, seq int64) []auth.Entry {

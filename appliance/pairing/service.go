@@ -188,6 +188,9 @@ func (s *Service) check(req JoinRequest) (any, []net.IP, [10]byte, error) {
 // nodeIPs are the IP SANs the joiner's certificate needs: the hosts of
 // its cluster address and API addresses.
 func nodeIPs(n ha.NodeInfo) ([]net.IP, error) {
+	if len(n.APIAddrs) > 8 {
+		return nil, fmt.Errorf("%w: 1 to 8 API addresses", ErrBadRequest)
+	}
 	var ips []net.IP
 	for _, a := range append([]string{n.ClusterAddr}, n.APIAddrs...) {
 		h, _, err := net.SplitHostPort(a)

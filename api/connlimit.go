@@ -32,8 +32,8 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		}
 		src := remoteHost(c.RemoteAddr())
 		if reason := l.take(src); reason != "" {
-			c.Close()
 			l.refused(reason)
+			c.Close()
 			continue
 		}
 		return &limitConn{Conn: c, l: l, src: src}, nil

@@ -15,6 +15,16 @@ export type Session =
 
 export const session = signal<Session>({ kind: 'unknown' });
 
+// Whether this browser logged in and has not logged out: without it the
+// console shows the login screen at once instead of asking the appliance
+// (a 401 that would only say what we know). Not a secret: the cookie is
+// the session.
+const hintKey = 'mamori.session';
+const hint = {
+  get: () => localStorage.getItem(hintKey) === '1',
+  set: (on: boolean) => (on ? localStorage.setItem(hintKey, '1') : localStorage.removeItem(hintKey)),
+};
+
 /** The logged-in user's details, if any. */
 export function me(): Me | undefined {
   const s = session.value;
@@ -23,11 +33,16 @@ export function me(): Me | undefined {
 
 /** Asks the appliance who we are (the cookie says, if it is there). */
 export async function loadSession(): Promise<void> {
+  if (!hint.get()) {
+    session.value = { kind: 'anonymous', expired: false };
+    return;
+  }
   try {
     session.value = { kind: 'user', me: await api.me() };
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
-      session.value = { kind: 'anonymous', expired: false };
+      hint.set(false);
+      session.value = { kind: 'anonymous', expired: true };
     } else {
       session.value = { kind: 'unavailable', error: e };
     }
@@ -36,6 +51,7 @@ export async function loadSession(): Promise<void> {
 
 export async function login(req: LoginRequest): Promise<void> {
   await api.login(req);
+  hint.set(true);
   session.value = { kind: 'user', me: await api.me() };
 }
 
@@ -43,6 +59,7 @@ export async function logout(): Promise<void> {
   try {
     await api.logout();
   } finally {
+    hint.set(false);
     session.value = { kind: 'anonymous', expired: false };
     navigate('/login', { replace: true });
   }
@@ -50,6 +67,7 @@ export async function logout(): Promise<void> {
 
 /** Sends the user to the login screen, to come back where they were. */
 export function toLogin(expired: boolean): void {
+  hint.set(false);
   session.value = { kind: 'anonymous', expired };
   if (path.value === '/login') return;
   const here = path.value + (query.value.toString() ? `?${query.value.toString()}` : '');

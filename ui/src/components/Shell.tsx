@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { ApiError } from '../api';
-import { t, type Key } from '../i18n';
+import { t, tOr, type Key } from '../i18n';
 import { clusterTopic, healthTopic } from '../live/topics';
 import { useTopic } from '../live/topic';
 import { isPlainClick, navigate, path } from '../router';
@@ -97,7 +97,7 @@ function StandbyBanner() {
   const api = st.active_api?.[0];
   return (
     <div class="banner" role="status">
-      {t('shell.notActive', { role: st.role })}{' '}
+      {t('shell.notActive', { role: tOr(`role.${st.role}`, st.role) })}{' '}
       {api ? (
         <a href={`https://${api}/`}>{t('shell.goToActive', { node: st.active_id ?? api })}</a>
       ) : (

@@ -4,9 +4,10 @@ import type { ComponentChildren } from 'preact';
 import type { Role } from '../api';
 import { t, tOr } from '../i18n';
 
-export function Card({ title, children, wide, id }: { title: string; children: ComponentChildren; wide?: boolean; id?: string }) {
+export function Card({ title, children, wide, id, class: cls }: { title: string; children: ComponentChildren; wide?: boolean; id?: string; class?: string }) {
+  const classes = ['card', wide ? 'wide' : '', cls ?? ''].filter(Boolean).join(' ');
   return (
-    <section class={wide ? 'card wide' : 'card'} aria-labelledby={id ? `${id}-title` : undefined}>
+    <section id={id} class={classes} aria-labelledby={id ? `${id}-title` : undefined}>
       <h2 id={id ? `${id}-title` : undefined}>{title}</h2>
       {children}
     </section>

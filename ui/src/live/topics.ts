@@ -59,7 +59,7 @@ export async function summarizeEvents(signal: AbortSignal, now = Date.now()): Pr
       const slot = Math.floor((Date.parse(ev.at) - firstHour) / hour);
       if (slot >= 0 && slot < 24) s.perHour[sev][slot] = (s.perHour[sev][slot] ?? 0) + 1;
     }
-    s.latest = events.slice(-10).reverse().concat(s.latest).slice(0, 10);
+    s.latest = newest(s.latest.concat(events), 10);
     const last = events[events.length - 1];
     if (events.length < pageSize || last?.id === undefined) break;
     after = last.id;
@@ -67,6 +67,11 @@ export async function summarizeEvents(signal: AbortSignal, now = Date.now()): Pr
   }
   s.byScope = [...scopes.entries()].sort((a, b) => b[1] - a[1]);
   return s;
+}
+
+/** The n newest events by time, newest first. */
+function newest(evs: Event[], n: number): Event[] {
+  return evs.sort((a, b) => Date.parse(b.at) - Date.parse(a.at)).slice(0, n);
 }
 
 export const eventsTopic = new Topic<EventSummary>('events', (signal) => summarizeEvents(signal), 15000);

@@ -52,18 +52,15 @@ function Advice({ st }: { st: ClusterStatus }) {
   if (['stale', 'fenced', 'recovering'].includes(st.role)) items.push({ role: st.role, node: st.node_id, here: true });
   if (st.peer?.role && ['stale', 'fenced', 'recovering'].includes(st.peer.role))
     items.push({ role: st.peer.role, node: st.peer.id, here: false });
-  if (!st.paired) {
-    return (
-      <section class="advice info" aria-labelledby="advice-title">
-        <h2 id="advice-title">{t('cluster.advice.unpairedTitle')}</h2>
-        <p>{t('cluster.advice.unpaired')}</p>
-        <pre class="command">mamori pair init</pre>
-      </section>
-    );
-  }
-  if (items.length === 0) return null;
   return (
     <>
+      {!st.paired && (
+        <section class="advice info" aria-labelledby="advice-title">
+          <h2 id="advice-title">{t('cluster.advice.unpairedTitle')}</h2>
+          <p>{t('cluster.advice.unpaired')}</p>
+          <pre class="command">mamori pair init</pre>
+        </section>
+      )}
       {items.map((it) => (
         <section class="advice warn" key={it.node} aria-labelledby={`advice-${it.node}`}>
           <h2 id={`advice-${it.node}`}>{t('cluster.advice.title', { node: it.node, role: t(`role.${it.role}`) })}</h2>

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { ApiError, type ClusterStatus } from '../api';
 import { EventsChart } from '../charts/EventsChart';
 import { ErrorPanel } from '../components/ErrorPanel';
@@ -6,191 +7,183 @@ import { Link } from '../components/Shell';
 import { Time } from '../components/Time';
 import { Card, KV, Loading, RoleBadge, YesNo, num } from '../components/bits';
 import { t } from '../i18n';
-import { useTopic } from '../live/topic';
+import { useTopic, type Topic } from '../live/topic';
 import { clusterTopic, eventsTopic, severities, type EventSummary } from '../live/topics';
 
-/** What matters first: who is active, whether the pair is healthy, what happened. */
+/**
+ * What matters first: who is active and whether the pair is in step, how
+ * many events of each severity; then the last day's curve and the latest
+ * events. On a phone the cards stack in that order.
+ */
 export function Dashboard() {
+  const cluster = useTopic(clusterTopic);
+  const events = useTopic(eventsTopic);
   return (
     <div class="page">
       <h1>{t('dashboard.title')}</h1>
-      <div class="grid">
-        <ClusterCards />
-        <EventCards />
+      <Freshness topic={cluster} />
+      <div class="grid dashboard">
+        <Card title={t('dashboard.appliances')} id="appliances">
+          <Loaded topic={cluster} forbidden={t('dashboard.clusterForbidden')}>
+            {(st) => <Appliances st={st} />}
+          </Loaded>
+        </Card>
+        <Card title={t('dashboard.events')} id="events">
+          <Loaded topic={events} forbidden={t('dashboard.eventsForbidden')}>
+            {(s) => <SeverityCounts s={s} />}
+          </Loaded>
+        </Card>
+        <Card title={t('dashboard.replication')} id="replication">
+          <Loaded topic={cluster}>{(st) => <Replication st={st} />}</Loaded>
+        </Card>
+        <Card title={t('dashboard.lastFailover')} id="failover">
+          <Loaded topic={cluster}>{(st) => <LastFailover st={st} />}</Loaded>
+        </Card>
+        <Card title={t('dashboard.perHour')} id="per-hour" wide>
+          <Loaded topic={events}>{(s) => <EventsChart summary={s} />}</Loaded>
+        </Card>
+        <Card title={t('dashboard.latest')} id="latest" class="span3">
+          <Loaded topic={events}>{(s) => <Latest s={s} />}</Loaded>
+        </Card>
+        <Card title={t('dashboard.scopes')} id="scopes">
+          <Loaded topic={events}>{(s) => <Scopes s={s} />}</Loaded>
+        </Card>
       </div>
     </div>
   );
 }
 
-function ClusterCards() {
-  const topic = useTopic(clusterTopic);
-  const st = topic.data.value;
+/**
+ * A topic's content once loaded; until then loading, a refusal in words
+ * (the user's roles), or the error with a retry — never an empty card.
+ */
+function Loaded<T>({ topic, forbidden, children }: { topic: Topic<T>; forbidden?: string; children: (v: T) => ComponentChildren }) {
+  const v = topic.data.value;
+  if (v !== undefined) return <>{children(v)}</>;
   const err = topic.error.value;
-  if (!st) {
-    return (
-      <Card title={t('dashboard.appliances')} wide>
-        {err instanceof ApiError && err.status === 403 ? (
-          <p class="muted">{t('dashboard.clusterForbidden')}</p>
-        ) : err ? (
-          <ErrorPanel error={err} onRetry={() => topic.refresh()} />
-        ) : (
-          <Loading />
-        )}
-      </Card>
-    );
-  }
+  if (err instanceof ApiError && err.status === 403) return forbidden ? <p class="muted">{forbidden}</p> : null;
+  if (err) return <ErrorPanel error={err} onRetry={() => topic.refresh()} compact />;
+  return <Loading />;
+}
+
+function Appliances({ st }: { st: ClusterStatus }) {
   return (
     <>
-      <Card title={t('dashboard.appliances')} id="appliances">
-        <Freshness topic={topic} />
-        <ActiveLine st={st} />
-        <KV
-          rows={[
-            [t('cluster.thisAppliance'), <span>{st.node_id} <RoleBadge role={st.role} /></span>],
-            [t('cluster.epoch'), num(st.epoch)],
-            [t('cluster.mode'), t(st.mode === 'witness' ? 'cluster.mode.witness' : 'cluster.mode.pairOnly')],
-            [
-              t('cluster.peer'),
-              st.peer ? (
-                <span>
-                  {st.peer.id} <YesNo ok={st.peer.reachable} yes={t('cluster.reachable')} no={t('cluster.unreachable')} />
-                </span>
-              ) : (
-                t('cluster.unpaired')
-              ),
-            ],
-          ]}
-        />
-        <p>
-          <Link href="/cluster">{t('dashboard.clusterDetails')}</Link>
-        </p>
-      </Card>
-      <Card title={t('dashboard.lastFailover')} id="failover">
-        {st.last_failover ? (
-          <>
-            <p class="big">
-              <Time at={st.last_failover.at} ago />
-            </p>
-            <p class="message">{st.last_failover.message}</p>
-          </>
-        ) : (
-          <p class="muted">{t('dashboard.noFailover')}</p>
-        )}
-      </Card>
-      <Card title={t('dashboard.replication')} id="replication">
-        <p class="big">
-          {st.paired ? (
-            st.lag_entries === 0 ? (
-              <span class="badge ok">{t('dashboard.inStep')}</span>
+      <p class="big">
+        {st.active_id ? t('dashboard.activeIs', { node: st.active_id }) : <span class="badge bad">{t('dashboard.noActive')}</span>}
+      </p>
+      <KV
+        rows={[
+          [t('cluster.thisAppliance'), <span>{st.node_id} <RoleBadge role={st.role} /></span>],
+          [t('cluster.epoch'), num(st.epoch)],
+          [t('cluster.mode'), t(st.mode === 'witness' ? 'cluster.mode.witness' : 'cluster.mode.pairOnly')],
+          [
+            t('cluster.peer'),
+            st.peer ? (
+              <span>
+                {st.peer.id} <YesNo ok={st.peer.reachable} yes={t('cluster.reachable')} no={t('cluster.unreachable')} />
+              </span>
             ) : (
-              <span class="badge warn">{t('dashboard.lagEntries', { n: num(st.lag_entries) })}</span>
-            )
-          ) : (
-            <span class="muted">{t('cluster.unpaired')}</span>
-          )}
-        </p>
-        <KV
-          rows={[
-            [t('cluster.appliedIndex'), num(st.store.applied_index)],
-            [t('cluster.peerAppliedIndex'), st.peer ? num(st.peer.applied_index) : t('common.none')],
-          ]}
-        />
-      </Card>
+              t('cluster.unpaired')
+            ),
+          ],
+        ]}
+      />
+      <p>
+        <Link href="/cluster">{t('dashboard.clusterDetails')}</Link>
+      </p>
     </>
   );
 }
 
-/** "Active: a" in large type, or that none is known. */
-function ActiveLine({ st }: { st: ClusterStatus }) {
+function Replication({ st }: { st: ClusterStatus }) {
   return (
-    <p class="big">
-      {st.active_id ? t('dashboard.activeIs', { node: st.active_id }) : <span class="badge bad">{t('dashboard.noActive')}</span>}
-    </p>
+    <>
+      <p class="big">
+        {!st.paired ? (
+          <span class="muted">{t('cluster.unpaired')}</span>
+        ) : st.lag_entries === 0 ? (
+          <span class="badge ok">{t('dashboard.inStep')}</span>
+        ) : (
+          <span class="badge warn">{t('dashboard.lagEntries', { n: num(st.lag_entries) })}</span>
+        )}
+      </p>
+      <KV
+        rows={[
+          [t('cluster.appliedIndex'), num(st.store.applied_index)],
+          [t('cluster.peerAppliedIndex'), st.peer?.reachable ? num(st.peer.applied_index) : t('common.none')],
+        ]}
+      />
+    </>
   );
 }
 
-function EventCards() {
-  const topic = useTopic(eventsTopic);
-  const s = topic.data.value;
-  const err = topic.error.value;
-  if (!s) {
-    return (
-      <Card title={t('dashboard.events')} wide>
-        {err instanceof ApiError && err.status === 403 ? (
-          <p class="muted">{t('dashboard.eventsForbidden')}</p>
-        ) : err ? (
-          <ErrorPanel error={err} onRetry={() => topic.refresh()} />
-        ) : (
-          <Loading />
-        )}
-      </Card>
-    );
-  }
+function LastFailover({ st }: { st: ClusterStatus }) {
+  if (!st.last_failover) return <p class="muted">{t('dashboard.noFailover')}</p>;
   return (
     <>
-      <Card title={t('dashboard.events')} id="events">
-        <Freshness topic={topic} />
-        <SeverityCounts s={s} />
-        <p class="muted small">
-          {s.truncated ? t('dashboard.countedFirst', { n: num(s.total) }) : t('dashboard.counted', { n: num(s.total) })}
-        </p>
-      </Card>
-      <Card title={t('dashboard.perHour')} id="per-hour" wide>
-        <EventsChart summary={s} />
-      </Card>
-      <Card title={t('dashboard.scopes')} id="scopes">
-        {s.byScope.length === 0 ? (
-          <p class="muted">{t('dashboard.noEvents')}</p>
-        ) : (
-          <table class="table compact-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('dashboard.scope')}</th>
-                <th scope="col" class="num">
-                  {t('dashboard.count')}
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {s.byScope.slice(0, 8).map(([scope, n]) => (
-                <tr key={scope}>
-                  <td>{scope || <span class="muted">{t('dashboard.applianceScope')}</span>}</td>
-                  <td class="num">{num(n)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </Card>
-      <Card title={t('dashboard.latest')} id="latest" wide>
-        {s.latest.length === 0 ? (
-          <p class="muted">{t('dashboard.noEvents')}</p>
-        ) : (
-          <ul class="event-list">
-            {s.latest.map((ev) => (
-              <li key={ev.uid} class={`sev-${ev.severity}`}>
-                <span class={`sev-chip sev-${ev.severity}`}>{t(`severity.${ev.severity}`)}</span>
-                <Time at={ev.at} />
-                <span class="event-node">{ev.node}</span>
-                <span class="event-message">{ev.message}</span>
-              </li>
-            ))}
-          </ul>
-        )}
-      </Card>
+      <p class="big">
+        <Time at={st.last_failover.at} ago />
+      </p>
+      <p class="message">{st.last_failover.message}</p>
     </>
   );
 }
 
 function SeverityCounts({ s }: { s: EventSummary }) {
   return (
-    <ul class="counts">
-      {severities.map((sev) => (
-        <li key={sev} class={`count sev-${sev}`}>
-          <span class="count-n">{num(s.bySeverity[sev])}</span>
-          <span class="count-label">{t(`severity.${sev}`)}</span>
+    <>
+      <ul class="counts">
+        {severities.map((sev) => (
+          <li key={sev} class={`count sev-${sev}`}>
+            <span class="count-n">{num(s.bySeverity[sev])}</span>
+            <span class="count-label">{t(`severity.${sev}`)}</span>
+          </li>
+        ))}
+      </ul>
+      <p class="muted small">
+        {s.truncated ? t('dashboard.countedFirst', { n: num(s.total) }) : t('dashboard.counted', { n: num(s.total) })}
+      </p>
+    </>
+  );
+}
+
+function Latest({ s }: { s: EventSummary }) {
+  if (s.latest.length === 0) return <p class="muted">{t('dashboard.noEvents')}</p>;
+  return (
+    <ul class="event-list">
+      {s.latest.map((ev) => (
+        <li key={ev.uid}>
+          <span class={`sev-chip sev-${ev.severity}`}>{t(`severity.${ev.severity}`)}</span>
+          <Time at={ev.at} />
+          <span class="event-node">{ev.node}</span>
+          <span class="event-message">{ev.message}</span>
         </li>
       ))}
     </ul>
+  );
+}
+
+function Scopes({ s }: { s: EventSummary }) {
+  if (s.byScope.length === 0) return <p class="muted">{t('dashboard.noEvents')}</p>;
+  return (
+    <table class="table">
+      <thead>
+        <tr>
+          <th scope="col">{t('dashboard.scope')}</th>
+          <th scope="col" class="num">
+            {t('dashboard.count')}
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {s.byScope.slice(0, 8).map(([scope, n]) => (
+          <tr key={scope}>
+            <td>{scope || <span class="muted">{t('dashboard.applianceScope')}</span>}</td>
+            <td class="num">{num(n)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

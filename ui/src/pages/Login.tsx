@@ -3,7 +3,7 @@ import { ApiError } from '../api';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { Field } from '../components/Field';
 import { Prefs } from '../components/Prefs';
-import { t } from '../i18n';
+import { t, tOr } from '../i18n';
 import { login, session } from '../session';
 
 interface Form {
@@ -124,7 +124,7 @@ function LoginFailure({ error }: { error: unknown }) {
     const active = error.body?.active_api?.[0];
     return (
       <div class="error-panel compact" role="alert">
-        <p>{t('login.notActive', { role: error.body?.role ?? '' })}</p>
+        <p>{t('login.notActive', { role: tOr(`role.${error.body?.role ?? ''}`, error.body?.role ?? '') })}</p>
         {active && (
           <p>
             <a href={`https://${active}/login`}>{t('login.goToActive', { address: active })}</a>

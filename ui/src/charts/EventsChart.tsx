@@ -47,7 +47,7 @@ export function EventsChart({ summary }: { summary: EventSummary }) {
         ...severities.map((sev) => ({
           label: t(`severity.${sev}`),
           stroke: v(`--sev-${sev}`),
-          fill: v(`--sev-${sev}-fill`),
+          fill: hc === 'high' ? undefined : v(`--sev-${sev}-fill`),
           width: hc === 'high' ? 3 : 2,
           points: { show: false },
           paths: uPlot.paths.stepped?.({ align: 1 }),

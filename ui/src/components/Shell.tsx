@@ -1,6 +1,5 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
-import { ApiError } from '../api';
 import { t, tOr, type Key } from '../i18n';
 import { clusterTopic, healthTopic } from '../live/topics';
 import { useTopic } from '../live/topic';
@@ -68,9 +67,10 @@ export function Shell({ nav, children }: { nav: NavItem[]; children: ComponentCh
 /** This appliance's role and epoch, from the cluster status or, for users who may not read it, /healthz. */
 function ApplianceStatus() {
   const c = useTopic(clusterTopic);
-  const forbidden = c.error.value instanceof ApiError && c.error.value.status === 403;
   const st = c.data.value;
-  if (forbidden) return <HealthStatus />;
+  // Users who may not read the cluster, or a cluster status that fails:
+  // the public /healthz still says who answers and in which role.
+  if (!st && c.error.value) return <HealthStatus />;
   return (
     <div class="appliance" title={st ? t('shell.applianceTitle', { node: st.node_id, epoch: st.epoch }) : undefined}>
       <span class="appliance-node">{st?.node_id ?? '…'}</span>

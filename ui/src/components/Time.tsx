@@ -18,10 +18,15 @@ export function Time({ at, ago }: { at: string | undefined; ago?: boolean }) {
       : undefined,
     t('time.utc', { time: d.toISOString() }),
   ].filter(Boolean);
-  return (
+  const time = (
     <time dateTime={at} title={lines.join('\n')}>
       {formatDateTime(d)}
-      {ago && <span class="muted"> ({relative(d)})</span>}
     </time>
+  );
+  if (!ago) return time;
+  return (
+    <span class="time-ago">
+      {time} <span class="muted">({relative(d)})</span>
+    </span>
   );
 }

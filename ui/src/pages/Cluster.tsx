@@ -30,11 +30,11 @@ export function ClusterPage() {
           <div class="grid">
             <ThisAppliance st={st} />
             <Peer st={st} />
-            <Paths st={st} />
             <Witness st={st} />
+            <Paths st={st} />
             <Replication st={st} />
-            <OldStores st={st} />
             <Receive st={st} />
+            <OldStores st={st} />
           </div>
         </>
       )}
@@ -87,18 +87,29 @@ function ThisAppliance({ st }: { st: ClusterStatus }) {
         rows={[
           [t('cluster.node'), st.node_id],
           [t('cluster.role'), <RoleBadge role={st.role} />],
-          [t('cluster.reason'), <span class="reason">{reasonOf(st)}</span>],
+          [t('cluster.reason'), <span class="reason" lang="en">{reasonOf(st)}</span>],
           [t('cluster.since'), <Time at={st.since} ago />],
           [t('cluster.epoch'), num(st.epoch)],
           [t('cluster.mode'), t(st.mode === 'witness' ? 'cluster.mode.witness' : 'cluster.mode.pairOnly')],
           [t('cluster.active'), st.active_id ?? t('common.none')],
-          [t('cluster.autoRecover'), <YesNo ok={st.auto_recover} />],
+          [t('cluster.autoRecover'), st.auto_recover ? t('cluster.autoRecover.on') : t('cluster.autoRecover.off')],
           ...(st.hold_until ? [[t('cluster.holdUntil'), <Time at={st.hold_until} />] as Row] : []),
           ...(st.yielded ? [[t('cluster.yielded'), st.yielded] as Row] : []),
-          [t('cluster.activeWork'), st.active_work?.length ? st.active_work.join(', ') : t('common.none')],
+          [t('cluster.activeWork'), st.active_work?.length ? <Chips items={st.active_work} /> : t('common.none')],
         ]}
       />
     </Card>
+  );
+}
+
+/** Names (of work, of members) that wrap between names, never inside one. */
+function Chips({ items }: { items: string[] }) {
+  return (
+    <span class="chips">
+      {items.map((i) => (
+        <code key={i}>{i}</code>
+      ))}
+    </span>
   );
 }
 
@@ -216,7 +227,7 @@ function Replication({ st }: { st: ClusterStatus }) {
 function OldStores({ st }: { st: ClusterStatus }) {
   const olds = st.old_stores ?? [];
   return (
-    <Card title={t('cluster.oldStores')} id="old-stores" wide>
+    <Card title={t('cluster.oldStores')} id="old-stores" wide={olds.length > 0}>
       <p class="muted small">{t('cluster.oldStoresHelp')}</p>
       {olds.length === 0 ? (
         <p class="muted">{t('cluster.noOldStores')}</p>

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { ApiError, type ClusterStatus } from '../api';
-import { EventsChart } from '../charts/EventsChart';
+import { LazyEventsChart } from '../charts/LazyEventsChart';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { Freshness } from '../components/Freshness';
 import { Link } from '../components/Shell';
@@ -22,6 +22,8 @@ export function Dashboard() {
     <div class="page">
       <h1>{t('dashboard.title')}</h1>
       <Freshness topic={cluster} />
+      <TopicError topic={cluster} />
+      <TopicError topic={events} />
       <div class="grid dashboard">
         <Card title={t('dashboard.appliances')} id="appliances">
           <Loaded topic={cluster} forbidden={t('dashboard.clusterForbidden')}>
@@ -40,7 +42,7 @@ export function Dashboard() {
           <Loaded topic={cluster}>{(st) => <LastFailover st={st} />}</Loaded>
         </Card>
         <Card title={t('dashboard.perHour')} id="per-hour" wide>
-          <Loaded topic={events}>{(s) => <EventsChart summary={s} />}</Loaded>
+          <Loaded topic={events}>{(s) => <LazyEventsChart summary={s} />}</Loaded>
         </Card>
         <Card title={t('dashboard.latest')} id="latest" class="span3">
           <Loaded topic={events}>{(s) => <Latest s={s} />}</Loaded>
@@ -55,15 +57,27 @@ export function Dashboard() {
 
 /**
  * A topic's content once loaded; until then loading, a refusal in words
- * (the user's roles), or the error with a retry — never an empty card.
+ * (the user's roles), or "not available" (TopicError above the cards says
+ * why, once) — never an empty card.
  */
 function Loaded<T>({ topic, forbidden, children }: { topic: Topic<T>; forbidden?: string; children: (v: T) => ComponentChildren }) {
   const v = topic.data.value;
   if (v !== undefined) return <>{children(v)}</>;
   const err = topic.error.value;
-  if (err instanceof ApiError && err.status === 403) return forbidden ? <p class="muted">{forbidden}</p> : null;
-  if (err) return <ErrorPanel error={err} onRetry={() => topic.refresh()} compact />;
+  if (isForbidden(err)) return forbidden ? <p class="muted">{forbidden}</p> : <p class="muted">—</p>;
+  if (err) return <p class="muted">{t('dashboard.unavailable')}</p>;
   return <Loading />;
+}
+
+/** A topic that could not be read at all: what happened, and a retry. */
+function TopicError<T>({ topic }: { topic: Topic<T> }) {
+  const err = topic.error.value;
+  if (topic.data.value !== undefined || !err || isForbidden(err)) return null;
+  return <ErrorPanel error={err} onRetry={() => topic.refresh()} />;
+}
+
+function isForbidden(e: unknown): boolean {
+  return e instanceof ApiError && e.status === 403;
 }
 
 function Appliances({ st }: { st: ClusterStatus }) {

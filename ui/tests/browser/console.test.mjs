@@ -201,7 +201,7 @@ test('a stale appliance is told how to recover', async () => {
   const advice = page.locator('.advice.warn');
   await advice.waitFor();
   assert.match(await advice.innerText(), /mamori recover/);
-  assert.match(await advice.innerText(), /旧世代/);
+  assert.match(await advice.innerText(), /要復旧/);
   await page.locator('.banner').waitFor(); // says where the active is
   await shot(page, 'cluster-stale-ja-light-desktop');
   assertClean(page);

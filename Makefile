@@ -72,8 +72,9 @@ unit: ui-unit
 e2e: build
 	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/
 
-# Both catalogues hold every key, and screens show no literal text.
-ui-unit:
+# The console's unit tests: both catalogues hold every key, screens show
+# no literal text, the API client retries as the API asks.
+ui-unit: $(UI_DEPS)
 	cd ui && node --test tests/unit/
 
 # The browser tests alone; screenshots land in test/artifacts/ui/.

@@ -48,6 +48,12 @@ export function App() {
     document.title = `${t(route.title)} · mamori`;
   });
   useEffect(() => {
+    // The appliance could not say who we are (a failover): ask again.
+    if (s.kind !== 'unavailable') return undefined;
+    const id = setTimeout(() => void loadSession(), 10000);
+    return () => clearTimeout(id);
+  }, [s]);
+  useEffect(() => {
     if (s.kind === 'anonymous' && !route.public) toLogin(s.expired);
     if (s.kind === 'user' && route.path === '/login') navigate(safeNext(query.value.get('next')), { replace: true });
   }, [s.kind, route.path]);

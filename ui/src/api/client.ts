@@ -73,6 +73,8 @@ export interface ClientOptions {
   /** Longest wait between tries, in milliseconds. */
   maxDelayMs?: number;
   fetch?: typeof fetch;
+  /** Waits between tries (tests record the delays). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 /** Codes the API answers when nothing was done or a retry settles it. */
@@ -84,6 +86,7 @@ export class ApiClient {
   private readonly attempts: number;
   private readonly maxDelayMs: number;
   private readonly fetcher: typeof fetch;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   onUnauthenticated: (e: ApiError) => void;
 
   constructor(opts: ClientOptions = {}) {
@@ -91,6 +94,7 @@ export class ApiClient {
     this.attempts = opts.attempts ?? 6;
     this.maxDelayMs = opts.maxDelayMs ?? 8000;
     this.fetcher = opts.fetch ?? ((input, init) => fetch(input, init));
+    this.sleep = opts.sleep ?? sleep;
     this.onUnauthenticated = opts.onUnauthenticated ?? (() => undefined);
   }
 
@@ -123,7 +127,7 @@ export class ApiClient {
         if (e.status === 401 && !opts.anonymous) this.onUnauthenticated(e);
         if (!retryable(e) || i === tries - 1) break;
         this.endpoints.report(base, e);
-        await sleep(this.delay(i, e), opts.signal);
+        await this.sleep(this.delay(i, e), opts.signal);
       }
     }
     throw last ?? new ApiError(0, 'unreachable', 'no answer');

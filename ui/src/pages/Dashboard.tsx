@@ -170,8 +170,9 @@ function Latest({ s }: { s: EventSummary }) {
         <li key={ev.uid}>
           <span class={`sev-chip sev-${ev.severity}`}>{t(`severity.${ev.severity}`)}</span>
           <Time at={ev.at} />
-          <span class="event-node">{ev.node}</span>
-          <span class="event-message">{ev.message}</span>
+          <span class="event-text">
+            <span class="event-node">{ev.node}</span> <span class="event-message">{ev.message}</span>
+          </span>
         </li>
       ))}
     </ul>

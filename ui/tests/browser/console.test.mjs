@@ -57,6 +57,8 @@ describe('dashboard and cluster, every language, theme and device', () => {
           const { ctx, page } = await open(browser, { lang, scheme, device });
           await page.goto(`${env.url}/login`);
           await page.locator('#login-user').waitFor();
+          await assertNoSideScroll(page);
+          await assertTranslated(page, lang);
           await shot(page, `login-${lang}-${scheme}-${device}`);
           await login(page);
           assert.equal(await page.locator('main h1').innerText(), words[lang].dashboard);

@@ -15,15 +15,16 @@ export function describe(e: unknown): { title: string; detail: string | undefine
 
 /**
  * A failed call, said plainly: what happened in the user's language, the
- * appliance's words beneath, where the active appliance is when the
+ * appliance's words beneath (and, first, what could not be done), where the active appliance is when the
  * answer says, and a way to try again. Screens show it in place of what
  * they could not load, so an error never leaves a blank screen.
  */
-export function ErrorPanel({ error, onRetry, compact }: { error: unknown; onRetry?: () => void; compact?: boolean }) {
+export function ErrorPanel({ error, onRetry, compact, what }: { error: unknown; onRetry?: () => void; compact?: boolean; what?: string }) {
   const { title, detail } = describe(error);
   const active = error instanceof ApiError ? error.body?.active_api?.[0] : undefined;
   return (
     <div class={compact ? 'error-panel compact' : 'error-panel'} role="alert">
+      {what && <p class="error-what">{what}</p>}
       <p class="error-title">{title}</p>
       {detail && (
         <p class="error-detail">

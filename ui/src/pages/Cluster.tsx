@@ -19,7 +19,7 @@ export function ClusterPage() {
         err instanceof ApiError && err.status === 403 ? (
           <p class="muted">{t('dashboard.clusterForbidden')}</p>
         ) : err ? (
-          <ErrorPanel error={err} onRetry={() => topic.refresh()} />
+          <ErrorPanel error={err} what={t('dashboard.clusterFailed')} onRetry={() => topic.refresh()} />
         ) : (
           <Loading />
         )

@@ -22,8 +22,8 @@ export function Dashboard() {
     <div class="page">
       <h1>{t('dashboard.title')}</h1>
       <Freshness topic={cluster} />
-      <TopicError topic={cluster} />
-      <TopicError topic={events} />
+      <TopicError topic={cluster} what={t('dashboard.clusterFailed')} />
+      <TopicError topic={events} what={t('dashboard.eventsFailed')} />
       <div class="grid dashboard">
         <Card title={t('dashboard.appliances')} id="appliances">
           <Loaded topic={cluster} forbidden={t('dashboard.clusterForbidden')}>
@@ -70,10 +70,10 @@ function Loaded<T>({ topic, forbidden, children }: { topic: Topic<T>; forbidden?
 }
 
 /** A topic that could not be read at all: what happened, and a retry. */
-function TopicError<T>({ topic }: { topic: Topic<T> }) {
+function TopicError<T>({ topic, what }: { topic: Topic<T>; what: string }) {
   const err = topic.error.value;
   if (topic.data.value !== undefined || !err || isForbidden(err)) return null;
-  return <ErrorPanel error={err} onRetry={() => topic.refresh()} />;
+  return <ErrorPanel error={err} what={what} onRetry={() => topic.refresh()} />;
 }
 
 function isForbidden(e: unknown): boolean {

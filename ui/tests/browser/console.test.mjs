@@ -131,29 +131,38 @@ test('theme, high contrast and language are switched from the menu and kept', as
   await ctx.close();
 });
 
-test('an API error never leaves a blank screen', async () => {
-  const { ctx, page } = await open(browser);
-  await login(page);
-  page.expectFailure(/\/api\/v1\/(cluster|events)/);
-  await page.route('**/api/v1/cluster', (r) =>
-    r.fulfill({ status: 500, contentType: 'application/json', body: '{"error":"store exploded","code":"internal"}' }),
-  );
-  await page.route('**/api/v1/events*', (r) => r.abort('connectionrefused'));
-  await page.goto(`${env.url}/`);
-  const alerts = page.getByRole('alert');
-  await alerts.filter({ hasText: 'failed to handle the request' }).first().waitFor();
-  await alerts.filter({ hasText: 'store exploded' }).first().waitFor();
-  await alerts.filter({ hasText: 'does not answer' }).first().waitFor();
-  assert.ok(await page.getByRole('navigation').isVisible(), 'the navigation stays');
-  await shot(page, 'dashboard-api-errors-en');
-  // the problem goes away: the retry button shows the data
-  await page.unroute('**/api/v1/cluster');
-  await page.getByRole('button', { name: 'Try again' }).first().click();
-  await page.locator('#appliances-title').waitFor();
-  await page.goto(`${env.url}/no/such/page`);
-  await page.getByRole('heading', { name: 'No such page' }).waitFor();
-  assertClean(page);
-  await ctx.close();
+describe('an API error never leaves a blank screen', () => {
+  const said = {
+    en: { internal: 'failed to handle the request', unreachable: 'does not answer', retry: 'Try again', notFound: 'No such page' },
+    ja: { internal: '要求を処理できませんでした', unreachable: '応答しません', retry: '再試行', notFound: 'ページが見つかりません' },
+  };
+  for (const lang of ['en', 'ja']) {
+    test(lang, async () => {
+      const { ctx, page } = await open(browser, { lang });
+      await login(page);
+      page.expectFailure(/\/api\/v1\/(cluster|events)/);
+      await page.route('**/api/v1/cluster', (r) =>
+        r.fulfill({ status: 500, contentType: 'application/json', body: '{"error":"store exploded","code":"internal"}' }),
+      );
+      await page.route('**/api/v1/events*', (r) => r.abort('connectionrefused'));
+      await page.goto(`${env.url}/`);
+      const alerts = page.getByRole('alert');
+      await alerts.filter({ hasText: said[lang].internal }).first().waitFor();
+      await alerts.filter({ hasText: 'store exploded' }).first().waitFor(); // the appliance's own words
+      await alerts.filter({ hasText: said[lang].unreachable }).first().waitFor();
+      assert.ok(await page.getByRole('navigation').isVisible(), 'the navigation stays');
+      await assertTranslated(page, lang);
+      await shot(page, `dashboard-api-errors-${lang}`);
+      // the problem goes away: the retry button shows the data
+      await page.unroute('**/api/v1/cluster');
+      await page.getByRole('button', { name: said[lang].retry }).first().click();
+      await page.locator('#appliances .kv').waitFor();
+      await page.goto(`${env.url}/no/such/page`);
+      await page.getByRole('heading', { name: said[lang].notFound }).waitFor();
+      assertClean(page);
+      await ctx.close();
+    });
+  }
 });
 
 test('a 503 during a failover is retried and never logs out; a 401 does', async () => {

@@ -29,6 +29,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/store"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
 	"github.com/mamori-ops/mamori/internal/config"
+	"github.com/mamori-ops/mamori/ui"
 )
 
 // loadConfig parses the common flags of every command.
@@ -181,8 +182,12 @@ func serveCmd(ctx context.Context, args []string) error {
 	ctl.RegisterMetrics(reg)
 	ing.registerMetrics(reg)
 	pairSvc := pairing.NewService(cfg.DataDir, id, members, self, log)
+	console, built := ui.Bundle()
+	if !built {
+		log.Warn("web console not built: this binary serves a page saying so; run make build")
+	}
 	srv := api.New(api.Options{Listen: cfg.API.Listen, RedirectListen: cfg.API.RedirectListen, TLS: apiTLS, Registry: reg, Secrets: box, Ingestor: ing.ingestor, Spool: ing,
-		IngestStatus: ing.forwarder.Status}, ctl, pairSvc, st, authSvc, log)
+		IngestStatus: ing.forwarder.Status, Console: console}, ctl, pairSvc, st, authSvc, log)
 
 	// Bind both ports before anything else, so a port in use is reported at once.
 	if err := st.Listen(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -71,6 +72,9 @@ type Options struct {
 	Spool interface {
 		AppendDurable([][]byte) (int, error)
 	}
+	// Console is the web console's files (index.html at the root), served
+	// for paths outside the route table; nil serves none.
+	Console fs.FS
 }
 
 // Server is the API server.
@@ -236,7 +240,9 @@ func (s *Server) routes() http.Handler {
 		// audit wraps authorize, so refused attempts are recorded too.
 		r.Handle(rt.Method, rt.Path, s.authenticate(rt), s.audit(rt), s.authorize(rt), s.idempotent(rt), rt.Handler)
 	}
-	r.NoRoute(func(c *gin.Context) { fail(c, http.StatusNotFound, "no such route: see /api/v1/cluster") })
+	// Paths the table does not know are the web console's (its files and
+	// client-side routes), except under /api/ and /internal/.
+	r.NoRoute(s.console)
 	// Browsers must not be able to make a logged-in operator's browser
 	// change anything from another site.
 	return http.NewCrossOriginProtection().Handler(r)

@@ -30,6 +30,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/store"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
 	"github.com/mamori-ops/mamori/internal/config"
+	"github.com/mamori-ops/mamori/ui"
 )
 
 // loadConfig parses the common flags of every command.
@@ -190,8 +191,12 @@ func serveCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	console, built := ui.Bundle()
+	if !built {
+		log.Warn("web console not built: this binary serves a page saying so; run make build")
+	}
 	srv := api.New(api.Options{Listen: cfg.API.Listen, RedirectListen: cfg.API.RedirectListen, TLS: apiTLS, Registry: reg, Secrets: box, Ingestor: ing.ingestor, Spool: ing,
-		IngestStatus: ing.forwarder.Status, RefusalWindow: cfg.Auth.RefusedAuditWindow, ReadTimeout: cfg.API.ReadTimeout,
+		IngestStatus: ing.forwarder.Status, Console: console, RefusalWindow: cfg.Auth.RefusedAuditWindow, ReadTimeout: cfg.API.ReadTimeout,
 		WriteTimeout: cfg.API.WriteTimeout, IdleTimeout: cfg.API.IdleTimeout, MaxConns: cfg.API.MaxConnections,
 		MaxConnsPerSource: cfg.API.MaxConnectionsPerSource, MetricsToken: metricsToken}, ctl, pairSvc, st, authSvc, log)
 

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -85,6 +86,9 @@ type Options struct {
 	MaxConns, MaxConnsPerSource int
 	// MetricsToken, if set, is a bearer token that may read /metrics.
 	MetricsToken string
+	// Console is the web console's files (index.html at the root), served
+	// for paths outside the route table; nil serves none.
+	Console fs.FS
 }
 
 // Bounds of every request and answer.
@@ -303,7 +307,9 @@ func (s *Server) routes() http.Handler {
 		// attempts are recorded too.
 		r.Handle(rt.Method, rt.Path, s.audit(rt), s.authenticate(rt), s.authorize(rt), s.idempotent(rt), rt.Handler)
 	}
-	r.NoRoute(func(c *gin.Context) { fail(c, http.StatusNotFound, "no such route: see /api/v1/cluster") })
+	// Paths the table does not know are the web console's (its files and
+	// client-side routes), except under /api/ and /internal/.
+	r.NoRoute(s.console)
 	// Browsers must not be able to make a logged-in operator's browser
 	// change anything from another site.
 	cop := http.NewCrossOriginProtection()

@@ -109,7 +109,8 @@ func (s *Server) logoutEverywhere(c *gin.Context) {
 
 func (s *Server) me(c *gin.Context) {
 	p, _ := principal(c)
-	c.JSON(http.StatusOK, gin.H{"user": p.User, "roles": p.Roles, "scopes": p.Scopes()})
+	zone, offset := applianceZone(time.Now())
+	c.JSON(http.StatusOK, gin.H{"user": p.User, "roles": p.Roles, "scopes": p.Scopes(), "time_zone": zone, "utc_offset_seconds": offset})
 }
 
 func (s *Server) newToken(c *gin.Context) {

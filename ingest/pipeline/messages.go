@@ -297,7 +297,7 @@ func (in *Ingestor) message(r *received) (rules.Message, string) {
 			m.Kind = rules.Syslog
 		}
 		r.parsed = p
-		m.Scope, m.Node = in.sourceOf(r.syslog.Source)
+		m.Scope, m.Node = in.sourceOf(addrKey(r.syslog.Source))
 		return m, r.syslog.Received.UTC().Format(time.RFC3339Nano)
 	case 1:
 		t := &r.trap
@@ -308,14 +308,17 @@ func (in *Ingestor) message(r *received) (rules.Message, string) {
 			}
 		}
 		m = rules.Message{Source: t.Source, Host: t.Source, App: t.User, Text: t.Text(), TrapOID: t.TrapOID, TrapName: t.TrapName}
-		m.Scope, m.Node = in.sourceOf(t.Source)
+		m.Scope, m.Node = in.sourceOf(addrKey(t.Source))
 		return m, t.Received.UTC().Format(time.RFC3339Nano)
 	default:
 		c := &r.custom
 		m = rules.Message{Source: c.Source, Host: c.Node, App: c.Key, Text: c.Message}
-		m.Scope, m.Node = in.sourceOf(c.Node)
+		m.Scope, m.Node = in.sourceOf(idKey(c.Node))
 		if m.Node == "" {
-			m.Scope, m.Node = in.sourceOf(c.Source)
+			m.Scope, m.Node = in.sourceOf(addrKey(c.Node))
+		}
+		if m.Node == "" {
+			m.Scope, m.Node = in.sourceOf(addrKey(c.Source))
 		}
 		return m, c.Received.UTC().Format(time.RFC3339Nano)
 	}
@@ -391,8 +394,13 @@ func (r *SyslogReader) Detail(head, text string, flags int64) SyslogDetail {
 // source is what the inventory says of a sender address or node id.
 type source struct{ node, scope string }
 
-func (in *Ingestor) sourceOf(addrOrNode string) (scope, node string) {
-	if s, ok := in.sources[addrOrNode]; ok {
+// Keys of Ingestor.sources: node ids and addresses apart, so that a node
+// whose id reads like another node's address never takes its messages.
+func addrKey(addr string) string { return "a:" + addr }
+func idKey(id string) string     { return "n:" + id }
+
+func (in *Ingestor) sourceOf(key string) (scope, node string) {
+	if s, ok := in.sources[key]; ok {
 		return s.scope, s.node
 	}
 	return "", ""
@@ -417,8 +425,15 @@ func (in *Ingestor) refresh(ctx context.Context) {
 				id, _ := v[0].(string)
 				addr, _ := v[1].(string)
 				scope, _ := v[2].(string)
-				m[addr] = source{node: id, scope: scope}
-				m[id] = source{node: id, scope: scope}
+				if held, ok := m[addrKey(addr)]; ok && held.node != id {
+					// Two nodes with one address (written before
+					// addresses were unique): the messages belong to
+					// neither, so neither scope sees another's.
+					m[addrKey(addr)] = source{}
+				} else {
+					m[addrKey(addr)] = source{node: id, scope: scope}
+				}
+				m[idKey(id)] = source{node: id, scope: scope}
 			}
 			in.sources, in.sourcesAt = m, now
 		}

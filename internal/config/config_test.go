@@ -35,6 +35,11 @@ func TestLoad(t *testing.T) {
 		{"bad witness address", "ha:\n  witness_addresses: [\"gateway\"]\n", "ha.witness_addresses[0]"},
 		{"bad log level", "log:\n  level: loud\n", "log.level"},
 		{"batch too large", "store:\n  batch_max: 100000\n", "store.batch_max"},
+		{"api timeouts and limits", "api:\n  read_timeout: 30s\n  idle_timeout: 5s\n  max_connections: 100\n  max_connections_per_source: 10\n", ""},
+		{"read timeout zero", "api:\n  read_timeout: 0s\n", "api.read_timeout"},
+		{"per-source cap above the total", "api:\n  max_connections: 10\n  max_connections_per_source: 20\n", "api.max_connections_per_source"},
+		{"source failures zero", "auth:\n  source_failures: 0\n", "auth.source_failures"},
+		{"refused audit window too short", "auth:\n  refused_audit_window: 10ms\n", "auth.refused_audit_window"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "mamori.yaml")

@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -206,8 +206,16 @@ func storedReadings(t *testing.T, n *cluster.Node, want int) []syslogtest.Readin
 		}
 	}
 	if !cluster.WaitFor(t.Context(), 60*time.Second, func() bool {
-		code, _ := n.Do(http.MethodGet, "/api/v1/syslog?limit=100000", nil, &out)
-		return code == http.StatusOK && len(out.Messages) >= want
+		all := out.Messages[:0]
+		err := n.Pages("/api/v1/syslog?limit=100000", func(b []byte) error { // answers are cut at 4 MiB: follow the cursor
+			page := out
+			page.Messages = nil
+			err := json.Unmarshal(b, &page)
+			all = append(all, page.Messages...)
+			return err
+		})
+		out.Messages = all
+		return err == nil && len(out.Messages) >= want
 	}) {
 		t.Fatalf("mamori stored %d of %d lines", len(out.Messages), want)
 	}

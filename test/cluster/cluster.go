@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -179,14 +180,38 @@ ingest:
 // FreePort asks the kernel for a port free on ip.
 func FreePort(t TB, ip string) string { return freePort(t, ip) }
 
-func freePort(t TB, ip string) string {
-	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		t.Fatal(err)
+// handedOut remembers every port given to a test in this process: the
+// kernel may give a port it just freed to the next bind(0), and two settings
+// of one node then collide ("address already in use", seen in CI).
+var handedOut = struct {
+	sync.Mutex
+	m map[string]bool
+}{m: map[string]bool{}}
+
+// fresh reports whether proto/ip/port was not handed out before, and marks it.
+func fresh(proto, ip, port string) bool {
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	k := proto + "/" + net.JoinHostPort(ip, port)
+	if handedOut.m[k] {
+		return false
 	}
-	defer ln.Close()
-	_, p, _ := net.SplitHostPort(ln.Addr().String())
-	return p
+	handedOut.m[k] = true
+	return true
+}
+
+func freePort(t TB, ip string) string {
+	for {
+		ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, p, _ := net.SplitHostPort(ln.Addr().String())
+		ln.Close()
+		if fresh("tcp", ip, p) {
+			return p
+		}
+	}
 }
 
 func (n *Node) dumpLog() {
@@ -545,13 +570,17 @@ func (n *Node) Login(user, password string) string {
 
 // freeUDPPort asks the kernel for a UDP port free on ip.
 func freeUDPPort(t TB, ip string) string {
-	c, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		t.Fatal(err)
+	for {
+		c, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, p, _ := net.SplitHostPort(c.LocalAddr().String())
+		c.Close()
+		if fresh("udp", ip, p) {
+			return p
+		}
 	}
-	defer c.Close()
-	_, p, _ := net.SplitHostPort(c.LocalAddr().String())
-	return p
 }
 
 // Grep returns the lines of the node's log that contain any of words.

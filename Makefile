@@ -1,8 +1,9 @@
 # mamori — build, test, bench, run.
-#   make run     single appliance on this machine (data in ./.mamori-data, API https://127.0.0.1:8443)
-#   make test    everything CI runs: deps, lint, unit, end-to-end suites
+#   make run     single appliance on this machine (data in ./.mamori-data, console and API on https://127.0.0.1:8443)
+#   make test    everything CI runs: deps, lint, unit, end-to-end suites (the browser tests among them)
 #   make bench   BENCH <name> <value> <unit> lines
 #   make soak-hostile  the receive-path floods at full size (about 15 minutes)
+#   make ui-test the web console's browser tests alone (Chromium against real mamori processes)
 
 SHELL     := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
@@ -12,14 +13,31 @@ TAGS      := netgo osusergo sqlite_omit_load_extension
 LDFLAGS   := -linkmode external -extldflags -static -X main.version=$(shell git describe --always --dirty 2>/dev/null || echo dev)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 E2E_TIMEOUT ?= 30m
+NPM       ?= npm
 
-.PHONY: all build run test deps lint unit e2e bench soak soak-hostile clean
+.PHONY: all build run test deps lint unit ui-unit e2e ui-test bench soak soak-hostile clean
 
 all: build
 
 build: $(BIN)
 
-$(BIN): $(shell find . -name '*.go' -not -path './test/*') go.mod go.sum
+# The web console (ui/): npm installs its packages from the committed
+# lockfile (only when node_modules is missing or the lockfile changed),
+# tsc checks it and Vite builds it into ui/dist/bundle, which the binary
+# embeds. `go build` alone still works: without the bundle the binary
+# serves a page saying to run make build.
+UI_DEPS   := ui/node_modules/.package-lock.json
+UI_BUNDLE := ui/dist/bundle/index.html
+UI_SRC    := $(shell find ui/src ui/public -type f 2>/dev/null) ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package.json
+
+$(UI_DEPS): ui/package-lock.json ui/package.json
+	cd ui && $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+$(UI_BUNDLE): $(UI_DEPS) $(UI_SRC)
+	cd ui && $(NPM) run --silent build
+
+$(BIN): $(shell find . -name '*.go' -not -path './test/*' -not -path './ui/node_modules/*') go.mod go.sum $(UI_BUNDLE)
 	@mkdir -p bin
 	CGO_ENABLED=1 $(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) .
 
@@ -29,7 +47,9 @@ run: build
 test: deps lint unit e2e
 
 # Debian packages the suites use; installed only when missing.
-DEB_PKGS := iproute2 openssl iputils-ping sqlite3 slapd ldap-utils snmpd snmp snmptrapd rsyslog bsdutils
+# chromium drives the console's browser tests (playwright-core, never a
+# downloaded browser); fonts-noto-cjk renders Japanese in its screenshots.
+DEB_PKGS := iproute2 openssl iputils-ping sqlite3 slapd ldap-utils snmpd snmp snmptrapd rsyslog bsdutils chromium fonts-noto-cjk
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -44,7 +64,7 @@ lint:
 	$(GO) mod tidy -diff
 	$(GO) run $(STATICCHECK) ./...
 
-unit:
+unit: ui-unit
 	$(GO) test -short -count=1 ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 15s ./ingest/syslog
 	$(GO) test -run '^$$' -fuzz '^FuzzReadFrames$$' -fuzztime 15s ./ingest/syslog
@@ -52,6 +72,15 @@ unit:
 
 e2e: build
 	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/
+
+# The console's unit tests: both catalogues hold every key, screens show
+# no literal text, the API client retries as the API asks.
+ui-unit: $(UI_DEPS)
+	cd ui && node --test tests/unit/
+
+# The browser tests alone; screenshots land in test/artifacts/ui/.
+ui-test: build
+	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 10m -v -run '^TestConsole' ./test/e2e/
 
 # The HA fault suites at length (about an hour): 20 staged and 20
 # simultaneous heals, 15 minutes of generated faults per HA mode over real
@@ -75,4 +104,4 @@ bench: build
 	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 60m -run '^$$' -bench . -benchtime 1x ./test/bench/ | grep -E '^(BENCH|ok|FAIL|---)'
 
 clean:
-	rm -rf bin .mamori-data .e2e.log .soak.log .soak-hostile.log
+	rm -rf bin .mamori-data .e2e.log .soak.log .soak-hostile.log ui/dist/bundle test/artifacts

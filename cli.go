@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -42,22 +43,59 @@ func callLocal(ctx context.Context, cfg config.Config, method, path string, in, 
 	if err != nil {
 		return err
 	}
-	var body io.Reader
+	var payload []byte
 	if in != nil {
-		b, _ := json.Marshal(in)
-		body = bytes.NewReader(b)
+		payload, _ = json.Marshal(in)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, base+path, body)
-	if err != nil {
-		return err
+	deadline := time.Now().Add(30 * time.Second)
+	for waited := false; ; waited = true {
+		req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(payload))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.Do(req)
+		if err != nil {
+			return fmt.Errorf("mamori is not answering on %s (%v): is it running? (systemctl status mamori)", base, err)
+		}
+		wait, retry := transient(resp, cfg.Node.ID)
+		if !retry || time.Now().Add(wait).After(deadline) {
+			defer resp.Body.Close()
+			return decodeAnswer(resp, out)
+		}
+		resp.Body.Close()
+		if !waited {
+			fmt.Fprintln(os.Stderr, "this appliance is changing roles (no active appliance known yet): waiting up to 30 s ...")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
-	if err != nil {
-		return fmt.Errorf("mamori is not answering on %s (%v): is it running? (systemctl status mamori)", base, err)
+}
+
+// transient says whether an answer is a 503 that passes by itself (the
+// pair is electing, or this appliance is re-forming its store) rather
+// than "this is the standby: go to the other appliance", and how long
+// to wait before asking again.
+func transient(resp *http.Response, self string) (time.Duration, bool) {
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		return 0, false
 	}
-	defer resp.Body.Close()
-	return decodeAnswer(resp, out)
+	var e struct {
+		ActiveID string `json:"active_id"`
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	if json.Unmarshal(b, &e) != nil || (e.ActiveID != "" && e.ActiveID != self) {
+		return 0, false
+	}
+	wait := time.Second
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+		wait = time.Duration(s) * time.Second
+	}
+	return wait, true
 }
 
 func decodeAnswer(resp *http.Response, out any) error {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,6 +31,7 @@ import (
 	"github.com/mamori-ops/mamori/ingest/pipeline"
 	"github.com/mamori-ops/mamori/internal/config"
 	"github.com/mamori-ops/mamori/internal/gcpace"
+	"github.com/mamori-ops/mamori/ui"
 )
 
 // loadConfig parses the common flags of every command.
@@ -142,6 +144,9 @@ func serveCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The store takes only the pair's appliances: a witness's certificate
+	// is of the same CA.
+	clusterTLS.VerifyConnection = pairing.Members{SelfID: cfg.Node.ID, Pair: members}.VerifyConnection
 	clientTLS, err := id.ClientConfig()
 	if err != nil {
 		return err
@@ -164,6 +169,7 @@ func serveCmd(ctx context.Context, args []string) error {
 	authOpts := auth.DefaultOptions()
 	authOpts.SessionTTL, authOpts.LockoutFailures = cfg.Auth.SessionTTL, cfg.Auth.LockoutFailures
 	authOpts.LockoutWindow, authOpts.LockoutMaxWindow = cfg.Auth.LockoutWindow, cfg.Auth.LockoutMaxWindow
+	authOpts.SourceFailures, authOpts.SourceWindow = cfg.Auth.SourceFailures, cfg.Auth.SourceWindow
 	if l := cfg.Auth.LDAP; l != nil {
 		authOpts.LDAP = &auth.LDAPConfig{URL: l.URL, StartTLS: l.StartTLS, CAFile: l.CAFile, BindDN: l.BindDN,
 			BindSecret: func(ctx context.Context) (string, error) { return secrets.Reveal(ctx, st, box, l.BindCredential) },
@@ -192,8 +198,18 @@ func serveCmd(ctx context.Context, args []string) error {
 	ctl.RegisterMetrics(reg)
 	ing.registerMetrics(reg)
 	pairSvc := pairing.NewService(cfg.DataDir, id, members, self, log)
+	metricsToken, err := readMetricsToken(cfg.API.MetricsTokenFile)
+	if err != nil {
+		return err
+	}
+	console, built := ui.Bundle()
+	if !built {
+		log.Warn("web console not built: this binary serves a page saying so; run make build")
+	}
 	srv := api.New(api.Options{Listen: cfg.API.Listen, RedirectListen: cfg.API.RedirectListen, TLS: apiTLS, Registry: reg, Secrets: box, Ingestor: ing.ingestor, Spool: ing,
-		IngestStatus: ing.forwarder.Status}, ctl, pairSvc, st, authSvc, log)
+		IngestStatus: ing.forwarder.Status, Console: console, RefusalWindow: cfg.Auth.RefusedAuditWindow, ReadTimeout: cfg.API.ReadTimeout,
+		WriteTimeout: cfg.API.WriteTimeout, IdleTimeout: cfg.API.IdleTimeout, MaxConns: cfg.API.MaxConnections,
+		MaxConnsPerSource: cfg.API.MaxConnectionsPerSource, MetricsToken: metricsToken}, ctl, pairSvc, st, authSvc, log)
 
 	// Bind both ports before anything else, so a port in use is reported at once.
 	if err := st.Listen(); err != nil {
@@ -302,6 +318,29 @@ func newMerger(cfg config.Config, st *store.Store, ing *ingest, ctl *ha.Controll
 		Prune: func(now time.Time) ([]string, error) {
 			return st.PruneOld(cfg.HA.OldStoresKeep, cfg.HA.OldStoresMaxAge, now)
 		}}
+}
+
+// readMetricsToken reads the /metrics bearer token (api.metrics_token_file).
+func readMetricsToken(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("api.metrics_token_file: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("api.metrics_token_file %s is readable by others (mode %s): chmod 600 it", path, fi.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("api.metrics_token_file: %w", err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if len(tok) < 16 {
+		return "", fmt.Errorf("api.metrics_token_file %s: the token must be at least 16 characters", path)
+	}
+	return tok, nil
 }
 
 // workFunc adapts a function to ha.Work.

@@ -85,11 +85,15 @@ func witnessServe(ctx context.Context, dataDir, id, listen, logLevel string) err
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+ha.LeasePath, func(rw http.ResponseWriter, r *http.Request) {
-		node, err := pairing.PeerNodeID(r.TLS)
-		if err != nil || node == id {
+		peer, err := pairing.PeerOf(r.TLS)
+		// Only appliances hold leases: not this witness, not another
+		// witness of the same CA (a certificate from before roles counts
+		// as an appliance unless it is this witness's own).
+		if err != nil || peer.ID == id || (peer.Role != pairing.CertAppliance && peer.Role != pairing.CertLegacy) {
 			http.Error(rw, "an appliance certificate of this pair is required", http.StatusForbidden)
 			return
 		}
+		node := peer.ID
 		var req ha.LeaseRequest
 		if err := json.NewDecoder(http.MaxBytesReader(rw, r.Body, 4<<10)).Decode(&req); err != nil {
 			http.Error(rw, err.Error(), http.StatusBadRequest)

@@ -96,6 +96,11 @@ func (s *Server) storeFail(c *gin.Context, err error) {
 		failCode(c, http.StatusConflict, CodeKeyInFlight, "a request with this Idempotency-Key is being served or was just served: retry it to get its answer")
 	case errors.Is(err, store.ErrClosed), !s.authoritative():
 		s.unavailable(c, CodeUnavailable, "this appliance cannot read its store right now ("+err.Error()+"): retry in a moment")
+	case errors.Is(err, store.ErrStatement):
+		// The statement's text and the database's words are for the
+		// log, not for whoever sent the request.
+		s.log.Error("statement failed", "route", c.FullPath(), "err", err)
+		fail(c, http.StatusInternalServerError, "internal error: the appliance's log has the details")
 	default:
 		fail(c, http.StatusInternalServerError, err.Error())
 	}

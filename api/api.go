@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -46,8 +47,10 @@ type Pairing interface {
 	Join(ctx context.Context, req pairing.JoinRequest) (pairing.JoinResponse, error)
 	// NewCode issues a one-time pairing code.
 	NewCode(ttl time.Duration) (code string, expires time.Time, err error)
-	// IsPairNode says whether a verified certificate CN belongs to this pair.
-	IsPairNode(id string) bool
+	// IsPairAppliance says whether a verified client certificate is one
+	// of this pair's appliances: issued for the appliance role, under the
+	// id of this appliance or its current peer.
+	IsPairAppliance(p pairing.Peer) bool
 	// SelfID is this appliance's node id.
 	SelfID() string
 	// Fingerprint is the pair CA fingerprint.
@@ -71,7 +74,28 @@ type Options struct {
 	Spool interface {
 		AppendDurable([][]byte) (int, error)
 	}
+	// RefusalWindow is how long refused attempts are counted before
+	// their aggregate rows are written (default 1 minute).
+	RefusalWindow time.Duration
+	// ReadTimeout, WriteTimeout and IdleTimeout bound a request's
+	// reading, its answer's writing and a keep-alive connection's wait
+	// (defaults 1m, 2m, 2m).
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// MaxConns and MaxConnsPerSource bound open connections (defaults
+	// 4096 and 256).
+	MaxConns, MaxConnsPerSource int
+	// MetricsToken, if set, is a bearer token that may read /metrics.
+	MetricsToken string
+	// Console is the web console's files (index.html at the root), served
+	// for paths outside the route table; nil serves none.
+	Console fs.FS
 }
+
+// Bounds of every request and answer.
+const (
+	maxHeaderBytes = 64 << 10 // request line and headers
+	maxAnswerBytes = 4 << 20  // rows in one list answer (more: a cursor)
+)
 
 // Server is the API server.
 type Server struct {
@@ -81,9 +105,11 @@ type Server struct {
 	pairing Pairing
 	events  Store
 	auth    *auth.Service
-	ln      net.Listener
-	redir   net.Listener
-	srv     *http.Server
+	// refusals aggregates refused attempts into the audit log.
+	refusals *auth.Refusals
+	ln       net.Listener
+	redir    net.Listener
+	srv      *http.Server
 }
 
 // Store is the data store as the API sees it.
@@ -95,7 +121,23 @@ type Store interface {
 
 // New returns a server; it does no I/O.
 func New(opts Options, c Cluster, p Pairing, ev Store, au *auth.Service, logger *slog.Logger) *Server {
-	return &Server{opts: opts, log: logger.With("component", "api"), cluster: c, pairing: p, events: ev, auth: au}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&opts.RefusalWindow, time.Minute}, {&opts.ReadTimeout, time.Minute}, {&opts.WriteTimeout, 2 * time.Minute}, {&opts.IdleTimeout, 2 * time.Minute}} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 4096
+	}
+	if opts.MaxConnsPerSource <= 0 {
+		opts.MaxConnsPerSource = 256
+	}
+	s := &Server{opts: opts, log: logger.With("component", "api"), cluster: c, pairing: p, events: ev, auth: au}
+	s.refusals = auth.NewRefusals(opts.RefusalWindow, s.appendAudit)
+	return s
 }
 
 // Listen binds the port, reporting a bind error at once.
@@ -104,7 +146,15 @@ func (s *Server) Listen() error {
 	if err != nil {
 		return fmt.Errorf("api port %s: %w", s.opts.Listen, err)
 	}
-	s.ln = ln
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mamori_api_connections_refused_total",
+		Help: "API connections closed at once because too many were open (reason: total, per_source)."}, []string{"reason"})
+	if s.opts.Registry != nil {
+		if err := s.opts.Registry.Register(refused); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	s.ln = newLimitListener(ln, s.opts.MaxConns, s.opts.MaxConnsPerSource, func(reason string) { refused.WithLabelValues(reason).Inc() })
 	if s.opts.RedirectListen != "" {
 		if s.redir, err = net.Listen("tcp", s.opts.RedirectListen); err != nil {
 			ln.Close()
@@ -131,10 +181,18 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // Run serves until ctx ends, then shuts down gracefully.
 func (s *Server) Run(ctx context.Context) error {
+	// Every connection is bounded in time (headers, whole request,
+	// answer, idle keep-alive) and size (headers; bodies per route).
 	s.srv = &http.Server{Handler: s.routes(), TLSConfig: s.opts.TLS, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: s.opts.ReadTimeout, WriteTimeout: s.opts.WriteTimeout, IdleTimeout: s.opts.IdleTimeout, MaxHeaderBytes: maxHeaderBytes,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)} // TLS handshake refusals are worth a warning
 	errc := make(chan error, 2)
 	go func() { errc <- s.srv.Serve(tls.NewListener(s.ln, s.opts.TLS)) }()
+	rctx, stopRefusals := context.WithCancel(context.WithoutCancel(ctx))
+	refusalsDone := make(chan struct{})
+	go func() { _ = s.refusals.Run(rctx); close(refusalsDone) }()
+	// After the server: refusals of the last requests are counted too.
+	defer func() { stopRefusals(); <-refusalsDone }()
 	var redir *http.Server
 	if s.redir != nil {
 		redir = &http.Server{Handler: s.redirect(), ReadHeaderTimeout: 10 * time.Second}
@@ -165,6 +223,9 @@ const (
 	Priv   Access = "priv"   // a user holding Route.Function/Route.Action
 	Node   Access = "node"   // a node certificate of this pair only
 	Self   Access = "self"   // this appliance's own certificate only (the CLI)
+	// Metrics: a node certificate of this pair, the metrics bearer token
+	// (api.metrics_token_file), or a user holding Route.Function/Action.
+	Metrics Access = "metrics"
 )
 
 // Route is one entry of the route table. Every route declares its rule
@@ -187,7 +248,7 @@ func (s *Server) Routes() []Route { return s.table() }
 func (s *Server) table() []Route {
 	return []Route{
 		{http.MethodGet, "/healthz", Public, "", "", false, s.health},
-		{http.MethodGet, "/metrics", Public, "", "", false, gin.WrapH(promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))},
+		{http.MethodGet, "/metrics", Metrics, auth.Cluster, auth.Read, false, s.metrics()},
 		{http.MethodPost, "/api/v1/login", Public, "", "", false, s.login},
 		{http.MethodPost, "/api/v1/pair/join", Public, "", "", true, s.pairJoin},
 		{http.MethodPost, "/api/v1/logout", User, "", "", false, s.logout},
@@ -216,7 +277,7 @@ func (s *Server) table() []Route {
 		{http.MethodPost, pipeline.IngestPath, Node, "", "", false, s.ingestBatch},
 		{http.MethodGet, "/api/v1/syslog", Priv, auth.MonitorResult, auth.Read, false, s.listSyslog},
 		{http.MethodGet, "/api/v1/traps", Priv, auth.MonitorResult, auth.Read, false, s.listTraps},
-		{http.MethodPost, "/api/v1/custom-events", Priv, auth.MonitorResult, auth.Add, false, s.postCustomEvents},
+		{http.MethodPost, "/api/v1/custom-events", Priv, auth.MonitorResult, auth.Add, true, s.postCustomEvents},
 		{http.MethodGet, "/api/v1/custom-events", Priv, auth.MonitorResult, auth.Read, false, s.listCustomEvents},
 		{http.MethodGet, "/api/v1/rules", Priv, auth.MonitorSetting, auth.Read, false, s.listRules},
 		{http.MethodPost, "/api/v1/rules", Priv, auth.MonitorSetting, auth.Add, true, s.putRule},
@@ -227,17 +288,31 @@ func (s *Server) table() []Route {
 	}
 }
 
+// metrics serves the registry (a nil registry, as in the route table of
+// the privilege-matrix test, serves nothing).
+func (s *Server) metrics() gin.HandlerFunc {
+	if s.opts.Registry == nil {
+		return func(c *gin.Context) { c.Status(http.StatusNoContent) }
+	}
+	return gin.WrapH(promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))
+}
+
 func (s *Server) routes() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	_ = r.SetTrustedProxies(nil) // the source address in the audit log is the peer's, never a header
 	r.Use(gin.Recovery(), securityHeaders)
 	for _, rt := range s.table() {
-		// audit wraps authorize, so refused attempts are recorded too.
-		r.Handle(rt.Method, rt.Path, s.authenticate(rt), s.audit(rt), s.authorize(rt), s.idempotent(rt), rt.Handler)
+		// audit wraps authentication and authorization, so refused
+		// attempts are recorded too.
+		r.Handle(rt.Method, rt.Path, s.audit(rt), s.authenticate(rt), s.authorize(rt), s.idempotent(rt), rt.Handler)
 	}
-	r.NoRoute(func(c *gin.Context) { fail(c, http.StatusNotFound, "no such route: see /api/v1/cluster") })
+	// Paths the table does not know are the web console's (its files and
+	// client-side routes), except under /api/ and /internal/.
+	r.NoRoute(s.console)
 	// Browsers must not be able to make a logged-in operator's browser
 	// change anything from another site.
-	return http.NewCrossOriginProtection().Handler(r)
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginRefused))
+	return cop.Handler(r)
 }

@@ -2,10 +2,13 @@ package api
 
 import (
 	"context"
+	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,14 +16,17 @@ import (
 
 	"github.com/mamori-ops/mamori/appliance/auth"
 	"github.com/mamori-ops/mamori/appliance/ha"
+	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
 )
 
 const (
-	ctxPrincipal  = "principal"
-	ctxToken      = "token"
-	ctxDetail     = "audit_detail"
-	sessionCookie = "mamori_session"
+	ctxPrincipal    = "principal"
+	ctxToken        = "token"
+	ctxDetail       = "audit_detail"
+	ctxAudited      = "audited" // the handler wrote its own audit row
+	ctxMetricsToken = "metrics_token"
+	sessionCookie   = "mamori_session"
 )
 
 func securityHeaders(c *gin.Context) {
@@ -29,7 +35,7 @@ func securityHeaders(c *gin.Context) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	h.Set("Cache-Control", "no-store")
 }
 
@@ -37,23 +43,33 @@ func securityHeaders(c *gin.Context) {
 // bearer token or session cookie. Node and self routes need the certificate.
 func (s *Server) authenticate(rt Route) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		nodeID, certErr := peerID(c.Request)
+		peer, certErr := peerOf(c.Request)
+		member := certErr == nil && s.pairing.IsPairAppliance(peer)
 		switch rt.Access {
 		case Node, Self:
 			switch {
 			case certErr != nil:
 				fail(c, http.StatusUnauthorized, "this route needs a node certificate of this pair")
-			case rt.Access == Self && nodeID != s.pairing.SelfID():
+			case !member:
+				fail(c, http.StatusForbidden, "certificate "+peer.ID+" ("+certRoleName(peer.Role)+") is not an appliance of this pair")
+			case rt.Access == Self && peer.ID != s.pairing.SelfID():
 				fail(c, http.StatusForbidden, "only this appliance's own certificate may call this route: run the command on the appliance itself")
-			case !s.pairing.IsPairNode(nodeID):
-				fail(c, http.StatusForbidden, "certificate "+nodeID+" is not a node of this pair")
 			default:
-				c.Set(ctxPrincipal, auth.SystemPrincipal(nodeID))
+				c.Set(ctxPrincipal, auth.SystemPrincipal(peer.ID))
+				if rt.Access == Self {
+					// The CLI's operations (recover) may run for minutes.
+					_ = http.NewResponseController(c.Writer).SetWriteDeadline(time.Time{})
+				}
 			}
 			return
 		}
-		if certErr == nil && s.pairing.IsPairNode(nodeID) {
-			c.Set(ctxPrincipal, auth.SystemPrincipal(nodeID))
+		if member {
+			c.Set(ctxPrincipal, auth.SystemPrincipal(peer.ID))
+			return
+		}
+		if rt.Access == Metrics && s.isMetricsToken(token(c.Request)) {
+			c.Set(ctxPrincipal, auth.Principal{User: "metrics-token"})
+			c.Set(ctxMetricsToken, true)
 			return
 		}
 		if tok := token(c.Request); tok != "" {
@@ -101,6 +117,13 @@ func (s *Server) session(ctx context.Context, tok string) (auth.Principal, error
 	}
 }
 
+func certRoleName(r pairing.CertRole) string {
+	if r == pairing.CertLegacy {
+		return "issued before certificate roles"
+	}
+	return "role " + string(r)
+}
+
 func token(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
 		return strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
@@ -120,10 +143,16 @@ func principal(c *gin.Context) (auth.Principal, bool) {
 	return p, ok
 }
 
+// isMetricsToken says whether tok is the metrics bearer token.
+func (s *Server) isMetricsToken(tok string) bool {
+	want := s.opts.MetricsToken
+	return want != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(want)) == 1
+}
+
 // authorize checks the route's privilege.
 func (s *Server) authorize(rt Route) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if rt.Access != Priv {
+		if rt.Access != Priv && rt.Access != Metrics || c.GetBool(ctxMetricsToken) {
 			return
 		}
 		p, _ := principal(c)
@@ -133,23 +162,58 @@ func (s *Server) authorize(rt Route) gin.HandlerFunc {
 	}
 }
 
-// audit writes one row per call of an audited route, after the handler
-// (or the authorization that refused it) has decided the result.
+// audit records a call once the handler (or the authentication or
+// authorization that refused it) has decided the result: one row per
+// call of an audited route, and every refused attempt on any route —
+// 401, 403, and anything an anonymous caller tried on an audited route
+// (pairing) — through the refusal aggregation, so a flood of them adds
+// a bounded number of rows. Handlers that write their own rows (login)
+// mark the call with ctxAudited.
 func (s *Server) audit(rt Route) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !rt.Audited {
+		c.Next()
+		if c.GetBool(ctxAudited) {
 			return
 		}
-		c.Next()
-		p, _ := principal(c)
-		s.writeAudit(c, p.User, rt.Method+" "+rt.Path, c.Request.URL.Path, fmt.Sprint(c.Writer.Status()), c.GetString(ctxDetail))
+		status := c.Writer.Status()
+		p, known := principal(c)
+		action, result := rt.Method+" "+rt.Path, strconv.Itoa(status)
+		switch {
+		case status == http.StatusUnauthorized || status == http.StatusForbidden || (rt.Audited && !known && status/100 != 2):
+			s.refuse(c.Request, p.User, action, c.Request.URL.Path, result, c.GetString(ctxDetail))
+		case rt.Audited:
+			s.writeAudit(c, p.User, action, c.Request.URL.Path, result, c.GetString(ctxDetail))
+		}
 	}
 }
 
-func (s *Server) writeAudit(c *gin.Context, user, action, object, result, detail string) {
-	e := auth.Entry{At: time.Now().UTC(), User: user, Source: sourceIP(c.Request), UserAgent: c.Request.UserAgent(), Action: action,
+// entry is an audit row about request r.
+func entry(r *http.Request, user, action, object, result, detail string) auth.Entry {
+	return auth.Entry{At: time.Now().UTC(), User: user, Source: sourceIP(r), UserAgent: r.UserAgent(), Action: action,
 		Object: object, Result: result, Detail: detail}
-	err := s.auth.Audit.Append(c.Request.Context(), e)
+}
+
+// writeAudit writes one audit row about the request now.
+func (s *Server) writeAudit(c *gin.Context, user, action, object, result, detail string) {
+	c.Set(ctxAudited, true)
+	s.appendAudit(c.Request.Context(), entry(c.Request, user, action, object, result, detail))
+}
+
+// refuse records a refused attempt through the aggregation.
+func (s *Server) refuse(r *http.Request, user, action, object, result, detail string) {
+	s.refusals.Add(r.Context(), entry(r, user, action, object, result, detail))
+}
+
+// refuseLogin records a refused login (the login route writes its own rows).
+func (s *Server) refuseLogin(c *gin.Context, user, result string) {
+	c.Set(ctxAudited, true)
+	s.refuse(c.Request, user, "login", c.Request.URL.Path, result, "")
+}
+
+// appendAudit chains e into the audit log, or, where this appliance
+// cannot write it, spools it for the active.
+func (s *Server) appendAudit(ctx context.Context, e auth.Entry) {
+	err := s.auth.Audit.Append(ctx, e)
 	if err == nil {
 		return
 	}
@@ -163,7 +227,16 @@ func (s *Server) writeAudit(c *gin.Context, user, action, object, result, detail
 		}
 		err = fmt.Errorf("%v; spooling it failed too: %v", err, serr)
 	}
-	s.log.Warn("audit row not written", "action", action, "user", user, "err", err)
+	s.log.Warn("audit row not written", "action", e.Action, "user", e.User, "err", err)
+}
+
+// crossOriginRefused answers (and audits) a request that a browser sent
+// on another site's behalf.
+func (s *Server) crossOriginRefused(w http.ResponseWriter, r *http.Request) {
+	s.refuse(r, "", r.Method+" "+r.URL.Path, r.URL.Path, "refused: cross-origin request", "Origin: "+r.Header.Get("Origin")+", Sec-Fetch-Site: "+r.Header.Get("Sec-Fetch-Site"))
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusForbidden)
+	_ = json.NewEncoder(w).Encode(gin.H{"error": "cross-origin request refused: use the console of this appliance", "code": codes[http.StatusForbidden]})
 }
 
 func sourceIP(r *http.Request) string {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mamori-ops/mamori/appliance/auth"
 	"github.com/mamori-ops/mamori/appliance/secrets"
 )
 
@@ -19,7 +20,7 @@ func (s *Server) listCredentials(c *gin.Context) {
 	p, _ := principal(c)
 	out := []secrets.Credential{}
 	for _, cr := range cs {
-		if p.Sees(cr.Scope) {
+		if p.Covers(cr.Scope) {
 			out = append(out, cr)
 		}
 	}
@@ -36,13 +37,24 @@ func (s *Server) putCredential(c *gin.Context) {
 	if !decodeJSON(c, &in) {
 		return
 	}
+	ctx := c.Request.Context()
 	p, _ := principal(c)
-	if !p.Sees(in.Scope) {
-		fail(c, http.StatusForbidden, "scope "+in.Scope+" is outside your roles' scopes")
+	after := credentialObject(in.Credential)
+	w := auth.Write{F: auth.MonitorSetting, New: &after}
+	var before any
+	old, err := secrets.Get(ctx, s.events, in.Name)
+	switch {
+	case err == nil:
+		o := credentialObject(old)
+		w.Old, before = &o, old
+	case !errors.Is(err, secrets.ErrNotFound):
+		s.authFail(c, err)
 		return
 	}
-	c.Set(ctxDetail, "credential "+in.Name+" ("+in.Kind+")")
-	err := secrets.Put(c.Request.Context(), s.events, s.opts.Secrets, in.Credential, in.Secret)
+	if !mayWrite(c, p, w, before, in.Credential) { // the secret is in neither
+		return
+	}
+	err = secrets.Put(ctx, s.events, s.opts.Secrets, in.Credential, in.Secret)
 	if errors.Is(err, secrets.ErrInvalid) {
 		fail(c, http.StatusBadRequest, err.Error())
 		return

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/mamori-ops/mamori/appliance/auth"
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/pairing"
@@ -20,15 +21,21 @@ import (
 
 const maxBody = 4 << 20
 
-func peerID(r *http.Request) (string, error) {
-	return pairing.PeerNodeID(r.TLS)
+func peerOf(r *http.Request) (pairing.Peer, error) {
+	return pairing.PeerOf(r.TLS)
 }
 
+// health says up or down to anyone (a load balancer); its role and node
+// id only to a logged-in user or a certificate of the pair.
 func (s *Server) health(c *gin.Context) {
 	st := s.cluster.Status(c.Request.Context())
 	code := http.StatusOK
 	if !st.Store.Open {
 		code = http.StatusServiceUnavailable
+	}
+	if _, known := principal(c); !known {
+		c.JSON(code, gin.H{"status": http.StatusText(code)})
+		return
 	}
 	c.JSON(code, gin.H{"status": http.StatusText(code), "role": st.Role, "node_id": st.NodeID})
 }
@@ -56,12 +63,17 @@ func (s *Server) listEvents(c *gin.Context) {
 		return
 	}
 	p, _ := principal(c)
-	evs, err := events.List(c.Request.Context(), s.events, events.Filter{Kind: c.Query("kind"), AfterID: after, Limit: limit, Scopes: p.Scopes()})
+	evs, more, err := events.List(c.Request.Context(), s.events, events.Filter{Kind: c.Query("kind"), AfterID: after, Limit: limit,
+		Scopes: p.Scopes(), MaxBytes: maxAnswerBytes})
 	if err != nil {
 		fail(c, http.StatusServiceUnavailable, "cannot read events: "+err.Error())
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"events": evs})
+	pg := page{more: more}
+	if more {
+		pg.next = nextPage(c, "asc", evs[len(evs)-1].ID)
+	}
+	c.JSON(http.StatusOK, pg.add(gin.H{"events": evs}))
 }
 
 // postEvents stores one event or an array of events in one transaction.
@@ -73,8 +85,9 @@ func (s *Server) postEvents(c *gin.Context) {
 	}
 	p, _ := principal(c)
 	for _, ev := range evs {
-		if !p.Sees(ev.Scope) {
-			fail(c, http.StatusForbidden, "scope "+strconv.Quote(ev.Scope)+" is outside your roles' scopes")
+		o := auth.Object{Kind: "event", ID: ev.UID, Scope: ev.Scope}
+		if err := p.MayWrite(auth.Write{F: auth.MonitorResult, New: &o}); err != nil {
+			refused(c, err)
 			return
 		}
 	}
@@ -175,7 +188,13 @@ func (s *Server) recover(c *gin.Context) {
 	}
 }
 
+// checksums are of whole tables, every scope's rows: only a caller that
+// sees all scopes may read them.
 func (s *Server) checksums(c *gin.Context) {
+	if p, _ := principal(c); !p.Covers("") {
+		fail(c, http.StatusForbidden, "the checksums cover the rows of every scope: they need a role that sees all scopes")
+		return
+	}
 	sums, err := s.events.Checksums(c.Request.Context())
 	if err != nil {
 		fail(c, http.StatusServiceUnavailable, err.Error())

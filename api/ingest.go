@@ -2,15 +2,18 @@ package api
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -19,6 +22,7 @@ import (
 	"github.com/mamori-ops/mamori/ingest/pipeline"
 	"github.com/mamori-ops/mamori/ingest/rules"
 	"github.com/mamori-ops/mamori/ingest/trap"
+	"github.com/mamori-ops/mamori/internal/sqlpage"
 )
 
 // ingestBatch stores a batch from the peer's spool (node certificates only).
@@ -37,20 +41,34 @@ func (s *Server) ingestBatch(c *gin.Context) {
 	}
 }
 
-// SyslogMessage is a stored syslog message as the API lists it.
+// SyslogMessage is a stored syslog message as the API lists it: what the
+// parser read, what it had to assume (Partial; empty when the line was
+// read whole) and the line as received.
 type SyslogMessage struct {
 	ID         int64  `json:"id"`
 	ReceivedAt string `json:"received_at"`
 	Source     string `json:"source"`
+	Transport  string `json:"transport"`
+	Format     string `json:"format"` // rfc5424, rfc3164, raw (PRI not readable)
 	Facility   int64  `json:"facility"`
 	Severity   int64  `json:"severity"`
+	Timestamp  string `json:"timestamp"` // the sender's, or the receive time when the line had none
 	Hostname   string `json:"hostname"`
 	AppName    string `json:"app_name"`
-	Text       string `json:"text"`
-	Origin     string `json:"origin"`
-	Scope      string `json:"scope"`
-	Node       string `json:"node"`
-	EventUID   string `json:"event_uid,omitempty"`
+	ProcID     string `json:"proc_id"`
+	MsgID      string `json:"msg_id"`
+	// StructuredData is RFC 5424 structured data as sent.
+	StructuredData string   `json:"structured_data,omitempty"`
+	Text           string   `json:"text"`
+	Partial        []string `json:"partial,omitempty"`
+	// Raw is the line as received (without its line end) when it is
+	// UTF-8; RawBase64 otherwise.
+	Raw       string `json:"raw"`
+	RawBase64 string `json:"raw_base64,omitempty"`
+	Origin    string `json:"origin"`
+	Scope     string `json:"scope"`
+	Node      string `json:"node"`
+	EventUID  string `json:"event_uid,omitempty"`
 }
 
 // filter is one search condition a message list accepts as a query
@@ -61,9 +79,37 @@ type filter struct {
 	col   string // column; for eq on two columns, "a|b"
 }
 
-// commonFilters apply to every message table.
-var commonFilters = []filter{{"q", "like", "text"}, {"source", "eq", "source"}, {"node", "eq", "node"}, {"scope", "eq", "scope"},
+// commonFilters apply to every message table (each adds "q" on its text).
+var commonFilters = []filter{{"source", "eq", "source"}, {"node", "eq", "node"}, {"scope", "eq", "scope"},
 	{"since", "since", "received_at"}, {"until", "until", "received_at"}}
+
+// page is where a list answer stopped: more rows remain after it.
+type page struct {
+	more bool
+	next string // the query string of the next page
+}
+
+// add puts the cursor into an answer that was cut.
+func (pg page) add(out gin.H) gin.H {
+	if pg.more {
+		out["more"], out["next"] = true, pg.next
+	}
+	return out
+}
+
+// nextPage is the query string that continues after the row with id
+// last, in the order asked.
+func nextPage(c *gin.Context, order string, last any) string {
+	q := c.Request.URL.Query()
+	q.Del("after")
+	q.Del("before")
+	param := "after"
+	if order == "desc" {
+		param = "before"
+	}
+	q.Set(param, fmt.Sprint(last))
+	return "?" + q.Encode()
+}
 
 // scoped lists rows of a message table visible to the caller, filtered
 // by the query parameters (see commonFilters and extra), oldest first
@@ -71,7 +117,8 @@ var commonFilters = []filter{{"q", "like", "text"}, {"source", "eq", "source"}, 
 // ?order=desc. Messages carry the scope of the inventory node their
 // sender is; a sender not in the inventory has the empty scope, visible
 // to all-scope roles only. An unknown parameter is refused, naming it.
-func (s *Server) scoped(c *gin.Context, cols, table string, extra ...filter) (store.Rows, bool) {
+// The answer is cut at maxAnswerBytes of rows, with a cursor to the rest.
+func (s *Server) scoped(c *gin.Context, cols, table string, extra ...filter) (store.Rows, page, bool) {
 	filters := append(slices.Clone(commonFilters), extra...)
 	known := map[string]bool{"after": true, "before": true, "limit": true, "order": true}
 	for _, f := range filters {
@@ -81,26 +128,27 @@ func (s *Server) scoped(c *gin.Context, cols, table string, extra ...filter) (st
 		if !known[k] {
 			names := slices.Sorted(maps.Keys(known))
 			fail(c, http.StatusBadRequest, "unknown query parameter "+strconv.Quote(k)+": use "+strings.Join(names, ", "))
-			return store.Rows{}, false
+			return store.Rows{}, page{}, false
 		}
 	}
 	limit, err := strconv.Atoi(c.DefaultQuery("limit", "1000"))
 	if err != nil || limit < 1 || limit > 100000 {
 		fail(c, http.StatusBadRequest, "limit must be an integer 1..100000")
-		return store.Rows{}, false
+		return store.Rows{}, page{}, false
 	}
 	order := c.DefaultQuery("order", "asc")
 	if order != "asc" && order != "desc" {
 		fail(c, http.StatusBadRequest, "order must be asc or desc")
-		return store.Rows{}, false
+		return store.Rows{}, page{}, false
 	}
 	where, args := []string{}, []any{}
+	var pg page
 	for _, page := range []struct{ param, op string }{{"after", ">"}, {"before", "<"}} {
 		if v := c.Query(page.param); v != "" {
 			id, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
 				fail(c, http.StatusBadRequest, page.param+" must be a message id")
-				return store.Rows{}, false
+				return store.Rows{}, pg, false
 			}
 			where, args = append(where, "id "+page.op+" ?"), append(args, id)
 		}
@@ -113,7 +161,7 @@ func (s *Server) scoped(c *gin.Context, cols, table string, extra ...filter) (st
 		cond, arg, err := f.condition(v)
 		if err != nil {
 			fail(c, http.StatusBadRequest, f.param+": "+err.Error())
-			return store.Rows{}, false
+			return store.Rows{}, page{}, false
 		}
 		where = append(where, cond)
 		args = append(args, arg...)
@@ -123,16 +171,21 @@ func (s *Server) scoped(c *gin.Context, cols, table string, extra ...filter) (st
 		b, _ := json.Marshal(scopes)
 		where, args = append(where, `scope IN (SELECT value FROM json_each(?))`), append(args, string(b))
 	}
-	q := `SELECT ` + cols + ` FROM ` + table
+	q := `SELECT ` + cols + `, ` + sqlpage.Size(cols) + ` AS _size FROM ` + table
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	rows, err := s.events.Query(c.Request.Context(), store.Local, q+` ORDER BY id `+order+` LIMIT ?`, append(args, limit)...)
+	q += ` ORDER BY id ` + order + ` LIMIT ?`
+	rows, err := s.events.Query(c.Request.Context(), store.Local, sqlpage.Wrap(q, "id "+order), append(args, limit+1, maxAnswerBytes)...)
 	if err != nil {
 		s.authFail(c, err)
-		return rows, false
+		return rows, pg, false
 	}
-	return rows, true
+	rows.Values, pg.more = sqlpage.Cut(rows.Values, limit)
+	if pg.more {
+		pg.next = nextPage(c, order, rows.Values[len(rows.Values)-1][0])
+	}
+	return rows, pg, true
 }
 
 func (f filter) condition(v string) (string, []any, error) {
@@ -163,21 +216,32 @@ func (f filter) condition(v string) (string, []any, error) {
 	return f.col + " = ?", []any{v}, nil
 }
 
+// syslogColumns are the columns listSyslog reads, in SyslogMessage's order.
+const syslogColumns = `id, received_at, source, transport, format, facility, severity, ts, hostname, app_name, proc_id, msg_id, ` +
+	`text, raw_head, parse_flags, origin, scope, node, event_uid`
+
 // listSyslog lists stored syslog messages of the caller's scopes.
 func (s *Server) listSyslog(c *gin.Context) {
-	rows, ok := s.scoped(c, `id, received_at, source, facility, severity, hostname, app_name, text, origin, scope, node, event_uid`, `syslog_messages`,
-		filter{"host", "eq", "hostname"}, filter{"app", "eq", "app_name"}, filter{"max_severity", "maxint", "severity"}, filter{"facility", "eq", "facility"})
+	rows, pg, ok := s.scoped(c, syslogColumns, `syslog_messages`,
+		filter{"q", "like", "text"}, filter{"host", "eq", "hostname"}, filter{"app", "eq", "app_name"}, filter{"max_severity", "maxint", "severity"}, filter{"facility", "eq", "facility"})
 	if !ok {
 		return
 	}
 	out := make([]SyslogMessage, 0, len(rows.Values))
+	rd := pipeline.NewSyslogReader()
 	for _, v := range rows.Values {
 		str := func(i int) string { x, _ := v[i].(string); return x }
 		num := func(i int) int64 { x, _ := v[i].(int64); return x }
-		out = append(out, SyslogMessage{ID: num(0), ReceivedAt: str(1), Source: str(2), Facility: num(3), Severity: num(4),
-			Hostname: str(5), AppName: str(6), Text: str(7), Origin: str(8), Scope: str(9), Node: str(10), EventUID: str(11)})
+		d := rd.Detail(str(13), str(12), num(14))
+		m := SyslogMessage{ID: num(0), ReceivedAt: str(1), Source: str(2), Transport: str(3), Format: str(4), Facility: num(5), Severity: num(6),
+			Timestamp: str(7), Hostname: str(8), AppName: str(9), ProcID: str(10), MsgID: str(11), StructuredData: d.StructuredData, Text: str(12),
+			Partial: d.Partial, Raw: string(d.Raw), Origin: str(15), Scope: str(16), Node: str(17), EventUID: str(18)}
+		if !utf8.Valid(d.Raw) {
+			m.Raw, m.RawBase64 = "", base64.StdEncoding.EncodeToString(d.Raw)
+		}
+		out = append(out, m)
 	}
-	c.JSON(http.StatusOK, gin.H{"messages": out})
+	c.JSON(http.StatusOK, pg.add(gin.H{"messages": out}))
 }
 
 // StoredTrap is a stored SNMP notification as the API lists it.
@@ -199,8 +263,8 @@ type StoredTrap struct {
 }
 
 func (s *Server) listTraps(c *gin.Context) {
-	rows, ok := s.scoped(c, `id, received_at, source, scope, node, version, pdu, user, trap_oid, trap_name, uptime, varbinds, text, event_uid`, `snmp_traps`,
-		filter{"trap", "eq", "trap_oid|trap_name"}, filter{"version", "eq", "version"})
+	rows, pg, ok := s.scoped(c, `id, received_at, source, scope, node, version, pdu, user, trap_oid, trap_name, uptime, varbinds, text, event_uid`, `snmp_traps`,
+		filter{"q", "like", "text"}, filter{"trap", "eq", "trap_oid|trap_name"}, filter{"version", "eq", "version"})
 	if !ok {
 		return
 	}
@@ -213,7 +277,7 @@ func (s *Server) listTraps(c *gin.Context) {
 		_ = json.Unmarshal([]byte(str(11)), &t.Varbinds)
 		out = append(out, t)
 	}
-	c.JSON(http.StatusOK, gin.H{"traps": out})
+	c.JSON(http.StatusOK, pg.add(gin.H{"traps": out}))
 }
 
 // StoredCustom is a stored custom event as the API lists it.
@@ -231,8 +295,8 @@ type StoredCustom struct {
 }
 
 func (s *Server) listCustomEvents(c *gin.Context) {
-	rows, ok := s.scoped(c, `id, received_at, source, scope, node, sender, key, message, attrs, event_uid`, `custom_messages`,
-		filter{"key", "eq", "key"})
+	rows, pg, ok := s.scoped(c, `id, received_at, source, scope, node, sender, key, message, attrs, event_uid`, `custom_messages`,
+		filter{"q", "like", "message"}, filter{"key", "eq", "key"})
 	if !ok {
 		return
 	}
@@ -244,7 +308,7 @@ func (s *Server) listCustomEvents(c *gin.Context) {
 		_ = json.Unmarshal([]byte(str(8)), &e.Attrs)
 		out = append(out, e)
 	}
-	c.JSON(http.StatusOK, gin.H{"events": out})
+	c.JSON(http.StatusOK, pg.add(gin.H{"events": out}))
 }
 
 // CustomEventIn is one custom event as a program posts it.
@@ -271,15 +335,8 @@ func (s *Server) postCustomEvents(c *gin.Context) {
 		return
 	}
 	for i, e := range in.Events {
-		switch {
-		case e.Key == "" || len(e.Key) > 256:
-			fail(c, http.StatusBadRequest, "events["+strconv.Itoa(i)+"].key: required, at most 256 bytes")
-			return
-		case e.Message == "" || len(e.Message) > 64<<10:
-			fail(c, http.StatusBadRequest, "events["+strconv.Itoa(i)+"].message: required, at most 64 KiB")
-			return
-		case len(e.ID) > 128:
-			fail(c, http.StatusBadRequest, "events["+strconv.Itoa(i)+"].id: at most 128 bytes")
+		if err := e.validate(); err != nil {
+			fail(c, http.StatusBadRequest, "events["+strconv.Itoa(i)+"]."+err.Error())
 			return
 		}
 	}
@@ -291,18 +348,91 @@ func (s *Server) postCustomEvents(c *gin.Context) {
 	now := time.Now()
 	recs := make([][]byte, len(in.Events))
 	for i, e := range in.Events {
+		node, ok := s.customTarget(c, p, i, e.Node)
+		if !ok {
+			return
+		}
 		id := e.ID
 		if id == "" {
 			id = keyedID(c, i, func() string { return "rnd-" + randomID() })
 		}
-		recs[i] = pipeline.Custom{Received: now, Source: c.RemoteIP(), Sender: p.User, ID: id, Node: e.Node, Key: e.Key, Message: e.Message, Attrs: e.Attrs}.Encode()
+		recs[i] = pipeline.Custom{Received: now, Source: c.RemoteIP(), Sender: p.User, ID: id, Node: node, Key: e.Key, Message: e.Message, Attrs: e.Attrs}.Encode()
 	}
+	c.Set(ctxDetail, strconv.Itoa(len(recs))+" custom events")
 	if n, err := s.opts.Spool.AppendDurable(recs); err != nil {
 		c.JSON(http.StatusInsufficientStorage, gin.H{"error": "spool refused: " + err.Error() + ": resend the events from index " +
 			strconv.Itoa(n) + " later (or to the other appliance)", "accepted": n})
 		return
 	}
 	c.JSON(http.StatusAccepted, gin.H{"accepted": len(in.Events)})
+}
+
+// Limits of a custom event's fields.
+const (
+	maxCustomAttrs   = 64
+	maxCustomAttrKey = 128
+	maxCustomAttrVal = 4 << 10
+)
+
+func (e CustomEventIn) validate() error {
+	switch {
+	case e.Key == "" || len(e.Key) > 256:
+		return errors.New("key: required, at most 256 bytes")
+	case e.Message == "" || len(e.Message) > 64<<10:
+		return errors.New("message: required, at most 64 KiB")
+	case len(e.ID) > 128:
+		return errors.New("id: at most 128 bytes")
+	case len(e.Node) > 256:
+		return errors.New("node: at most 256 bytes")
+	case len(e.Attrs) > maxCustomAttrs:
+		return fmt.Errorf("attrs: at most %d", maxCustomAttrs)
+	}
+	for k, v := range e.Attrs {
+		if len(k) > maxCustomAttrKey || len(v) > maxCustomAttrVal {
+			return fmt.Errorf("attrs: names at most %d bytes, values at most %d", maxCustomAttrKey, maxCustomAttrVal)
+		}
+	}
+	return nil
+}
+
+// customTarget applies the scope rule to the i-th custom event and
+// returns the node it is stored under: the node it names (by id or
+// address), else the node whose address posted it (as the ingest
+// resolves it). The caller must see that node; a caller that does not
+// see every scope must name, or post from, a node of its scopes.
+func (s *Server) customTarget(c *gin.Context, p auth.Principal, i int, named string) (string, bool) {
+	ctx := c.Request.Context()
+	field := "events[" + strconv.Itoa(i) + "].node"
+	n, found, err := s.nodeByRef(ctx, named)
+	if err == nil && !found && named == "" {
+		field += " (empty: the node at your address " + c.RemoteIP() + ")"
+		n, found, err = s.nodeByRef(ctx, c.RemoteIP())
+	}
+	if err != nil {
+		s.authFail(c, err)
+		return "", false
+	}
+	ev := auth.Object{Kind: "custom event", Scope: n.Scope}
+	w := auth.Write{F: auth.MonitorResult, New: &ev}
+	// The reference as the caller wrote it (an address found a node whose
+	// id the caller may not see).
+	ref := auth.Object{Kind: "node", ID: named, Scope: n.Scope}
+	if ref.ID == "" {
+		ref.ID = c.RemoteIP()
+	}
+	switch {
+	case found:
+		w.Refs = []auth.Ref{{Object: ref, Found: true, Field: field}}
+	case !p.Covers(""):
+		w.Refs = []auth.Ref{{Object: ref, Field: field}}
+	default:
+		return named, true // stored with the empty scope: seen by roles of every scope only
+	}
+	if err := p.MayWrite(w); err != nil {
+		refused(c, err)
+		return "", false
+	}
+	return n.ID, true
 }
 
 func randomID() string {
@@ -338,13 +468,19 @@ func (s *Server) putRule(c *gin.Context) {
 		return
 	}
 	p, _ := principal(c)
-	if (r.Scope == "" && p.Scopes() != nil) || !p.Sees(r.Scope) {
-		fail(c, http.StatusForbidden, "scope "+strconv.Quote(r.Scope)+" is outside your roles' scopes")
+	after := ruleObject(r)
+	w := auth.Write{F: auth.MonitorSetting, New: &after}
+	var before any
+	old, err := pipeline.GetRule(c.Request.Context(), s.events, r.ID)
+	switch {
+	case err == nil:
+		o := ruleObject(old)
+		w.Old, before = &o, old
+	case !errors.Is(err, pipeline.ErrRuleNotFound):
+		s.authFail(c, err)
 		return
 	}
-	old, err := pipeline.GetRule(c.Request.Context(), s.events, r.ID)
-	prior := replaced{found: err == nil, visible: p.Sees(old.Scope) && !(old.Scope == "" && p.Scopes() != nil), owner: old.OwnerRole, before: old}
-	if !mayReplace(c, p, "rule "+r.ID, prior, auth.MonitorSetting, r) {
+	if !mayWrite(c, p, w, before, r) {
 		return
 	}
 	err = pipeline.PutRule(c.Request.Context(), s.events, r)
@@ -363,14 +499,16 @@ func (s *Server) deleteRule(c *gin.Context) {
 	p, _ := principal(c)
 	old, err := pipeline.GetRule(c.Request.Context(), s.events, c.Param("id"))
 	switch {
-	case errors.Is(err, pipeline.ErrRuleNotFound) || (err == nil && !p.Sees(old.Scope)):
+	case errors.Is(err, pipeline.ErrRuleNotFound):
 		fail(c, http.StatusNotFound, "no such rule")
 		return
 	case err != nil:
 		s.authFail(c, err)
 		return
-	case (old.Scope == "" && p.Scopes() != nil) || !p.Owns(old.OwnerRole):
-		fail(c, http.StatusForbidden, "rule "+old.ID+" is not yours to delete")
+	}
+	o := ruleObject(old)
+	if err := p.MayWrite(auth.Write{F: auth.MonitorSetting, Old: &o}); err != nil {
+		refused(c, err)
 		return
 	}
 	before, _ := json.Marshal(old)

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -30,26 +29,47 @@ func (s *Server) putNode(c *gin.Context) {
 	if !decodeJSON(c, &n) {
 		return
 	}
-	p, _ := principal(c)
-	if !p.Sees(n.Scope) {
-		fail(c, http.StatusForbidden, "scope "+n.Scope+" is outside your roles' scopes")
-		return
-	}
-	old, err := inventory.Get(c.Request.Context(), s.events, n.ID)
-	prior := replaced{found: err == nil, visible: p.Sees(old.Scope), owner: old.OwnerRole, before: old}
-	if !mayReplace(c, p, "node "+n.ID, prior, auth.Inventory, n) {
-		return
-	}
-	err = inventory.Put(c.Request.Context(), s.events, n)
-	if errors.Is(err, inventory.ErrInvalid) {
+	if err := n.Validate(); err != nil {
 		fail(c, http.StatusBadRequest, err.Error())
 		return
 	}
-	if err != nil {
+	ctx := c.Request.Context()
+	p, _ := principal(c)
+	after := nodeObject(n)
+	w := auth.Write{F: auth.Inventory, New: &after}
+	var before any
+	old, err := inventory.Get(ctx, s.events, n.ID)
+	switch {
+	case err == nil:
+		o := nodeObject(old)
+		w.Old, before = &o, old
+	case !errors.Is(err, inventory.ErrNotFound):
 		s.authFail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"node": n.ID})
+	if w.Refs, err = s.nodeRefs(ctx, n); err != nil {
+		s.authFail(c, err)
+		return
+	}
+	if !mayWrite(c, p, w, before, n) {
+		return
+	}
+	err = inventory.Put(ctx, s.events, n)
+	var taken *inventory.AddressTaken
+	switch {
+	case errors.As(err, &taken):
+		// Naming the holder's scope only to a caller who sees it.
+		fail(c, http.StatusConflict, "address "+taken.Address+" is already the address of "+p.Describe(nodeObject(taken.Holder))+
+			": addresses are unique (received messages take the scope of the node whose address sent them)")
+	case errors.Is(err, inventory.ErrAddressTaken):
+		fail(c, http.StatusConflict, err.Error()+": another node has this address")
+	case errors.Is(err, inventory.ErrInvalid):
+		fail(c, http.StatusBadRequest, err.Error())
+	case err != nil:
+		s.authFail(c, err)
+	default:
+		c.JSON(http.StatusOK, gin.H{"node": n.ID})
+	}
 }
 
 // snmpGet polls a node now with its own SNMP settings (check a node's
@@ -63,12 +83,23 @@ func (s *Server) snmpGet(c *gin.Context) {
 	}
 	p, _ := principal(c)
 	n, err := inventory.Get(c.Request.Context(), s.events, c.Param("id"))
-	if errors.Is(err, inventory.ErrNotFound) || (err == nil && !p.Sees(n.Scope)) {
-		fail(c, http.StatusNotFound, "no such node") // invisible nodes do not exist for the caller
+	if errors.Is(err, inventory.ErrNotFound) {
+		fail(c, http.StatusNotFound, "no such node")
 		return
 	}
 	if err != nil {
 		s.authFail(c, err)
+		return
+	}
+	// The node's credentials go out to its address: the caller must see
+	// them as well as the node (invisible nodes do not exist for it).
+	refs, err := s.nodeRefs(c.Request.Context(), n)
+	if err != nil {
+		s.authFail(c, err)
+		return
+	}
+	if err := p.MayUse(nodeObject(n), refs); err != nil {
+		refused(c, err)
 		return
 	}
 	if n.SNMP == nil {
@@ -109,35 +140,4 @@ func (s *Server) snmpTarget(ctx context.Context, n inventory.Node) (snmp.Target,
 	}
 	t.Community, err = open(cfg.CommunityCredential)
 	return t, err
-}
-
-// replaced is what an object being written over was (found false: it is new).
-type replaced struct {
-	found, visible bool   // it exists; the caller sees its scope
-	owner          string // its owner role
-	before         any    // as it was, for the audit row
-}
-
-// mayReplace decides whether p may write what over prior: a new object
-// needs only the add privilege the route checked; an existing one must be
-// in p's scopes, owned by one of p's roles (or no one), and p must hold
-// modify on the function. It records the before/after audit detail.
-func mayReplace(c *gin.Context, p auth.Principal, what string, prior replaced, f auth.Function, after any) bool {
-	a, _ := json.Marshal(after)
-	switch {
-	case !prior.found:
-		c.Set(ctxDetail, "after "+string(a))
-		return true
-	case !prior.visible:
-		fail(c, http.StatusForbidden, what+" belongs to a scope outside yours")
-	case !p.Owns(prior.owner):
-		fail(c, http.StatusForbidden, what+" is owned by role "+prior.owner+": only its members may change it")
-	case !p.Can(f, auth.Modify):
-		fail(c, http.StatusForbidden, what+" exists: changing it needs modify on "+string(f))
-	default:
-		b, _ := json.Marshal(prior.before)
-		c.Set(ctxDetail, "before "+string(b)+" after "+string(a))
-		return true
-	}
-	return false
 }

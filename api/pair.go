@@ -24,7 +24,9 @@ func (s *Server) pairJoin(c *gin.Context) {
 	case err == nil:
 		c.JSON(http.StatusOK, resp)
 	case errors.Is(err, pairing.ErrCodeUnknown), errors.Is(err, pairing.ErrCodeExpired), errors.Is(err, pairing.ErrCodeUsed):
-		s.log.Warn("pairing code refused", "remote", c.ClientIP(), "node", req.Node.ID, "err", err)
+		// The audit log has the attempt (aggregated); a log line each
+		// would let anyone fill the disk.
+		s.log.Debug("pairing code refused", "remote", c.ClientIP(), "node", req.Node.ID, "err", err)
 		fail(c, http.StatusForbidden, err.Error()+": run `mamori pair init` on this appliance for a new code")
 	case errors.Is(err, ha.ErrPaired):
 		fail(c, http.StatusConflict, err.Error())

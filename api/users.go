@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -43,26 +44,36 @@ func (s *Server) login(c *gin.Context) {
 	if !decodeJSON(c, &in) {
 		return
 	}
+	if len(in.User) > 256 || len(in.Password) > 1024 || len(in.TOTP) > 16 {
+		fail(c, http.StatusBadRequest, "user is at most 256 bytes, password 1024, totp 16")
+		return
+	}
 	if !s.authoritative() {
 		// Its copy of the users may be old or absent: log in at the active.
-		s.writeAudit(c, in.User, "login", "/api/v1/login", "refused: appliance is "+string(s.cluster.Role()), "")
+		s.refuseLogin(c, in.User, "refused: appliance is "+string(s.cluster.Role()))
 		s.unavailable(c, CodeNotActive, "this appliance is "+string(s.cluster.Role())+" and cannot log anyone in: log in at the active appliance")
 		return
 	}
 	tok, p, err := s.auth.Login(c.Request.Context(), in.User, in.Password, in.TOTP, sourceIP(c.Request), c.Request.UserAgent())
 	switch {
 	case errors.Is(err, auth.ErrLocked):
-		s.writeAudit(c, in.User, "login", "/api/v1/login", "refused: locked", "")
+		s.refuseLogin(c, in.User, "refused: locked")
+		fail(c, http.StatusTooManyRequests, err.Error())
+	case errors.Is(err, auth.ErrSourceLimited):
+		s.refuseLogin(c, in.User, "refused: address limited")
+		fail(c, http.StatusTooManyRequests, err.Error())
+	case errors.Is(err, auth.ErrBusy):
+		s.refuseLogin(c, in.User, "refused: busy")
+		c.Header("Retry-After", "1")
 		fail(c, http.StatusTooManyRequests, err.Error())
 	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrTOTP):
-		s.writeAudit(c, in.User, "login", "/api/v1/login", "failed", "")
+		s.refuseLogin(c, in.User, "failed")
 		fail(c, http.StatusUnauthorized, err.Error())
 	case err != nil:
 		s.authFail(c, err)
 	default:
 		s.writeAudit(c, in.User, "login", "/api/v1/login", "ok", "")
-		c.SetCookie(sessionCookie, tok, 0, "/", "", true, true)
-		c.SetSameSite(http.SameSiteStrictMode)
+		setSessionCookie(c, tok, 0)
 		c.JSON(http.StatusOK, gin.H{"token": tok, "user": p.User, "roles": p.Roles})
 	}
 }
@@ -76,8 +87,15 @@ func (s *Server) logout(c *gin.Context) {
 		}
 	}
 	s.writeAudit(c, p.User, "logout", "/api/v1/logout", "ok", "")
-	c.SetCookie(sessionCookie, "", -1, "/", "", true, true)
+	setSessionCookie(c, "", -1)
 	c.JSON(http.StatusOK, gin.H{"logged_out": true})
+}
+
+// setSessionCookie writes the session cookie: HTTPS only, invisible to
+// scripts, and never sent with a request another site starts.
+func setSessionCookie(c *gin.Context, value string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: value, Path: "/", MaxAge: maxAge,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 }
 
 func (s *Server) logoutEverywhere(c *gin.Context) {
@@ -91,7 +109,8 @@ func (s *Server) logoutEverywhere(c *gin.Context) {
 
 func (s *Server) me(c *gin.Context) {
 	p, _ := principal(c)
-	c.JSON(http.StatusOK, gin.H{"user": p.User, "roles": p.Roles, "scopes": p.Scopes()})
+	zone, offset := applianceZone(time.Now())
+	c.JSON(http.StatusOK, gin.H{"user": p.User, "roles": p.Roles, "scopes": p.Scopes(), "time_zone": zone, "utc_offset_seconds": offset})
 }
 
 func (s *Server) newToken(c *gin.Context) {
@@ -105,6 +124,10 @@ func (s *Server) newToken(c *gin.Context) {
 	}
 	if in.TTLSeconds <= 0 || in.TTLSeconds > 366*24*3600 {
 		fail(c, http.StatusBadRequest, "ttl_seconds must be between 1 and one year")
+		return
+	}
+	if len(in.Name) > 128 || len(in.Roles) > 64 {
+		fail(c, http.StatusBadRequest, "name is at most 128 bytes; at most 64 roles")
 		return
 	}
 	p, _ := principal(c)
@@ -194,28 +217,73 @@ func (s *Server) listAudit(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "bad filter "+err.Error())
 		return
 	}
-	es, err := auth.ListAudit(c.Request.Context(), s.events, f)
+	if c.Query("format") == "csv" {
+		s.writeAuditCSV(c, f)
+		return
+	}
+	f.MaxBytes = maxAnswerBytes
+	es, more, err := auth.ListAudit(c.Request.Context(), s.events, f)
 	if err != nil {
 		s.authFail(c, err)
 		return
 	}
-	if c.Query("format") == "csv" {
-		writeAuditCSV(c, es)
-		return
+	pg := page{more: more}
+	if more {
+		pg.next = nextPage(c, "asc", es[len(es)-1].Seq)
 	}
-	c.JSON(http.StatusOK, gin.H{"entries": es})
+	c.JSON(http.StatusOK, pg.add(gin.H{"entries": es}))
 }
 
-func writeAuditCSV(c *gin.Context, es []auth.Entry) {
-	c.Header("Content-Type", "text/csv; charset=utf-8")
-	c.Header("Content-Disposition", `attachment; filename="mamori-audit.csv"`)
-	w := csv.NewWriter(c.Writer)
-	_ = w.Write([]string{"seq", "at", "user", "source", "user_agent", "action", "object", "result", "detail", "prev_hash", "hash"})
-	for _, e := range es {
-		_ = w.Write([]string{strconv.FormatInt(e.Seq, 10), e.At.Format(time.RFC3339Nano), e.User, e.Source, e.UserAgent,
-			e.Action, e.Object, e.Result, e.Detail, e.PrevHash, e.Hash})
+// writeAuditCSV streams the export page by page (each bounded in bytes),
+// so an export of any length holds one page in memory. Cells that a
+// spreadsheet would run as a formula are neutralised.
+func (s *Server) writeAuditCSV(c *gin.Context, f auth.AuditFilter) {
+	want := f.Limit
+	if want <= 0 || want > 10000 {
+		want = 1000
 	}
-	w.Flush()
+	f.MaxBytes = maxAnswerBytes
+	var w *csv.Writer
+	for want > 0 {
+		f.Limit = want
+		es, more, err := auth.ListAudit(c.Request.Context(), s.events, f)
+		if err != nil && w == nil {
+			s.authFail(c, err)
+			return
+		}
+		if err != nil {
+			s.log.Warn("audit export cut short", "err", err) // the answer has begun: the client sees it end early
+			break
+		}
+		if w == nil {
+			c.Header("Content-Type", "text/csv; charset=utf-8")
+			c.Header("Content-Disposition", `attachment; filename="mamori-audit.csv"`)
+			w = csv.NewWriter(c.Writer)
+			_ = w.Write([]string{"seq", "at", "user", "source", "user_agent", "action", "object", "result", "detail", "prev_hash", "hash"})
+		}
+		for _, e := range es {
+			_ = w.Write(csvSafe(strconv.FormatInt(e.Seq, 10), e.At.Format(time.RFC3339Nano), e.User, e.Source, e.UserAgent,
+				e.Action, e.Object, e.Result, e.Detail, e.PrevHash, e.Hash))
+		}
+		w.Flush()
+		if !more || len(es) == 0 {
+			break
+		}
+		want -= len(es)
+		f.After = es[len(es)-1].Seq
+	}
+}
+
+// csvSafe neutralises cells that spreadsheets would evaluate (=, +, -,
+// @, tab, carriage return first: formula injection) by prefixing a
+// quote, as OWASP recommends; the value stays readable.
+func csvSafe(cells ...string) []string {
+	for i, v := range cells {
+		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+			cells[i] = "'" + v
+		}
+	}
+	return cells
 }
 
 func (s *Server) verifyAudit(c *gin.Context) {
@@ -242,8 +310,30 @@ func (s *Server) createAdmin(c *gin.Context) {
 	c.JSON(http.StatusCreated, gin.H{"user": in.User})
 }
 
+// enrolTOTP starts (or replaces) the caller's second factor. It needs the
+// password and, if a second factor is active, a current code from it: a
+// stolen session or token alone must not be able to replace it.
 func (s *Server) enrolTOTP(c *gin.Context) {
+	var in struct {
+		Password string `json:"password"`
+		TOTP     string `json:"totp"`
+	}
+	if !decodeJSON(c, &in) {
+		return
+	}
 	p, _ := principal(c)
+	err := s.auth.Reauthenticate(c.Request.Context(), p.User, in.Password, in.TOTP, sourceIP(c.Request))
+	switch {
+	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrTOTP):
+		fail(c, http.StatusForbidden, "changing the second factor needs your password (\"password\") and, if one is active, a current code (\"totp\"): "+err.Error())
+		return
+	case errors.Is(err, auth.ErrLocked), errors.Is(err, auth.ErrSourceLimited), errors.Is(err, auth.ErrBusy):
+		fail(c, http.StatusTooManyRequests, err.Error())
+		return
+	case err != nil:
+		s.authFail(c, err)
+		return
+	}
 	sec, uri, err := s.auth.EnrolTOTP(c.Request.Context(), p.User)
 	if err != nil {
 		s.authFail(c, err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mamori-ops/mamori/appliance/store"
+	"github.com/mamori-ops/mamori/internal/sqlpage"
 )
 
 // Entry is one audit record.
@@ -72,6 +73,7 @@ func (a *auditor) AppendWith(ctx context.Context, es []Entry, exec func([]store.
 	seq, hash := a.seq, a.hash
 	stmts := make([]store.Statement, 0, len(es)+1)
 	for _, e := range es {
+		e = e.bounded()
 		e.Seq, e.PrevHash = seq+1, hash
 		if e.At.IsZero() {
 			e.At = time.Now().UTC()
@@ -180,14 +182,22 @@ type AuditFilter struct {
 	Action string // substring
 	Since  time.Time
 	Until  time.Time
+	// MaxBytes bounds the entries' size in one answer (0: 4 MiB).
+	MaxBytes int
 }
 
-// ListAudit returns matching entries, oldest first.
-func ListAudit(ctx context.Context, st Store, f AuditFilter) ([]Entry, error) {
+const auditColumns = `seq, at, user, source, user_agent, action, object, result, detail, prev_hash, hash`
+
+// ListAudit returns matching entries, oldest first, and whether more
+// remain after them (the limit or f.MaxBytes cut the list).
+func ListAudit(ctx context.Context, st Store, f AuditFilter) ([]Entry, bool, error) {
 	if f.Limit <= 0 || f.Limit > 10000 {
 		f.Limit = 1000
 	}
-	q := `SELECT seq, at, user, source, user_agent, action, object, result, detail, prev_hash, hash FROM audit WHERE seq > ?`
+	if f.MaxBytes <= 0 {
+		f.MaxBytes = 4 << 20
+	}
+	q := `SELECT ` + auditColumns + `, ` + sqlpage.Size(auditColumns) + ` AS _size FROM audit WHERE seq > ?`
 	args := []any{f.After}
 	if f.User != "" {
 		q += ` AND user = ?`
@@ -206,8 +216,13 @@ func ListAudit(ctx context.Context, st Store, f AuditFilter) ([]Entry, error) {
 		args = append(args, f.Until.UTC().Format(time.RFC3339Nano))
 	}
 	q += ` ORDER BY seq LIMIT ?`
-	args = append(args, f.Limit)
-	return queryEntries(ctx, st, q, args...)
+	args = append(args, f.Limit+1, f.MaxBytes)
+	rows, err := st.Query(ctx, store.Local, sqlpage.Wrap(q, "seq ASC"), args...)
+	if err != nil {
+		return nil, false, err
+	}
+	vals, more := sqlpage.Cut(rows.Values, f.Limit)
+	return scanEntries(vals), more, nil
 }
 
 func listEntries(ctx context.Context, st Store, after int64, limit int) ([]Entry, error) {
@@ -220,15 +235,19 @@ func queryEntries(ctx context.Context, st Store, q string, args ...any) ([]Entry
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Entry, 0, len(rows.Values))
-	for _, v := range rows.Values {
+	return scanEntries(rows.Values), nil
+}
+
+func scanEntries(vals [][]any) []Entry {
+	out := make([]Entry, 0, len(vals))
+	for _, v := range vals {
 		s := func(i int) string { x, _ := v[i].(string); return x }
 		seq, _ := v[0].(int64)
 		at, _ := time.Parse(time.RFC3339Nano, s(1))
 		out = append(out, Entry{Seq: seq, At: at, User: s(2), Source: s(3), UserAgent: s(4), Action: s(5), Object: s(6),
 			Result: s(7), Detail: s(8), PrevHash: s(9), Hash: s(10)})
 	}
-	return out, nil
+	return out
 }
 
 // Merged is an audit entry written on the appliance that yielded a split

@@ -40,7 +40,7 @@ func TestPasswordHashAndPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	for pw, want := range map[string]bool{"a long enough passphrase": true, "a long enough passphrasE": false, "": false} {
-		if ok, err := h.Verify(ctx, pw, enc); err != nil || ok != want {
+		if ok, err := h.Verify(ctx, "", pw, enc); err != nil || ok != want {
 			t.Fatalf("verify %q: %v %v", pw, ok, err)
 		}
 	}
@@ -114,5 +114,101 @@ func TestPrincipal(t *testing.T) {
 	all := newPrincipal("y", BuiltinRoles()[:1])
 	if all.Scopes() != nil || !all.Sees("anything") || all.Can(Audit, Read) {
 		t.Fatal("administrator: all scopes, no audit read")
+	}
+}
+
+// A flood from one address does not starve another: with every slot
+// taken and the flood's queue full, the next slot goes to the other
+// address, and the flood's excess is refused at once.
+func TestHasherFairQueue(t *testing.T) {
+	h := newHasher(1)
+	ctx := context.Background()
+	if err := h.acquire(ctx, "flood"); err != nil {
+		t.Fatal(err)
+	}
+	order := make(chan string, 2*maxWaitingPerSource)
+	for range maxWaitingPerSource {
+		go func() {
+			if h.acquire(ctx, "flood") == nil {
+				order <- "flood"
+				h.release()
+			}
+		}()
+	}
+	waitFor(t, func() bool { h.mu.Lock(); defer h.mu.Unlock(); return len(h.waiting["flood"]) == maxWaitingPerSource })
+	if err := h.acquire(ctx, "flood"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("one waiter too many from the flooding address: %v, want ErrBusy", err)
+	}
+	go func() {
+		if h.acquire(ctx, "operator") == nil {
+			order <- "operator"
+			h.release()
+		}
+	}()
+	waitFor(t, func() bool { h.mu.Lock(); defer h.mu.Unlock(); return len(h.waiting["operator"]) == 1 })
+	h.release()
+	got := []string{<-order, <-order}
+	if got[0] != "flood" || got[1] != "operator" {
+		t.Fatalf("grants %v: the operator should be second, after one of the flood's", got)
+	}
+	for range maxWaitingPerSource - 1 {
+		<-order
+	}
+	// A waiter that gives up leaves no trace.
+	if err := h.acquire(ctx, "x"); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	errc := make(chan error)
+	go func() { errc <- h.acquire(cctx, "y") }()
+	waitFor(t, func() bool { h.mu.Lock(); defer h.mu.Unlock(); return len(h.turn) == 1 })
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	h.release()
+	if h.free != 1 || len(h.turn) != 0 || len(h.waiting) != 0 {
+		t.Fatalf("after all: free %d, turn %v, waiting %v", h.free, h.turn, h.waiting)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+	}
+}
+
+// Failed logins from one address across accounts fill its bucket: a
+// burst of max, then one per window/max; typing errors now and then
+// never reach it.
+func TestSourceLimit(t *testing.T) {
+	l := newSourceLimit(20, 10*time.Minute)
+	now := time.Now()
+	for i := range 20 {
+		if d := l.limited("6.6.6.6", now); d != 0 {
+			t.Fatalf("refused after %d failures", i)
+		}
+		l.fail("6.6.6.6", now)
+	}
+	d := l.limited("6.6.6.6", now)
+	if d <= 0 || d > 31*time.Second {
+		t.Fatalf("after 20 failures at once: refused for %s, want about 30s", d)
+	}
+	if l.limited("7.7.7.7", now) != 0 {
+		t.Fatal("another address is refused")
+	}
+	if l.limited("6.6.6.6", now.Add(d+time.Millisecond)) != 0 {
+		t.Fatal("still refused after the bucket drained by one")
+	}
+	office := newSourceLimit(20, 10*time.Minute)
+	for i := range 1000 { // a typo every 40 s, for 11 hours
+		at := now.Add(time.Duration(i) * 40 * time.Second)
+		if office.limited("10.0.0.1", at) != 0 {
+			t.Fatalf("an office's occasional typos refused after %d", i)
+		}
+		office.fail("10.0.0.1", at)
 	}
 }

@@ -16,13 +16,18 @@ import (
 
 // failed records a failure locally and, where the store takes writes, in
 // the replicated table; it returns the lock now in force.
+// The source-wide record (user "*") holds the bucket's level in
+// thousandths in count and the time of that level in last.
 func (s *Service) failed(ctx context.Context, user, source string, now time.Time) time.Duration {
 	d := s.lock.fail(user, source, now)
+	b := s.src.fail(source, now)
+	upsert := `INSERT INTO login_failures (user, source, count, until, last) VALUES (?,?,?,?,?)
+			ON CONFLICT(user, source) DO UPDATE SET count = excluded.count, until = excluded.until, last = excluded.last`
+	stmts := []store.Statement{{SQL: upsert, Args: []any{anyUser, source, int64(b.level * 1000), 0, b.at.UnixNano()}}}
 	if f, ok := s.lock.get(user, source); ok {
-		_, _ = s.st.Exec(ctx, store.Statement{SQL: `INSERT INTO login_failures (user, source, count, until, last) VALUES (?,?,?,?,?)
-			ON CONFLICT(user, source) DO UPDATE SET count = excluded.count, until = excluded.until, last = excluded.last`,
-			Args: []any{user, source, f.count, f.until.UnixNano(), f.last.UnixNano()}}) // a standby cannot write: its own counters still hold
+		stmts = append(stmts, store.Statement{SQL: upsert, Args: []any{user, source, f.count, f.until.UnixNano(), f.last.UnixNano()}})
 	}
+	_, _ = s.st.Exec(ctx, stmts...) // a standby cannot write: its own counters still hold
 	return d
 }
 
@@ -32,7 +37,7 @@ func (s *Service) failed(ctx context.Context, user, source string, now time.Time
 func (s *Service) SyncLockouts(ctx context.Context) error {
 	now := time.Now()
 	rows, err := s.st.Query(ctx, store.Local, `SELECT user, source, count, until, last FROM login_failures WHERE last >= ?`,
-		now.Add(-s.opts.LockoutMaxWindow).UnixNano())
+		now.Add(-max(s.opts.LockoutMaxWindow, s.opts.SourceWindow)).UnixNano())
 	if err != nil {
 		return err
 	}
@@ -42,9 +47,14 @@ func (s *Service) SyncLockouts(ctx context.Context) error {
 		count, _ := v[2].(int64)
 		until, _ := v[3].(int64)
 		last, _ := v[4].(int64)
+		if user == anyUser {
+			s.src.merge(source, bucket{level: float64(count) / 1000, at: time.Unix(0, last)}, now)
+			continue
+		}
 		s.lock.merge(user, source, failures{count: int(count), until: time.Unix(0, until), last: time.Unix(0, last)}, now)
 	}
-	_, _ = s.st.Exec(ctx, store.Statement{SQL: `DELETE FROM login_failures WHERE last < ?`, Args: []any{now.Add(-2 * s.opts.LockoutMaxWindow).UnixNano()}})
+	_, _ = s.st.Exec(ctx, store.Statement{SQL: `DELETE FROM login_failures WHERE last < ?`,
+		Args: []any{now.Add(-2 * max(s.opts.LockoutMaxWindow, s.opts.SourceWindow)).UnixNano()}})
 	return nil
 }
 

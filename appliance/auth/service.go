@@ -40,7 +40,11 @@ type Options struct {
 	LockoutFailures  int
 	LockoutWindow    time.Duration
 	LockoutMaxWindow time.Duration
-	HashConcurrency  int
+	// SourceFailures failed logins per SourceWindow are allowed from one
+	// address across accounts; beyond, logins from it wait their turn.
+	SourceFailures  int
+	SourceWindow    time.Duration
+	HashConcurrency int
 	// LDAP, if set, lets directory users log in (local accounts first).
 	LDAP *LDAPConfig
 }
@@ -48,7 +52,7 @@ type Options struct {
 // DefaultOptions are the production settings.
 func DefaultOptions() Options {
 	return Options{SessionTTL: 12 * time.Hour, LockoutFailures: 5, LockoutWindow: 30 * time.Second,
-		LockoutMaxWindow: 15 * time.Minute, HashConcurrency: 2}
+		LockoutMaxWindow: 15 * time.Minute, SourceFailures: 20, SourceWindow: 10 * time.Minute, HashConcurrency: 2}
 }
 
 // Service is users, roles, sessions, tokens and the audit log.
@@ -58,6 +62,7 @@ type Service struct {
 	opts  Options
 	hash  *hasher
 	lock  *lockout
+	src   *sourceLimit
 	Audit *auditor
 }
 
@@ -68,7 +73,8 @@ func New(st Store, opts Options) *Service {
 		dir = &directory{cfg: *opts.LDAP}
 	}
 	return &Service{dir: dir, st: st, opts: opts, hash: newHasher(opts.HashConcurrency),
-		lock: newLockout(opts.LockoutFailures, opts.LockoutWindow, opts.LockoutMaxWindow), Audit: &auditor{st: st}}
+		lock: newLockout(opts.LockoutFailures, opts.LockoutWindow, opts.LockoutMaxWindow),
+		src:  newSourceLimit(opts.SourceFailures, opts.SourceWindow), Audit: &auditor{st: st}}
 }
 
 // Migrations create the auth schema (versions 200-299).
@@ -104,6 +110,9 @@ func Migrations() []store.Migration {
 		`CREATE TABLE audit_merged (hash TEXT PRIMARY KEY, from_node TEXT NOT NULL, seq INTEGER NOT NULL)`,
 	}}}
 }
+
+// maxScopes bounds the scopes of one role.
+const maxScopes = 256
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 
@@ -147,8 +156,13 @@ func (s *Service) SetPassword(ctx context.Context, name, password string) error 
 
 // CreateRole adds a role.
 func (s *Service) CreateRole(ctx context.Context, r Role) error {
-	if !nameRE.MatchString(r.Name) || len(r.Scopes) == 0 {
-		return fmt.Errorf("%w: a role needs a name and at least one scope (%q for all)", ErrInvalid, AllScopes)
+	if !nameRE.MatchString(r.Name) || len(r.Scopes) == 0 || len(r.Scopes) > maxScopes {
+		return fmt.Errorf("%w: a role needs a name and 1 to %d scopes (%q for all)", ErrInvalid, maxScopes, AllScopes)
+	}
+	for _, sc := range r.Scopes {
+		if sc == "" || len(sc) > 64 {
+			return fmt.Errorf("%w: a scope name is 1 to 64 bytes (the empty scope is every scope's: %q)", ErrInvalid, AllScopes)
+		}
 	}
 	for f, acts := range r.Privileges {
 		if !validFunction(f) {
@@ -233,24 +247,8 @@ func (s *Service) Users(ctx context.Context) ([]UserInfo, error) {
 // Login checks a password and opens a session; it returns the session
 // token (shown once; only its hash is stored).
 func (s *Service) Login(ctx context.Context, user, password, totp, source, ua string) (string, Principal, error) {
-	nowT := time.Now()
-	if d := s.lock.locked(user, source, nowT); d > 0 {
-		return "", Principal{}, ErrLocked
-	}
-	p, ok, err := s.checkPassword(ctx, user, password)
+	p, err := s.checkCredentials(ctx, user, password, totp, source)
 	if err != nil {
-		return "", Principal{}, err
-	}
-	if !ok {
-		if s.failed(ctx, user, source, nowT) > 0 {
-			return "", Principal{}, ErrLocked
-		}
-		return "", Principal{}, ErrBadCredentials
-	}
-	if err := s.checkTOTP(ctx, user, totp); err != nil {
-		if errors.Is(err, ErrTOTP) && s.failed(ctx, user, source, nowT) > 0 {
-			return "", Principal{}, ErrLocked
-		}
 		return "", Principal{}, err
 	}
 	tok, err := s.newSession(ctx, user, "session", "", source, ua, s.opts.SessionTTL)
@@ -263,23 +261,63 @@ func (s *Service) Login(ctx context.Context, user, password, totp, source, ua st
 	return tok, p, nil
 }
 
+// Reauthenticate checks that the caller of a sensitive change (its
+// second factor) knows the user's password and, if the user has one, a
+// current one-time code: a session or token alone is not enough. It
+// counts against the same lockouts as a login.
+func (s *Service) Reauthenticate(ctx context.Context, user, password, totp, source string) error {
+	_, err := s.checkCredentials(ctx, user, password, totp, source)
+	return err
+}
+
+// checkCredentials is a login's check: the lockouts (this account from
+// this address, and this address across accounts) before any hashing,
+// the password in the address's turn, the one-time code; a failure
+// counts against both lockouts.
+func (s *Service) checkCredentials(ctx context.Context, user, password, totp, source string) (Principal, error) {
+	now := time.Now()
+	if s.lock.locked(user, source, now) > 0 {
+		return Principal{}, ErrLocked
+	}
+	if s.src.limited(source, now) > 0 {
+		return Principal{}, ErrSourceLimited
+	}
+	p, ok, err := s.checkPassword(ctx, user, password, source)
+	if err != nil {
+		return Principal{}, err
+	}
+	if !ok {
+		if s.failed(ctx, user, source, now) > 0 {
+			return Principal{}, ErrLocked
+		}
+		return Principal{}, ErrBadCredentials
+	}
+	if err := s.checkTOTP(ctx, user, totp); err != nil {
+		if errors.Is(err, ErrTOTP) && s.failed(ctx, user, source, now) > 0 {
+			return Principal{}, ErrLocked
+		}
+		return Principal{}, err
+	}
+	return p, nil
+}
+
 // ldapMarker is the password column of a user who logs in through LDAP.
 const ldapMarker = "!ldap"
 
 // checkPassword tries the local account, then the directory (for users
 // with no local account, or accounts created by an earlier LDAP login).
-func (s *Service) checkPassword(ctx context.Context, user, password string) (Principal, bool, error) {
+func (s *Service) checkPassword(ctx context.Context, user, password, source string) (Principal, bool, error) {
 	p, hash, err := s.loadUser(ctx, user)
 	local := err == nil && hash != ldapMarker
 	switch {
 	case local:
-		ok, err := s.hash.Verify(ctx, password, hash)
+		ok, err := s.hash.Verify(ctx, source, password, hash)
 		return p, ok, err
 	case err != nil && !errors.Is(err, ErrBadCredentials):
 		return Principal{}, false, err
 	case s.dir == nil:
-		_, _ = s.hash.Verify(ctx, password, dummyHash) // same cost whether or not the user exists
-		return Principal{}, false, nil
+		_, err := s.hash.Verify(ctx, source, password, dummyHash) // same cost whether or not the user exists
+		return Principal{}, false, err
 	}
 	roles, err := s.dir.login(ctx, user, password)
 	switch {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mamori-ops/mamori/appliance/store"
+	"github.com/mamori-ops/mamori/internal/sqlpage"
 )
 
 // Severity of an event.
@@ -158,6 +159,15 @@ func Validate(ev Event) error {
 		return fmt.Errorf("%w: kind must be 1..128 characters", ErrInvalid)
 	case len(ev.Message) > 64<<10:
 		return fmt.Errorf("%w: message is longer than 64 KiB", ErrInvalid)
+	case len(ev.Node) > 256 || len(ev.Scope) > 64:
+		return fmt.Errorf("%w: node is at most 256 bytes, scope at most 64", ErrInvalid)
+	case len(ev.Attrs) > maxAttrs:
+		return fmt.Errorf("%w: at most %d attrs", ErrInvalid, maxAttrs)
+	}
+	for k, v := range ev.Attrs {
+		if len(k) > 128 || len(v) > 4<<10 {
+			return fmt.Errorf("%w: attr names are at most 128 bytes, values at most 4 KiB", ErrInvalid)
+		}
 	}
 	switch ev.Severity {
 	case Critical, Warning, Info:
@@ -166,6 +176,9 @@ func Validate(ev Event) error {
 	return fmt.Errorf("%w: severity %q is not critical, warning or info", ErrInvalid, ev.Severity)
 }
 
+// maxAttrs bounds an event's attributes.
+const maxAttrs = 64
+
 // Filter narrows List.
 type Filter struct {
 	Kind string
@@ -173,14 +186,22 @@ type Filter struct {
 	Scopes  []string
 	AfterID int64
 	Limit   int
+	// MaxBytes bounds the events' size in one answer (0: 4 MiB).
+	MaxBytes int
 }
 
-// List returns events, oldest first, read from this node's copy.
-func List(ctx context.Context, st Store, f Filter) ([]Event, error) {
+const listColumns = `id, uid, at, severity, kind, node, message, attrs, scope`
+
+// List returns events, oldest first, read from this node's copy, and
+// whether more remain after them (the limit or f.MaxBytes cut the list).
+func List(ctx context.Context, st Store, f Filter) ([]Event, bool, error) {
 	if f.Limit <= 0 || f.Limit > 10000 {
 		f.Limit = 1000
 	}
-	q := `SELECT id, uid, at, severity, kind, node, message, attrs, scope FROM events WHERE id > ?`
+	if f.MaxBytes <= 0 {
+		f.MaxBytes = 4 << 20
+	}
+	q := `SELECT ` + listColumns + `, ` + sqlpage.Size(listColumns) + ` AS _size FROM events WHERE id > ?`
 	args := []any{f.AfterID}
 	if f.Kind != "" {
 		q += ` AND kind = ?`
@@ -192,16 +213,17 @@ func List(ctx context.Context, st Store, f Filter) ([]Event, error) {
 		args = append(args, string(b))
 	}
 	q += ` ORDER BY id LIMIT ?`
-	args = append(args, f.Limit)
-	rows, err := st.Query(ctx, store.Local, q, args...)
+	args = append(args, f.Limit+1, f.MaxBytes)
+	rows, err := st.Query(ctx, store.Local, sqlpage.Wrap(q, "id ASC"), args...)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	out := make([]Event, 0, len(rows.Values))
-	for _, v := range rows.Values {
+	vals, more := sqlpage.Cut(rows.Values, f.Limit)
+	out := make([]Event, 0, len(vals))
+	for _, v := range vals {
 		out = append(out, scan(v))
 	}
-	return out, nil
+	return out, more, nil
 }
 
 func scan(v []any) Event {

@@ -12,6 +12,7 @@ import (
 	"net"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/mamori-ops/mamori/appliance/store"
 )
@@ -21,7 +22,24 @@ var (
 	ErrInvalid = errors.New("invalid node")
 	// ErrNotFound: no such node.
 	ErrNotFound = errors.New("no such node")
+	// ErrAddressTaken: another node has this address (see AddressTaken).
+	ErrAddressTaken = errors.New("address taken")
 )
+
+// AddressTaken is the refusal of a node whose address another node has:
+// addresses are unique within the pair, because received messages take
+// the scope of the node whose address sent them.
+type AddressTaken struct {
+	Address string
+	Holder  Node // the node that has it
+}
+
+func (e *AddressTaken) Error() string {
+	return fmt.Sprintf("address %s is node %s's", e.Address, e.Holder.ID)
+}
+
+// Unwrap is ErrAddressTaken.
+func (e *AddressTaken) Unwrap() error { return ErrAddressTaken }
 
 // SNMP is a node's SNMP settings. Version 3 uses the USM user with keys
 // from the credentials named here; version 2c uses a community credential.
@@ -58,8 +76,22 @@ func Migrations() []store.Migration {
 		`CREATE INDEX nodes_scope ON nodes (scope)`,
 	}}, {Version: 401, Name: "node owner role", SQL: []string{
 		`ALTER TABLE nodes ADD COLUMN owner_role TEXT NOT NULL DEFAULT ''`,
+	}}, {Version: 402, Name: "unique node addresses", SQL: []string{
+		// Triggers rather than a unique index: a store may already hold
+		// two nodes with one address (then neither gets that address's
+		// messages, see the ingest); no new write may make another pair.
+		`CREATE INDEX nodes_address ON nodes (address)`,
+		`CREATE TRIGGER nodes_address_insert BEFORE INSERT ON nodes
+			WHEN EXISTS (SELECT 1 FROM nodes WHERE address = NEW.address AND id != NEW.id)
+			BEGIN SELECT RAISE(ABORT, '` + addressTakenMsg + `'); END`,
+		`CREATE TRIGGER nodes_address_update BEFORE UPDATE OF address ON nodes
+			WHEN EXISTS (SELECT 1 FROM nodes WHERE address = NEW.address AND id != NEW.id)
+			BEGIN SELECT RAISE(ABORT, '` + addressTakenMsg + `'); END`,
 	}}}
 }
+
+// addressTakenMsg is what the triggers abort a write with.
+const addressTakenMsg = "node address taken"
 
 // Store is what inventory needs of the store.
 type Store interface {
@@ -72,6 +104,12 @@ var (
 	hostRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$`)
 )
 
+// Field limits.
+const (
+	maxName  = 256
+	maxScope = 64
+)
+
 // Validate checks a node definition.
 func (n Node) Validate() error {
 	switch {
@@ -79,6 +117,10 @@ func (n Node) Validate() error {
 		return fmt.Errorf("%w: id must be 1-64 letters, digits, . _ -", ErrInvalid)
 	case net.ParseIP(n.Address) == nil && !hostRE.MatchString(n.Address):
 		return fmt.Errorf("%w: address %q is neither an IP address nor a host name", ErrInvalid, n.Address)
+	case len(n.Name) > maxName:
+		return fmt.Errorf("%w: name is longer than %d bytes", ErrInvalid, maxName)
+	case len(n.Scope) > maxScope || len(n.OwnerRole) > maxScope:
+		return fmt.Errorf("%w: scope and owner_role are at most %d bytes", ErrInvalid, maxScope)
 	}
 	if n.SNMP != nil {
 		return n.SNMP.validate()
@@ -103,8 +145,8 @@ func (s SNMP) validate() error {
 	default:
 		return bad("version must be \"3\" or \"2c\"")
 	}
-	if s.User == "" {
-		return bad("version 3 needs a user")
+	if s.User == "" || len(s.User) > 64 {
+		return bad("version 3 needs a user (at most 64 bytes)")
 	}
 	needAuth, needPriv := false, false
 	switch s.SecurityLevel {
@@ -125,11 +167,22 @@ func (s SNMP) validate() error {
 	return nil
 }
 
-// Put stores (or replaces) a node.
+// Normalize writes an address the way senders' addresses are compared:
+// an IP address in its canonical form, a host name in lower case.
+func Normalize(address string) string {
+	if ip := net.ParseIP(address); ip != nil {
+		return ip.String()
+	}
+	return strings.ToLower(address)
+}
+
+// Put stores (or replaces) a node; its address is normalised (Normalize).
+// A node whose address another node has is refused with *AddressTaken.
 func Put(ctx context.Context, st Store, n Node) error {
 	if err := n.Validate(); err != nil {
 		return err
 	}
+	n.Address = Normalize(n.Address)
 	snmp := ""
 	if n.SNMP != nil {
 		b, _ := json.Marshal(n.SNMP)
@@ -138,7 +191,27 @@ func Put(ctx context.Context, st Store, n Node) error {
 	_, err := st.Exec(ctx, store.Statement{SQL: `INSERT INTO nodes (id, name, address, scope, snmp, owner_role) VALUES (?,?,?,?,?,?)
 		ON CONFLICT(id) DO UPDATE SET name = excluded.name, address = excluded.address, scope = excluded.scope, snmp = excluded.snmp, owner_role = excluded.owner_role`,
 		Args: []any{n.ID, n.Name, n.Address, n.Scope, snmp, n.OwnerRole}})
+	if err != nil && strings.Contains(err.Error(), addressTakenMsg) {
+		holder, gerr := ByAddress(ctx, st, n.Address, n.ID)
+		if gerr != nil {
+			return fmt.Errorf("%w: %s", ErrAddressTaken, n.Address)
+		}
+		return &AddressTaken{Address: n.Address, Holder: holder}
+	}
 	return err
+}
+
+// ByAddress returns a node with address other than the node except.
+func ByAddress(ctx context.Context, st Store, address, except string) (Node, error) {
+	rows, err := st.Query(ctx, store.Local, `SELECT id, name, address, scope, snmp, owner_role FROM nodes WHERE address = ? AND id != ? ORDER BY id LIMIT 1`,
+		Normalize(address), except)
+	if err != nil {
+		return Node{}, err
+	}
+	if len(rows.Values) != 1 {
+		return Node{}, ErrNotFound
+	}
+	return scan(rows.Values[0]), nil
 }
 
 // List returns the nodes in scopes (nil: all).

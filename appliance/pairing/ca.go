@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -96,15 +97,23 @@ func (ca *CA) KeyPEM() ([]byte, error) { return keyPEM(ca.Key) }
 // Fingerprint is the SHA-256 of the CA certificate.
 func (ca *CA) Fingerprint() [32]byte { return sha256.Sum256(ca.Cert.Raw) }
 
-// Issue signs a node certificate for both server and client use.
-func (ca *CA) Issue(pub crypto.PublicKey, nodeID string, ips []net.IP, dnsNames []string, now time.Time, validity time.Duration) ([]byte, error) {
+// Issue signs a node certificate for both server and client use, for
+// role (written into it: see CertRole).
+func (ca *CA) Issue(pub crypto.PublicKey, nodeID string, role CertRole, ips []net.IP, dnsNames []string, now time.Time, validity time.Duration) ([]byte, error) {
+	if role == CertLegacy {
+		return nil, fmt.Errorf("issue certificate for %s: a role is required", nodeID)
+	}
 	sn, err := serial()
+	if err != nil {
+		return nil, err
+	}
+	ru, err := roleURI(role)
 	if err != nil {
 		return nil, err
 	}
 	tmpl := &x509.Certificate{SerialNumber: sn, Subject: pkix.Name{CommonName: nodeID, Organization: []string{"mamori"}},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(validity), DNSNames: append([]string{nodeID}, dnsNames...),
-		IPAddresses: ips, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		IPAddresses: ips, URIs: []*url.URL{ru}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, pub, ca.Key)
 	if err != nil {

@@ -81,7 +81,8 @@ func parseCert(b []byte) (*x509.Certificate, error) {
 }
 
 // Bootstrap makes a CA and node certificate on first start, and re-issues
-// the node certificate when its id or addresses changed.
+// the node certificate when its id or addresses changed, or when it was
+// issued before certificates carried their role (appliance).
 func (id Identity) Bootstrap(nodeID string, ips []net.IP, now time.Time) (bool, error) {
 	if !id.Exists() {
 		ca, err := NewCA("mamori appliance CA "+nodeID, now)
@@ -102,10 +103,13 @@ func (id Identity) Bootstrap(nodeID string, ips []net.IP, now time.Time) (bool, 
 	if err != nil {
 		return false, fmt.Errorf("node certificate %s: %w", id.CertFile(), err)
 	}
-	if cert.Subject.CommonName == nodeID && coversAll(cert, ips) {
+	if cert.Subject.CommonName == nodeID && coversAll(cert, ips) && RoleOf(cert) == CertAppliance {
 		return false, nil
 	}
 	ca, err := id.LoadCA()
+	if errors.Is(err, ErrNoCAKey) && cert.Subject.CommonName == nodeID && coversAll(cert, ips) {
+		return false, nil // a certificate from before roles, kept: it still counts as an appliance under its id
+	}
 	if err != nil {
 		return false, fmt.Errorf("node certificate does not match node.id/node.address and cannot be re-issued: %w", err)
 	}
@@ -124,7 +128,7 @@ func issueNode(ca *CA, nodeID string, ips []net.IP, now time.Time) (cert, key []
 	if err != nil {
 		return nil, nil, err
 	}
-	cert, err = ca.Issue(pub, nodeID, ips, nil, now, 20*365*24*time.Hour)
+	cert, err = ca.Issue(pub, nodeID, CertAppliance, ips, nil, now, 20*365*24*time.Hour)
 	return cert, key, err
 }
 

@@ -32,7 +32,7 @@ func TestCARoundTripAndIssue(t *testing.T) {
 		t.Fatalf("mismatched key: %v", err)
 	}
 	_, pub, _ := NewKey()
-	certPEM, err := ca.Issue(pub, "node-a", []net.IP{net.ParseIP("10.0.0.1")}, nil, now, time.Hour)
+	certPEM, err := ca.Issue(pub, "node-a", CertAppliance, []net.IP{net.ParseIP("10.0.0.1")}, nil, now, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,8 @@ func serveOnce(t *testing.T, cfg *tls.Config) (string, <-chan string) {
 			return
 		}
 		if tc, ok := c.(*tls.Conn); ok {
-			id, _ := PeerNodeID(&[]tls.ConnectionState{tc.ConnectionState()}[0])
+			p, _ := PeerOf(&[]tls.ConnectionState{tc.ConnectionState()}[0])
+			id := p.ID
 			got <- string(b) + "|" + id
 			return
 		}
@@ -183,7 +184,7 @@ func TestMutualTLS(t *testing.T) {
 	// A client under the same CA: install a cert issued by the server's CA.
 	ca, _ := server.LoadCA()
 	keyPEM, pub, _ := NewKey()
-	certPEM, _ := ca.Issue(pub, "b", []net.IP{net.ParseIP("127.0.0.1")}, nil, time.Now(), time.Hour)
+	certPEM, _ := ca.Issue(pub, "b", CertAppliance, []net.IP{net.ParseIP("127.0.0.1")}, nil, time.Now(), time.Hour)
 	caKey, _ := ca.KeyPEM()
 	client := Identity{Dir: filepath.Join(t.TempDir(), "tls")}
 	if err := client.Install(ca.CertPEM(), caKey, certPEM, keyPEM); err != nil {

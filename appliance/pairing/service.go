@@ -103,7 +103,7 @@ func (s *Service) Fingerprint() string {
 func (s *Service) Join(ctx context.Context, req JoinRequest) (JoinResponse, error) {
 	pub, ips, secret, err := s.check(req)
 	if err != nil {
-		s.log.Warn("pairing refused", "node", req.Node.ID, "err", err)
+		s.log.Debug("pairing refused", "node", req.Node.ID, "err", err)
 		return JoinResponse{}, err
 	}
 	if req.Role != RoleAppliance && req.Role != RoleWitness {
@@ -111,22 +111,32 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (JoinResponse, erro
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if m := s.members.Get(); req.Role == RoleAppliance && m.Peer != nil && m.Peer.ID != req.Node.ID {
+	m := s.members.Get()
+	switch {
+	case req.Role == RoleAppliance && m.Peer != nil && m.Peer.ID != req.Node.ID:
 		return JoinResponse{}, fmt.Errorf("%w with %s: this appliance takes one peer", ha.ErrPaired, m.Peer.ID)
+	case req.Role == RoleWitness && m.Peer != nil && m.Peer.ID == req.Node.ID:
+		// A witness certificate under an appliance's id would make it
+		// that appliance to anyone who trusts the id alone.
+		return JoinResponse{}, fmt.Errorf("%w: %q is the id of this pair's appliance %s: give the witness another --id", ErrBadRequest, req.Node.ID, m.Peer.ID)
 	}
 	b, err := s.book()
 	if err != nil {
 		return JoinResponse{}, err
 	}
 	if err := b.Redeem(secret, time.Now()); err != nil {
-		s.log.Warn("pairing refused", "node", req.Node.ID, "err", err)
+		s.log.Debug("pairing refused", "node", req.Node.ID, "err", err) // audited by the API, aggregated
 		return JoinResponse{}, err
 	}
 	ca, err := s.id.LoadCA()
 	if err != nil {
 		return JoinResponse{}, err
 	}
-	certPEM, err := ca.Issue(pub, req.Node.ID, ips, nil, time.Now(), 20*365*24*time.Hour)
+	role := CertAppliance
+	if req.Role == RoleWitness {
+		role = CertWitness
+	}
+	certPEM, err := ca.Issue(pub, req.Node.ID, role, ips, nil, time.Now(), 20*365*24*time.Hour)
 	if err != nil {
 		return JoinResponse{}, err
 	}
@@ -178,6 +188,9 @@ func (s *Service) check(req JoinRequest) (any, []net.IP, [10]byte, error) {
 // nodeIPs are the IP SANs the joiner's certificate needs: the hosts of
 // its cluster address and API addresses.
 func nodeIPs(n ha.NodeInfo) ([]net.IP, error) {
+	if len(n.APIAddrs) > 8 {
+		return nil, fmt.Errorf("%w: 1 to 8 API addresses", ErrBadRequest)
+	}
 	var ips []net.IP
 	for _, a := range append([]string{n.ClusterAddr}, n.APIAddrs...) {
 		h, _, err := net.SplitHostPort(a)
@@ -193,13 +206,10 @@ func nodeIPs(n ha.NodeInfo) ([]net.IP, error) {
 	return ips, nil
 }
 
-// IsPairNode says whether id is this appliance or its peer.
-func (s *Service) IsPairNode(id string) bool {
-	if id == s.self.ID {
-		return true
-	}
-	m := s.members.Get()
-	return m.Peer != nil && m.Peer.ID == id
+// IsPairAppliance says whether a verified client certificate is one of
+// this pair's appliances (see Members.Appliance).
+func (s *Service) IsPairAppliance(p Peer) bool {
+	return Members{SelfID: s.self.ID, Pair: s.members}.Appliance(p)
 }
 
 // SelfID is this appliance's node id.

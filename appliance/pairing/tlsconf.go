@@ -81,14 +81,6 @@ func (id Identity) ClientConfig() (*tls.Config, error) {
 	return &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: cipherSuites, Certificates: []tls.Certificate{kp}, RootCAs: pool}, nil
 }
 
-// PeerNodeID is the CN of a connection's verified client certificate.
-func PeerNodeID(cs *tls.ConnectionState) (string, error) {
-	if cs == nil || len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
-		return "", ErrNoPeerCert
-	}
-	return cs.VerifiedChains[0][0].Subject.CommonName, nil
-}
-
 // PairingServerName is the server name a joiner sends, so an appliance
 // that serves the operator's certificate to browsers shows it the
 // appliance certificate the code pins.

@@ -30,6 +30,8 @@ var (
 	ErrOpen = errors.New("sealed value does not open with this appliance's key")
 	// ErrInvalid: a credential definition is wrong.
 	ErrInvalid = errors.New("invalid credential")
+	// ErrNotFound: no credential of that name.
+	ErrNotFound = errors.New("no such credential")
 )
 
 // KeyFile is the key's file name inside the data directory.
@@ -149,7 +151,10 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // Put seals and stores (or replaces) a credential.
 func Put(ctx context.Context, st Store, box *Box, c Credential, secret string) error {
 	if !nameRE.MatchString(c.Name) || !kinds[c.Kind] || secret == "" || len(secret) > 4096 {
-		return fmt.Errorf("%w: name 1-64 letters/digits/._-, kind one of snmpv3-auth, snmpv3-priv, database, smtp, password, and a secret", ErrInvalid)
+		return fmt.Errorf("%w: name 1-64 letters/digits/._-, kind one of snmpv3-auth, snmpv3-priv, database, smtp, password, and a secret (at most 4096 bytes)", ErrInvalid)
+	}
+	if len(c.Username) > 256 || len(c.Scope) > 64 {
+		return fmt.Errorf("%w: username is at most 256 bytes, scope at most 64", ErrInvalid)
 	}
 	sealed, err := box.Seal(secret, "credential:"+c.Name)
 	if err != nil {
@@ -169,12 +174,28 @@ func List(ctx context.Context, st Store) ([]Credential, error) {
 	}
 	out := []Credential{}
 	for _, v := range rows.Values {
-		s := func(i int) string { x, _ := v[i].(string); return x }
-		set, _ := v[4].(int64)
-		at, _ := time.Parse(time.RFC3339Nano, s(5))
-		out = append(out, Credential{Name: s(0), Kind: s(1), Username: s(2), Scope: s(3), SecretSet: set == 1, UpdatedAt: at})
+		out = append(out, scan(v))
 	}
 	return out, nil
+}
+
+// Get returns one credential without its secret.
+func Get(ctx context.Context, st Store, name string) (Credential, error) {
+	rows, err := st.Query(ctx, store.Local, `SELECT name, kind, username, scope, sealed != '', updated_at FROM credentials WHERE name = ?`, name)
+	if err != nil {
+		return Credential{}, err
+	}
+	if len(rows.Values) != 1 {
+		return Credential{}, fmt.Errorf("%w: %q", ErrNotFound, name)
+	}
+	return scan(rows.Values[0]), nil
+}
+
+func scan(v []any) Credential {
+	s := func(i int) string { x, _ := v[i].(string); return x }
+	set, _ := v[4].(int64)
+	at, _ := time.Parse(time.RFC3339Nano, s(5))
+	return Credential{Name: s(0), Kind: s(1), Username: s(2), Scope: s(3), SecretSet: set == 1, UpdatedAt: at}
 }
 
 // Reveal opens a credential's secret for a feature that uses it (a poller,

@@ -80,7 +80,18 @@ func Migrations() []store.Migration {
 		// snapshot rows hold memory as it was (entries still waiting for a
 		// copy), replayed as they are; batch rows replay as batches did.
 		`ALTER TABLE ingest_dedup_log ADD COLUMN snapshot INTEGER NOT NULL DEFAULT 0`,
-	}}, {Version: 504, Name: "retention horizon", SQL: []string{
+	}}, {Version: 504, Name: "syslog: the raw line, what a partial parse assumed", SQL: []string{
+		// The line as received (without its line end) is always
+		// retrievable, byte for byte, at the cost of its header only: the
+		// text of a UTF-8 line is its tail, so raw_head + text is the line
+		// (structured data is read back from it). A line whose text was
+		// decoded (Shift_JIS, EUC-JP, invalid bytes) is kept whole in
+		// raw_head as base64. See pipeline.SyslogReader.
+		`ALTER TABLE syslog_messages ADD COLUMN raw_head TEXT NOT NULL DEFAULT ''`,
+		// parse_flags: syslog.NoteBits of what the parser assumed, and
+		// FlagRawBase64; -1 on rows stored before, whose raw line is unknown.
+		`ALTER TABLE syslog_messages ADD COLUMN parse_flags INTEGER NOT NULL DEFAULT -1`,
+	}}, {Version: 505, Name: "retention horizon", SQL: []string{
 		// How far retention deleted, per table: the id and `at` of the
 		// newest row deleted (see Retention and Merger.newEvents).
 		`CREATE TABLE retention_horizon (tbl TEXT PRIMARY KEY, deleted_id INTEGER NOT NULL, deleted_at TEXT NOT NULL)`,

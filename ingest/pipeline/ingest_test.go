@@ -296,3 +296,23 @@ func TestCompactionKeepsDecisions(t *testing.T) {
 	step("a", items(4, "x"), 1, 0)      // a sender's genuine repeat of x
 	step("b", items(4, "x", "w"), 1, 1) // b's copy of that repeat, and a new w
 }
+
+// A node whose id reads like another node's address does not take that
+// address's messages: ids and addresses are looked up apart.
+func TestSourcesKeepIDsAndAddressesApart(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	for _, n := range []inventory.Node{{ID: "dev-b", Address: "10.0.0.7", Scope: "B"}, {ID: "10.0.0.7", Address: "10.0.0.70", Scope: "A"}} {
+		if err := inventory.Put(ctx, st, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := NewIngestor(st, syslog.NewParser(time.UTC, syslog.UTF8), Options{KeepUnmatched: true})
+	r := syslog.Record{Received: time.Now(), Source: "10.0.0.7", Transport: "udp", Raw: []byte("<13>1 - - app - - - probe")}
+	if _, err := in.Ingest(ctx, Batch{Origin: "a", Items: []Item{{Seq: 1, Payload: r.Encode()}}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, st, `SELECT COUNT(*) FROM syslog_messages WHERE scope = 'B' AND node = 'dev-b'`); n != 1 {
+		t.Fatalf("the message from 10.0.0.7 is not the node at that address's (scope B): %d rows", n)
+	}
+}

@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -183,7 +185,8 @@ func (in *Ingestor) statements(origin string, fresh []received) ([]store.Stateme
 
 // inserts are the tables rows go to (rowSet order) and their columns.
 var inserts = [4]struct{ head, cols string }{
-	{`INSERT INTO syslog_messages`, `origin, received_at, source, transport, format, facility, severity, ts, hostname, app_name, proc_id, msg_id, text, scope, node, event_uid`},
+	{`INSERT INTO syslog_messages`, `origin, received_at, source, transport, format, facility, severity, ts, hostname, app_name, proc_id, msg_id, text, scope, node, event_uid, ` +
+		`raw_head, parse_flags`},
 	{`INSERT INTO snmp_traps`, `origin, received_at, source, scope, node, version, pdu, user, trap_oid, trap_name, uptime, varbinds, text, event_uid`},
 	{`INSERT INTO custom_messages`, `origin, received_at, source, scope, node, sender, key, message, attrs, event_uid`},
 	// Event uids derive from the message: a message stored twice raises one event.
@@ -299,7 +302,7 @@ func (in *Ingestor) message(r *received) (rules.Message, string) {
 			m.Kind = rules.Syslog
 		}
 		r.parsed = p
-		m.Scope, m.Node = in.sourceOf(r.syslog.Source)
+		m.Scope, m.Node = in.sourceOf(addrKey(r.syslog.Source))
 		return m, r.syslog.Received.UTC().Format(time.RFC3339Nano)
 	case 1:
 		t := &r.trap
@@ -310,14 +313,17 @@ func (in *Ingestor) message(r *received) (rules.Message, string) {
 			}
 		}
 		m = rules.Message{Source: t.Source, Host: t.Source, App: t.User, Text: t.Text(), TrapOID: t.TrapOID, TrapName: t.TrapName}
-		m.Scope, m.Node = in.sourceOf(t.Source)
+		m.Scope, m.Node = in.sourceOf(addrKey(t.Source))
 		return m, t.Received.UTC().Format(time.RFC3339Nano)
 	default:
 		c := &r.custom
 		m = rules.Message{Source: c.Source, Host: c.Node, App: c.Key, Text: c.Message}
-		m.Scope, m.Node = in.sourceOf(c.Node)
+		m.Scope, m.Node = in.sourceOf(idKey(c.Node))
 		if m.Node == "" {
-			m.Scope, m.Node = in.sourceOf(c.Source)
+			m.Scope, m.Node = in.sourceOf(addrKey(c.Node))
+		}
+		if m.Node == "" {
+			m.Scope, m.Node = in.sourceOf(addrKey(c.Source))
 		}
 		return m, c.Received.UTC().Format(time.RFC3339Nano)
 	}
@@ -327,8 +333,9 @@ func (in *Ingestor) row(rs *rowSet, origin string, r *received, m *rules.Message
 	switch r.kind {
 	case 0:
 		p := &r.parsed
+		head, flags := rawColumns(r.syslog.Raw, p.Text)
 		rs.add(origin, at, r.syslog.Source, r.syslog.Transport, string(p.Format), p.Facility, p.Severity, p.Timestamp.Format(time.RFC3339Nano),
-			p.Hostname, p.AppName, p.ProcID, p.MsgID, p.Text, m.Scope, m.Node, eventUID)
+			p.Hostname, p.AppName, p.ProcID, p.MsgID, p.Text, m.Scope, m.Node, eventUID, head, flags|syslog.NoteBits(p.Partial))
 	case 1:
 		t := &r.trap
 		vb, _ := json.Marshal(t.Varbinds)
@@ -340,11 +347,65 @@ func (in *Ingestor) row(rs *rowSet, origin string, r *received, m *rules.Message
 	}
 }
 
+// FlagRawBase64, in parse_flags: raw_head holds the whole line in base64.
+const FlagRawBase64 = 1 << 16
+
+// rawColumns keeps the received line (without its line end) byte for
+// byte at little cost: the text of a UTF-8 line is its tail, so only the
+// header before it is stored (line = head + text); a line whose text is
+// not its tail (decoded from Shift_JIS or EUC-JP, invalid bytes) is
+// stored whole in base64, which a TEXT column cannot corrupt.
+func rawColumns(b []byte, text string) (string, int64) {
+	b = bytes.TrimRight(b, "\r\n\x00")
+	if utf8.Valid(b) && bytes.HasSuffix(b, []byte(text)) {
+		return string(b[:len(b)-len(text)]), 0
+	}
+	return base64.StdEncoding.EncodeToString(b), FlagRawBase64
+}
+
+// SyslogReader reads back what a stored syslog row keeps beyond its
+// plain columns; one per request (it holds a parser).
+type SyslogReader struct{ p *syslog.Parser }
+
+// NewSyslogReader returns a reader.
+func NewSyslogReader() *SyslogReader {
+	return &SyslogReader{p: syslog.NewParser(time.UTC, syslog.UTF8)}
+}
+
+// SyslogDetail is the line as received, what the parser assumed and the
+// RFC 5424 structured data (read again from the line) of a stored row;
+// all empty for rows stored before they were kept.
+type SyslogDetail struct {
+	Raw            []byte
+	Partial        []string
+	StructuredData string
+}
+
+// Detail decodes a row's raw_head, text and parse_flags.
+func (r *SyslogReader) Detail(head, text string, flags int64) SyslogDetail {
+	if flags < 0 {
+		return SyslogDetail{}
+	}
+	d := SyslogDetail{Raw: []byte(head + text), Partial: syslog.NotesOf(flags)}
+	if flags&FlagRawBase64 != 0 {
+		d.Raw, _ = base64.StdEncoding.DecodeString(head)
+	}
+	if m, _ := r.p.Parse(d.Raw, time.Time{}); m.Format == syslog.RFC5424 {
+		d.StructuredData = m.StructuredData
+	}
+	return d
+}
+
 // source is what the inventory says of a sender address or node id.
 type source struct{ node, scope string }
 
-func (in *Ingestor) sourceOf(addrOrNode string) (scope, node string) {
-	if s, ok := in.sources[addrOrNode]; ok {
+// Keys of Ingestor.sources: node ids and addresses apart, so that a node
+// whose id reads like another node's address never takes its messages.
+func addrKey(addr string) string { return "a:" + addr }
+func idKey(id string) string     { return "n:" + id }
+
+func (in *Ingestor) sourceOf(key string) (scope, node string) {
+	if s, ok := in.sources[key]; ok {
 		return s.scope, s.node
 	}
 	return "", ""
@@ -369,8 +430,15 @@ func (in *Ingestor) refresh(ctx context.Context) {
 				id, _ := v[0].(string)
 				addr, _ := v[1].(string)
 				scope, _ := v[2].(string)
-				m[addr] = source{node: id, scope: scope}
-				m[id] = source{node: id, scope: scope}
+				if held, ok := m[addrKey(addr)]; ok && held.node != id {
+					// Two nodes with one address (written before
+					// addresses were unique): the messages belong to
+					// neither, so neither scope sees another's.
+					m[addrKey(addr)] = source{}
+				} else {
+					m[addrKey(addr)] = source{node: id, scope: scope}
+				}
+				m[idKey(id)] = source{node: id, scope: scope}
 			}
 			in.sources, in.sourcesAt = m, now
 		}

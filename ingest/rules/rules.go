@@ -113,11 +113,38 @@ func Compile(rs []Rule) (*Set, error) {
 // Validate reports what is wrong with a rule, naming the field.
 func Validate(r Rule) error { _, err := compile(r); return err }
 
+// checkLengths bounds every field of a rule (an object every ingested
+// message is matched against, stored and listed).
+func checkLengths(r Rule) error {
+	for _, f := range []struct {
+		name string
+		v    string
+		max  int
+	}{{"id", r.ID, 64}, {"name", r.Name, 256}, {"scope", r.Scope, 64}, {"owner_role", r.OwnerRole, 64}, {"host", r.Host, 4096},
+		{"app", r.App, 4096}, {"pattern", r.Pattern, 4096}, {"exclude", r.Exclude, 4096}, {"trap_oid", r.TrapOID, 512}, {"template", r.Template, 4096}} {
+		if len(f.v) > f.max {
+			return fmt.Errorf("%w: %s: at most %d bytes", ErrInvalid, f.name, f.max)
+		}
+	}
+	if len(r.Keywords) > 64 || len(r.Facilities) > 24 {
+		return fmt.Errorf("%w: keywords: at most 64; facilities: at most 24", ErrInvalid)
+	}
+	for _, k := range r.Keywords {
+		if len(k) > 256 {
+			return fmt.Errorf("%w: keywords: each at most 256 bytes", ErrInvalid)
+		}
+	}
+	return nil
+}
+
 func compile(r Rule) (*compiled, error) {
 	bad := func(field, why string) error { return fmt.Errorf("%w: %s: %s", ErrInvalid, field, why) }
 	c := &compiled{Rule: r}
 	if strings.TrimSpace(r.Name) == "" {
 		return nil, bad("name", "required")
+	}
+	if err := checkLengths(r); err != nil {
+		return nil, err
 	}
 	if r.Kind != Syslog && r.Kind != Trap && r.Kind != Custom {
 		return nil, bad("kind", "one of syslog, trap, custom")

@@ -1,22 +1,22 @@
-// Package syslog receives and parses syslog: RFC 5424 and RFC 3164
-// (including what real devices send: no year, odd host names, tags with
-// a pid, missing fields), over UDP and TCP with octet-counting or
-// non-transparent framing. A message that cannot be parsed is kept raw and
-// counted, never dropped silently. go-syslog stays inside this package.
+// Package syslog receives and parses syslog: RFC 5424 and RFC 3164 as
+// real devices send them, over UDP and TCP with octet-counting or
+// non-transparent framing. The parser reads what rsyslog reads (its
+// pmrfc5424 and pmrfc3164 parsers are the reference, checked by a
+// differential test against Debian's rsyslogd) and a little more, each
+// difference listed in DIFFERENCES.md. It keeps every part it could read:
+// a line is never stored without facility and severity, and a body is
+// never dropped; what it had to assume is listed in Message.Partial.
+// go-syslog stays inside this package.
 package syslog
 
 import (
 	"bytes"
 	"errors"
-	"strings"
+	"slices"
 	"time"
-	"unicode/utf8"
 
 	gosyslog "github.com/influxdata/go-syslog/v3"
-	"github.com/influxdata/go-syslog/v3/rfc3164"
 	"github.com/influxdata/go-syslog/v3/rfc5424"
-	"golang.org/x/text/encoding"
-	"golang.org/x/text/encoding/japanese"
 )
 
 // Format says how a message was understood.
@@ -26,25 +26,75 @@ type Format string
 const (
 	RFC5424 Format = "rfc5424"
 	RFC3164 Format = "rfc3164"
-	Raw     Format = "raw" // not parseable: the bytes are kept as text
+	Raw     Format = "raw" // the PRI was not readable: the whole line is the text
 )
 
-// ErrUnparsed: the message was kept raw.
-var ErrUnparsed = errors.New("syslog message not parseable; kept raw")
+// ErrUnparsed: the line's PRI was not readable, so the whole line was
+// kept as text (with user.notice assumed).
+var ErrUnparsed = errors.New("syslog PRI not readable; line kept whole")
+
+// What a parser could not read and what it assumed instead
+// (Message.Partial). The raw line is stored beside the message.
+const (
+	NoteNoPRI    = "no PRI: user.notice (13) assumed"
+	NoteBadPRI   = "PRI not readable: user.notice (13) assumed, the whole line kept as text"
+	NoteNoTime   = "no timestamp: receive time used"
+	NoteBad5424  = "RFC 5424 timestamp not readable: receive time used, the rest kept as text"
+	NoteNoSD     = "RFC 5424 structured data missing"
+	NoteBadSD    = "RFC 5424 structured data malformed: kept as text"
+	NoteBadBytes = "bytes neither UTF-8 nor Shift_JIS nor EUC-JP: replaced by U+FFFD"
+)
+
+const (
+	defaultPRI     = 13 // RFC 3164 4.3.3: user.notice
+	maxPRI         = 191
+	maxHostnameLen = 511 // as rsyslog: CONF_HOSTNAME_MAXSIZE - 1
+	maxTagLen      = 510 // as rsyslog: CONF_TAG_MAXSIZE - 2
+)
 
 // Message is one received syslog message.
 type Message struct {
 	Format    Format    `json:"format"`
-	Facility  int       `json:"facility"` // -1: unknown
-	Severity  int       `json:"severity"` // -1: unknown
+	Facility  int       `json:"facility"` // 0..23, always set (1 when the line had no readable PRI)
+	Severity  int       `json:"severity"` // 0..7, always set (5 when the line had no readable PRI)
 	Timestamp time.Time `json:"timestamp"`
 	Hostname  string    `json:"hostname,omitempty"`
-	AppName   string    `json:"app_name,omitempty"`
+	AppName   string    `json:"app_name,omitempty"` // the program name (rsyslog's programname)
 	ProcID    string    `json:"proc_id,omitempty"`
 	MsgID     string    `json:"msg_id,omitempty"`
 	Text      string    `json:"text"`
-	// StructuredData of RFC 5424 messages.
-	StructuredData map[string]map[string]string `json:"structured_data,omitempty"`
+	// StructuredData of RFC 5424 messages as sent ("" for "-"), also
+	// when malformed (then noted in Partial).
+	StructuredData string `json:"structured_data,omitempty"`
+	// Partial lists what could not be read and what was assumed (Note…).
+	Partial []string `json:"partial,omitempty"`
+}
+
+func (m *Message) note(n string) { m.Partial = append(m.Partial, n) }
+
+// notes are the Note… strings in the order of their bits (NoteBits).
+var notes = [...]string{NoteNoPRI, NoteBadPRI, NoteNoTime, NoteBad5424, NoteNoSD, NoteBadSD, NoteBadBytes}
+
+// NoteBits encodes Partial as bits, for storage (one bit per Note…).
+func NoteBits(partial []string) int64 {
+	var bits int64
+	for i, n := range notes {
+		if slices.Contains(partial, n) {
+			bits |= 1 << i
+		}
+	}
+	return bits
+}
+
+// NotesOf decodes NoteBits (other bits are ignored).
+func NotesOf(bits int64) []string {
+	var out []string
+	for i, n := range notes {
+		if bits&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // Charset is the encoding of message bodies that are not UTF-8.
@@ -61,131 +111,70 @@ const (
 type Parser struct {
 	loc     *time.Location
 	charset Charset
+	sd      gosyslog.Machine // validates RFC 5424 structured data
 }
 
 // NewParser returns a parser; loc is the time zone of RFC 3164
-// timestamps (which carry none), charset the body encoding to try when a
-// body is not valid UTF-8.
+// timestamps (which carry none), charset the Japanese encoding to try
+// first when a body is not UTF-8 (see decode).
 func NewParser(loc *time.Location, charset Charset) *Parser {
 	if loc == nil {
 		loc = time.Local
 	}
-	return &Parser{loc: loc, charset: charset}
+	return &Parser{loc: loc, charset: charset, sd: rfc5424.NewParser()}
 }
 
 // Parse parses one message received at received. It always returns a
-// message; err is ErrUnparsed when the bytes could only be kept raw.
+// message with facility and severity; err is ErrUnparsed when the PRI
+// was not readable and the line was kept whole.
 func (p *Parser) Parse(b []byte, received time.Time) (Message, error) {
 	b = bytes.TrimRight(b, "\r\n\x00")
-	raw := Message{Format: Raw, Facility: -1, Severity: -1, Timestamp: received.UTC(), Text: p.text(b)}
-	if !validPRI(b) {
-		return raw, ErrUnparsed
+	m := Message{Format: RFC3164, Facility: defaultPRI / 8, Severity: defaultPRI % 8, Timestamp: received.UTC()}
+	pri, rest, st := readPRI(b)
+	switch st {
+	case priBad:
+		m.Format, m.Text = Raw, p.text(b, &m)
+		m.note(NoteBadPRI)
+		return m, ErrUnparsed
+	case priNone:
+		m.note(NoteNoPRI)
+	default:
+		m.Facility, m.Severity = pri/8, pri%8
 	}
-	if isRFC5424(b) {
-		if m, err := rfc5424.NewParser(rfc5424.WithBestEffort()).Parse(b); m != nil && (err == nil || m.Valid()) {
-			return p.from5424(m.(*rfc5424.SyslogMessage), received), nil
-		}
+	if len(rest) >= 2 && rest[0] == '1' && rest[1] == ' ' {
+		p.parse5424(rest[2:], &m)
+	} else {
+		p.parse3164(rest, &m, received)
 	}
-	m, err := rfc3164.NewParser(rfc3164.WithBestEffort(), rfc3164.WithYear(rfc3164.Year{YYYY: received.In(p.loc).Year()}),
-		rfc3164.WithTimezone(p.loc), rfc3164.WithRFC3339()).Parse(b)
-	if m != nil && (err == nil || m.Valid()) {
-		msg := p.from3164(m.(*rfc3164.SyslogMessage), received)
-		// Best effort can stop early and drop the rest: never lose text.
-		if msg.Text == "" && len(b) > 40 {
-			return raw, ErrUnparsed
-		}
-		return msg, nil
-	}
-	return raw, ErrUnparsed
+	return m, nil
 }
 
-// validPRI checks "<N>" with N in 0..191 at the start.
-func validPRI(b []byte) bool {
-	if len(b) < 3 || b[0] != '<' {
-		return false
+type priState int
+
+const (
+	priOK priState = iota
+	priNone
+	priBad
+)
+
+// readPRI reads "<N>" as rsyslog does (leading zeros allowed, N at most
+// 191), except that "<>" is not read as 0 (see DIFFERENCES.md).
+func readPRI(b []byte) (int, []byte, priState) {
+	if len(b) == 0 || b[0] != '<' {
+		return 0, b, priNone
 	}
 	n, i := 0, 1
-	for ; i < len(b) && i <= 4 && b[i] >= '0' && b[i] <= '9'; i++ {
-		n = n*10 + int(b[i]-'0')
-	}
-	return i > 1 && i < len(b) && b[i] == '>' && n <= 191
-}
-
-// isRFC5424 looks for "<PRI>VERSION " with a non-zero version.
-func isRFC5424(b []byte) bool {
-	i := bytes.IndexByte(b, '>')
-	if len(b) == 0 || b[0] != '<' || i < 2 || i > 4 || i+2 >= len(b) {
-		return false
-	}
-	j := i + 1
-	for j < len(b) && j < i+4 && b[j] >= '0' && b[j] <= '9' {
-		j++
-	}
-	return j > i+1 && b[i+1] != '0' && j < len(b) && b[j] == ' '
-}
-
-func (p *Parser) base(bm gosyslog.Base, f Format, received time.Time) Message {
-	m := Message{Format: f, Facility: -1, Severity: -1, Timestamp: received.UTC()}
-	if bm.Facility != nil {
-		m.Facility = int(*bm.Facility)
-	}
-	if bm.Severity != nil {
-		m.Severity = int(*bm.Severity)
-	}
-	if bm.Timestamp != nil && !bm.Timestamp.IsZero() {
-		m.Timestamp = bm.Timestamp.UTC()
-	}
-	str := func(s *string) string {
-		if s == nil {
-			return ""
-		}
-		return *s
-	}
-	m.Hostname, m.AppName, m.ProcID, m.MsgID = str(bm.Hostname), str(bm.Appname), str(bm.ProcID), str(bm.MsgID)
-	m.Text = p.text([]byte(strings.TrimSpace(str(bm.Message))))
-	return m
-}
-
-func (p *Parser) from5424(sm *rfc5424.SyslogMessage, received time.Time) Message {
-	m := p.base(sm.Base, RFC5424, received)
-	if sm.StructuredData != nil {
-		m.StructuredData = *sm.StructuredData
-	}
-	return m
-}
-
-// from3164 also corrects the year of year-less timestamps: a message
-// stamped "Dec 31" received on January 1 belongs to the previous year.
-func (p *Parser) from3164(sm *rfc3164.SyslogMessage, received time.Time) Message {
-	m := p.base(sm.Base, RFC3164, received)
-	// Devices that send no host name (firewalls, many appliances) put
-	// their tag where the host name goes: "%ASA-6-302013:".
-	if strings.HasSuffix(m.Hostname, ":") && m.AppName == "" {
-		m.AppName, m.Hostname = strings.TrimSuffix(m.Hostname, ":"), ""
-	}
-	if m.Timestamp.After(received.Add(48 * time.Hour)) {
-		m.Timestamp = m.Timestamp.AddDate(-1, 0, 0)
-	}
-	return m
-}
-
-// text decodes a body: UTF-8 as is; otherwise the configured charset;
-// bytes that still do not decode become U+FFFD rather than being lost.
-func (p *Parser) text(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	var enc encoding.Encoding
-	switch p.charset {
-	case ShiftJIS:
-		enc = japanese.ShiftJIS
-	case EUCJP:
-		enc = japanese.EUCJP
-	}
-	if enc != nil {
-		if out, err := enc.NewDecoder().Bytes(b); err == nil && utf8.Valid(out) {
-			return string(out)
+	for ; i < len(b) && isDigit(b[i]); i++ {
+		if n <= maxPRI {
+			n = n*10 + int(b[i]-'0')
 		}
 	}
-	return strings.ToValidUTF8(string(b), "\uFFFD")
+	if i == 1 || i >= len(b) || b[i] != '>' || n > maxPRI {
+		return 0, b, priBad
+	}
+	return n, b[i+1:], priOK
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isAlnum(c byte) bool { return isDigit(c) || (c|0x20) >= 'a' && (c|0x20) <= 'z' }

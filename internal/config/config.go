@@ -177,6 +177,15 @@ type Auth struct {
 	LockoutFailures  int           `yaml:"lockout_failures"`
 	LockoutWindow    time.Duration `yaml:"lockout_window"`
 	LockoutMaxWindow time.Duration `yaml:"lockout_max_window"`
+	// SourceFailures failed logins per SourceWindow are allowed from one
+	// address across all accounts (password spraying); beyond that rate
+	// logins from that address are refused until it drains.
+	SourceFailures int           `yaml:"source_failures"`
+	SourceWindow   time.Duration `yaml:"source_window"`
+	// RefusedAuditWindow: refused attempts beyond the first few of an
+	// address are counted and written as one audit row per address,
+	// user, action and result at the end of each such window.
+	RefusedAuditWindow time.Duration `yaml:"refused_audit_window"`
 	// LDAP, if present, lets directory users log in.
 	LDAP *LDAP `yaml:"ldap"`
 }
@@ -219,6 +228,20 @@ type API struct {
 	// RedirectListen, if set (e.g. ":80"), serves plain HTTP that only
 	// redirects to the HTTPS port.
 	RedirectListen string `yaml:"redirect_listen"`
+	// ReadTimeout bounds reading a whole request, body included;
+	// WriteTimeout writing its answer; IdleTimeout how long a keep-alive
+	// connection may wait for its next request.
+	ReadTimeout  time.Duration `yaml:"read_timeout"`
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	IdleTimeout  time.Duration `yaml:"idle_timeout"`
+	// MaxConnections bounds open API connections; MaxConnectionsPerSource
+	// those from one address. More are closed at once and counted.
+	MaxConnections          int `yaml:"max_connections"`
+	MaxConnectionsPerSource int `yaml:"max_connections_per_source"`
+	// MetricsTokenFile, if set, names a file (mode 0600) holding a bearer
+	// token that may read /metrics (and nothing else). Without it only a
+	// certificate of the pair and users with cluster read may.
+	MetricsTokenFile string `yaml:"metrics_token_file"`
 }
 
 // Cluster is the node-to-node port (Raft and the cluster service, mutual TLS).
@@ -278,7 +301,8 @@ func Default() Config {
 	return Config{
 		Node:    Node{ID: host, Address: "127.0.0.1"},
 		DataDir: "/var/lib/mamori",
-		API:     API{Listen: ":8443"},
+		API: API{Listen: ":8443", ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
+			MaxConnections: 4096, MaxConnectionsPerSource: 256},
 		Cluster: Cluster{Port: 7443},
 		HA: HA{
 			Mode:              PairOnly,
@@ -303,8 +327,9 @@ func Default() Config {
 			MemoryBudget: 2 << 30, FairSharePerSource: 1 << 20},
 		Retention: Retention{Messages: RetentionLimit{MaxAge: 90 * 24 * time.Hour, MaxBytes: 10 << 30},
 			Events: RetentionLimit{MaxAge: 365 * 24 * time.Hour, MaxBytes: 2 << 30}, Interval: 10 * time.Second, BatchRows: 5000},
-		Auth: Auth{SessionTTL: 12 * time.Hour, LockoutFailures: 5, LockoutWindow: 30 * time.Second, LockoutMaxWindow: 15 * time.Minute},
-		Log:  Log{Level: "info", Format: "text"},
+		Auth: Auth{SessionTTL: 12 * time.Hour, LockoutFailures: 5, LockoutWindow: 30 * time.Second, LockoutMaxWindow: 15 * time.Minute,
+			SourceFailures: 20, SourceWindow: 10 * time.Minute, RefusedAuditWindow: time.Minute},
+		Log: Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -401,8 +426,23 @@ func (c Config) Validate() error {
 }
 
 func (c Config) validateAPI() error {
-	if (c.API.TLSCert == "") != (c.API.TLSKey == "") {
+	a := c.API
+	if (a.TLSCert == "") != (a.TLSKey == "") {
 		return invalid("api.tls_cert", "set both api.tls_cert and api.tls_key, or neither")
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"api.read_timeout", a.ReadTimeout}, {"api.write_timeout", a.WriteTimeout}, {"api.idle_timeout", a.IdleTimeout}} {
+		if d.v < time.Second || d.v > time.Hour {
+			return invalid(d.name, "%s is outside 1s..1h", d.v)
+		}
+	}
+	if a.MaxConnections < 1 || a.MaxConnections > 1000000 {
+		return invalid("api.max_connections", "%d is outside 1..1000000", a.MaxConnections)
+	}
+	if a.MaxConnectionsPerSource < 1 || a.MaxConnectionsPerSource > a.MaxConnections {
+		return invalid("api.max_connections_per_source", "%d is outside 1..api.max_connections (%d)", a.MaxConnectionsPerSource, a.MaxConnections)
 	}
 	if c.API.RedirectListen != "" {
 		return hostPort("api.redirect_listen", c.API.RedirectListen)
@@ -492,6 +532,15 @@ func (c Config) validateAuth() error {
 	}
 	if a.LockoutMaxWindow < a.LockoutWindow {
 		return invalid("auth.lockout_max_window", "must not be shorter than auth.lockout_window")
+	}
+	if a.SourceFailures < 1 || a.SourceFailures > 1000000 {
+		return invalid("auth.source_failures", "%d is outside 1..1000000", a.SourceFailures)
+	}
+	if err := positive("auth.source_window", a.SourceWindow); err != nil {
+		return err
+	}
+	if a.RefusedAuditWindow < time.Second || a.RefusedAuditWindow > time.Hour {
+		return invalid("auth.refused_audit_window", "%s is outside 1s..1h", a.RefusedAuditWindow)
 	}
 	if l := a.LDAP; l != nil {
 		switch {

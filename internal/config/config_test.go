@@ -48,6 +48,11 @@ func TestLoad(t *testing.T) {
 		{"retention off", "retention:\n  messages:\n    max_age: 0s\n    max_bytes: 0\n", ""},
 		{"retention batch", "retention:\n  batch_rows: 5\n", "retention.batch_rows"},
 		{"retention interval", "retention:\n  interval: 0s\n", "retention.interval"},
+		{"api timeouts and limits", "api:\n  read_timeout: 30s\n  idle_timeout: 5s\n  max_connections: 100\n  max_connections_per_source: 10\n", ""},
+		{"read timeout zero", "api:\n  read_timeout: 0s\n", "api.read_timeout"},
+		{"per-source cap above the total", "api:\n  max_connections: 10\n  max_connections_per_source: 20\n", "api.max_connections_per_source"},
+		{"source failures zero", "auth:\n  source_failures: 0\n", "auth.source_failures"},
+		{"refused audit window too short", "auth:\n  refused_audit_window: 10ms\n", "auth.refused_audit_window"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "mamori.yaml")

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -181,14 +182,38 @@ ingest:
 // FreePort asks the kernel for a port free on ip.
 func FreePort(t TB, ip string) string { return freePort(t, ip) }
 
-func freePort(t TB, ip string) string {
-	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		t.Fatal(err)
+// handedOut remembers every port given to a test in this process: the
+// kernel may give a port it just freed to the next bind(0), and two settings
+// of one node then collide ("address already in use", seen in CI).
+var handedOut = struct {
+	sync.Mutex
+	m map[string]bool
+}{m: map[string]bool{}}
+
+// fresh reports whether proto/ip/port was not handed out before, and marks it.
+func fresh(proto, ip, port string) bool {
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	k := proto + "/" + net.JoinHostPort(ip, port)
+	if handedOut.m[k] {
+		return false
 	}
-	defer ln.Close()
-	_, p, _ := net.SplitHostPort(ln.Addr().String())
-	return p
+	handedOut.m[k] = true
+	return true
+}
+
+func freePort(t TB, ip string) string {
+	for {
+		ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, p, _ := net.SplitHostPort(ln.Addr().String())
+		ln.Close()
+		if fresh("tcp", ip, p) {
+			return p
+		}
+	}
 }
 
 func (n *Node) dumpLog() {
@@ -328,9 +353,10 @@ func (n *Node) httpClient(anonymous bool) *http.Client {
 	return &http.Client{Timeout: 3 * time.Second, Transport: tr}
 }
 
-// Metrics returns the node's /metrics text ("" when unreachable).
+// Metrics returns the node's /metrics text ("" when unreachable), read
+// with the node's own certificate (/metrics is not anonymous).
 func (n *Node) Metrics() string {
-	resp, err := n.httpClient(true).Get("https://" + n.API + "/metrics")
+	resp, err := n.httpClient(false).Get("https://" + n.API + "/metrics")
 	if err != nil {
 		return ""
 	}
@@ -424,13 +450,49 @@ func (n *Node) Write(uid string) (bool, error) {
 // Events lists the events this node holds (its local copy).
 func (n *Node) Events(kind string) []events.Event {
 	n.t.Helper()
-	var out struct {
-		Events []events.Event `json:"events"`
+	var all []events.Event
+	err := n.Pages("/api/v1/events?limit=10000&kind="+kind, func(b []byte) error {
+		var out struct {
+			Events []events.Event `json:"events"`
+		}
+		err := json.Unmarshal(b, &out)
+		all = append(all, out.Events...)
+		return err
+	})
+	if err != nil {
+		n.t.Fatalf("%s: list events: %v", n.Name, err)
 	}
-	if code, err := n.Do(http.MethodGet, "/api/v1/events?limit=10000&kind="+kind, nil, &out); err != nil || code != 200 {
-		n.t.Fatalf("%s: list events: HTTP %d %v", n.Name, code, err)
+	return all
+}
+
+// Pages reads a list route as the appliance itself, handing each answer
+// to page and following the cursor of answers cut in bytes ("more",
+// "next") to the end.
+func (n *Node) Pages(path string, page func(body []byte) error) error {
+	route, _, _ := strings.Cut(path, "?")
+	for path != "" {
+		var raw json.RawMessage
+		code, err := n.Do(http.MethodGet, path, nil, &raw)
+		if err == nil && code != http.StatusOK {
+			err = fmt.Errorf("GET %s: HTTP %d", path, code)
+		}
+		if err != nil {
+			return err
+		}
+		if err := page(raw); err != nil {
+			return err
+		}
+		var cursor struct {
+			More bool   `json:"more"`
+			Next string `json:"next"`
+		}
+		_ = json.Unmarshal(raw, &cursor)
+		path = ""
+		if cursor.More && cursor.Next != "" {
+			path = route + cursor.Next
+		}
 	}
-	return out.Events
+	return nil
 }
 
 // Checksums fetches per-table row counts and checksums of the local copy.
@@ -519,13 +581,17 @@ func (n *Node) Login(user, password string) string {
 
 // freeUDPPort asks the kernel for a UDP port free on ip.
 func freeUDPPort(t TB, ip string) string {
-	c, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		t.Fatal(err)
+	for {
+		c, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, p, _ := net.SplitHostPort(c.LocalAddr().String())
+		c.Close()
+		if fresh("udp", ip, p) {
+			return p
+		}
 	}
-	defer c.Close()
-	_, p, _ := net.SplitHostPort(c.LocalAddr().String())
-	return p
 }
 
 // Grep returns the lines of the node's log that contain any of words.

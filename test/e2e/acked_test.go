@@ -94,6 +94,7 @@ func eventUIDs(t *testing.T, n *cluster.Node, kind string) map[string]bool {
 	for after := int64(0); ; {
 		var page struct {
 			Events []events.Event `json:"events"`
+			More   bool           `json:"more"` // the answer was cut (in bytes or at the limit)
 		}
 		code, err := n.Do(http.MethodGet, fmt.Sprintf("/api/v1/events?kind=%s&limit=10000&after=%d", kind, after), nil, &page)
 		if err != nil || code != http.StatusOK {
@@ -103,7 +104,7 @@ func eventUIDs(t *testing.T, n *cluster.Node, kind string) map[string]bool {
 			out[ev.UID] = true
 			after = ev.ID
 		}
-		if len(page.Events) < 10000 {
+		if !page.More {
 			return out
 		}
 	}

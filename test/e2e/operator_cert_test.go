@@ -27,7 +27,7 @@ func TestOperatorCertificateAndRedirect(t *testing.T) {
 		t.Fatal(err)
 	}
 	keyPEM, pub, _ := pairing.NewKey()
-	certPEM, err := opCA.Issue(pub, "mamori.example", []net.IP{net.ParseIP(sub + ".1")}, nil, now, time.Hour)
+	certPEM, err := opCA.Issue(pub, "mamori.example", pairing.CertAppliance, []net.IP{net.ParseIP(sub + ".1")}, nil, now, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

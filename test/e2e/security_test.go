@@ -28,7 +28,7 @@ func foreignClientTLS(t *testing.T) *tls.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certPEM, err := ca.Issue(pub, "b", []net.IP{net.ParseIP("127.0.0.1")}, nil, now, time.Hour)
+	certPEM, err := ca.Issue(pub, "b", pairing.CertAppliance, []net.IP{net.ParseIP("127.0.0.1")}, nil, now, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +153,17 @@ func TestWitnessRefusesStrangers(t *testing.T) {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				t.Fatal("a plaintext lease request was answered 200")
+			}
+		}
+	})
+	t.Run("a witness certificate of the pair's own CA", func(t *testing.T) { // a witness holds no lease
+		kp := issued(t, pairCA(t, a), "other-witness", pairing.CertWitness)
+		cl := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, Certificates: []tls.Certificate{kp}}}}
+		resp, err := cl.Post("https://"+w.Listen+ha.LeasePath, "application/json", strings.NewReader(body))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				t.Fatal("the witness granted a lease request made with a witness certificate")
 			}
 		}
 	})

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -171,34 +172,40 @@ func (s *stream) trap(i int, addr string) {
 // stored on n; ok is false while n does not answer.
 func counts(t *testing.T, n *cluster.Node) (sys, traps map[string]int, ok bool) {
 	t.Helper()
-	var msgs struct {
-		Messages []struct{ Text string }
-	}
-	if code, _ := n.Do(http.MethodGet, "/api/v1/syslog?limit=100000", nil, &msgs); code != 200 {
-		return nil, nil, false
-	}
 	sys = map[string]int{}
-	for _, m := range msgs.Messages {
-		if strings.HasPrefix(m.Text, "msg-") {
-			sys[m.Text]++
+	if n.Pages("/api/v1/syslog?limit=100000", func(b []byte) error { // answers are cut at 4 MiB: follow the cursor
+		var msgs struct {
+			Messages []struct{ Text string }
 		}
-	}
-	var out struct {
-		Traps []struct {
-			TrapName string `json:"trap_name"`
-			Varbinds []struct{ Name, Value string }
+		err := json.Unmarshal(b, &msgs)
+		for _, m := range msgs.Messages {
+			if strings.HasPrefix(m.Text, "msg-") {
+				sys[m.Text]++
+			}
 		}
-	}
-	if code, _ := n.Do(http.MethodGet, "/api/v1/traps?limit=100000", nil, &out); code != 200 {
+		return err
+	}) != nil {
 		return nil, nil, false
 	}
 	traps = map[string]int{}
-	for _, tr := range out.Traps {
-		for _, v := range tr.Varbinds {
-			if strings.HasPrefix(v.Value, "trap-") {
-				traps[v.Value]++
+	if n.Pages("/api/v1/traps?limit=100000", func(b []byte) error {
+		var out struct {
+			Traps []struct {
+				TrapName string `json:"trap_name"`
+				Varbinds []struct{ Name, Value string }
 			}
 		}
+		err := json.Unmarshal(b, &out)
+		for _, tr := range out.Traps {
+			for _, v := range tr.Varbinds {
+				if strings.HasPrefix(v.Value, "trap-") {
+					traps[v.Value]++
+				}
+			}
+		}
+		return err
+	}) != nil {
+		return nil, nil, false
 	}
 	return sys, traps, true
 }

@@ -1,0 +1,85 @@
+// The console's screens and how a path picks one. A later issue adds a
+// screen by writing it under pages/ and adding a row here: the first-boot
+// wizard (/setup) as a public route without the shell, the event console
+// (/events), message search, settings and administration inside it.
+
+import type { ComponentType } from 'preact';
+import { useEffect } from 'preact/hooks';
+import { ErrorPanel } from './components/ErrorPanel';
+import { Shell, type NavItem } from './components/Shell';
+import { Loading } from './components/bits';
+import { t, type Key } from './i18n';
+import { ClusterPage } from './pages/Cluster';
+import { Dashboard } from './pages/Dashboard';
+import { LoginPage } from './pages/Login';
+import { NotFound } from './pages/NotFound';
+import { navigate, path, query, safeNext } from './router';
+import { loadSession, session, toLogin } from './session';
+
+interface Route {
+  path: string;
+  page: ComponentType;
+  title: Key;
+  /** Listed in the navigation. */
+  nav?: boolean;
+  /** Shown without a session and without the shell (login, the wizard). */
+  public?: boolean;
+}
+
+const routes: Route[] = [
+  { path: '/', page: Dashboard, title: 'nav.dashboard', nav: true },
+  { path: '/cluster', page: ClusterPage, title: 'nav.cluster', nav: true },
+  { path: '/login', page: LoginPage, title: 'login.title', public: true },
+];
+
+const notFound: Route = { path: '', page: NotFound, title: 'notFound.title' };
+
+const nav: NavItem[] = routes.filter((r) => r.nav).map((r) => ({ path: r.path, title: r.title }));
+
+function match(p: string): Route {
+  const clean = p.length > 1 ? p.replace(/\/+$/, '') : p;
+  return routes.find((r) => r.path === clean) ?? notFound;
+}
+
+export function App() {
+  const route = match(path.value);
+  const s = session.value;
+  useEffect(() => {
+    document.title = `${t(route.title)} · mamori`;
+  });
+  useEffect(() => {
+    // The appliance could not say who we are (a failover): ask again.
+    if (s.kind !== 'unavailable') return undefined;
+    const id = setTimeout(() => void loadSession(), 10000);
+    return () => clearTimeout(id);
+  }, [s]);
+  useEffect(() => {
+    if (s.kind === 'anonymous' && !route.public) toLogin(s.expired);
+    if (s.kind === 'user' && route.path === '/login') navigate(safeNext(query.value.get('next')), { replace: true });
+  }, [s.kind, route.path]);
+
+  if (route.public) return <route.page />;
+  switch (s.kind) {
+    case 'unknown':
+    case 'anonymous':
+      return (
+        <div class="splash">
+          <Loading />
+        </div>
+      );
+    case 'unavailable':
+      // The appliance cannot say who we are right now (a failover): the
+      // session is not in question; say so and let the user retry.
+      return (
+        <div class="splash">
+          <ErrorPanel error={s.error} onRetry={() => void loadSession()} />
+        </div>
+      );
+    case 'user':
+      return (
+        <Shell nav={nav}>
+          <route.page />
+        </Shell>
+      );
+  }
+}

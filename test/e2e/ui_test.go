@@ -49,18 +49,31 @@ func TestConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	runBrowserTests(t, node, uiDir, map[string]string{
+		"MAMORI_UI_URL":       "https://" + active.API,
+		"MAMORI_UI_PEER_URL":  "https://" + standby.API,
+		"MAMORI_UI_USER":      user,
+		"MAMORI_UI_PASSWORD":  password,
+		"MAMORI_UI_ARTIFACTS": artifacts,
+	}, "tests/browser/pair/")
+}
+
+// runBrowserTests runs Node's test runner on paths (files or folders under
+// ui/) with env added, logging its report line by line. Browser tests that
+// share TestConsole's pair go in tests/browser/pair/; a test that needs its
+// own appliances (a wizard on fresh ones, a kill) has its own Go test and
+// folder, and calls this.
+func runBrowserTests(t *testing.T, node, uiDir string, env map[string]string, paths ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-concurrency=1", "--test-reporter=spec", "tests/browser/")
+	args := append([]string{"--test", "--test-concurrency=1", "--test-reporter=spec"}, paths...)
+	cmd := exec.CommandContext(ctx, node, args...)
 	cmd.Dir = uiDir
-	cmd.Env = append(os.Environ(),
-		"MAMORI_UI_URL=https://"+active.API,
-		"MAMORI_UI_PEER_URL=https://"+standby.API,
-		"MAMORI_UI_USER="+user,
-		"MAMORI_UI_PASSWORD="+password,
-		"MAMORI_UI_ARTIFACTS="+artifacts,
-		"NO_COLOR=1",
-	)
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -75,9 +88,9 @@ func TestConsole(t *testing.T) {
 		t.Log(sc.Text())
 	}
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("browser tests failed (%v) after %s: see the log above; screenshots in %s", err, time.Since(start).Round(time.Second), artifacts)
+		t.Fatalf("browser tests failed (%v) after %s: see the log above; screenshots in %s", err, time.Since(start).Round(time.Second), env["MAMORI_UI_ARTIFACTS"])
 	}
-	t.Logf("browser tests passed in %s; screenshots in %s", time.Since(start).Round(time.Second), artifacts)
+	t.Logf("browser tests passed in %s; screenshots in %s", time.Since(start).Round(time.Second), env["MAMORI_UI_ARTIFACTS"])
 }
 
 // needConsoleTools returns node's path, or skips saying what is missing

@@ -4,7 +4,7 @@
 // API errors. Screenshots go to $MAMORI_UI_ARTIFACTS.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { assertClean, assertNoSideScroll, assertTranslated, env, launch, login, open, shot } from './harness.mjs';
+import { assertClean, assertNoSideScroll, assertTranslated, env, launch, login, open, shot } from '../harness.mjs';
 
 let browser;
 before(async () => {

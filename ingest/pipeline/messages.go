@@ -1,9 +1,7 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -333,8 +331,9 @@ func (in *Ingestor) row(rs *rowSet, origin string, r *received, m *rules.Message
 	switch r.kind {
 	case 0:
 		p := &r.parsed
-		head, flags := rawColumns(r.syslog.Raw, p.Text)
-		rs.add(origin, at, r.syslog.Source, r.syslog.Transport, string(p.Format), p.Facility, p.Severity, p.Timestamp.Format(time.RFC3339Nano),
+		ts := p.Timestamp.Format(time.RFC3339Nano)
+		head, flags := rawColumns(r.syslog.Raw, p.Text, headColumns(p, ts), in.parser.Location())
+		rs.add(origin, at, r.syslog.Source, r.syslog.Transport, string(p.Format), p.Facility, p.Severity, ts,
 			p.Hostname, p.AppName, p.ProcID, p.MsgID, p.Text, m.Scope, m.Node, eventUID, head, flags|syslog.NoteBits(p.Partial))
 	case 1:
 		t := &r.trap
@@ -345,55 +344,6 @@ func (in *Ingestor) row(rs *rowSet, origin string, r *received, m *rules.Message
 		attrs, _ := json.Marshal(c.Attrs)
 		rs.add(origin, at, c.Source, m.Scope, m.Node, c.Sender, c.Key, c.Message, string(attrs), eventUID)
 	}
-}
-
-// FlagRawBase64, in parse_flags: raw_head holds the whole line in base64.
-const FlagRawBase64 = 1 << 16
-
-// rawColumns keeps the received line (without its line end) byte for
-// byte at little cost: the text of a UTF-8 line is its tail, so only the
-// header before it is stored (line = head + text); a line whose text is
-// not its tail (decoded from Shift_JIS or EUC-JP, invalid bytes) is
-// stored whole in base64, which a TEXT column cannot corrupt.
-func rawColumns(b []byte, text string) (string, int64) {
-	b = bytes.TrimRight(b, "\r\n\x00")
-	if utf8.Valid(b) && bytes.HasSuffix(b, []byte(text)) {
-		return string(b[:len(b)-len(text)]), 0
-	}
-	return base64.StdEncoding.EncodeToString(b), FlagRawBase64
-}
-
-// SyslogReader reads back what a stored syslog row keeps beyond its
-// plain columns; one per request (it holds a parser).
-type SyslogReader struct{ p *syslog.Parser }
-
-// NewSyslogReader returns a reader.
-func NewSyslogReader() *SyslogReader {
-	return &SyslogReader{p: syslog.NewParser(time.UTC, syslog.UTF8)}
-}
-
-// SyslogDetail is the line as received, what the parser assumed and the
-// RFC 5424 structured data (read again from the line) of a stored row;
-// all empty for rows stored before they were kept.
-type SyslogDetail struct {
-	Raw            []byte
-	Partial        []string
-	StructuredData string
-}
-
-// Detail decodes a row's raw_head, text and parse_flags.
-func (r *SyslogReader) Detail(head, text string, flags int64) SyslogDetail {
-	if flags < 0 {
-		return SyslogDetail{}
-	}
-	d := SyslogDetail{Raw: []byte(head + text), Partial: syslog.NotesOf(flags)}
-	if flags&FlagRawBase64 != 0 {
-		d.Raw, _ = base64.StdEncoding.DecodeString(head)
-	}
-	if m, _ := r.p.Parse(d.Raw, time.Time{}); m.Format == syslog.RFC5424 {
-		d.StructuredData = m.StructuredData
-	}
-	return d
 }
 
 // source is what the inventory says of a sender address or node id.

@@ -124,6 +124,9 @@ func NewParser(loc *time.Location, charset Charset) *Parser {
 	return &Parser{loc: loc, charset: charset, sd: rfc5424.NewParser()}
 }
 
+// Location is the time zone RFC 3164 timestamps are read in.
+func (p *Parser) Location() *time.Location { return p.loc }
+
 // Parse parses one message received at received. It always returns a
 // message with facility and severity; err is ErrUnparsed when the PRI
 // was not readable and the line was kept whole.

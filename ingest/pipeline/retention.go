@@ -48,7 +48,7 @@ const rowOverhead = 96
 // the messages.
 var retained = []struct{ name, at, size string }{
 	{"syslog_messages", "received_at", "length(origin)+length(received_at)+length(source)+length(transport)+length(format)+length(ts)" +
-		"+length(hostname)+length(app_name)+length(proc_id)+length(msg_id)+length(text)+length(scope)+length(node)+length(event_uid)+length(received_at)"},
+		"+length(hostname)+length(app_name)+length(proc_id)+length(msg_id)+length(text)+length(scope)+length(node)+length(event_uid)+length(received_at)+length(raw_head)"},
 	{"snmp_traps", "received_at", "length(origin)+length(received_at)+length(source)+length(scope)+length(node)+length(version)+length(pdu)" +
 		"+length(user)+length(trap_oid)+length(trap_name)+length(varbinds)+length(text)+length(event_uid)"},
 	{"custom_messages", "received_at", "length(origin)+length(received_at)+length(source)+length(scope)+length(node)+length(sender)" +

@@ -17,6 +17,9 @@ func aged(first uint64, n, size int, at time.Time, prefix string) []Item {
 	out := make([]Item, n)
 	for i := range out {
 		text := fmt.Sprintf("%s-%06d ", prefix, i)
+		if size < 0 { // invalid bytes
+			text += strings.Repeat("\xff", max(0, -size-len(text)))
+		}
 		text += strings.Repeat("x", max(0, size-len(text)))
 		r := syslog.Record{Received: at, Source: "10.0.0.9", Transport: "udp", Raw: []byte("<13>1 - - app - - - " + text)}
 		out[i] = Item{Seq: first + uint64(i), Payload: r.Encode()}
@@ -37,7 +40,8 @@ func TestRetentionEstimate(t *testing.T) {
 	st := newStore(t)
 	in := NewIngestor(st, syslog.NewParser(time.UTC, syslog.UTF8), Options{KeepUnmatched: true})
 	before := usedBytes(t, st)
-	for _, size := range []int{1, 200} {
+	// Lines of invalid bytes keep the whole line in raw_head (base64).
+	for _, size := range []int{1, 200, -200} {
 		for b := range 4 {
 			its := aged(1, 2500, size, time.Now(), fmt.Sprintf("s%d-b%d", size, b))
 			if _, err := in.Ingest(ctx, Batch{Origin: fmt.Sprintf("o%d-%d", size, b), Items: its}); err != nil {

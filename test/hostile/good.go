@@ -287,10 +287,13 @@ type Verdict struct {
 	Sent, Lost, Duplicated int
 }
 
-// Settle reads until every good item of the lossless kinds is stored (or
-// timeout) and returns the verdict per kind.
-func (g *Good) Settle(timeout time.Duration) [kinds]Verdict {
-	deadline := time.Now().Add(timeout)
+// Settle reads until every good item of the lossless kinds is stored,
+// for as long as more keep arriving (a backlog being drained, slower on a
+// loaded machine), and gives up after idle without progress or at most
+// timeout. It returns the verdict per kind and how long it waited.
+func (g *Good) Settle(idle, timeout time.Duration) ([kinds]Verdict, time.Duration) {
+	start := time.Now()
+	last, progress := -1, start
 	for {
 		g.read()
 		v := g.verdicts()
@@ -300,8 +303,11 @@ func (g *Good) Settle(timeout time.Duration) [kinds]Verdict {
 				lost += v[k].Lost
 			}
 		}
-		if lost == 0 || time.Now().After(deadline) {
-			return v
+		if lost != last {
+			last, progress = lost, time.Now()
+		}
+		if lost == 0 || time.Since(progress) > idle || time.Since(start) > timeout {
+			return v, time.Since(start)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}

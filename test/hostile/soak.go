@@ -102,6 +102,7 @@ type Summary struct {
 	APIFailed  int64
 	Dropped    map[string]float64 // mamori_ingest_dropped_total by reason, non-zero
 	Deleted    float64            // rows deleted by retention
+	Settled    time.Duration      // from the end of the good traffic until every good item was stored (or given up)
 	Pressure   float64            // times the receive path came under pressure
 }
 
@@ -186,7 +187,7 @@ func Run(n *cluster.Node, plan Plan) (Summary, error) {
 	time.Sleep(2 * time.Second) // good traffic after the floods, too
 	good.Stop()
 	s.Died = !n.Running()
-	s.Good = good.Settle(90 * time.Second)
+	s.Good, s.Settled = good.Settle(60*time.Second, 10*time.Minute)
 	s.Resent = good.Resent()
 	s.APIOK, s.APIFailed = good.API()
 	s.PeakRSS, _ = mon.Peak()
@@ -248,8 +249,8 @@ func largest(dir string, k int) map[string]int64 {
 // Print writes the summary as the soak and the benchmark show it.
 func (s Summary) Print(w io.Writer) {
 	lost, dup := s.Lost()
-	fmt.Fprintf(w, "SUMMARY hostile: died=%v peak_rss=%s (anonymous %s) budget=%s good_lost=%d good_duplicated=%d\n",
-		s.Died, MiB(s.PeakRSS), MiB(s.PeakAnon), MiB(s.Budget), lost, dup)
+	fmt.Fprintf(w, "SUMMARY hostile: died=%v peak_rss=%s (anonymous %s) budget=%s good_lost=%d good_duplicated=%d settled_in=%s\n",
+		s.Died, MiB(s.PeakRSS), MiB(s.PeakAnon), MiB(s.Budget), lost, dup, s.Settled.Round(time.Second))
 	fmt.Fprintf(w, "SUMMARY data dir: before %s, peak %s, after %s (growth %s); retention deleted %.0f rows; pressure engaged %.0f times\n",
 		MiB(s.DataBefore), MiB(s.DataPeak), MiB(s.DataAfter), MiB(s.DataAfter-s.DataBefore), s.Deleted, s.Pressure)
 	parts := []string{}

@@ -43,6 +43,9 @@ var codes = map[int]string{
 func fail(c *gin.Context, status int, msg string) { failCode(c, status, codes[status], msg) }
 
 func failCode(c *gin.Context, status int, code, msg string) {
+	if status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", "1") // every 503 says when to retry (the OpenAPI document promises it)
+	}
 	c.AbortWithStatusJSON(status, gin.H{"error": msg, "code": code})
 }
 

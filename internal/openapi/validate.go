@@ -305,3 +305,85 @@ func show(v any) string {
 	}
 	return string(b)
 }
+
+// operation is the operation of method on path (a path template of the
+// document, e.g. /api/v1/nodes/{id}).
+func (v *Validator) operation(method, path string) (map[string]any, error) {
+	paths, _ := v.doc["paths"].(map[string]any)
+	item, _ := paths[path].(map[string]any)
+	op, ok := item[strings.ToLower(method)].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("the document has no %s %s", method, path)
+	}
+	return op, nil
+}
+
+// AnswerSchema is the schema of the JSON answer that the operation gives
+// with status: the status's own response, else its range (4XX), else
+// default. ok is false when that answer has no JSON body.
+func (v *Validator) AnswerSchema(method, path string, status int) (schema any, ok bool, err error) {
+	op, err := v.operation(method, path)
+	if err != nil {
+		return nil, false, err
+	}
+	rs, _ := op["responses"].(map[string]any)
+	code := strconv.Itoa(status)
+	r, found := rs[code]
+	if !found {
+		r, found = rs[code[:1]+"XX"]
+	}
+	if !found {
+		r, found = rs["default"]
+	}
+	if !found {
+		return nil, false, fmt.Errorf("%s %s: the document declares no answer %d", method, path, status)
+	}
+	for depth := 0; depth < 8; depth++ {
+		m, _ := r.(map[string]any)
+		ref, isRef := m["$ref"]
+		if !isRef {
+			break
+		}
+		if r, err = v.resolve(ref); err != nil {
+			return nil, false, err
+		}
+	}
+	m, _ := r.(map[string]any)
+	content, _ := m["content"].(map[string]any)
+	mt, ok := content["application/json"].(map[string]any)
+	if !ok {
+		return nil, false, nil
+	}
+	return mt["schema"], true, nil
+}
+
+// RequestSchema is the schema of the operation's JSON request body (ok
+// false: it takes none).
+func (v *Validator) RequestSchema(method, path string) (schema any, ok bool, err error) {
+	op, err := v.operation(method, path)
+	if err != nil {
+		return nil, false, err
+	}
+	rb, _ := op["requestBody"].(map[string]any)
+	content, _ := rb["content"].(map[string]any)
+	mt, ok := content["application/json"].(map[string]any)
+	if !ok {
+		return nil, false, nil
+	}
+	return mt["schema"], true, nil
+}
+
+// Operations lists the document's operations as "METHOD /path" with the
+// path template as written there.
+func (v *Validator) Operations() []string {
+	var out []string
+	paths, _ := v.doc["paths"].(map[string]any)
+	for p, item := range paths {
+		ops, _ := item.(map[string]any)
+		for m := range ops {
+			out = append(out, strings.ToUpper(m)+" "+p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

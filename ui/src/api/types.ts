@@ -12,3 +12,12 @@ export type {
   /** Every error answer: a message for people and a code for programs. */
   ErrorAnswer as ErrorBody,
 } from './types.gen';
+
+import type { Routes } from './types.gen';
+
+/** A route's answer, e.g. `Answer<'GET /api/v1/me'>` (the generated `Routes`). */
+export type Answer<R extends keyof Routes> = Routes[R]['answer'];
+/** A route's request body. */
+export type Body<R extends keyof Routes> = Routes[R]['body'];
+/** A route's query parameters. */
+export type Query<R extends keyof Routes> = Routes[R]['query'];

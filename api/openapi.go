@@ -174,13 +174,14 @@ func operation(comps *openapi.Components, rt Route, d routeDoc) map[string]any {
 }
 
 func bodySchema(comps *openapi.Components, body any) openapi.Schema {
+	// A body is never null: the handlers refuse it.
 	alts, ok := body.(anyOf)
 	if !ok {
-		return comps.Of(body, openapi.Input)
+		return openapi.NonNull(comps.Of(body, openapi.Input))
 	}
 	var out []any
 	for _, a := range alts {
-		out = append(out, comps.Of(a, openapi.Input))
+		out = append(out, openapi.NonNull(comps.Of(a, openapi.Input)))
 	}
 	return openapi.Schema{"anyOf": out}
 }
@@ -194,7 +195,11 @@ func responses(comps *openapi.Components, d routeDoc) map[string]any {
 	content := map[string]any{}
 	switch {
 	case d.Answer != nil:
-		content = jsonContent(comps.Of(d.Answer, openapi.Output))
+		s, literal := d.Answer.(openapi.Schema)
+		if !literal {
+			s = comps.Of(d.Answer, openapi.Output)
+		}
+		content = jsonContent(s)
 	case d.Text != "":
 		content[d.Text] = map[string]any{"schema": map[string]any{"type": "string"}}
 	}

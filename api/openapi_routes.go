@@ -14,6 +14,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/store"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
 	"github.com/mamori-ops/mamori/ingest/rules"
+	"github.com/mamori-ops/mamori/internal/openapi"
 )
 
 // What the OpenAPI document says of each route of the route table, by
@@ -28,7 +29,8 @@ type routeDoc struct {
 	// Body is a value of the request body's type (nil: no body); anyOf
 	// lists the shapes a body may take.
 	Body any
-	// Answer is a value of the success answer's type (nil: no JSON).
+	// Answer is a value of the success answer's type (nil: no JSON), or
+	// its schema itself (an openapi.Schema).
 	Answer any
 	// Status is the success status (default 200).
 	Status int
@@ -75,7 +77,7 @@ func routeDocs() map[string]routeDoc {
 	return map[string]routeDoc{
 		"GET /healthz":                   {Summary: "Up or down, for anyone; the role and node id for a logged-in caller.", Answer: Health{}, Answers: map[int]any{http.StatusServiceUnavailable: Health{}}},
 		"GET /metrics":                   {Summary: "Prometheus metrics.", Text: "text/plain"},
-		"GET /api/v1/openapi.json":       {Summary: "This document.", Answer: map[string]any{}},
+		"GET /api/v1/openapi.json":       {Summary: "This document.", Answer: openapi.Schema{"type": "object", "description": "an OpenAPI 3.1 document"}},
 		"POST /api/v1/login":             {Summary: "Log in: a session token, also set as the mamori_session cookie.", Body: LoginRequest{}, Answer: LoginAnswer{}},
 		"POST /api/v1/pair/join":         {Summary: "A joining appliance redeems a pairing code.", Body: pairing.JoinRequest{}, Answer: pairing.JoinResponse{}},
 		"POST /api/v1/logout":            {Summary: "End this session.", Answer: LoggedOut{}},
@@ -137,6 +139,9 @@ func openAPINames() map[reflect.Type]string {
 		reflect.TypeFor[auth.Role]():       "RoleDefinition",
 		reflect.TypeFor[newUser]():         "NewUser",
 		reflect.TypeFor[auth.Entry]():      "AuditEntry",
+		// Function and Action would shadow TypeScript's own names.
+		reflect.TypeFor[auth.Function](): "PrivilegeFunction",
+		reflect.TypeFor[auth.Action]():   "PrivilegeAction",
 	}
 }
 

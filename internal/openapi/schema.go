@@ -280,6 +280,10 @@ func nullable(s Schema) Schema {
 	return Schema{"anyOf": []any{s, Schema{"type": "null"}}}
 }
 
+// NonNull is s without null (nullable undone): for a value that is never
+// null although its Go type could be.
+func NonNull(s Schema) Schema { return nonNull(s) }
+
 // nonNull undoes nullable.
 func nonNull(s Schema) Schema {
 	if ts, ok := s["type"].([]any); ok && len(ts) == 2 && ts[1] == "null" {

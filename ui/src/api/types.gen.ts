@@ -13,8 +13,6 @@ export interface Ack {
   watermark: number;
 }
 
-export type Action = 'read' | 'add' | 'modify' | 'execute' | 'approve';
-
 export interface ApplianceStatus {
   active_api?: string[];
   active_id?: string;
@@ -197,8 +195,6 @@ export interface EventList {
   next?: string;
 }
 
-export type Function = 'inventory' | 'monitor_settings' | 'monitor_results' | 'jobs' | 'calendars' | 'notifications' | 'users' | 'cluster' | 'audit';
-
 export interface Health {
   node_id?: string;
   role?: Role;
@@ -347,6 +343,10 @@ export interface PeerStatus {
   role?: Role;
 }
 
+export type PrivilegeAction = 'read' | 'add' | 'modify' | 'execute' | 'approve';
+
+export type PrivilegeFunction = 'inventory' | 'monitor_settings' | 'monitor_results' | 'jobs' | 'calendars' | 'notifications' | 'users' | 'cluster' | 'audit';
+
 export interface Promotion {
   at: string;
   epoch: number;
@@ -361,13 +361,13 @@ export interface RoleCreated {
 
 export interface RoleDefinition {
   name: string;
-  privileges: Partial<Record<Function, Action[] | null>> | null;
+  privileges: Partial<Record<PrivilegeFunction, PrivilegeAction[] | null>> | null;
   scopes: string[] | null;
 }
 
 export interface RoleDefinitionInput {
   name?: string;
-  privileges?: Partial<Record<Function, Action[] | null>> | null;
+  privileges?: Partial<Record<PrivilegeFunction, PrivilegeAction[] | null>> | null;
   scopes?: string[] | null;
 }
 
@@ -639,7 +639,7 @@ export interface Routes {
   'GET /api/v1/custom-events': { body: never; answer: CustomEventList; query: { after?: number; before?: number; limit?: number; order?: 'asc' | 'desc'; source?: string; node?: string; scope?: string; since?: string; until?: string; q?: string; key?: string } };
   'POST /api/v1/custom-events': { body: CustomEventsRequest; answer: Accepted; query: Record<string, never> };
   'GET /api/v1/events': { body: never; answer: EventList; query: { after?: number; limit?: number; kind?: string } };
-  'POST /api/v1/events': { body: EventInput | EventInput[] | null; answer: Stored; query: Record<string, never> };
+  'POST /api/v1/events': { body: EventInput | EventInput[]; answer: Stored; query: Record<string, never> };
   'POST /api/v1/login': { body: LoginRequest; answer: LoginAnswer; query: Record<string, never> };
   'POST /api/v1/logout': { body: never; answer: LoggedOut; query: Record<string, never> };
   'POST /api/v1/logout/everywhere': { body: never; answer: LoggedOut; query: Record<string, never> };
@@ -649,7 +649,7 @@ export interface Routes {
   'GET /api/v1/nodes': { body: never; answer: NodeList; query: Record<string, never> };
   'POST /api/v1/nodes': { body: NodeInput; answer: NodeSaved; query: Record<string, never> };
   'POST /api/v1/nodes/{id}/snmp/get': { body: SNMPGetRequest; answer: SNMPValues; query: Record<string, never> };
-  'GET /api/v1/openapi.json': { body: never; answer: Record<string, unknown> | null; query: Record<string, never> };
+  'GET /api/v1/openapi.json': { body: never; answer: Record<string, unknown>; query: Record<string, never> };
   'POST /api/v1/pair/join': { body: JoinRequest; answer: JoinResponse; query: Record<string, never> };
   'GET /api/v1/roles': { body: never; answer: RoleList; query: Record<string, never> };
   'POST /api/v1/roles': { body: RoleDefinitionInput; answer: RoleCreated; query: Record<string, never> };
@@ -663,7 +663,7 @@ export interface Routes {
   'POST /api/v1/users': { body: NewUserInput; answer: UserCreated; query: Record<string, never> };
   'GET /healthz': { body: never; answer: Health; query: Record<string, never> };
   'POST /internal/v1/admin': { body: NewUserInput; answer: UserCreated; query: Record<string, never> };
-  'POST /internal/v1/events': { body: EventInput | EventInput[] | null; answer: Stored; query: Record<string, never> };
+  'POST /internal/v1/events': { body: EventInput | EventInput[]; answer: Stored; query: Record<string, never> };
   'POST /internal/v1/heartbeat': { body: BeatInput; answer: Beat; query: Record<string, never> };
   'POST /internal/v1/ingest': { body: BatchInput; answer: Ack; query: Record<string, never> };
   'POST /internal/v1/pair/code': { body: PairCodeRequest; answer: PairCode; query: Record<string, never> };

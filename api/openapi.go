@@ -64,7 +64,7 @@ func (s *Server) openAPI(c *gin.Context) {
 // is a declaration without a route.
 func buildOpenAPI(routes []Route, docs map[string]routeDoc) ([]byte, []string, error) {
 	comps := openapi.NewComponents()
-	comps.Names, comps.Enums = openAPINames(), openAPIEnums()
+	comps.Names, comps.Enums, comps.FieldEnums = openAPINames(), openAPIEnums(), openAPIFieldEnums()
 	errRef := comps.Of(ErrorAnswer{}, openapi.Output)
 	paths := map[string]map[string]any{}
 	var problems []string

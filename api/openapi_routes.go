@@ -156,6 +156,13 @@ func openAPIEnums() map[reflect.Type][]string {
 	}
 }
 
+// openAPIFieldEnums are the fixed sets of plain string members.
+func openAPIFieldEnums() map[reflect.Type]map[string][]string {
+	return map[reflect.Type]map[string][]string{
+		reflect.TypeFor[rules.Rule](): {"kind": {rules.Syslog, rules.Trap, rules.Custom}, "action": {rules.Notify, rules.Drop}, "priority": rules.Priorities},
+	}
+}
+
 func strs[T ~string](vs ...T) []string {
 	out := make([]string, len(vs))
 	for i, v := range vs {

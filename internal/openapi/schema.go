@@ -40,6 +40,9 @@ type Components struct {
 	Names map[reflect.Type]string
 	// Enums are the fixed values of named string types.
 	Enums map[reflect.Type][]string
+	// FieldEnums are the fixed values of plain string members, by struct
+	// type and JSON name (a rule's kind).
+	FieldEnums map[reflect.Type]map[string][]string
 	// Descriptions of named types, for people reading the document.
 	Descriptions map[reflect.Type]string
 
@@ -50,8 +53,9 @@ type Components struct {
 
 // NewComponents returns an empty collection.
 func NewComponents() *Components {
-	return &Components{Names: map[reflect.Type]string{}, Enums: map[reflect.Type][]string{}, Descriptions: map[reflect.Type]string{},
-		schemas: map[string]Schema{}, owner: map[string]reflect.Type{}}
+	return &Components{Names: map[reflect.Type]string{}, Enums: map[reflect.Type][]string{}, FieldEnums: map[reflect.Type]map[string][]string{},
+		Descriptions: map[reflect.Type]string{},
+		schemas:      map[string]Schema{}, owner: map[string]reflect.Type{}}
 }
 
 // Schemas are the components described so far, by name, or the first
@@ -86,13 +90,7 @@ func (c *Components) schema(t reflect.Type, m Mode) Schema {
 		return Schema{}
 	}
 	if vals, ok := c.Enums[t]; ok {
-		return c.named(t, m, func() Schema {
-			e := make([]any, len(vals))
-			for i, v := range vals {
-				e[i] = v
-			}
-			return Schema{"type": "string", "enum": e}
-		})
+		return c.named(t, m, func() Schema { return Schema{"type": "string", "enum": enumOf(vals)} })
 	}
 	switch t.Kind() {
 	case reflect.Bool:
@@ -127,6 +125,14 @@ func (c *Components) schema(t reflect.Type, m Mode) Schema {
 	}
 	c.fail(fmt.Errorf("openapi: %s: kind %s cannot be written as JSON", t, t.Kind()))
 	return Schema{}
+}
+
+func enumOf(vals []string) []any {
+	e := make([]any, len(vals))
+	for i, v := range vals {
+		e[i] = v
+	}
+	return e
 }
 
 // named returns a $ref to t's component (describing it on first use), or
@@ -254,6 +260,9 @@ func (c *Components) object(t reflect.Type, m Mode) Schema {
 			s = nonNull(c.schema(f.typ, m))
 		default:
 			s = c.schema(f.typ, m)
+		}
+		if vals, ok := c.FieldEnums[t][f.name]; ok && s["type"] == "string" {
+			s["enum"] = enumOf(vals)
 		}
 		props[f.name] = s
 		if !f.optional && m == Output {

@@ -376,7 +376,7 @@ export interface RoleList {
 }
 
 export interface Rule {
-  action: string;
+  action: 'notify' | 'drop';
   app?: string;
   enabled: boolean;
   exclude?: string;
@@ -384,13 +384,13 @@ export interface Rule {
   host?: string;
   id: string;
   keywords?: string[];
-  kind: string;
+  kind: 'syslog' | 'trap' | 'custom';
   max_severity?: number;
   name: string;
   owner_role?: string;
   pattern?: string;
   position: number;
-  priority?: string;
+  priority?: 'critical' | 'warning' | 'info' | 'unknown';
   scope: string;
   template?: string;
   trap_oid?: string;
@@ -401,7 +401,7 @@ export interface RuleDeleted {
 }
 
 export interface RuleInput {
-  action?: string;
+  action?: 'notify' | 'drop';
   app?: string;
   enabled?: boolean;
   exclude?: string;
@@ -409,13 +409,13 @@ export interface RuleInput {
   host?: string;
   id?: string;
   keywords?: string[];
-  kind?: string;
+  kind?: 'syslog' | 'trap' | 'custom';
   max_severity?: number;
   name?: string;
   owner_role?: string;
   pattern?: string;
   position?: number;
-  priority?: string;
+  priority?: 'critical' | 'warning' | 'info' | 'unknown';
   scope?: string;
   template?: string;
   trap_oid?: string;

@@ -4,6 +4,7 @@
 #   make bench   BENCH <name> <value> <unit> lines
 #   make soak-hostile  the receive-path floods at full size (about 15 minutes)
 #   make ui-test the web console's browser tests alone (Chromium against real mamori processes)
+#   make openapi regenerate the console's API types (ui/src/api/types.gen.ts) after a route or its types changed
 
 SHELL     := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
@@ -15,7 +16,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 E2E_TIMEOUT ?= 30m
 NPM       ?= npm
 
-.PHONY: all build run test deps lint unit ui-unit e2e ui-test bench soak soak-hostile clean
+.PHONY: all build run test deps lint unit ui-unit e2e ui-test bench soak soak-hostile clean openapi
 
 all: build
 
@@ -40,6 +41,12 @@ $(UI_BUNDLE): $(UI_DEPS) $(UI_SRC)
 $(BIN): $(shell find . -name '*.go' -not -path './test/*' -not -path './ui/node_modules/*') go.mod go.sum $(UI_BUNDLE)
 	@mkdir -p bin
 	CGO_ENABLED=1 $(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+# The console's API types from the OpenAPI document of the route table
+# (api/openapi_routes.go); TestTypesGenUpToDate fails until they are
+# regenerated and committed.
+openapi:
+	$(GO) run ./internal/openapigen -o ui/src/api/types.gen.ts
 
 run: build
 	./$(BIN) serve --data-dir ./.mamori-data

@@ -37,12 +37,15 @@ var codes = map[int]string{
 	http.StatusNotFound: "not_found", http.StatusConflict: "conflict", http.StatusRequestEntityTooLarge: "too_large",
 	http.StatusUnprocessableEntity: "unprocessable", http.StatusTooManyRequests: "too_many_requests",
 	http.StatusInternalServerError: "internal", http.StatusServiceUnavailable: CodeUnavailable,
-	http.StatusInsufficientStorage: "insufficient_storage",
+	http.StatusInsufficientStorage: "insufficient_storage", http.StatusBadGateway: "bad_gateway",
 }
 
 func fail(c *gin.Context, status int, msg string) { failCode(c, status, codes[status], msg) }
 
 func failCode(c *gin.Context, status int, code, msg string) {
+	if status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", "1") // every 503 says when to retry (the OpenAPI document promises it)
+	}
 	c.AbortWithStatusJSON(status, gin.H{"error": msg, "code": code})
 }
 

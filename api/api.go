@@ -110,6 +110,7 @@ type Server struct {
 	ln       net.Listener
 	redir    net.Listener
 	srv      *http.Server
+	openapi  openAPIDoc
 }
 
 // Store is the data store as the API sees it.
@@ -249,6 +250,7 @@ func (s *Server) table() []Route {
 	return []Route{
 		{http.MethodGet, "/healthz", Public, "", "", false, s.health},
 		{http.MethodGet, "/metrics", Metrics, auth.Cluster, auth.Read, false, s.metrics()},
+		{http.MethodGet, OpenAPIPath, Public, "", "", false, s.openAPI},
 		{http.MethodPost, "/api/v1/login", Public, "", "", false, s.login},
 		{http.MethodPost, "/api/v1/pair/join", Public, "", "", true, s.pairJoin},
 		{http.MethodPost, "/api/v1/logout", User, "", "", false, s.logout},

@@ -30,10 +30,7 @@ func (s *Server) listCredentials(c *gin.Context) {
 // putCredential seals and stores a credential; the secret is neither
 // logged, audited nor ever returned.
 func (s *Server) putCredential(c *gin.Context) {
-	var in struct {
-		secrets.Credential
-		Secret string `json:"secret"`
-	}
+	var in CredentialRequest
 	if !decodeJSON(c, &in) {
 		return
 	}
@@ -63,5 +60,5 @@ func (s *Server) putCredential(c *gin.Context) {
 		s.authFail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"credential": in.Name, "secret_set": true})
+	c.JSON(http.StatusOK, CredentialSaved{Credential: in.Name, SecretSet: true})
 }

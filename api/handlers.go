@@ -34,10 +34,10 @@ func (s *Server) health(c *gin.Context) {
 		code = http.StatusServiceUnavailable
 	}
 	if _, known := principal(c); !known {
-		c.JSON(code, gin.H{"status": http.StatusText(code)})
+		c.JSON(code, Health{Status: http.StatusText(code)})
 		return
 	}
-	c.JSON(code, gin.H{"status": http.StatusText(code), "role": st.Role, "node_id": st.NodeID})
+	c.JSON(code, Health{Status: http.StatusText(code), Role: st.Role, NodeID: st.NodeID})
 }
 
 // ClusterStatus is /api/v1/cluster: the HA view and this appliance's receive path.
@@ -113,7 +113,7 @@ func (s *Server) storeEvents(c *gin.Context, evs []events.Event) {
 	err := events.Insert(c.Request.Context(), s.events, evs)
 	switch {
 	case err == nil:
-		c.JSON(http.StatusOK, gin.H{"stored": len(evs)})
+		c.JSON(http.StatusOK, Stored{Stored: len(evs)})
 	case errors.Is(err, events.ErrInvalid):
 		fail(c, http.StatusBadRequest, err.Error())
 	default:

@@ -324,9 +324,7 @@ type CustomEventIn struct {
 // postCustomEvents spools custom events on this appliance (active or
 // standby): they travel the same lossless path and rules as syslog.
 func (s *Server) postCustomEvents(c *gin.Context) {
-	var in struct {
-		Events []CustomEventIn `json:"events"`
-	}
+	var in CustomEventsRequest
 	if err := json.NewDecoder(http.MaxBytesReader(nil, c.Request.Body, 4<<20)).Decode(&in); err != nil {
 		fail(c, http.StatusBadRequest, `bad request body: `+err.Error()+`: send {"events": [{"key": "...", "message": "..."}]}`)
 		return
@@ -361,11 +359,11 @@ func (s *Server) postCustomEvents(c *gin.Context) {
 	}
 	c.Set(ctxDetail, strconv.Itoa(len(recs))+" custom events")
 	if n, err := s.opts.Spool.AppendDurable(recs); err != nil {
-		c.JSON(http.StatusInsufficientStorage, gin.H{"error": "spool refused: " + err.Error() + ": resend the events from index " +
-			strconv.Itoa(n) + " later (or to the other appliance)", "accepted": n})
+		c.JSON(http.StatusInsufficientStorage, SpoolRefused{Error: "spool refused: " + err.Error() + ": resend the events from index " +
+			strconv.Itoa(n) + " later (or to the other appliance)", Accepted: n})
 		return
 	}
-	c.JSON(http.StatusAccepted, gin.H{"accepted": len(in.Events)})
+	c.JSON(http.StatusAccepted, Accepted{Accepted: len(in.Events)})
 }
 
 // Limits of a custom event's fields.
@@ -493,7 +491,7 @@ func (s *Server) putRule(c *gin.Context) {
 		s.authFail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"rule": r.ID})
+	c.JSON(http.StatusOK, RuleSaved{Rule: r.ID})
 }
 
 func (s *Server) deleteRule(c *gin.Context) {
@@ -518,5 +516,5 @@ func (s *Server) deleteRule(c *gin.Context) {
 		s.authFail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"deleted": old.ID})
+	c.JSON(http.StatusOK, RuleDeleted{Deleted: old.ID})
 }

@@ -68,16 +68,14 @@ func (s *Server) putNode(c *gin.Context) {
 	case err != nil:
 		s.authFail(c, err)
 	default:
-		c.JSON(http.StatusOK, gin.H{"node": n.ID})
+		c.JSON(http.StatusOK, NodeSaved{Node: n.ID})
 	}
 }
 
 // snmpGet polls a node now with its own SNMP settings (check a node's
 // USM settings before monitors use them).
 func (s *Server) snmpGet(c *gin.Context) {
-	var in struct {
-		OIDs []string `json:"oids"`
-	}
+	var in SNMPGetRequest
 	if !decodeJSON(c, &in) {
 		return
 	}
@@ -118,7 +116,7 @@ func (s *Server) snmpGet(c *gin.Context) {
 		fail(c, http.StatusBadGateway, err.Error())
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"node": n.ID, "values": vals})
+	c.JSON(http.StatusOK, SNMPValues{Node: n.ID, Values: vals})
 }
 
 func (s *Server) snmpTarget(ctx context.Context, n inventory.Node) (snmp.Target, error) {

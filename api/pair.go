@@ -39,9 +39,7 @@ func (s *Server) pairJoin(c *gin.Context) {
 
 // pairCode issues a one-time pairing code (CLI on the appliance itself).
 func (s *Server) pairCode(c *gin.Context) {
-	var in struct {
-		TTLSeconds int `json:"ttl_seconds"`
-	}
+	var in PairCodeRequest
 	if err := json.NewDecoder(http.MaxBytesReader(nil, c.Request.Body, 4<<10)).Decode(&in); err != nil {
 		fail(c, http.StatusBadRequest, "bad request: "+err.Error())
 		return
@@ -51,5 +49,5 @@ func (s *Server) pairCode(c *gin.Context) {
 		fail(c, http.StatusBadRequest, err.Error())
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"code": code, "expires": exp, "ca_fingerprint": s.pairing.Fingerprint()})
+	c.JSON(http.StatusOK, PairCode{Code: code, Expires: exp, CAFingerprint: s.pairing.Fingerprint()})
 }

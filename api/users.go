@@ -36,11 +36,7 @@ func (s *Server) authFail(c *gin.Context, err error) {
 }
 
 func (s *Server) login(c *gin.Context) {
-	var in struct {
-		User     string `json:"user"`
-		Password string `json:"password"`
-		TOTP     string `json:"totp"`
-	}
+	var in LoginRequest
 	if !decodeJSON(c, &in) {
 		return
 	}
@@ -74,7 +70,7 @@ func (s *Server) login(c *gin.Context) {
 	default:
 		s.writeAudit(c, in.User, "login", "/api/v1/login", "ok", "")
 		setSessionCookie(c, tok, 0)
-		c.JSON(http.StatusOK, gin.H{"token": tok, "user": p.User, "roles": p.Roles})
+		c.JSON(http.StatusOK, LoginAnswer{Token: tok, User: p.User, Roles: p.Roles})
 	}
 }
 
@@ -88,7 +84,7 @@ func (s *Server) logout(c *gin.Context) {
 	}
 	s.writeAudit(c, p.User, "logout", "/api/v1/logout", "ok", "")
 	setSessionCookie(c, "", -1)
-	c.JSON(http.StatusOK, gin.H{"logged_out": true})
+	c.JSON(http.StatusOK, LoggedOut{LoggedOut: true})
 }
 
 // setSessionCookie writes the session cookie: HTTPS only, invisible to
@@ -104,21 +100,17 @@ func (s *Server) logoutEverywhere(c *gin.Context) {
 		s.authFail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"logged_out": true})
+	c.JSON(http.StatusOK, LoggedOut{LoggedOut: true})
 }
 
 func (s *Server) me(c *gin.Context) {
 	p, _ := principal(c)
 	zone, offset := applianceZone(time.Now())
-	c.JSON(http.StatusOK, gin.H{"user": p.User, "roles": p.Roles, "scopes": p.Scopes(), "time_zone": zone, "utc_offset_seconds": offset})
+	c.JSON(http.StatusOK, Me{User: p.User, Roles: p.Roles, Scopes: p.Scopes(), TimeZone: zone, UTCOffsetSeconds: offset})
 }
 
 func (s *Server) newToken(c *gin.Context) {
-	var in struct {
-		Name       string   `json:"name"`
-		TTLSeconds int      `json:"ttl_seconds"`
-		Roles      []string `json:"roles"` // optional: limit the token to these of your roles
-	}
+	var in TokenRequest
 	if !decodeJSON(c, &in) {
 		return
 	}
@@ -137,7 +129,7 @@ func (s *Server) newToken(c *gin.Context) {
 		s.authFail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"token": tok})
+	c.JSON(http.StatusOK, TokenAnswer{Token: tok})
 }
 
 func (s *Server) listUsers(c *gin.Context) {
@@ -165,7 +157,7 @@ func (s *Server) createUser(c *gin.Context) {
 		s.authFail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"user": in.User})
+	c.JSON(http.StatusCreated, UserCreated{User: in.User})
 }
 
 func joinRoles(rs []string) string {
@@ -193,7 +185,7 @@ func (s *Server) createRole(c *gin.Context) {
 		s.authFail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"role": r.Name})
+	c.JSON(http.StatusCreated, RoleCreated{Role: r.Name})
 }
 
 // listAudit serves the audit log to the auditor: filter by user, action
@@ -307,17 +299,14 @@ func (s *Server) createAdmin(c *gin.Context) {
 		s.authFail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"user": in.User})
+	c.JSON(http.StatusCreated, UserCreated{User: in.User})
 }
 
 // enrolTOTP starts (or replaces) the caller's second factor. It needs the
 // password and, if a second factor is active, a current code from it: a
 // stolen session or token alone must not be able to replace it.
 func (s *Server) enrolTOTP(c *gin.Context) {
-	var in struct {
-		Password string `json:"password"`
-		TOTP     string `json:"totp"`
-	}
+	var in TOTPEnrolRequest
 	if !decodeJSON(c, &in) {
 		return
 	}
@@ -339,13 +328,11 @@ func (s *Server) enrolTOTP(c *gin.Context) {
 		s.authFail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"secret": sec, "otpauth_uri": uri, "next": "POST /api/v1/me/totp/confirm with a current code"})
+	c.JSON(http.StatusOK, TOTPEnrolment{Secret: sec, OtpauthURI: uri, Next: "POST /api/v1/me/totp/confirm with a current code"})
 }
 
 func (s *Server) confirmTOTP(c *gin.Context) {
-	var in struct {
-		Code string `json:"code"`
-	}
+	var in TOTPConfirmRequest
 	if !decodeJSON(c, &in) {
 		return
 	}
@@ -358,5 +345,5 @@ func (s *Server) confirmTOTP(c *gin.Context) {
 		s.authFail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"totp": "enabled"})
+	c.JSON(http.StatusOK, TOTPEnabled{TOTP: "enabled"})
 }

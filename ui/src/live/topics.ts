@@ -50,7 +50,7 @@ export async function summarizeEvents(signal: AbortSignal, now = Date.now()): Pr
   const scopes = new Map<string, number>();
   let after = 0;
   for (let page = 0; page < maxPages; page++) {
-    const { events } = await api.events({ after, limit: pageSize }, { signal, retry: false });
+    const events = (await api.events({ after, limit: pageSize }, { signal, retry: false })).events ?? [];
     for (const ev of events) {
       s.total++;
       const sev = severities.includes(ev.severity) ? ev.severity : 'info';

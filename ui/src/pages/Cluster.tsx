@@ -126,7 +126,7 @@ function Peer({ st }: { st: ClusterStatus }) {
             [t('cluster.reachable'), <YesNo ok={p.reachable} />],
             [t('cluster.role'), p.reachable ? <RoleBadge role={p.role} /> : <span class="muted">{t('common.unknown')}</span>],
             [t('cluster.epoch'), p.reachable ? num(p.epoch) : '—'],
-            [t('cluster.apiAddrs'), p.api_addrs.join(', ') || t('common.none')],
+            [t('cluster.apiAddrs'), (p.api_addrs ?? []).join(', ') || t('common.none')],
             [t('cluster.clusterAddr'), p.cluster_addr],
           ]}
         />
@@ -189,7 +189,7 @@ function Witness({ st }: { st: ClusterStatus }) {
         <KV
           rows={[
             [t('cluster.mode'), t(w.mode === 'witness' ? 'cluster.mode.witness' : 'cluster.mode.pairOnly')],
-            [t('cluster.witness.addresses'), w.addresses.join(', ') || t('common.none')],
+            [t('cluster.witness.addresses'), (w.addresses ?? []).join(', ') || t('common.none')],
             [t('cluster.witness.answers'), <YesNo ok={w.ok} />],
             [t('cluster.path.lastOk'), <Time at={w.last_ok} />],
             ...(w.error ? [[t('cluster.path.error'), <span class="reason">{w.error}</span>] as Row] : []),

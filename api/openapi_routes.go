@@ -1,0 +1,181 @@
+package api
+
+import (
+	"maps"
+	"net/http"
+	"reflect"
+	"slices"
+
+	"github.com/mamori-ops/mamori/appliance/auth"
+	"github.com/mamori-ops/mamori/appliance/events"
+	"github.com/mamori-ops/mamori/appliance/ha"
+	"github.com/mamori-ops/mamori/appliance/inventory"
+	"github.com/mamori-ops/mamori/appliance/pairing"
+	"github.com/mamori-ops/mamori/appliance/store"
+	"github.com/mamori-ops/mamori/ingest/pipeline"
+	"github.com/mamori-ops/mamori/ingest/rules"
+	"github.com/mamori-ops/mamori/internal/openapi"
+)
+
+// What the OpenAPI document says of each route of the route table, by
+// "METHOD /path" exactly as in table(). Kept apart from the table so that
+// a new route row and its description are separate edits; a route without
+// an entry here fails TestOpenAPICoversRouteTable (api/openapi_test.go),
+// and then `make openapi` regenerates the console's types.
+
+// routeDoc describes one route.
+type routeDoc struct {
+	Summary string
+	// Body is a value of the request body's type (nil: no body); anyOf
+	// lists the shapes a body may take.
+	Body any
+	// Answer is a value of the success answer's type (nil: no JSON), or
+	// its schema itself (an openapi.Schema).
+	Answer any
+	// Status is the success status (default 200).
+	Status int
+	// Text is the answer's media type when it is not JSON.
+	Text string
+	// AltText is another media type the route answers on request
+	// (text/csv with format=csv).
+	AltText string
+	Query   []queryParam
+	// Answers other than the shared error answer, by status.
+	Answers map[int]any
+}
+
+// anyOf is a body that may take any of the shapes of its values.
+type anyOf []any
+
+// queryParam is one query parameter: Type is a JSON Schema type; Enum
+// its fixed values, if any.
+type queryParam struct {
+	Name, Type, Description string
+	Enum                    []string
+}
+
+// The query parameters every message list takes (scoped, commonFilters).
+var messageListQuery = []queryParam{
+	{"after", "integer", "oldest first after this message id", nil},
+	{"before", "integer", "newest first before this message id (with order=desc)", nil},
+	{"limit", "integer", "at most this many (1..100000, default 1000)", nil},
+	{"order", "string", "asc (default) or desc", []string{"asc", "desc"}},
+	{"source", "string", "the sender's address", nil},
+	{"node", "string", "inventory node id", nil},
+	{"scope", "string", "scope", nil},
+	{"since", "string", "received at or after (RFC 3339)", nil},
+	{"until", "string", "received before (RFC 3339)", nil},
+	{"q", "string", "substring of the text", nil},
+}
+
+func withQuery(base []queryParam, more ...queryParam) []queryParam {
+	return append(append([]queryParam{}, base...), more...)
+}
+
+func routeDocs() map[string]routeDoc {
+	events1 := anyOf{events.Event{}, []events.Event{}}
+	return map[string]routeDoc{
+		"GET /healthz":                   {Summary: "Up or down, for anyone; the role and node id for a logged-in caller.", Answer: Health{}, Answers: map[int]any{http.StatusServiceUnavailable: Health{}}},
+		"GET /metrics":                   {Summary: "Prometheus metrics.", Text: "text/plain"},
+		"GET /api/v1/openapi.json":       {Summary: "This document.", Answer: openapi.Schema{"type": "object", "description": "an OpenAPI 3.1 document"}},
+		"POST /api/v1/login":             {Summary: "Log in: a session token, also set as the mamori_session cookie.", Body: LoginRequest{}, Answer: LoginAnswer{}},
+		"POST /api/v1/pair/join":         {Summary: "A joining appliance redeems a pairing code.", Body: pairing.JoinRequest{}, Answer: pairing.JoinResponse{}},
+		"POST /api/v1/logout":            {Summary: "End this session.", Answer: LoggedOut{}},
+		"POST /api/v1/logout/everywhere": {Summary: "End every session and token of the caller.", Answer: LoggedOut{}},
+		"GET /api/v1/me":                 {Summary: "The caller: user, roles, scopes, the appliance's time zone.", Answer: Me{}},
+		"POST /api/v1/tokens":            {Summary: "A new API token (shown once).", Body: TokenRequest{}, Answer: TokenAnswer{}},
+		"POST /api/v1/me/totp":           {Summary: "Start (or replace) the caller's second factor.", Body: TOTPEnrolRequest{}, Answer: TOTPEnrolment{}},
+		"POST /api/v1/me/totp/confirm":   {Summary: "Confirm the second factor with a current code.", Body: TOTPConfirmRequest{}, Answer: TOTPEnabled{}},
+		"GET /api/v1/cluster":            {Summary: "The pair as this appliance sees it, and its receive path.", Answer: ClusterStatus{}},
+		"GET /api/v1/cluster/checksums":  {Summary: "Row counts and checksums per table of this appliance's copy.", Answer: map[string]string{}},
+		"GET /api/v1/events": {Summary: "Events of the caller's scopes, oldest first.", Answer: EventList{}, Query: []queryParam{
+			{"after", "integer", "after this event id", nil}, {"limit", "integer", "at most this many (default 1000)", nil}, {"kind", "string", "only this kind", nil}}},
+		"POST /api/v1/events":             {Summary: "Store one event or an array of events in one transaction.", Body: events1, Answer: Stored{}},
+		"GET /api/v1/credentials":         {Summary: "Credentials of the caller's scopes, never their secrets.", Answer: CredentialList{}},
+		"POST /api/v1/credentials":        {Summary: "Create or replace a credential.", Body: CredentialRequest{}, Answer: CredentialSaved{}},
+		"GET /api/v1/nodes":               {Summary: "Inventory nodes of the caller's scopes.", Answer: NodeList{}},
+		"POST /api/v1/nodes":              {Summary: "Create or replace a node.", Body: inventory.Node{}, Answer: NodeSaved{}},
+		"POST /api/v1/nodes/:id/snmp/get": {Summary: "Poll a node now with its SNMP settings.", Body: SNMPGetRequest{}, Answer: SNMPValues{}},
+		"GET /api/v1/users":               {Summary: "Users.", Answer: UserList{}},
+		"POST /api/v1/users":              {Summary: "Create a user.", Body: newUser{}, Answer: UserCreated{}, Status: http.StatusCreated},
+		"GET /api/v1/roles":               {Summary: "Roles.", Answer: RoleList{}},
+		"POST /api/v1/roles":              {Summary: "Create a role.", Body: auth.Role{}, Answer: RoleCreated{}, Status: http.StatusCreated},
+		"GET /api/v1/audit":               {Summary: "The audit log (the auditor's); format=csv exports it.", Answer: AuditList{}, AltText: "text/csv", Query: auditQuery},
+		"GET /api/v1/audit/verify":        {Summary: "Walk the audit chain on this appliance's copy.", Answer: auth.VerifyReport{}},
+		"POST " + ha.HeartbeatPath:        {Summary: "The peer's heartbeat.", Body: ha.Beat{}, Answer: ha.Beat{}},
+		"POST " + ha.EventsPath:           {Summary: "Events handed over by the peer.", Body: events1, Answer: Stored{}},
+		"POST " + pipeline.IngestPath:     {Summary: "A batch of the peer's spool.", Body: pipeline.Batch{}, Answer: pipeline.Ack{}},
+		"GET /api/v1/syslog":              {Summary: "Stored syslog messages of the caller's scopes.", Answer: SyslogList{}, Query: syslogQuery},
+		"GET /api/v1/traps":               {Summary: "Stored SNMP notifications of the caller's scopes.", Answer: TrapList{}, Query: trapQuery},
+		"POST /api/v1/custom-events":      {Summary: "Spool custom events on this appliance.", Body: CustomEventsRequest{}, Answer: Accepted{}, Status: http.StatusAccepted, Answers: map[int]any{http.StatusInsufficientStorage: SpoolRefused{}}},
+		"GET /api/v1/custom-events":       {Summary: "Stored custom events of the caller's scopes.", Answer: CustomEventList{}, Query: withQuery(messageListQuery, queryParam{"key", "string", "the event key", nil})},
+		"GET /api/v1/rules":               {Summary: "Monitor rules of the caller's scopes and those for every scope.", Answer: RuleList{}},
+		"POST /api/v1/rules":              {Summary: "Create or replace a monitor rule (unknown fields are refused).", Body: rules.Rule{}, Answer: RuleSaved{}},
+		"DELETE /api/v1/rules/:id":        {Summary: "Delete a monitor rule.", Answer: RuleDeleted{}},
+		"POST /internal/v1/recover":       {Summary: "Rejoin the active as standby (`mamori recover`).", Answer: ha.Status{}},
+		"POST /internal/v1/pair/code":     {Summary: "A one-time pairing code (`mamori pair init`).", Body: PairCodeRequest{}, Answer: PairCode{}},
+		"POST /internal/v1/admin":         {Summary: "Create an administrator (`mamori admin create`).", Body: newUser{}, Answer: UserCreated{}, Status: http.StatusCreated},
+	}
+}
+
+var (
+	syslogQuery = withQuery(messageListQuery, queryParam{"host", "string", "the sender's host name", nil}, queryParam{"app", "string", "the app name", nil},
+		queryParam{"max_severity", "integer", "severity at least this grave (0 emerg .. 7 debug)", nil}, queryParam{"facility", "integer", "facility number", nil})
+	trapQuery  = withQuery(messageListQuery, queryParam{"trap", "string", "trap OID or name", nil}, queryParam{"version", "string", "SNMP version", nil})
+	auditQuery = []queryParam{{"user", "string", "only this user", nil}, {"action", "string", "action contains this", nil},
+		{"since", "string", "at or after (RFC 3339)", nil}, {"until", "string", "before (RFC 3339)", nil},
+		{"after", "integer", "after this sequence number", nil}, {"limit", "integer", "at most this many", nil},
+		{"format", "string", "csv: export as CSV", []string{"csv"}}}
+)
+
+// openAPINames give types a component name other than their Go name:
+// two packages' types of one name, and names the console already uses.
+func openAPINames() map[reflect.Type]string {
+	return map[reflect.Type]string{
+		reflect.TypeFor[ha.Status]():       "ApplianceStatus",
+		reflect.TypeFor[store.Status]():    "StoreStatus",
+		reflect.TypeFor[store.Server]():    "StoreServer",
+		reflect.TypeFor[pipeline.Status](): "IngestStatus",
+		reflect.TypeFor[auth.Role]():       "RoleDefinition",
+		reflect.TypeFor[newUser]():         "NewUser",
+		reflect.TypeFor[auth.Entry]():      "AuditEntry",
+		// Function and Action would shadow TypeScript's own names.
+		reflect.TypeFor[auth.Function](): "PrivilegeFunction",
+		reflect.TypeFor[auth.Action]():   "PrivilegeAction",
+	}
+}
+
+// openAPIEnums are the fixed sets of named string types.
+func openAPIEnums() map[reflect.Type][]string {
+	return map[reflect.Type][]string{
+		reflect.TypeFor[ha.Role]():         strs(ha.Starting, ha.Active, ha.Standby, ha.Fenced, ha.Stale, ha.Recovering),
+		reflect.TypeFor[events.Severity](): strs(events.Critical, events.Warning, events.Info),
+		reflect.TypeFor[auth.Function]():   strs(auth.Functions...),
+		reflect.TypeFor[auth.Action]():     strs(auth.Actions...),
+		reflect.TypeFor[ErrorCode]():       errorCodes(),
+	}
+}
+
+// openAPIFieldEnums are the fixed sets of plain string members.
+func openAPIFieldEnums() map[reflect.Type]map[string][]string {
+	return map[reflect.Type]map[string][]string{
+		reflect.TypeFor[rules.Rule](): {"kind": {rules.Syslog, rules.Trap, rules.Custom}, "action": {rules.Notify, rules.Drop}, "priority": rules.Priorities},
+	}
+}
+
+func strs[T ~string](vs ...T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// errorCodes are every code an error answer carries (answers.go).
+func errorCodes() []string {
+	set := map[string]bool{CodeNotActive: true, CodeUnavailable: true, CodeOutcomeUnknown: true, CodeKeyReused: true, CodeKeyInFlight: true}
+	for _, c := range codes {
+		set[c] = true
+	}
+	return slices.Sorted(maps.Keys(set))
+}

@@ -165,3 +165,37 @@ export interface ClusterStatus {
   old_stores: OldStore[] | null;
   ingest?: IngestStatus;
 }
+
+/** GET /api/v1/setup (public): whether the first-boot wizard is needed. */
+export interface SetupStatus {
+  needs_setup: boolean;
+  paired: boolean;
+  peer_id?: string;
+  role: Role;
+  store_joined: boolean;
+  node_id: string;
+  /** The address a joining appliance gives as the peer. */
+  api_address: string;
+  ha_mode: string;
+  witness?: string;
+  witness_addresses: string[];
+  /** A join succeeded and the appliance is restarting as the second of the pair. */
+  reforming: boolean;
+}
+
+export interface PairCode {
+  code: string;
+  expires: string;
+  ca_fingerprint: string;
+  peer_address: string;
+}
+
+export interface PairPreview {
+  peer: string;
+  fingerprint: string;
+}
+
+export interface PairJoinAnswer {
+  peer_id: string;
+  fingerprint: string;
+}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -135,4 +136,37 @@ func setupToken(t *testing.T, n *cluster.Node) string {
 	}
 	t.Fatalf("mamori setup-token on %s:\n%s", n.Name, out)
 	return ""
+}
+
+// Wrong setup tokens are refused, audited as refusals and counted against
+// the address like failed logins: past the limit even the right token
+// waits.
+func TestSetupTokenRefusals(t *testing.T) {
+	skipShort(t)
+	a := newSingle(t, cluster.Options{ExtraYAML: "auth:\n  source_failures: 3\n  refused_audit_window: 1s\n"})
+	tok := setupToken(t, a)
+	var refusal struct {
+		Code string `json:"code"`
+	}
+	for i := range 3 {
+		if code, err := a.DoAs("", http.MethodPost, "/api/v1/setup/token", map[string]string{"token": "000000-000000-000000-00000" + string(rune('0'+i))}, &refusal); err != nil || code != http.StatusForbidden || refusal.Code != "setup_token" {
+			t.Fatalf("wrong token %d: HTTP %d %+v %v", i, code, refusal, err)
+		}
+	}
+	if code, err := a.DoAs("", http.MethodPost, "/api/v1/setup/token", map[string]string{"token": tok}, nil); err != nil || code != http.StatusTooManyRequests {
+		t.Fatalf("the right token after 3 wrong ones from the same address: HTTP %d %v; want 429", code, err)
+	}
+	var audit json.RawMessage
+	if !cluster.WaitFor(t.Context(), 10*time.Second, func() bool {
+		code, _ := a.Do(http.MethodGet, "/api/v1/audit", nil, &audit)
+		return code == 200 && strings.Contains(string(audit), "/api/v1/setup/token") && strings.Contains(string(audit), "403")
+	}) {
+		t.Fatalf("no refusal of the setup token in the audit log:\n%s", audit)
+	}
+	var st struct {
+		NeedsSetup bool `json:"needs_setup"`
+	}
+	if code, _ := a.DoAs("", http.MethodGet, "/api/v1/setup", nil, &st); code != 200 || !st.NeedsSetup {
+		t.Fatalf("refused tokens changed something: HTTP %d %+v", code, st)
+	}
 }

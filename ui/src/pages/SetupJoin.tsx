@@ -116,17 +116,26 @@ export function JoinPair({ token }: { token: string }) {
   );
 }
 
-/** After the join: this appliance restarts as the standby; wait for it, then send the user to the active. */
+/**
+ * After the join: this appliance restarts as the standby; wait for it, then
+ * send the user to the active. The restarted appliance presents a new
+ * certificate (under the pair's CA): a browser that accepted the first one
+ * only may refuse it, so the way to the active is offered at once, and a
+ * hint appears when this appliance has not answered for a while.
+ */
 function Joined({ peerId, peer }: { peerId: string; peer: string }) {
   const [st, setSt] = useState<SetupStatus | undefined>(undefined);
+  const [silent, setSilent] = useState(0);
   useEffect(() => {
     let stop = false;
     const poll = async () => {
       while (!stop) {
         try {
           setSt(await api.setup({ retry: false }));
+          setSilent(0);
         } catch {
           // Restarting: no answer for a moment.
+          setSilent((n) => n + 1);
         }
         await new Promise((r) => setTimeout(r, 1000));
       }
@@ -153,15 +162,16 @@ function Joined({ peerId, peer }: { peerId: string; peer: string }) {
           <YesNo ok={standby} /> {t('setup.checkThisStandby')}
         </li>
       </ul>
-      {standby && (
-        <>
-          <KV rows={[[t('setup.activeAt'), <code>{peer}</code>]]} />
-          <p id="setup-joined-done">{t('setup.joinedDone')}</p>
-          <a class="button primary" id="setup-go-active" href={`https://${peer}/`}>
-            {t('setup.goToActive', { address: peer })}
-          </a>
-        </>
+      {!standby && silent >= 15 && (
+        <p class="notice" role="status">
+          {t('setup.certChanged')}
+        </p>
       )}
+      <KV rows={[[t('setup.activeAt'), <code>{peer}</code>]]} />
+      {standby && <p id="setup-joined-done">{t('setup.joinedDone')}</p>}
+      <a class={standby ? 'button primary' : 'button'} id="setup-go-active" href={`https://${peer}/`}>
+        {t('setup.goToActive', { address: peer })}
+      </a>
     </section>
   );
 }

@@ -109,7 +109,8 @@ func (s *Server) setupAllowed(c *gin.Context, token string) bool {
 		return false
 	case has:
 		s.opts.Setup.Void()
-		failCode(c, http.StatusForbidden, CodeSetupDone, "this appliance has an administrator: the setup token is void; log in instead")
+		// Not a refusal of the caller: the appliance is past its setup.
+		failCode(c, http.StatusConflict, CodeSetupDone, "this appliance has an administrator: the setup token is void; log in instead")
 		return false
 	case !setup.Matches(token, s.opts.Setup.Token()):
 		s.auth.SourceFailed(c.Request.Context(), src)

@@ -50,8 +50,8 @@ func TestPairOnline(t *testing.T) {
 	if code, err := a.DoAs("", http.MethodPost, "/api/v1/setup/admin", admin, &refusal); err != nil || code != http.StatusCreated {
 		t.Fatalf("admin with the setup token: HTTP %d %+v %v", code, refusal, err)
 	}
-	if code, _ := a.DoAs("", http.MethodPost, "/api/v1/setup/token", map[string]string{"token": tokA}, &refusal); code != http.StatusForbidden || refusal.Code != "setup_done" {
-		t.Fatalf("the setup token after the administrator exists: HTTP %d %+v; want 403 setup_done", code, refusal)
+	if code, _ := a.DoAs("", http.MethodPost, "/api/v1/setup/token", map[string]string{"token": tokA}, &refusal); code != http.StatusConflict || refusal.Code != "setup_done" {
+		t.Fatalf("the setup token after the administrator exists: HTTP %d %+v; want 409 setup_done", code, refusal)
 	}
 	if out, err := a.CLI("setup-token"); err == nil {
 		t.Fatalf("mamori setup-token still shows a token after the administrator exists:\n%s", out)

@@ -19,6 +19,7 @@ import (
 	"github.com/mamori-ops/mamori/api"
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/pairing"
+	"github.com/mamori-ops/mamori/appliance/setup"
 	"github.com/mamori-ops/mamori/internal/config"
 )
 
@@ -268,6 +269,9 @@ func pairJoin(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w: pair join needs --peer and --code", errUsage)
 	}
 	lock, err := prepareDataDir(cfg.DataDir)
+	if errors.Is(err, errDataDirInUse) {
+		return pairJoinOnline(ctx, cfg, *peer, *code)
+	}
 	if err != nil {
 		return fmt.Errorf("pair join: %w", err)
 	}
@@ -278,5 +282,49 @@ func pairJoin(ctx context.Context, args []string) error {
 		return fmt.Errorf("pair join: %w", err)
 	}
 	fmt.Printf("paired with %s (CA %s).\nStart mamori on this appliance (systemctl start mamori) to join its store as standby.\n", res.Peer.ID, res.Fingerprint)
+	return nil
+}
+
+// pairJoinOnline joins through the running appliance's own first-boot
+// route (the wizard's), with the setup token read from the data
+// directory: the appliance re-forms itself as the second of the pair.
+func pairJoinOnline(ctx context.Context, cfg config.Config, peer, code string) error {
+	tok, err := setup.Read(cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("pair join: mamori is running here and %w in %s: this appliance has an administrator, so it is not fresh; stop mamori to join offline", err, cfg.DataDir)
+	}
+	var pv struct {
+		Fingerprint string `json:"fingerprint"`
+	}
+	in := map[string]string{"token": tok, "peer": peer, "code": code}
+	if err := callLocal(ctx, cfg, http.MethodPost, "/api/v1/setup/pair/preview", in, &pv, 30*time.Second); err != nil {
+		return fmt.Errorf("pair join: %w", err)
+	}
+	fmt.Printf("%s presents CA %s, which matches the code.\n", peer, pv.Fingerprint)
+	in["fingerprint"] = pv.Fingerprint
+	var out struct {
+		PeerID      string `json:"peer_id"`
+		Fingerprint string `json:"fingerprint"`
+	}
+	if err := callLocal(ctx, cfg, http.MethodPost, "/api/v1/setup/pair/join", in, &out, 2*time.Minute); err != nil {
+		return fmt.Errorf("pair join: %w", err)
+	}
+	fmt.Printf("paired with %s (CA %s).\nmamori is restarting on this appliance to join its store as standby (see `mamori status`).\n", out.PeerID, out.Fingerprint)
+	return nil
+}
+
+func setupTokenCmd(_ context.Context, args []string) error {
+	cfg, _, err := loadConfig("setup-token", args, nil)
+	if err != nil {
+		return err
+	}
+	tok, err := setup.Read(cfg.DataDir)
+	if errors.Is(err, setup.ErrNoToken) {
+		return fmt.Errorf("%w in %s: this appliance has an administrator already (log in), or `mamori serve` has not started yet", err, cfg.DataDir)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Printf("setup token: %s\nopen https://%s/setup and enter it (valid until an administrator exists)\n", tok, cfg.APIAddrs()[0])
 	return nil
 }

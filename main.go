@@ -20,7 +20,8 @@ Usage:
   mamori serve   [--config FILE] [--data-dir DIR]   run the appliance
   mamori pair init [--config FILE] [--ttl 15m]      print a one-time pairing code (on the first appliance)
   mamori pair join --peer HOST:PORT --code CODE [--config FILE]
-                                                    join the first appliance (on the second, mamori stopped)
+                                                    join the first appliance (on the second: fresh and running, or stopped)
+  mamori setup-token [--config FILE]                show the setup token of a fresh appliance (the web console's /setup asks for it)
   mamori recover [--config FILE]                    rejoin the active appliance as standby
   mamori status  [--config FILE] [--json]           show role, epoch, peer, witness, replication
   mamori witness join --listen IP:PORT --peer HOST:PORT --code CODE [--data-dir DIR] [--id NAME]
@@ -37,6 +38,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:])
 	stop()
+	if errors.Is(err, errReexec) {
+		err = reexec()
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mamori:", err)
 		if errors.Is(err, errUsage) {
@@ -66,6 +70,8 @@ func run(ctx context.Context, args []string) error {
 		return witnessCmd(ctx, rest)
 	case "admin":
 		return adminCmd(ctx, rest)
+	case "setup-token":
+		return setupTokenCmd(ctx, rest)
 	case "audit":
 		return auditCmd(ctx, rest)
 	case "version":

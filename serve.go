@@ -65,6 +65,17 @@ func newLogger(cfg config.Log) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
+// errDataDirInUse: another mamori process (a running `mamori serve`) holds the data directory.
+var errDataDirInUse = errors.New("data directory in use")
+
+type inUseError string
+
+func (e inUseError) Error() string {
+	return fmt.Sprintf("data directory %s is in use by another mamori process: stop it first", string(e))
+}
+
+func (e inUseError) Is(target error) bool { return target == errDataDirInUse }
+
 // prepareDataDir creates the data directory and takes its lock, so two
 // processes never share one store.
 func prepareDataDir(dir string) (*os.File, error) {
@@ -82,7 +93,7 @@ func prepareDataDir(dir string) (*os.File, error) {
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("data directory %s is in use by another mamori process: stop it first", dir)
+		return nil, inUseError(dir)
 	}
 	return f, nil
 }
@@ -122,7 +133,21 @@ func serveCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer lock.Close()
+	fb := &firstBoot{cfg: cfg, log: log.With("component", "setup")}
+	err = serve(ctx, cfg, log, pacer, fb)
+	if j := fb.pending(); j != nil && errors.Is(err, errReexec) {
+		// Every part has stopped and the store is closed: install what
+		// the founder gave, then start again as its peer.
+		if err := j.Install(); err != nil {
+			return fmt.Errorf("install the pairing: %w", err)
+		}
+		log.Info("pairing installed: starting again as the second appliance of the pair")
+	}
+	return err
+}
 
+// serve runs the appliance until ctx ends or fb re-forms it (errReexec).
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpace.Pacer, fb *firstBoot) error {
 	// Identity first: every listener below serves with it.
 	id := pairing.Identity{Dir: filepath.Join(cfg.DataDir, "tls")}
 	if _, err := id.Bootstrap(cfg.Node.ID, nodeIPs(cfg), time.Now()); err != nil {
@@ -209,7 +234,7 @@ func serveCmd(ctx context.Context, args []string) error {
 	srv := api.New(api.Options{Listen: cfg.API.Listen, RedirectListen: cfg.API.RedirectListen, TLS: apiTLS, Registry: reg, Secrets: box, Ingestor: ing.ingestor, Spool: ing,
 		IngestStatus: ing.forwarder.Status, Console: console, RefusalWindow: cfg.Auth.RefusedAuditWindow, ReadTimeout: cfg.API.ReadTimeout,
 		WriteTimeout: cfg.API.WriteTimeout, IdleTimeout: cfg.API.IdleTimeout, MaxConns: cfg.API.MaxConnections,
-		MaxConnsPerSource: cfg.API.MaxConnectionsPerSource, MetricsToken: metricsToken}, ctl, pairSvc, st, authSvc, log)
+		MaxConnsPerSource: cfg.API.MaxConnectionsPerSource, MetricsToken: metricsToken, Setup: fb}, ctl, pairSvc, st, authSvc, log)
 
 	// Bind both ports before anything else, so a port in use is reported at once.
 	if err := st.Listen(); err != nil {
@@ -230,8 +255,13 @@ func serveCmd(ctx context.Context, args []string) error {
 	}
 	log.Info("mamori started", "node", cfg.Node.ID, "api", srv.Addr().String(), "cluster", cfg.ClusterAddr(), "data_dir", cfg.DataDir)
 
-	g, gctx := errgroup.WithContext(ctx)
+	// An online join ends this run with errReexec as the cause.
+	rctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	fb.stop = stop
+	g, gctx := errgroup.WithContext(rctx)
 	g.Go(func() error { return srv.Run(gctx) })
+	g.Go(func() error { return fb.announce(gctx, ctl.Ready(), authSvc) })
 	g.Go(func() error { return ctl.Run(gctx) })
 	if pacer != nil {
 		g.Go(func() error { return pacer.Run(gctx) })
@@ -246,6 +276,10 @@ func serveCmd(ctx context.Context, args []string) error {
 	g.Go(func() error { return authSvc.LockoutLoop(gctx, ctl.Ready(), log.With("component", "auth")) })
 	g.Go(func() error { return newMerger(cfg, st, ing, ctl, rec, log).Run(gctx) })
 	err = g.Wait()
+	if cause := context.Cause(rctx); errors.Is(cause, errReexec) {
+		log.Info("mamori stopped to re-form")
+		return cause
+	}
 	_, _ = daemon.SdNotify(false, daemon.SdNotifyStopping)
 	log.Info("mamori stopped")
 	if errors.Is(err, context.Canceled) {

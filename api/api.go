@@ -89,6 +89,9 @@ type Options struct {
 	// Console is the web console's files (index.html at the root), served
 	// for paths outside the route table; nil serves none.
 	Console fs.FS
+	// Setup is the first-boot wizard's side of the appliance; nil
+	// answers its routes with 404.
+	Setup Setup
 }
 
 // Bounds of every request and answer.
@@ -253,6 +256,12 @@ func (s *Server) table() []Route {
 		{http.MethodGet, OpenAPIPath, Public, "", "", false, s.openAPI},
 		{http.MethodPost, "/api/v1/login", Public, "", "", false, s.login},
 		{http.MethodPost, "/api/v1/pair/join", Public, "", "", true, s.pairJoin},
+		{http.MethodGet, "/api/v1/setup", Public, "", "", false, s.setupStatus},
+		{http.MethodPost, "/api/v1/setup/token", Public, "", "", true, s.setupToken},
+		{http.MethodPost, "/api/v1/setup/admin", Public, "", "", true, s.setupAdmin},
+		{http.MethodPost, "/api/v1/setup/pair/preview", Public, "", "", true, s.setupPairPreview},
+		{http.MethodPost, "/api/v1/setup/pair/join", Public, "", "", true, s.setupPairJoin},
+		{http.MethodPost, "/api/v1/pair/code", Priv, auth.Cluster, auth.Modify, true, s.newPairCode},
 		{http.MethodPost, "/api/v1/logout", User, "", "", false, s.logout},
 		{http.MethodPost, "/api/v1/logout/everywhere", User, "", "", true, s.logoutEverywhere},
 		{http.MethodGet, "/api/v1/me", User, "", "", false, s.me},

@@ -246,4 +246,6 @@ type PairCode struct {
 	Code          string    `json:"code"`
 	Expires       time.Time `json:"expires"`
 	CAFingerprint string    `json:"ca_fingerprint"`
+	// PeerAddress (the wizard's code) is the address the joining appliance gives.
+	PeerAddress string `json:"peer_address,omitempty"`
 }

@@ -114,6 +114,12 @@ func routeDocs() map[string]routeDoc {
 		"DELETE /api/v1/rules/:id":        {Summary: "Delete a monitor rule.", Answer: RuleDeleted{}},
 		"POST /internal/v1/recover":       {Summary: "Rejoin the active as standby (`mamori recover`).", Answer: ha.Status{}},
 		"POST /internal/v1/pair/code":     {Summary: "A one-time pairing code (`mamori pair init`).", Body: PairCodeRequest{}, Answer: PairCode{}},
+		"GET /api/v1/setup":               {Summary: "Whether this appliance needs its first-boot setup (public; nothing secret).", Answer: SetupStatus{}},
+		"POST /api/v1/setup/token":        {Summary: "Check a setup token (`mamori setup-token` shows it).", Body: SetupTokenRequest{}, Answer: SetupTokenOK{}},
+		"POST /api/v1/setup/admin":        {Summary: "Create the first administrator with the setup token, logged in.", Body: SetupAdminRequest{}, Answer: SetupAdminCreated{}, Status: http.StatusCreated},
+		"POST /api/v1/setup/pair/preview": {Summary: "The peer's CA fingerprint, before anything secret is sent.", Body: SetupJoinRequest{}, Answer: PairPreview{}},
+		"POST /api/v1/setup/pair/join":    {Summary: "Join the pair of the appliance at peer; this appliance then re-forms as its second.", Body: SetupJoinRequest{}, Answer: PairJoinAnswer{}, Status: http.StatusAccepted},
+		"POST /api/v1/pair/code":          {Summary: "A one-time pairing code for the wizard's first appliance.", Body: PairCodeRequest{}, Answer: PairCode{}},
 		"POST /internal/v1/admin":         {Summary: "Create an administrator (`mamori admin create`).", Body: newUser{}, Answer: UserCreated{}, Status: http.StatusCreated},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
@@ -46,54 +47,123 @@ type JoinResult struct {
 // only then installs the new identity and membership (the old store is set
 // aside, not deleted). On any error this appliance is left as it was.
 func JoinPeer(ctx context.Context, o JoinOptions) (JoinResult, error) {
-	code, err := ParseCode(o.Code)
+	j, err := Exchange(ctx, o)
 	if err != nil {
 		return JoinResult{}, err
 	}
+	return j.Result(), j.Install()
+}
+
+// Joined is a completed exchange with the founder whose answer is not
+// installed yet: a running appliance installs it only after it has
+// stopped its store (see DESIGN.md, "Online pairing").
+type Joined struct {
+	dataDir string
+	role    string
+	keyPEM  []byte
+	resp    JoinResponse
+	fp      string
+}
+
+// Result is what the joiner learned.
+func (j *Joined) Result() JoinResult { return JoinResult{Peer: j.resp.Peer, Fingerprint: j.fp} }
+
+// Exchange checks that this appliance has no peer, sends the code to the
+// founder (pinned: nothing is sent to a server whose CA does not match the
+// code) and checks its answer. It writes nothing here; the founder has
+// recorded this appliance as its peer once it returns without error.
+func Exchange(ctx context.Context, o JoinOptions) (*Joined, error) {
+	code, err := ParseCode(o.Code)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
-		return JoinResult{}, err
+		return nil, err
 	}
 	members, err := ha.OpenMembers(o.DataDir)
 	if err != nil {
-		return JoinResult{}, err
+		return nil, err
 	}
 	if m := members.Get(); m.Peer != nil {
-		return JoinResult{}, fmt.Errorf("%w with %s already", ha.ErrPaired, m.Peer.ID)
+		return nil, fmt.Errorf("%w with %s already", ha.ErrPaired, m.Peer.ID)
 	}
 	keyPEM, pub, err := NewKey()
 	if err != nil {
-		return JoinResult{}, err
+		return nil, err
 	}
 	pubPEM, err := PublicKeyPEM(pub)
 	if err != nil {
-		return JoinResult{}, err
+		return nil, err
 	}
 	resp, err := postJoin(ctx, o.Peer, code, JoinRequest{Role: o.Role, Secret: hex.EncodeToString(code.Secret[:]), Node: o.Self, PublicKeyPEM: string(pubPEM)})
 	if err != nil {
-		return JoinResult{}, err
+		return nil, err
 	}
 	fp, err := checkResponse(resp, code)
 	if err != nil {
-		return JoinResult{}, err
+		return nil, err
 	}
-	id := Identity{Dir: filepath.Join(o.DataDir, "tls")}
-	if o.Role == RoleWitness {
-		return JoinResult{Peer: resp.Peer, Fingerprint: fp}, id.Install([]byte(resp.CACertPEM), nil, []byte(resp.NodeCertPEM), keyPEM)
+	return &Joined{dataDir: o.DataDir, role: o.Role, keyPEM: keyPEM, resp: resp, fp: fp}, nil
+}
+
+// Install writes the identity, the secrets key and the membership the
+// founder gave, setting the old store aside. The store must not be open.
+func (j *Joined) Install() error {
+	if err := os.MkdirAll(j.dataDir, 0o700); err != nil {
+		return err
 	}
-	if err := secrets.InstallKey(o.DataDir, resp.SecretsKey); err != nil {
-		return JoinResult{}, fmt.Errorf("secrets key from the peer: %w", err)
+	id := Identity{Dir: filepath.Join(j.dataDir, "tls")}
+	resp := j.resp
+	if j.role == RoleWitness {
+		return id.Install([]byte(resp.CACertPEM), nil, []byte(resp.NodeCertPEM), j.keyPEM)
 	}
-	if err := setAside(filepath.Join(o.DataDir, "store")); err != nil {
-		return JoinResult{}, err
+	members, err := ha.OpenMembers(j.dataDir)
+	if err != nil {
+		return err
 	}
-	if err := id.Install([]byte(resp.CACertPEM), []byte(resp.CAKeyPEM), []byte(resp.NodeCertPEM), keyPEM); err != nil {
-		return JoinResult{}, err
+	if err := secrets.InstallKey(j.dataDir, resp.SecretsKey); err != nil {
+		return fmt.Errorf("secrets key from the peer: %w", err)
 	}
-	err = members.Update(func(m *ha.Membership) error {
+	if err := setAside(filepath.Join(j.dataDir, "store")); err != nil {
+		return err
+	}
+	if err := id.Install([]byte(resp.CACertPEM), []byte(resp.CAKeyPEM), []byte(resp.NodeCertPEM), j.keyPEM); err != nil {
+		return err
+	}
+	return members.Update(func(m *ha.Membership) error {
 		*m = ha.Membership{Peer: &resp.Peer, Joiner: true, Epoch: resp.Epoch}
 		return nil
 	})
-	return JoinResult{Peer: resp.Peer, Fingerprint: fp}, err
+}
+
+// ErrPreview: the peer's certificate could not be read.
+var ErrPreview = errors.New("cannot read the peer's certificate")
+
+// PeerFingerprint connects to peer and returns the fingerprint of the CA
+// its certificate chain carries, and whether it matches code's pin. It
+// sends nothing but a TLS handshake: this is what an operator confirms
+// before the code is sent.
+func PeerFingerprint(ctx context.Context, peer, code string) (fp string, matches bool, err error) {
+	c, err := ParseCode(code)
+	if err != nil {
+		return "", false, err
+	}
+	d := tls.Dialer{Config: &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: true, ServerName: PairingServerName}}
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := d.DialContext(dctx, "tcp", peer)
+	if err != nil {
+		return "", false, fmt.Errorf("%w: %s does not answer (%v): check the address (host:port of the first appliance's API)", ErrPreview, peer, err)
+	}
+	defer conn.Close()
+	for i, cert := range conn.(*tls.Conn).ConnectionState().PeerCertificates {
+		if i == 0 || !cert.IsCA {
+			continue
+		}
+		sum := sha256Sum(cert.Raw)
+		return FormatFingerprint(sum), bytes.Equal(sum[:len(c.Pin)], c.Pin[:]), nil
+	}
+	return "", false, fmt.Errorf("%w: %s presents no CA certificate: is it a mamori appliance?", ErrPreview, peer)
 }
 
 func postJoin(ctx context.Context, peer string, code Code, req JoinRequest) (JoinResponse, error) {
@@ -115,13 +185,25 @@ func postJoin(ctx context.Context, peer string, code Code, req JoinRequest) (Joi
 			Error string `json:"error"`
 		}
 		_ = json.Unmarshal(b, &e)
-		return JoinResponse{}, fmt.Errorf("%s refused the pairing: %s", peer, e.Error)
+		return JoinResponse{}, &RefusedError{Peer: peer, Status: r.StatusCode, Reason: e.Error}
 	}
 	var resp JoinResponse
 	if err := json.Unmarshal(b, &resp); err != nil {
 		return JoinResponse{}, fmt.Errorf("pairing answer: %w", err)
 	}
 	return resp, nil
+}
+
+// RefusedError: the founder answered and refused the join (a wrong,
+// used or expired code; already paired): nothing changed on either side.
+type RefusedError struct {
+	Peer   string
+	Status int // the founder's HTTP status
+	Reason string
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("%s refused the pairing: %s", e.Peer, e.Reason)
 }
 
 // checkResponse verifies, again, that the CA we got is the pinned one and

@@ -246,3 +246,40 @@ func TestMutualTLS(t *testing.T) {
 		}
 	})
 }
+
+// PeerFingerprint reads the CA a server presents with a handshake only,
+// and says whether it is the one a code pins; the server reads nothing.
+func TestPeerFingerprint(t *testing.T) {
+	server := newIdentity(t, "a")
+	ca, _ := server.LoadCA()
+	open, _ := server.ServerConfig(tls.VerifyClientCertIfGiven)
+	code, err := NewCode(ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := newIdentity(t, "b").LoadCA()
+	otherCode, _ := NewCode(other)
+	want := FormatFingerprint(ca.Fingerprint())
+	for _, tc := range []struct {
+		name    string
+		code    string
+		matches bool
+	}{{"the code's CA", code.String(), true}, {"another CA's code", otherCode.String(), false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, got := serveOnce(t, open)
+			fp, matches, err := PeerFingerprint(t.Context(), addr, tc.code)
+			if err != nil || fp != want || matches != tc.matches {
+				t.Fatalf("PeerFingerprint = %q %v %v; want %q %v", fp, matches, err, want, tc.matches)
+			}
+			if g := <-got; g != "|" && g != "" && g != "error" {
+				t.Fatalf("the server read %q: something was sent", g)
+			}
+		})
+	}
+	if _, _, err := PeerFingerprint(t.Context(), "127.0.0.1:1", code.String()); !errors.Is(err, ErrPreview) {
+		t.Fatalf("nobody listening: %v", err)
+	}
+	if _, _, err := PeerFingerprint(t.Context(), "127.0.0.1:1", "not a code"); !errors.Is(err, ErrBadCode) {
+		t.Fatalf("a bad code: %v", err)
+	}
+}

@@ -13,6 +13,7 @@ import { ClusterPage } from './pages/Cluster';
 import { Dashboard } from './pages/Dashboard';
 import { LoginPage } from './pages/Login';
 import { NotFound } from './pages/NotFound';
+import { SetupPage } from './pages/Setup';
 import { navigate, path, query, safeNext } from './router';
 import { loadSession, session, toLogin } from './session';
 
@@ -30,6 +31,7 @@ const routes: Route[] = [
   { path: '/', page: Dashboard, title: 'nav.dashboard', nav: true },
   { path: '/cluster', page: ClusterPage, title: 'nav.cluster', nav: true },
   { path: '/login', page: LoginPage, title: 'login.title', public: true },
+  { path: '/setup', page: SetupPage, title: 'setup.title', public: true },
 ];
 
 const notFound: Route = { path: '', page: NotFound, title: 'notFound.title' };

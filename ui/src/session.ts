@@ -55,6 +55,12 @@ export async function login(req: LoginRequest): Promise<void> {
   session.value = { kind: 'user', me: await api.me() };
 }
 
+/** The first-boot wizard created the administrator and its session cookie. */
+export async function loggedIn(): Promise<void> {
+  hint.set(true);
+  session.value = { kind: 'user', me: await api.me() };
+}
+
 export async function logout(): Promise<void> {
   try {
     await api.logout();

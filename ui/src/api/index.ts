@@ -4,6 +4,7 @@
 
 import { ApiClient, type CallOptions } from './client';
 import type { ClusterStatus, EventList, Health, LoginAnswer, LoginRequest, Me } from './types';
+import type { PairCode, PairJoinAnswer, PairPreview, SetupStatus } from './types';
 
 export { ApiError } from './client';
 export type * from './types';
@@ -24,4 +25,16 @@ export const api = {
   /** Oldest first, after the id `after` (the event model changes in issue 11, item 3). */
   events: (q: { after?: number; limit?: number; kind?: string }, o: Opts = {}) =>
     client.get<EventList>('/api/v1/events', { ...o, query: q }),
+  /** Public: whether this appliance still needs its first-boot setup. */
+  setup: (o: Opts = {}) => client.get<SetupStatus>('/api/v1/setup', { ...o, anonymous: true }),
+  /** First-boot calls carry the setup token; a refusal is an answer, never retried. */
+  setupToken: (token: string) => client.post<{ ok: boolean }>('/api/v1/setup/token', { token }, { retry: false, anonymous: true }),
+  setupAdmin: (req: { token: string; user: string; password: string }) =>
+    client.post<{ user: string }>('/api/v1/setup/admin', req, { retry: false, anonymous: true }),
+  pairPreview: (req: { token: string; peer: string; code: string }) =>
+    client.post<PairPreview>('/api/v1/setup/pair/preview', req, { retry: false, anonymous: true }),
+  pairJoin: (req: { token: string; peer: string; code: string; fingerprint: string }) =>
+    client.post<PairJoinAnswer>('/api/v1/setup/pair/join', req, { retry: false, anonymous: true }),
+  /** A one-time pairing code for the second appliance (administrator). */
+  pairCode: (ttlSeconds = 3600) => client.post<PairCode>('/api/v1/pair/code', { ttl_seconds: ttlSeconds }, { retry: false }),
 };

@@ -318,10 +318,21 @@ export interface PairCode {
   ca_fingerprint: string;
   code: string;
   expires: string;
+  peer_address?: string;
 }
 
 export interface PairCodeRequest {
   ttl_seconds?: number;
+}
+
+export interface PairJoinAnswer {
+  fingerprint: string;
+  peer_id: string;
+}
+
+export interface PairPreview {
+  fingerprint: string;
+  peer: string;
 }
 
 export interface PathStatus {
@@ -460,6 +471,46 @@ export interface SNMPInput {
 export interface SNMPValues {
   node: string;
   values: Value[] | null;
+}
+
+export interface SetupAdminCreated {
+  roles: string[] | null;
+  user: string;
+}
+
+export interface SetupAdminRequest {
+  password?: string;
+  token?: string;
+  user?: string;
+}
+
+export interface SetupJoinRequest {
+  code?: string;
+  fingerprint?: string;
+  peer?: string;
+  token?: string;
+}
+
+export interface SetupStatus {
+  api_address: string;
+  ha_mode: string;
+  needs_setup: boolean;
+  node_id: string;
+  paired: boolean;
+  peer_id?: string;
+  reforming: boolean;
+  role: Role;
+  store_joined: boolean;
+  witness?: string;
+  witness_addresses: string[] | null;
+}
+
+export interface SetupTokenOK {
+  ok: boolean;
+}
+
+export interface SetupTokenRequest {
+  token?: string;
 }
 
 export type Severity = 'critical' | 'warning' | 'info';
@@ -650,12 +701,18 @@ export interface Routes {
   'POST /api/v1/nodes': { body: NodeInput; answer: NodeSaved; query: Record<string, never> };
   'POST /api/v1/nodes/{id}/snmp/get': { body: SNMPGetRequest; answer: SNMPValues; query: Record<string, never> };
   'GET /api/v1/openapi.json': { body: never; answer: Record<string, unknown>; query: Record<string, never> };
+  'POST /api/v1/pair/code': { body: PairCodeRequest; answer: PairCode; query: Record<string, never> };
   'POST /api/v1/pair/join': { body: JoinRequest; answer: JoinResponse; query: Record<string, never> };
   'GET /api/v1/roles': { body: never; answer: RoleList; query: Record<string, never> };
   'POST /api/v1/roles': { body: RoleDefinitionInput; answer: RoleCreated; query: Record<string, never> };
   'GET /api/v1/rules': { body: never; answer: RuleList; query: Record<string, never> };
   'POST /api/v1/rules': { body: RuleInput; answer: RuleSaved; query: Record<string, never> };
   'DELETE /api/v1/rules/{id}': { body: never; answer: RuleDeleted; query: Record<string, never> };
+  'GET /api/v1/setup': { body: never; answer: SetupStatus; query: Record<string, never> };
+  'POST /api/v1/setup/admin': { body: SetupAdminRequest; answer: SetupAdminCreated; query: Record<string, never> };
+  'POST /api/v1/setup/pair/join': { body: SetupJoinRequest; answer: PairJoinAnswer; query: Record<string, never> };
+  'POST /api/v1/setup/pair/preview': { body: SetupJoinRequest; answer: PairPreview; query: Record<string, never> };
+  'POST /api/v1/setup/token': { body: SetupTokenRequest; answer: SetupTokenOK; query: Record<string, never> };
   'GET /api/v1/syslog': { body: never; answer: SyslogList; query: { after?: number; before?: number; limit?: number; order?: 'asc' | 'desc'; source?: string; node?: string; scope?: string; since?: string; until?: string; q?: string; host?: string; app?: string; max_severity?: number; facility?: number } };
   'POST /api/v1/tokens': { body: TokenRequest; answer: TokenAnswer; query: Record<string, never> };
   'GET /api/v1/traps': { body: never; answer: TrapList; query: { after?: number; before?: number; limit?: number; order?: 'asc' | 'desc'; source?: string; node?: string; scope?: string; since?: string; until?: string; q?: string; trap?: string; version?: string } };

@@ -1,9 +1,10 @@
-import { useState } from 'preact/hooks';
-import { ApiError } from '../api';
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError } from '../api';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { Field } from '../components/Field';
 import { Prefs } from '../components/Prefs';
 import { t, tOr } from '../i18n';
+import { navigate } from '../router';
 import { login, session } from '../session';
 
 interface Form {
@@ -31,6 +32,15 @@ export function LoginPage() {
   const [busy, setBusy] = useState(false);
   const s = session.value;
   const set = (k: keyof Form) => (v: string) => setForm({ ...form, [k]: v });
+  // A fresh appliance has no one to log in: its first-boot wizard comes first.
+  useEffect(() => {
+    api.setup({ retry: false }).then(
+      (st) => {
+        if (st.needs_setup && !st.paired) navigate('/setup', { replace: true });
+      },
+      () => undefined,
+    );
+  }, []);
 
   const submit = async (e: Event) => {
     e.preventDefault();

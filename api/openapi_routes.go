@@ -179,7 +179,8 @@ func strs[T ~string](vs ...T) []string {
 
 // errorCodes are every code an error answer carries (answers.go).
 func errorCodes() []string {
-	set := map[string]bool{CodeNotActive: true, CodeUnavailable: true, CodeOutcomeUnknown: true, CodeKeyReused: true, CodeKeyInFlight: true}
+	set := map[string]bool{CodeNotActive: true, CodeUnavailable: true, CodeOutcomeUnknown: true, CodeKeyReused: true, CodeKeyInFlight: true,
+		CodeSetupToken: true, CodeSetupDone: true, CodePairingCode: true, CodeFingerprint: true, CodePeerNotFound: true}
 	for _, c := range codes {
 		set[c] = true
 	}

@@ -163,7 +163,7 @@ export interface ErrorAnswer {
   role?: Role;
 }
 
-export type ErrorCode = 'bad_gateway' | 'bad_request' | 'conflict' | 'forbidden' | 'idempotency_key_in_flight' | 'idempotency_key_reused' | 'insufficient_storage' | 'internal' | 'not_active' | 'not_found' | 'outcome_unknown' | 'too_large' | 'too_many_requests' | 'unauthenticated' | 'unavailable' | 'unprocessable';
+export type ErrorCode = 'bad_gateway' | 'bad_request' | 'conflict' | 'fingerprint' | 'forbidden' | 'idempotency_key_in_flight' | 'idempotency_key_reused' | 'insufficient_storage' | 'internal' | 'not_active' | 'not_found' | 'outcome_unknown' | 'pairing_code' | 'peer_unreachable' | 'setup_done' | 'setup_token' | 'too_large' | 'too_many_requests' | 'unauthenticated' | 'unavailable' | 'unprocessable';
 
 export interface Event {
   at: string;

@@ -31,6 +31,7 @@ func BenchmarkHostile(b *testing.B) {
 	report("hostile_rss_peak_mb", float64(s.PeakRSS)/(1<<20), "MiB")
 	report("hostile_budget_mb", float64(s.Budget)/(1<<20), "MiB")
 	report("hostile_good_lost", float64(lost), "count")
+	report("hostile_good_lost_not_udp_buffer", float64(s.Unexcused()), "count")
 	report("hostile_good_duplicated", float64(dup), "count")
 	report("hostile_data_growth_mb", float64(s.DataAfter-s.DataBefore)/(1<<20), "MiB")
 	report("hostile_udp_good_lost", float64(s.Good[hostile.UDP].Lost), "count")

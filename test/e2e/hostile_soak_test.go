@@ -39,14 +39,19 @@ func checkHostile(t *testing.T, s hostile.Summary) {
 	if s.PeakRSS >= s.Budget {
 		t.Errorf("peak RSS %s, budget %s", hostile.MiB(s.PeakRSS), hostile.MiB(s.Budget))
 	}
-	if lost != 0 || dup != 0 {
-		t.Errorf("good traffic: lost=%d duplicated=%d", lost, dup)
+	// Good traps lost in a phase where the kernel dropped trap datagrams
+	// (its buffer full: UDP cannot push back) are UDP's loss, counted and
+	// printed per phase; every other lost or doubled good item fails.
+	if un := s.Unexcused(); un != 0 || dup != 0 {
+		t.Errorf("good traffic: lost=%d (%d not excused by the kernel's UDP drops) duplicated=%d", lost, un, dup)
 	}
 	// The database holds the retained messages (their estimate is within
 	// 10% of its pages), what arrives between two retention runs, and
-	// what else the store keeps; its file does not shrink (free pages are
+	// what else the store keeps: the dedup log of ingest.dedup_window (an
+	// hour: about 20 bytes for each of the millions of flood messages) and
+	// the good traffic's events; its file does not shrink (free pages are
 	// reused).
-	if db := s.Files["store/db.sqlite"]; db > 2*hostile.RetainedBytes+64<<20 {
+	if db := s.Files["store/db.sqlite"]; db > 5*hostile.RetainedBytes/2+64<<20 {
 		t.Errorf("the database grew to %s with %s of messages retained", hostile.MiB(db), hostile.MiB(hostile.RetainedBytes))
 	}
 	if total := s.APIOK + s.APIFailed; total == 0 || s.APIFailed*10 > total {

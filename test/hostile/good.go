@@ -332,6 +332,30 @@ func (g *Good) verdicts() [kinds]Verdict {
 	return out
 }
 
+// Marks returns how many items of each kind were sent so far (a phase's
+// first item, for LostIn).
+func (g *Good) Marks() (m [kinds]int) {
+	for k := range m {
+		m[k] = int(g.sent[k].Load())
+	}
+	return m
+}
+
+// LostIn counts the items of each kind sent in [from, to) that were
+// never stored.
+func (g *Good) LostIn(from, to [kinds]int) (lost [kinds]int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for k := range lost {
+		for i := from[k]; i < to[k]; i++ {
+			if g.seen[k][i] == 0 {
+				lost[k]++
+			}
+		}
+	}
+	return lost
+}
+
 // API returns the good API rounds (login and read) that worked and failed.
 func (g *Good) API() (ok, failed int64) { return g.apiOK.Load(), g.apiBad.Load() }
 

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -110,6 +111,11 @@ type Server struct {
 	ln       net.Listener
 	redir    net.Listener
 	srv      *http.Server
+	// streams counts open live streams; closing ends them when the
+	// server shuts down (Shutdown waits for no streaming answer).
+	streams      atomic.Int64
+	closing      chan struct{}
+	streamTiming streamTiming
 }
 
 // Store is the data store as the API sees it.
@@ -135,7 +141,7 @@ func New(opts Options, c Cluster, p Pairing, ev Store, au *auth.Service, logger 
 	if opts.MaxConnsPerSource <= 0 {
 		opts.MaxConnsPerSource = 256
 	}
-	s := &Server{opts: opts, log: logger.With("component", "api"), cluster: c, pairing: p, events: ev, auth: au}
+	s := &Server{opts: opts, log: logger.With("component", "api"), cluster: c, pairing: p, events: ev, auth: au, closing: make(chan struct{})}
 	s.refusals = auth.NewRefusals(opts.RefusalWindow, s.appendAudit)
 	return s
 }
@@ -186,6 +192,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.srv = &http.Server{Handler: s.routes(), TLSConfig: s.opts.TLS, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: s.opts.ReadTimeout, WriteTimeout: s.opts.WriteTimeout, IdleTimeout: s.opts.IdleTimeout, MaxHeaderBytes: maxHeaderBytes,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)} // TLS handshake refusals are worth a warning
+	s.srv.RegisterOnShutdown(func() { close(s.closing) })
 	errc := make(chan error, 2)
 	go func() { errc <- s.srv.Serve(tls.NewListener(s.ln, s.opts.TLS)) }()
 	rctx, stopRefusals := context.WithCancel(context.WithoutCancel(ctx))
@@ -258,6 +265,7 @@ func (s *Server) table() []Route {
 		{http.MethodPost, "/api/v1/me/totp", User, "", "", true, s.enrolTOTP},
 		{http.MethodPost, "/api/v1/me/totp/confirm", User, "", "", true, s.confirmTOTP},
 		{http.MethodGet, "/api/v1/cluster", Priv, auth.Cluster, auth.Read, false, s.clusterStatus},
+		{http.MethodGet, "/api/v1/stream", User, "", "", false, s.stream},
 		{http.MethodGet, "/api/v1/cluster/checksums", Priv, auth.Cluster, auth.Read, false, s.checksums},
 		{http.MethodGet, "/api/v1/events", Priv, auth.MonitorResult, auth.Read, false, s.listEvents},
 		{http.MethodPost, "/api/v1/events", Priv, auth.MonitorResult, auth.Add, true, s.postEvents},

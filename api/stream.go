@@ -18,8 +18,8 @@ import (
 	"github.com/mamori-ops/mamori/appliance/auth"
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/store"
-	"github.com/mamori-ops/mamori/internal/sqlpage"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
+	"github.com/mamori-ops/mamori/internal/sqlpage"
 )
 
 // Live updates: GET /api/v1/stream?topics=events,messages,cluster answers
@@ -68,7 +68,9 @@ var ErrBadCursor = errors.New("bad stream cursor")
 // Written "e<id>.m<id>".
 type cursor struct{ Event, Message int64 }
 
-func (c cursor) String() string { return "e" + strconv.FormatInt(c.Event, 10) + ".m" + strconv.FormatInt(c.Message, 10) }
+func (c cursor) String() string {
+	return "e" + strconv.FormatInt(c.Event, 10) + ".m" + strconv.FormatInt(c.Message, 10)
+}
 
 func parseCursor(s string) (cursor, error) {
 	e, m, ok := strings.Cut(s, ".")

@@ -375,5 +375,3 @@ func TestCursor(t *testing.T) {
 		}
 	}
 }
-
-

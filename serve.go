@@ -209,7 +209,8 @@ func serveCmd(ctx context.Context, args []string) error {
 	srv := api.New(api.Options{Listen: cfg.API.Listen, RedirectListen: cfg.API.RedirectListen, TLS: apiTLS, Registry: reg, Secrets: box, Ingestor: ing.ingestor, Spool: ing,
 		IngestStatus: ing.forwarder.Status, Console: console, RefusalWindow: cfg.Auth.RefusedAuditWindow, ReadTimeout: cfg.API.ReadTimeout,
 		WriteTimeout: cfg.API.WriteTimeout, IdleTimeout: cfg.API.IdleTimeout, MaxConns: cfg.API.MaxConnections,
-		MaxConnsPerSource: cfg.API.MaxConnectionsPerSource, MetricsToken: metricsToken}, ctl, pairSvc, st, authSvc, log)
+		MaxConnsPerSource: cfg.API.MaxConnectionsPerSource, MetricsToken: metricsToken,
+		PeerAPI: ctl.PeerAPI}, ctl, pairSvc, st, authSvc, log)
 
 	// Bind both ports before anything else, so a port in use is reported at once.
 	if err := st.Listen(); err != nil {

@@ -87,6 +87,9 @@ type Options struct {
 	MaxConns, MaxConnsPerSource int
 	// MetricsToken, if set, is a bearer token that may read /metrics.
 	MetricsToken string
+	// PeerAPI, if set, gives the peer appliance's API addresses: its web
+	// console may call this appliance after a failover (cors.go).
+	PeerAPI func() []string
 	// Console is the web console's files (index.html at the root), served
 	// for paths outside the route table; nil serves none.
 	Console fs.FS
@@ -266,6 +269,7 @@ func (s *Server) table() []Route {
 		{http.MethodPost, "/api/v1/me/totp/confirm", User, "", "", true, s.confirmTOTP},
 		{http.MethodGet, "/api/v1/cluster", Priv, auth.Cluster, auth.Read, false, s.clusterStatus},
 		{http.MethodGet, "/api/v1/stream", User, "", "", false, s.stream},
+		{http.MethodPost, "/api/v1/session/failover", User, "", "", false, s.sessionFailover},
 		{http.MethodGet, "/api/v1/cluster/checksums", Priv, auth.Cluster, auth.Read, false, s.checksums},
 		{http.MethodGet, "/api/v1/events", Priv, auth.MonitorResult, auth.Read, false, s.listEvents},
 		{http.MethodPost, "/api/v1/events", Priv, auth.MonitorResult, auth.Add, true, s.postEvents},
@@ -309,7 +313,7 @@ func (s *Server) routes() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	_ = r.SetTrustedProxies(nil) // the source address in the audit log is the peer's, never a header
-	r.Use(gin.Recovery(), securityHeaders)
+	r.Use(gin.Recovery(), s.securityHeaders)
 	for _, rt := range s.table() {
 		// audit wraps authentication and authorization, so refused
 		// attempts are recorded too.
@@ -322,5 +326,6 @@ func (s *Server) routes() http.Handler {
 	// change anything from another site.
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginRefused))
-	return cop.Handler(r)
+	// The peer appliance's console is the one other origin allowed.
+	return s.cors(r, cop.Handler(r))
 }

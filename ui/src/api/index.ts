@@ -2,14 +2,15 @@
 // and never build URLs themselves, so that the generated client (issue 11,
 // item 2) can replace the bodies without touching a screen.
 
+import { failoverEndpoints } from '../live/failover';
 import { ApiClient, type CallOptions } from './client';
-import type { ClusterStatus, EventList, Health, LoginAnswer, LoginRequest, Me } from './types';
+import type { ClusterStatus, EventList, Health, LoginAnswer, LoginRequest, Me, SessionFailover } from './types';
 
 export { ApiError } from './client';
 export type * from './types';
 
-/** The one client of the page (main.tsx sets its onUnauthenticated). */
-export const client = new ApiClient();
+/** The one client of the page (main.tsx sets its onUnauthenticated); it follows the active (live/failover.ts). */
+export const client = new ApiClient({ endpoints: failoverEndpoints });
 
 type Opts = Pick<CallOptions, 'signal' | 'retry'>;
 
@@ -24,4 +25,6 @@ export const api = {
   /** Oldest first, after the id `after` (the event model changes in issue 11, item 3). */
   events: (q: { after?: number; limit?: number; kind?: string }, o: Opts = {}) =>
     client.get<EventList>('/api/v1/events', { ...o, query: q }),
+  /** The session as a bearer token and the peer's origins, to go on there after a failover. */
+  sessionFailover: (o: Opts = {}) => client.post<SessionFailover>('/api/v1/session/failover', {}, o),
 };

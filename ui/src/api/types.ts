@@ -165,3 +165,36 @@ export interface ClusterStatus {
   old_stores: OldStore[] | null;
   ingest?: IngestStatus;
 }
+
+/** A stored syslog message (GET /api/v1/syslog, and the live stream's "message"). */
+export interface SyslogMessage {
+  id: number;
+  received_at: string;
+  source: string;
+  transport: string;
+  format: string;
+  facility: number;
+  severity: number;
+  timestamp: string;
+  hostname: string;
+  app_name: string;
+  proc_id: string;
+  msg_id: string;
+  structured_data?: string;
+  text: string;
+  partial?: string[];
+  raw: string;
+  raw_base64?: string;
+  origin: string;
+  scope: string;
+  node: string;
+  event_uid?: string;
+}
+
+/** POST /api/v1/session/failover: what the console needs to go on at the peer. */
+export interface SessionFailover {
+  /** The session as a bearer token (kept in memory only). */
+  token: string;
+  /** The peer appliance's console origins (https://host:port). */
+  peer_origins: string[];
+}

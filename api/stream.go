@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -120,7 +121,7 @@ func parseStream(c *gin.Context) (streamReq, int, error) {
 	}
 	// EventSource sends Last-Event-ID when it reconnects; a client moving
 	// to the other appliance names its cursor in the query.
-	if id := cmp(c.GetHeader("Last-Event-ID"), c.Query("last_event_id")); id != "" {
+	if id := firstSet(c.GetHeader("Last-Event-ID"), c.Query("last_event_id")); id != "" {
 		cur, err := parseCursor(id)
 		if err != nil {
 			return r, http.StatusBadRequest, err
@@ -130,7 +131,7 @@ func parseStream(c *gin.Context) (streamReq, int, error) {
 	return r, 0, nil
 }
 
-func cmp(a, b string) string {
+func firstSet(a, b string) string {
 	if a != "" {
 		return a
 	}
@@ -195,13 +196,7 @@ func (s *Server) runStream(ctx context.Context, w *sseWriter, req streamReq) err
 			}
 		}
 	}
-	topics := slices.Sorted(func(yield func(string) bool) {
-		for t := range req.topics {
-			if !yield(t) {
-				return
-			}
-		}
-	})
+	topics := slices.Sorted(maps.Keys(req.topics))
 	if err := w.send("ready", cur.String(), map[string]any{"topics": topics, "retry_ms": 2000}); err != nil {
 		return err
 	}

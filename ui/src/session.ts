@@ -5,7 +5,7 @@
 
 import { signal } from '@preact/signals';
 import { api, ApiError, client, type LoginRequest, type Me } from './api';
-import { configureFailover, resetFailover } from './live/failover';
+import { configureFailover, resetFailover, setFailoverToken } from './live/failover';
 import { navigate, path, query } from './router';
 
 export type Session =
@@ -52,7 +52,8 @@ export async function loadSession(): Promise<void> {
 }
 
 export async function login(req: LoginRequest): Promise<void> {
-  await api.login(req);
+  // The answer's token is the session: calls to the peer carry it.
+  setFailoverToken((await api.login(req)).token);
   hint.set(true);
   session.value = { kind: 'user', me: await api.me() };
   void prepareFailover();

@@ -4,7 +4,7 @@ import { t, tOr, type Key } from '../i18n';
 import { clusterTopic, healthTopic } from '../live/topics';
 import { useTopic } from '../live/topic';
 import { LiveBanner } from './LiveBanner';
-import { live, startLive } from '../live/stream';
+import { liveConnected, startLive } from '../live/stream';
 import { isPlainClick, navigate, path } from '../router';
 import { logout, me } from '../session';
 import { Prefs } from './Prefs';
@@ -41,7 +41,7 @@ export function Shell({ nav, children }: { nav: NavItem[]; children: ComponentCh
   // One live stream while a user is in the console.
   useEffect(() => startLive(), []);
   return (
-    <div class="shell" data-live={live.value.connected ? 'on' : 'off'}>
+    <div class="shell" data-live={liveConnected.value ? 'on' : 'off'}>
       <a class="skip" href="#main">
         {t('shell.skip')}
       </a>

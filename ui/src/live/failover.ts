@@ -26,6 +26,11 @@ export function configureFailover(sessionToken: string, peerOrigins: readonly st
   peers = peerOrigins.filter((o) => o !== location.origin);
 }
 
+/** A new session's token (a login, perhaps at the peer after a failover). */
+export function setFailoverToken(sessionToken: string): void {
+  token = sessionToken;
+}
+
 /** Forgets the token (logout). */
 export function resetFailover(): void {
   token = '';

@@ -9,7 +9,7 @@
 // and keeps `live` (connected, and the last moment it was) for the "not live
 // since" banner. The topics keep polling: that is the fallback.
 
-import { signal } from '@preact/signals';
+import { computed, signal } from '@preact/signals';
 import type { ClusterStatus, Event, SyslogMessage } from '../api';
 import { authHeaders, base, findActive } from './failover';
 import { SseParser, type SseEvent } from './sse';
@@ -22,11 +22,11 @@ export interface LiveState {
   lastLive: Date | undefined;
   /** When the page started wanting a stream. */
   started: Date;
-  /** Whether an event was received over the stream (tests check the path). */
-  events: number;
 }
 
-export const live = signal<LiveState>({ connected: false, lastLive: undefined, started: new Date(), events: 0 });
+export const live = signal<LiveState>({ connected: false, lastLive: undefined, started: new Date() });
+/** Only whether the stream is up (changes far less often than live). */
+export const liveConnected = computed(() => live.value.connected);
 
 type Listener<T> = (v: T) => void;
 const eventListeners = new Set<Listener<Event>>();
@@ -144,7 +144,6 @@ function dispatch(ev: SseEvent): boolean {
       return true;
     case 'event': {
       const e = JSON.parse(ev.data) as Event;
-      set({ events: live.value.events + 1 });
       const s = eventsTopic.data.value;
       if (s) eventsTopic.push(addEvent(s, e));
       eventListeners.forEach((fn) => fn(e));

@@ -18,7 +18,7 @@ const browser = await launch();
 try {
   const { page } = await open(browser);
   await login(page);
-  await page.locator('#latest .event-list').waitFor();
+  await page.locator('#latest').waitFor();
   await page.locator('.shell[data-live=on]').waitFor();
   await page.evaluate((tag) => {
     const seen = {};

@@ -20,7 +20,7 @@ export function LiveBanner() {
     const id = setTimeout(() => tick((n) => n + 1), graceMs + 100);
     return () => clearTimeout(id);
   }, [s.started]);
-  const down = !s.connected && Date.now() - (s.lastLive ?? s.started).getTime() > graceMs;
+  const down = !s.connected && !s.refused && Date.now() - (s.lastLive ?? s.started).getTime() > graceMs;
   const since = formatDateTime(s.lastLive ?? s.started).slice(11);
   return (
     <>

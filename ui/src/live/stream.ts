@@ -22,9 +22,11 @@ export interface LiveState {
   lastLive: Date | undefined;
   /** When the page started wanting a stream. */
   started: Date;
+  /** The appliance refused the stream to this user (401/403): polling only, no banner. */
+  refused: boolean;
 }
 
-export const live = signal<LiveState>({ connected: false, lastLive: undefined, started: new Date() });
+export const live = signal<LiveState>({ connected: false, lastLive: undefined, started: new Date(), refused: false });
 /** Only whether the stream is up (changes far less often than live). */
 export const liveConnected = computed(() => live.value.connected);
 
@@ -63,7 +65,7 @@ export function startLive(): () => void {
   if (++users === 1) {
     const ctrl = new AbortController();
     stopCurrent = () => ctrl.abort();
-    live.value = { ...live.value, started: new Date() };
+    live.value = { ...live.value, started: new Date(), refused: false };
     void run(ctrl.signal);
   }
   return () => {
@@ -104,6 +106,12 @@ async function run(stop: AbortSignal): Promise<void> {
         topics = topics.includes('cluster') ? topics.filter((x) => x !== 'cluster') : ['cluster'];
         continue;
       }
+      if (res.status === 401 || res.status === 403) {
+        // No stream for this user (or the session ended: the next call
+        // shows the login screen, and a new Shell starts a new stream).
+        set({ connected: false, refused: true });
+        return;
+      }
       if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       const parser = new SseParser();
@@ -133,7 +141,7 @@ async function run(stop: AbortSignal): Promise<void> {
       delay = Math.min(delay * 2, maxDelayMs);
     }
   }
-  set({ connected: false });
+  if (live.value.connected) set({ connected: false });
 }
 
 /** Hands one event of the stream on; true when it shows the stream is live. */

@@ -49,3 +49,27 @@ test('an event stored through the API shows up live within 2 s, without polling'
   assertClean(page);
   await ctx.close();
 });
+
+test('without the stream: "not live since" in Japanese, polling goes on, the stream comes back', async () => {
+  const { ctx, page } = await open(browser, { lang: 'ja' });
+  page.expectFailure(/\/api\/v1\/stream/);
+  await page.route('**/api/v1/stream*', (r) => r.abort('connectionrefused'));
+  await login(page);
+  const banner = page.locator('[data-testid=not-live]');
+  await banner.waitFor({ timeout: 15_000 });
+  assert.match(await banner.innerText(), /\d\d:\d\d:\d\d からライブ更新が止まっています/);
+  // Polling is the fallback: a new event still appears (the summary is read every 15 s).
+  const uid = `polled-${Date.now()}`;
+  const message = `polled while the stream is down ${uid}`;
+  const res = await page.request.post(`${env.url}/api/v1/events`, {
+    data: { uid, kind: 'test.live', severity: 'info', node: 'web1', message },
+  });
+  assert.equal(res.status(), 200, await res.text());
+  await page.locator('#latest .event-list').getByText(message).waitFor({ timeout: 25_000 });
+  await shot(page, 'live-not-live-ja');
+  await page.unroute('**/api/v1/stream*');
+  await banner.waitFor({ state: 'detached', timeout: 15_000 });
+  await page.locator('.shell[data-live=on]').waitFor();
+  assertClean(page);
+  await ctx.close();
+});

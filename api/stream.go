@@ -153,6 +153,11 @@ func (s *Server) stream(c *gin.Context) {
 		return
 	}
 	defer s.streams.Add(-1)
+	tail, err := s.tailCursor(c.Request.Context())
+	if err != nil {
+		s.unavailable(c, CodeUnavailable, "this appliance cannot read its store right now ("+err.Error()+"): retry in a moment")
+		return
+	}
 	rc := http.NewResponseController(c.Writer)
 	// The server's read and write timeouts bound ordinary requests; a
 	// stream is bounded per write instead (streamTiming.Write).
@@ -171,33 +176,18 @@ func (s *Server) stream(c *gin.Context) {
 		case <-ctx.Done():
 		}
 	}()
-	if err := s.runStream(ctx, w, req); err != nil && ctx.Err() == nil {
+	if err := s.runStream(ctx, w, req, tail); err != nil && ctx.Err() == nil {
 		s.log.Info("live stream ended", "source", sourceIP(c.Request), "reason", err.Error())
 	}
 }
 
 // runStream writes the stream: the start (cursor, replay, cluster
-// snapshot), then new rows as the store gets them.
-func (s *Server) runStream(ctx context.Context, w *sseWriter, req streamReq) error {
+// snapshot), then new rows as the store gets them; tail is the store's
+// end when the stream began.
+func (s *Server) runStream(ctx context.Context, w *sseWriter, req streamReq, tail cursor) error {
 	tm := s.timing()
-	tail, err := s.tailCursor(ctx)
+	cur, err := startStream(w, req, tail)
 	if err != nil {
-		return err
-	}
-	cur := tail
-	if req.from != nil {
-		cur = *req.from
-		// A cursor beyond the store's end (a row lost in a failover) or
-		// too far behind resumes at the end, and says so.
-		if cur.Event > tail.Event || cur.Message > tail.Message || tail.Event-cur.Event+tail.Message-cur.Message > streamMaxReplay {
-			cur = tail
-			if err := w.send("reset", cur.String(), map[string]string{"reason": "the stream cannot replay from the given id: reload the lists"}); err != nil {
-				return err
-			}
-		}
-	}
-	topics := slices.Sorted(maps.Keys(req.topics))
-	if err := w.send("ready", cur.String(), map[string]any{"topics": topics, "retry_ms": 2000}); err != nil {
 		return err
 	}
 	var lastCluster any
@@ -241,6 +231,25 @@ func (s *Server) runStream(ctx context.Context, w *sseWriter, req streamReq) err
 			}
 		}
 	}
+}
+
+// startStream writes the first events: a reset if the client's cursor
+// cannot be replayed, then ready with the cursor the stream goes on from.
+func startStream(w *sseWriter, req streamReq, tail cursor) (cursor, error) {
+	cur := tail
+	if req.from != nil {
+		cur = *req.from
+		// A cursor beyond the store's end (a row lost in a failover) or
+		// too far behind resumes at the end, and says so.
+		if cur.Event > tail.Event || cur.Message > tail.Message || tail.Event-cur.Event+tail.Message-cur.Message > streamMaxReplay {
+			cur = tail
+			if err := w.send("reset", cur.String(), map[string]string{"reason": "the stream cannot replay from the given id: reload the lists"}); err != nil {
+				return cur, err
+			}
+		}
+	}
+	topics := slices.Sorted(maps.Keys(req.topics))
+	return cur, w.send("ready", cur.String(), map[string]any{"topics": topics, "retry_ms": 2000})
 }
 
 func (s *Server) timing() streamTiming {

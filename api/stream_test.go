@@ -51,6 +51,7 @@ func (f *fakeCluster) setRole(r ha.Role) { f.mu.Lock(); f.role = r; f.mu.Unlock(
 // ("admin") and a viewer of scope A ("va") logged in.
 type streamEnv struct {
 	st      *store.Store
+	auth    *auth.Service
 	srv     *Server
 	cluster *fakeCluster
 	url     string
@@ -88,7 +89,7 @@ func newStreamEnv(t *testing.T, tm streamTiming, cfg func(*http.Server)) *stream
 	if err := au.CreateRole(ctx, auth.Role{Name: "viewer_a", Privileges: map[auth.Function][]auth.Action{auth.MonitorResult: {auth.Read}}, Scopes: []string{"A"}}); err != nil {
 		t.Fatal(err)
 	}
-	env := &streamEnv{st: st, cluster: &fakeCluster{role: ha.Active}, tokens: map[string]string{}}
+	env := &streamEnv{st: st, auth: au, cluster: &fakeCluster{role: ha.Active}, tokens: map[string]string{}}
 	for _, u := range []struct{ name, role string }{{"admin", auth.RoleAdministrator}, {"va", "viewer_a"}} {
 		if err := au.CreateUser(ctx, u.name, "correct horse battery", []string{u.role}); err != nil {
 			t.Fatal(err)
@@ -320,6 +321,23 @@ func TestStreamHeartbeatOutlivesTimeouts(t *testing.T) {
 	if ev := next(t, ch, "event"); !strings.Contains(ev.data, "late") {
 		t.Fatalf("after the timeouts: %+v", ev)
 	}
+}
+
+// A stream ends with its session: at the next heartbeat after a logout.
+func TestStreamEndsWithSession(t *testing.T) {
+	tm := fastStream
+	tm.Heartbeat = 100 * time.Millisecond
+	env := newStreamEnv(t, tm, nil)
+	ch, _ := env.open(t, "va", "?topics=events", "")
+	next(t, ch, "ready")
+	next(t, ch, "comment")
+	if err := env.auth.Logout(context.Background(), env.tokens["va"]); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, ch, "end"); !strings.Contains(ev.data, "session") {
+		t.Fatalf("end: %+v", ev)
+	}
+	waitStreams(t, env.srv, 0)
 }
 
 // A client that stops reading is cut once a write stalls for

@@ -31,6 +31,26 @@ export function setFailoverToken(sessionToken: string): void {
   token = sessionToken;
 }
 
+/**
+ * Adds the console origins of API addresses the cluster state names (the
+ * peer's, the active's), so a pairing changed since login is followed too.
+ */
+export function learnAddresses(addrs: readonly string[]): void {
+  for (const a of addrs) {
+    const o = originOf(a);
+    if (o && o !== location.origin && !peers.includes(o)) peers.push(o);
+  }
+}
+
+/** https://host:port as a browser writes the origin (no :443). */
+export function originOf(addr: string): string {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(addr);
+  const host = m?.[1]?.toLowerCase();
+  const port = m?.[2];
+  if (!host || !port || host === '0.0.0.0' || host === '[::]') return '';
+  return port === '443' ? `https://${host}` : `https://${host}:${port}`;
+}
+
 /** Forgets the token (logout). */
 export function resetFailover(): void {
   token = '';

@@ -11,7 +11,7 @@
 
 import { computed, signal } from '@preact/signals';
 import type { ClusterStatus, Event, SyslogMessage } from '../api';
-import { authHeaders, base, findActive } from './failover';
+import { authHeaders, base, findActive, learnAddresses } from './failover';
 import { SseParser, type SseEvent } from './sse';
 import { addEvent, clusterTopic, eventsTopic } from './topics';
 
@@ -162,9 +162,12 @@ function dispatch(ev: SseEvent): boolean {
       messageListeners.forEach((fn) => fn(m));
       return true;
     }
-    case 'cluster':
-      clusterTopic.push(JSON.parse(ev.data) as ClusterStatus);
+    case 'cluster': {
+      const st = JSON.parse(ev.data) as ClusterStatus;
+      clusterTopic.push(st);
+      learnAddresses([...(st.peer?.api_addrs ?? []), ...(st.active_api ?? [])]);
       return true;
+    }
     case 'reset':
       eventsTopic.refresh();
       resetListeners.forEach((fn) => fn());

@@ -234,7 +234,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	srv := api.New(api.Options{Listen: cfg.API.Listen, RedirectListen: cfg.API.RedirectListen, TLS: apiTLS, Registry: reg, Secrets: box, Ingestor: ing.ingestor, Spool: ing,
 		IngestStatus: ing.forwarder.Status, Console: console, RefusalWindow: cfg.Auth.RefusedAuditWindow, ReadTimeout: cfg.API.ReadTimeout,
 		WriteTimeout: cfg.API.WriteTimeout, IdleTimeout: cfg.API.IdleTimeout, MaxConns: cfg.API.MaxConnections,
-		MaxConnsPerSource: cfg.API.MaxConnectionsPerSource, MetricsToken: metricsToken, Setup: fb}, ctl, pairSvc, st, authSvc, log)
+		MaxConnsPerSource: cfg.API.MaxConnectionsPerSource, MetricsToken: metricsToken, Setup: fb,
+		PeerAPI: ctl.PeerAPI}, ctl, pairSvc, st, authSvc, log)
 
 	// Bind both ports before anything else, so a port in use is reported at once.
 	if err := st.Listen(); err != nil {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -86,6 +87,9 @@ type Options struct {
 	MaxConns, MaxConnsPerSource int
 	// MetricsToken, if set, is a bearer token that may read /metrics.
 	MetricsToken string
+	// PeerAPI, if set, gives the peer appliance's API addresses: its web
+	// console may call this appliance after a failover (cors.go).
+	PeerAPI func() []string
 	// Console is the web console's files (index.html at the root), served
 	// for paths outside the route table; nil serves none.
 	Console fs.FS
@@ -114,6 +118,11 @@ type Server struct {
 	redir    net.Listener
 	srv      *http.Server
 	openapi  openAPIDoc
+	// streams counts open live streams; closing ends them when the
+	// server shuts down (Shutdown waits for no streaming answer).
+	streams      atomic.Int64
+	closing      chan struct{}
+	streamTiming streamTiming
 }
 
 // Store is the data store as the API sees it.
@@ -139,7 +148,7 @@ func New(opts Options, c Cluster, p Pairing, ev Store, au *auth.Service, logger 
 	if opts.MaxConnsPerSource <= 0 {
 		opts.MaxConnsPerSource = 256
 	}
-	s := &Server{opts: opts, log: logger.With("component", "api"), cluster: c, pairing: p, events: ev, auth: au}
+	s := &Server{opts: opts, log: logger.With("component", "api"), cluster: c, pairing: p, events: ev, auth: au, closing: make(chan struct{})}
 	s.refusals = auth.NewRefusals(opts.RefusalWindow, s.appendAudit)
 	return s
 }
@@ -190,6 +199,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.srv = &http.Server{Handler: s.routes(), TLSConfig: s.opts.TLS, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: s.opts.ReadTimeout, WriteTimeout: s.opts.WriteTimeout, IdleTimeout: s.opts.IdleTimeout, MaxHeaderBytes: maxHeaderBytes,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)} // TLS handshake refusals are worth a warning
+	s.srv.RegisterOnShutdown(func() { close(s.closing) })
 	errc := make(chan error, 2)
 	go func() { errc <- s.srv.Serve(tls.NewListener(s.ln, s.opts.TLS)) }()
 	rctx, stopRefusals := context.WithCancel(context.WithoutCancel(ctx))
@@ -269,6 +279,8 @@ func (s *Server) table() []Route {
 		{http.MethodPost, "/api/v1/me/totp", User, "", "", true, s.enrolTOTP},
 		{http.MethodPost, "/api/v1/me/totp/confirm", User, "", "", true, s.confirmTOTP},
 		{http.MethodGet, "/api/v1/cluster", Priv, auth.Cluster, auth.Read, false, s.clusterStatus},
+		{http.MethodGet, "/api/v1/stream", User, "", "", false, s.stream},
+		{http.MethodPost, "/api/v1/session/failover", User, "", "", false, s.sessionFailover},
 		{http.MethodGet, "/api/v1/cluster/checksums", Priv, auth.Cluster, auth.Read, false, s.checksums},
 		{http.MethodGet, "/api/v1/events", Priv, auth.MonitorResult, auth.Read, false, s.listEvents},
 		{http.MethodPost, "/api/v1/events", Priv, auth.MonitorResult, auth.Add, true, s.postEvents},
@@ -312,7 +324,7 @@ func (s *Server) routes() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	_ = r.SetTrustedProxies(nil) // the source address in the audit log is the peer's, never a header
-	r.Use(gin.Recovery(), securityHeaders)
+	r.Use(gin.Recovery(), s.securityHeaders)
 	for _, rt := range s.table() {
 		// audit wraps authentication and authorization, so refused
 		// attempts are recorded too.
@@ -325,5 +337,6 @@ func (s *Server) routes() http.Handler {
 	// change anything from another site.
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginRefused))
-	return cop.Handler(r)
+	// The peer appliance's console is the one other origin allowed.
+	return s.cors(r, cop.Handler(r))
 }

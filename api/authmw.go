@@ -29,13 +29,13 @@ const (
 	sessionCookie   = "mamori_session"
 )
 
-func securityHeaders(c *gin.Context) {
+func (s *Server) securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("Strict-Transport-Security", "max-age=31536000")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("Content-Security-Policy", s.csp())
 	h.Set("Cache-Control", "no-store")
 }
 

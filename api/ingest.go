@@ -230,19 +230,25 @@ func (s *Server) listSyslog(c *gin.Context) {
 	out := make([]SyslogMessage, 0, len(rows.Values))
 	rd := pipeline.NewSyslogReader()
 	for _, v := range rows.Values {
-		str := func(i int) string { x, _ := v[i].(string); return x }
-		num := func(i int) int64 { x, _ := v[i].(int64); return x }
-		d := rd.Detail(str(13), str(12), num(14), pipeline.HeadColumns{Facility: num(5), Severity: num(6), Timestamp: str(7),
-			Host: str(8), App: str(9), ProcID: str(10), MsgID: str(11)})
-		m := SyslogMessage{ID: num(0), ReceivedAt: str(1), Source: str(2), Transport: str(3), Format: str(4), Facility: num(5), Severity: num(6),
-			Timestamp: str(7), Hostname: str(8), AppName: str(9), ProcID: str(10), MsgID: str(11), StructuredData: d.StructuredData, Text: str(12),
-			Partial: d.Partial, Raw: string(d.Raw), Origin: str(15), Scope: str(16), Node: str(17), EventUID: str(18)}
-		if !utf8.Valid(d.Raw) {
-			m.Raw, m.RawBase64 = "", base64.StdEncoding.EncodeToString(d.Raw)
-		}
-		out = append(out, m)
+		out = append(out, syslogMessage(rd, v))
 	}
 	c.JSON(http.StatusOK, pg.add(gin.H{"messages": out}))
+}
+
+// syslogMessage is a row of syslogColumns as the API shows it (the list
+// and the live stream).
+func syslogMessage(rd *pipeline.SyslogReader, v []any) SyslogMessage {
+	str := func(i int) string { x, _ := v[i].(string); return x }
+	num := func(i int) int64 { x, _ := v[i].(int64); return x }
+	d := rd.Detail(str(13), str(12), num(14), pipeline.HeadColumns{Facility: num(5), Severity: num(6), Timestamp: str(7),
+		Host: str(8), App: str(9), ProcID: str(10), MsgID: str(11)})
+	m := SyslogMessage{ID: num(0), ReceivedAt: str(1), Source: str(2), Transport: str(3), Format: str(4), Facility: num(5), Severity: num(6),
+		Timestamp: str(7), Hostname: str(8), AppName: str(9), ProcID: str(10), MsgID: str(11), StructuredData: d.StructuredData, Text: str(12),
+		Partial: d.Partial, Raw: string(d.Raw), Origin: str(15), Scope: str(16), Node: str(17), EventUID: str(18)}
+	if !utf8.Valid(d.Raw) {
+		m.Raw, m.RawBase64 = "", base64.StdEncoding.EncodeToString(d.Raw)
+	}
+	return m
 }
 
 // StoredTrap is a stored SNMP notification as the API lists it.

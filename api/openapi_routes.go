@@ -120,7 +120,10 @@ func routeDocs() map[string]routeDoc {
 		"POST /api/v1/setup/pair/preview": {Summary: "The peer's CA fingerprint, before anything secret is sent.", Body: SetupJoinRequest{}, Answer: PairPreview{}},
 		"POST /api/v1/setup/pair/join":    {Summary: "Join the pair of the appliance at peer; this appliance then re-forms as its second.", Body: SetupJoinRequest{}, Answer: PairJoinAnswer{}, Status: http.StatusAccepted},
 		"POST /api/v1/pair/code":          {Summary: "A one-time pairing code for the wizard's first appliance.", Body: PairCodeRequest{}, Answer: PairCode{}},
-		"POST /internal/v1/admin":         {Summary: "Create an administrator (`mamori admin create`).", Body: newUser{}, Answer: UserCreated{}, Status: http.StatusCreated},
+		"GET /api/v1/stream": {Summary: "Server-sent events: new events, syslog messages and cluster state of the caller's scopes, resumed from Last-Event-ID.", Text: "text/event-stream",
+			Query: []queryParam{{"topics", "string", "comma-separated: events, messages, cluster", nil}, {"last_event_id", "string", "resume after this id (as the Last-Event-ID header)", nil}}},
+		"POST /api/v1/session/failover": {Summary: "The session as a bearer token and the peer's console origins, to go on there after a failover.", Answer: SessionFailover{}},
+		"POST /internal/v1/admin":       {Summary: "Create an administrator (`mamori admin create`).", Body: newUser{}, Answer: UserCreated{}, Status: http.StatusCreated},
 	}
 }
 

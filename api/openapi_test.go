@@ -167,7 +167,7 @@ func TestOpenAPIValidatorCatchesMismatch(t *testing.T) {
 // TestOpenAPIConformance in test/e2e.
 func TestOpenAPIAnswersInProcess(t *testing.T) {
 	st := failingStore{}
-	s := New(Options{}, fakeCluster{}, fakePairing{}, st, auth.New(st, auth.Options{}), discard())
+	s := New(Options{}, docCluster{}, docPairing{}, st, auth.New(st, auth.Options{}), discard())
 	h := s.routes()
 	doc, _, _ := OpenAPI()
 	v, err := openapi.NewValidator(doc)
@@ -242,7 +242,7 @@ func checkAnswer(t *testing.T, v *openapi.Validator, rt Route, w *httptest.Respo
 
 // The document is public, the same for everyone and cacheable.
 func TestOpenAPIServedCacheable(t *testing.T) {
-	s := New(Options{}, fakeCluster{}, fakePairing{}, failingStore{}, auth.New(failingStore{}, auth.Options{}), discard())
+	s := New(Options{}, docCluster{}, docPairing{}, failingStore{}, auth.New(failingStore{}, auth.Options{}), discard())
 	h := s.routes()
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, OpenAPIPath, nil))
@@ -284,29 +284,29 @@ func sampleStatus() ha.Status {
 		OldStores: []store.OldStore{{Name: "o", Path: "/p", At: now, Bytes: 1, Merge: &store.MergeReport{At: now, Events: 1, Settings: []string{"x"}}}}}
 }
 
-// fakeCluster is an active appliance that is alone.
-type fakeCluster struct{}
+// docCluster is an active appliance that is alone.
+type docCluster struct{}
 
-func (fakeCluster) Status(context.Context) ha.Status { return sampleStatus() }
-func (fakeCluster) Heartbeat(in ha.Beat) ha.Beat {
+func (docCluster) Status(context.Context) ha.Status { return sampleStatus() }
+func (docCluster) Heartbeat(in ha.Beat) ha.Beat {
 	return ha.Beat{ID: "self", Role: ha.Active, Epoch: 7, At: time.Now()}
 }
-func (fakeCluster) Recover(context.Context) error        { return ha.ErrIsActive }
-func (fakeCluster) Role() ha.Role                        { return ha.Active }
-func (fakeCluster) ActiveTarget() (bool, string, string) { return false, "127.0.0.2:8443", "peer" }
+func (docCluster) Recover(context.Context) error        { return ha.ErrIsActive }
+func (docCluster) Role() ha.Role                        { return ha.Active }
+func (docCluster) ActiveTarget() (bool, string, string) { return false, "127.0.0.2:8443", "peer" }
 
-// fakePairing admits any verified certificate as this appliance's own.
-type fakePairing struct{}
+// docPairing admits any verified certificate as this appliance's own.
+type docPairing struct{}
 
-func (fakePairing) Join(context.Context, pairing.JoinRequest) (pairing.JoinResponse, error) {
+func (docPairing) Join(context.Context, pairing.JoinRequest) (pairing.JoinResponse, error) {
 	return pairing.JoinResponse{}, pairing.ErrCodeUnknown
 }
-func (fakePairing) NewCode(time.Duration) (string, time.Time, error) {
+func (docPairing) NewCode(time.Duration) (string, time.Time, error) {
 	return "code", time.Now(), nil
 }
-func (fakePairing) IsPairAppliance(pairing.Peer) bool { return true }
-func (fakePairing) SelfID() string                    { return "self" }
-func (fakePairing) Fingerprint() string               { return "ab:cd" }
+func (docPairing) IsPairAppliance(pairing.Peer) bool { return true }
+func (docPairing) SelfID() string                    { return "self" }
+func (docPairing) Fingerprint() string               { return "ab:cd" }
 
 // failingStore refuses every statement: the store is being re-formed.
 type failingStore struct{}

@@ -314,3 +314,12 @@ func (c *Controller) SplitSafe() bool {
 	}
 	return voters(c.st.Status()) >= 2
 }
+
+// PeerAPI is the API addresses of the peer, if paired (cheap: the web
+// console on this appliance may call them after a failover).
+func (c *Controller) PeerAPI() []string {
+	if m := c.members.Get(); m.Peer != nil {
+		return slices.Clone(m.Peer.APIAddrs)
+	}
+	return nil
+}

@@ -128,6 +128,8 @@ func TestOpenAPIConformance(t *testing.T) {
 		{"admin", "DELETE", "/api/v1/rules/r1", nil, 404},
 		{"cert", "POST", "/internal/v1/heartbeat", map[string]any{"id": "stranger", "role": "standby", "epoch": 0, "applied_index": 0,
 			"at": time.Now().UTC()}, 200},
+		{"user", "GET", "/api/v1/stream?topics=bogus", nil, 400},
+		{"user", "POST", "/api/v1/session/failover", nil, 200},
 		{"user", "POST", "/api/v1/logout/everywhere", nil, 200},
 		{"admin", "POST", "/api/v1/logout", nil, 200},
 	}
@@ -220,7 +222,7 @@ func allQueryCalls(t *testing.T, v *openapi.Validator) []openapiCall {
 	for _, op := range v.Operations() {
 		method, path, _ := strings.Cut(op, " ")
 		get, _ := paths[path].(map[string]any)["get"].(map[string]any)
-		if method != "GET" || get == nil {
+		if method != "GET" || get == nil || path == "/api/v1/stream" { // a stream does not end: TestStream* in api/ check it
 			continue
 		}
 		q := url.Values{}

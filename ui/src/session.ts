@@ -5,6 +5,7 @@
 
 import { signal } from '@preact/signals';
 import { api, ApiError, client, type LoginRequest, type Me } from './api';
+import { configureFailover, resetFailover, setFailoverToken } from './live/failover';
 import { navigate, path, query } from './router';
 
 export type Session =
@@ -39,6 +40,7 @@ export async function loadSession(): Promise<void> {
   }
   try {
     session.value = { kind: 'user', me: await api.me() };
+    void prepareFailover();
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
       hint.set(false);
@@ -50,9 +52,25 @@ export async function loadSession(): Promise<void> {
 }
 
 export async function login(req: LoginRequest): Promise<void> {
-  await api.login(req);
+  // The answer's token is the session: calls to the peer carry it.
+  setFailoverToken((await api.login(req)).token);
   hint.set(true);
   session.value = { kind: 'user', me: await api.me() };
+  void prepareFailover();
+}
+
+/**
+ * Learns the peer's origins and the session as a bearer token, so that the
+ * console can go on at the peer when this appliance dies (live/failover.ts).
+ * Without them (a single appliance, or the call failed) it stays here.
+ */
+async function prepareFailover(): Promise<void> {
+  try {
+    const f = await api.sessionFailover({ retry: false });
+    configureFailover(f.token, f.peer_origins ?? []);
+  } catch {
+    // Not fatal: the console works, it only cannot move.
+  }
 }
 
 /** The first-boot wizard created the administrator and its session cookie. */
@@ -66,6 +84,7 @@ export async function logout(): Promise<void> {
     await api.logout();
   } finally {
     hint.set(false);
+    resetFailover();
     session.value = { kind: 'anonymous', expired: false };
     navigate('/login', { replace: true });
   }

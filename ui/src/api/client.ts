@@ -5,9 +5,9 @@
 // backoff, and sends an Idempotency-Key with every write so that a retry
 // is applied at most once.
 //
-// Where requests go is an Endpoints strategy: today the page's own origin;
-// the failover of issue 11 (item 4) supplies both appliances' addresses
-// and moves to the other one when this one stops answering.
+// Where requests go is an Endpoints strategy: the page's own origin by
+// default; src/live/failover.ts knows both appliances' addresses and moves
+// to the other one when this one stops answering.
 
 import type { ErrorBody } from './types';
 
@@ -44,6 +44,8 @@ export interface Endpoints {
    * strategy may reorder bases() (e.g. towards the error's active_api).
    */
   report(base: string, problem: ApiError): void;
+  /** Headers a call to base needs (the session as a bearer token on another origin). */
+  headers?(base: string): Record<string, string>;
 }
 
 /** Only the appliance that served the page. */
@@ -141,6 +143,7 @@ export class ApiClient {
       body = JSON.stringify(opts.body);
     }
     if (key) headers['Idempotency-Key'] = key;
+    Object.assign(headers, this.endpoints.headers?.(base));
     let res: Response;
     try {
       res = await this.fetcher(base + path + queryString(opts.query), {

@@ -2,15 +2,16 @@
 // and never build URLs themselves, so that the generated client (issue 11,
 // item 2) can replace the bodies without touching a screen.
 
+import { failoverEndpoints } from '../live/failover';
 import { ApiClient, type CallOptions } from './client';
-import type { ClusterStatus, EventList, Health, LoginAnswer, LoginRequest, Me } from './types';
+import type { ClusterStatus, EventList, Health, LoginAnswer, LoginRequest, Me, SessionFailover } from './types';
 import type { PairCode, PairJoinAnswer, PairPreview, SetupStatus } from './types';
 
 export { ApiError } from './client';
 export type * from './types';
 
-/** The one client of the page (main.tsx sets its onUnauthenticated). */
-export const client = new ApiClient();
+/** The one client of the page (main.tsx sets its onUnauthenticated); it follows the active (live/failover.ts). */
+export const client = new ApiClient({ endpoints: failoverEndpoints });
 
 type Opts = Pick<CallOptions, 'signal' | 'retry'>;
 
@@ -37,4 +38,6 @@ export const api = {
     client.post<PairJoinAnswer>('/api/v1/setup/pair/join', req, { retry: false, anonymous: true }),
   /** A one-time pairing code for the second appliance (administrator). */
   pairCode: (ttlSeconds = 3600) => client.post<PairCode>('/api/v1/pair/code', { ttl_seconds: ttlSeconds }, { retry: false }),
+  /** The session as a bearer token and the peer's origins, to go on there after a failover. */
+  sessionFailover: (o: Opts = {}) => client.post<SessionFailover>('/api/v1/session/failover', {}, o),
 };

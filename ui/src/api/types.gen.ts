@@ -473,6 +473,11 @@ export interface SNMPValues {
   values: Value[] | null;
 }
 
+export interface SessionFailover {
+  peer_origins: string[] | null;
+  token: string;
+}
+
 export interface SetupAdminCreated {
   roles: string[] | null;
   user: string;
@@ -708,11 +713,13 @@ export interface Routes {
   'GET /api/v1/rules': { body: never; answer: RuleList; query: Record<string, never> };
   'POST /api/v1/rules': { body: RuleInput; answer: RuleSaved; query: Record<string, never> };
   'DELETE /api/v1/rules/{id}': { body: never; answer: RuleDeleted; query: Record<string, never> };
+  'POST /api/v1/session/failover': { body: never; answer: SessionFailover; query: Record<string, never> };
   'GET /api/v1/setup': { body: never; answer: SetupStatus; query: Record<string, never> };
   'POST /api/v1/setup/admin': { body: SetupAdminRequest; answer: SetupAdminCreated; query: Record<string, never> };
   'POST /api/v1/setup/pair/join': { body: SetupJoinRequest; answer: PairJoinAnswer; query: Record<string, never> };
   'POST /api/v1/setup/pair/preview': { body: SetupJoinRequest; answer: PairPreview; query: Record<string, never> };
   'POST /api/v1/setup/token': { body: SetupTokenRequest; answer: SetupTokenOK; query: Record<string, never> };
+  'GET /api/v1/stream': { body: never; answer: string; query: { topics?: string; last_event_id?: string } };
   'GET /api/v1/syslog': { body: never; answer: SyslogList; query: { after?: number; before?: number; limit?: number; order?: 'asc' | 'desc'; source?: string; node?: string; scope?: string; since?: string; until?: string; q?: string; host?: string; app?: string; max_severity?: number; facility?: number } };
   'POST /api/v1/tokens': { body: TokenRequest; answer: TokenAnswer; query: Record<string, never> };
   'GET /api/v1/traps': { body: never; answer: TrapList; query: { after?: number; before?: number; limit?: number; order?: 'asc' | 'desc'; source?: string; node?: string; scope?: string; since?: string; until?: string; q?: string; trap?: string; version?: string } };

@@ -3,6 +3,8 @@ import { useEffect, useRef } from 'preact/hooks';
 import { t, tOr, type Key } from '../i18n';
 import { clusterTopic, healthTopic } from '../live/topics';
 import { useTopic } from '../live/topic';
+import { LiveBanner } from './LiveBanner';
+import { liveConnected, startLive } from '../live/stream';
 import { isPlainClick, navigate, path } from '../router';
 import { logout, me } from '../session';
 import { Prefs } from './Prefs';
@@ -36,8 +38,10 @@ export function Shell({ nav, children }: { nav: NavItem[]; children: ComponentCh
   const mainRef = useRef<HTMLElement>(null);
   // After navigating, focus the new screen for keyboard and screen-reader users.
   useEffect(() => mainRef.current?.focus({ preventScroll: true }), [path.value]);
+  // One live stream while a user is in the console.
+  useEffect(() => startLive(), []);
   return (
-    <div class="shell">
+    <div class="shell" data-live={liveConnected.value ? 'on' : 'off'}>
       <a class="skip" href="#main">
         {t('shell.skip')}
       </a>
@@ -57,6 +61,7 @@ export function Shell({ nav, children }: { nav: NavItem[]; children: ComponentCh
         <UserMenu />
       </header>
       <StandbyBanner />
+      <LiveBanner />
       <main id="main" ref={mainRef} tabIndex={-1}>
         {children}
       </main>

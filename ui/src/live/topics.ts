@@ -69,6 +69,27 @@ export async function summarizeEvents(signal: AbortSignal, now = Date.now()): Pr
   return s;
 }
 
+/** The summary with one more event (from the live stream). */
+export function addEvent(s: EventSummary, ev: Event, now = Date.now()): EventSummary {
+  if (s.latest.some((x) => x.uid === ev.uid)) return s;
+  const sev = severities.includes(ev.severity) ? ev.severity : 'info';
+  const out: EventSummary = {
+    ...s,
+    total: s.total + 1,
+    bySeverity: { ...s.bySeverity, [sev]: s.bySeverity[sev] + 1 },
+    perHour: { ...s.perHour, [sev]: [...s.perHour[sev]] },
+    latest: newest([ev, ...s.latest], 10),
+  };
+  const first = s.hours[0];
+  const slot = first === undefined ? -1 : Math.floor((Date.parse(ev.at) / 1000 - first) / 3600);
+  if (slot >= 0 && slot < 24 && Date.parse(ev.at) <= now + 60_000) out.perHour[sev][slot] = (out.perHour[sev][slot] ?? 0) + 1;
+  const scope = ev.scope ?? '';
+  const byScope = new Map(s.byScope);
+  byScope.set(scope, (byScope.get(scope) ?? 0) + 1);
+  out.byScope = [...byScope.entries()].sort((a, b) => b[1] - a[1]);
+  return out;
+}
+
 /** The n newest events by time, newest first. */
 function newest(evs: Event[], n: number): Event[] {
   return evs.sort((a, b) => Date.parse(b.at) - Date.parse(a.at)).slice(0, n);

@@ -140,7 +140,9 @@ describe('an API error never leaves a blank screen', () => {
     test(lang, async () => {
       const { ctx, page } = await open(browser, { lang });
       await login(page);
-      page.expectFailure(/\/api\/v1\/(cluster|events)/);
+      page.expectFailure(/\/api\/v1\/(cluster|events|stream)/);
+      // The live stream would bring the cluster state: it fails too.
+      await page.route('**/api/v1/stream*', (r) => r.abort('connectionrefused'));
       await page.route('**/api/v1/cluster', (r) =>
         r.fulfill({ status: 500, contentType: 'application/json', body: '{"error":"store exploded","code":"internal"}' }),
       );

@@ -3,7 +3,19 @@
 // item 2) can replace the bodies without touching a screen.
 
 import { ApiClient, type CallOptions } from './client';
-import type { ClusterStatus, EventList, Health, LoginAnswer, LoginRequest, Me } from './types';
+import type {
+  ClusterStatus,
+  EventComment,
+  EventDetail,
+  EventList,
+  EventQuery,
+  Health,
+  LoginAnswer,
+  LoginRequest,
+  Me,
+  StateChange,
+  StateChanged,
+} from './types';
 
 export { ApiError } from './client';
 export type * from './types';
@@ -24,4 +36,11 @@ export const api = {
   /** Oldest first, after the id `after` (the event model changes in issue 11, item 3). */
   events: (q: { after?: number; limit?: number; kind?: string }, o: Opts = {}) =>
     client.get<EventList>('/api/v1/events', { ...o, query: q }),
+  /** The event console's list: newest first before `before`, with filters. */
+  eventPage: (q: EventQuery, o: Opts = {}) =>
+    client.get<EventList>('/api/v1/events', { ...o, query: { ...q } }),
+  event: (id: number, o: Opts = {}) => client.get<EventDetail>(`/api/v1/events/${id}`, o),
+  setEventState: (change: StateChange) => client.post<StateChanged>('/api/v1/events/state', change),
+  commentEvent: (id: number, text: string) =>
+    client.post<EventComment>(`/api/v1/events/${id}/comments`, { text }),
 };

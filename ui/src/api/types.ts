@@ -58,10 +58,61 @@ export interface Event {
   scope?: string;
   message: string;
   attrs?: Record<string, string>;
+  /** Where an operator's handling stands; who set it and when. */
+  state?: EventState;
+  state_by?: string;
+  state_at?: string;
+  /** How many comments the event has. */
+  comments?: number;
 }
 
 export interface EventList {
   events: Event[];
+  /** The answer was cut: `next` is the query string of the next page. */
+  more?: boolean;
+  next?: string;
+}
+
+export type EventState = 'unconfirmed' | 'confirming' | 'confirmed';
+
+/** GET /api/v1/events filters (all optional; lists are comma-separated). */
+export interface EventQuery {
+  order?: 'asc' | 'desc';
+  after?: number;
+  before?: number;
+  limit?: number;
+  severity?: string;
+  state?: string;
+  scope?: string;
+  node?: string;
+  kind?: string;
+  q?: string;
+  /** RFC 3339 */
+  since?: string;
+  until?: string;
+}
+
+export interface EventComment {
+  id: number;
+  at: string;
+  user: string;
+  text: string;
+}
+
+export interface EventDetail extends Event {
+  comment_list: EventComment[];
+}
+
+/** POST /api/v1/events/state: ids, or a filter (the list's parameters). */
+export interface StateChange {
+  state: EventState;
+  ids?: number[];
+  filter?: Record<string, string>;
+}
+
+export interface StateChanged {
+  state: EventState;
+  changed: number;
 }
 
 export interface PathStatus {

@@ -3,9 +3,10 @@
 // confirm of 500 events audited in one row, the filter's bad input, and
 // screenshots in both languages, light and dark, desktop and phone.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'playwright-core';
-import { assertClean, assertNoSideScroll, assertTranslated, env, launch, login, open, shot } from '../harness.mjs';
+import { assertClean, assertNoSideScroll, assertTranslated, env, launch, login, open } from '../harness.mjs';
 
 let browser;
 let rest; // the REST API as the operator (a bearer token), for seeding and checking
@@ -47,6 +48,12 @@ async function listKind(kind) {
   return out.events;
 }
 
+/** A screenshot of what the screen shows (the list is long: a full page says little). */
+async function view(page, name) {
+  await page.evaluate(() => document.fonts.ready);
+  await page.screenshot({ path: join(env.artifacts, `${name}.png`) });
+}
+
 async function openEvents(page, query = '') {
   await page.goto(`${env.url}/events${query}`);
   await page.locator('.ev-row').first().waitFor();
@@ -85,7 +92,7 @@ describe('event console', () => {
     assert.equal(d.comment_list.length, 1);
     assert.equal(d.comment_list[0].user, env.user);
     await page.locator('.ev-row').first().locator('.ev-comments').waitFor();
-    await shot(page, 'events-mouse-en-light-desktop');
+    await view(page, 'events-mouse-en-light-desktop');
     assertClean(page);
     await ctx.close();
   });
@@ -98,7 +105,7 @@ describe('event console', () => {
     const kb = page.keyboard;
     await kb.press('?');
     await page.locator('.key-help').waitFor();
-    await shot(page, 'events-help-en-light-desktop');
+    await view(page, 'events-help-en-light-desktop');
     await kb.press('Escape');
     await page.locator('.key-help').waitFor({ state: 'detached' });
     // the current row is the first; select it and the next two
@@ -127,7 +134,7 @@ describe('event console', () => {
     await kb.press('Escape');
     await kb.press('/');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'events-q');
-    await shot(page, 'events-keyboard-en-light-desktop');
+    await view(page, 'events-keyboard-en-light-desktop');
     assertClean(page);
     await ctx.close();
   });
@@ -184,12 +191,12 @@ describe('event console, every language, theme and device', () => {
           assert.ok((await page.locator('.ev-row.sev-critical').count()) > 0, 'critical rows are coloured');
           await assertNoSideScroll(page);
           await assertTranslated(page, lang);
-          await shot(page, `events-${lang}-${scheme}-${device}`);
+          await view(page, `events-${lang}-${scheme}-${device}`);
           await page.locator('.ev-row .ev-open').nth(1).click();
           await page.locator('.event-detail .kv').waitFor();
           await assertNoSideScroll(page);
           await assertTranslated(page, lang);
-          await shot(page, `events-detail-${lang}-${scheme}-${device}`);
+          await view(page, `events-detail-${lang}-${scheme}-${device}`);
           await page.locator('.event-detail-head button').click();
           if (device === 'desktop') {
             // a range that ends before it starts is refused, naming the field

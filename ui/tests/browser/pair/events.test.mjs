@@ -174,6 +174,35 @@ describe('event console', () => {
   });
 });
 
+test('a viewer of one scope sees only its events, and a refused change is said, not blank', async () => {
+  const stamp = Date.now();
+  const role = `viewer_a_${stamp}`;
+  const user = `viewer${stamp}`;
+  await call(rest, 'POST', '/api/v1/roles', { name: role, scopes: ['system-a'], privileges: { monitor_results: ['read'] } });
+  await call(rest, 'POST', '/api/v1/users', { user, password: env.password, roles: [role] });
+  const { ctx, page } = await open(browser);
+  page.expectFailure(/\/api\/v1\/cluster$/); // a viewer may not read it: the header uses /healthz
+  await page.goto(`${env.url}/login`);
+  await page.locator('#login-user').fill(user);
+  await page.locator('#login-password').fill(env.password);
+  await page.locator('form button[type=submit]').click();
+  await page.locator('.shell main h1').waitFor();
+  // The seeded events put db-primary in system-a, web1 and router-tokyo-01 elsewhere.
+  await openEvents(page, '?kind=test.ui');
+  const nodes = await page.locator('.ev-row .ev-node').allInnerTexts();
+  assert.equal(nodes.length, 40, 'the 40 seeded events of system-a');
+  assert.deepEqual([...new Set(nodes)], ['db-primary']);
+  await page.locator('.ev-row .ev-open').first().click();
+  await page.locator('.event-detail .kv').getByText('system-a', { exact: true }).waitFor();
+  page.expectFailure(/\/api\/v1\/events\/state$/);
+  await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+  await page.getByRole('alert').filter({ hasText: 'Your roles do not allow this' }).waitFor();
+  assert.equal(await page.locator('.ev-row').count(), 40, 'the list stays');
+  await view(page, 'events-viewer-refused-en-light-desktop');
+  assertClean(page);
+  await ctx.close();
+});
+
 const words = {
   en: { title: 'Events', until: 'Until', later: 'must be later' },
   ja: { title: 'イベント', until: '終了日時', later: '開始日時より後' },

@@ -4,7 +4,7 @@
 // of newestEvents() (or pushes into the same topic), and the console does
 // not change: it only calls newestEvents() and olderEvents().
 
-import { api, type Event, type EventList, type EventQuery } from '../api';
+import { api, type EventList, type EventQuery } from '../api';
 import { Topic } from './topic';
 
 /**
@@ -46,14 +46,4 @@ export function olderEvents(f: EventFilter, before: number): Promise<EventList> 
   return api.eventPage({ ...f, order: 'desc', limit: pageSize, before });
 }
 
-/**
- * Merges a fresh newest page into the rows shown: rows in the page's id
- * range are replaced by the page (one that left it no longer matches the
- * filter), older rows are kept, and the result is newest first.
- */
-export function mergeNewest(rows: readonly Event[], page: readonly Event[], complete: boolean): Event[] {
-  if (page.length === 0) return complete ? [] : rows.slice();
-  const low = complete ? -Infinity : Math.min(...page.map((e) => e.id ?? 0));
-  const older = rows.filter((e) => (e.id ?? 0) < low);
-  return [...page, ...older].sort((a, b) => (b.id ?? 0) - (a.id ?? 0));
-}
+export { mergeNewest } from './mergeNewest';

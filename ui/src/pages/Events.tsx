@@ -259,7 +259,7 @@ export function EventsPage() {
           {status ?? ''}
         </p>
       </div>
-      {actionError !== undefined && <ErrorPanel error={actionError} what={t('events.actionFailed')} onRetry={() => setActionError(undefined)} />}
+      {actionError !== undefined && <ErrorPanel error={actionError} what={t('events.actionFailed')} />}
       <div class={open !== undefined ? 'events-layout with-detail' : 'events-layout'}>
         <div class="events-list-wrap">
           {!page && topic.error.value !== undefined && rows.length === 0 ? (

@@ -100,9 +100,16 @@ describe('event console', () => {
   test('keyboard only: confirm three events and add a comment', async () => {
     const kind = await postEvents(5, 'keyboard', 'critical');
     const { ctx, page } = await open(browser);
-    await login(page);
-    await openEvents(page, `?kind=${kind}`);
     const kb = page.keyboard;
+    // logging in without the mouse too
+    await page.goto(`${env.url}/login`);
+    await page.locator('#login-user').focus();
+    await kb.type(env.user);
+    await kb.press('Tab');
+    await kb.type(env.password);
+    await kb.press('Enter');
+    await page.locator('.shell main h1').waitFor();
+    await openEvents(page, `?kind=${kind}`);
     await kb.press('?');
     await page.locator('.key-help').waitFor();
     await view(page, 'events-help-en-light-desktop');
@@ -145,7 +152,11 @@ describe('event console', () => {
     await login(page);
     await openEvents(page, `?kind=${kind}&state=unconfirmed`);
     assert.equal(await page.locator('.ev-row').count(), 100, 'the first page');
+    await page.getByRole('button', { name: 'Load older events' }).click();
+    await page.locator('.ev-row').nth(199).waitFor();
+    assert.equal(await page.locator('.ev-row').count(), 200, 'two pages, no row twice');
     await page.locator('.select-all input').check();
+    await page.locator('.select-all', { hasText: '200 selected' }).waitFor();
     await page.getByRole('button', { name: 'Select every event matching the filter' }).click();
     const sent = [];
     page.on('request', (r) => {

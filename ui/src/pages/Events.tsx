@@ -158,7 +158,13 @@ export function EventsPage() {
 
   const onKey = (e: KeyboardEvent) => {
     const el = e.target as HTMLElement | null;
-    const typing = el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
+    // Keys are the user's text in a field, but not on a checkbox or a button.
+    const typing =
+      el &&
+      (el.tagName === 'TEXTAREA' ||
+        el.tagName === 'SELECT' ||
+        el.isContentEditable ||
+        (el.tagName === 'INPUT' && !['checkbox', 'radio', 'button', 'submit'].includes((el as HTMLInputElement).type)));
     if (e.key === 'Escape') {
       if (typing) el.blur();
       else if (help) setHelp(false);

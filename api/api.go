@@ -261,6 +261,7 @@ func (s *Server) table() []Route {
 		{http.MethodGet, "/api/v1/cluster/checksums", Priv, auth.Cluster, auth.Read, false, s.checksums},
 		{http.MethodGet, "/api/v1/events", Priv, auth.MonitorResult, auth.Read, false, s.listEvents},
 		{http.MethodPost, "/api/v1/events", Priv, auth.MonitorResult, auth.Add, true, s.postEvents},
+		{http.MethodGet, "/api/v1/events/count", Priv, auth.MonitorResult, auth.Read, false, s.countEvents},
 		{http.MethodGet, "/api/v1/events/:id", Priv, auth.MonitorResult, auth.Read, false, s.getEvent},
 		{http.MethodPost, "/api/v1/events/state", Priv, auth.MonitorResult, auth.Modify, true, s.setEventState},
 		{http.MethodPost, "/api/v1/events/:id/comments", Priv, auth.MonitorResult, auth.Modify, true, s.commentEvent},

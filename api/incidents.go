@@ -135,6 +135,28 @@ func (s *Server) listEvents(c *gin.Context) {
 	c.JSON(http.StatusOK, pg.add(gin.H{"events": evs}))
 }
 
+// countEvents says how many of the caller's events the filters select
+// (the console shows it before a change by filter).
+func (s *Server) countEvents(c *gin.Context) {
+	params := map[string]string{}
+	for k, v := range c.Request.URL.Query() {
+		params[k] = v[0]
+	}
+	f, err := parseEventFilter(params)
+	if err != nil {
+		fail(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	p, _ := principal(c)
+	f.Scopes = p.Scopes()
+	n, err := events.Count(c.Request.Context(), s.events, f)
+	if err != nil {
+		s.storeFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"count": n})
+}
+
 func eventID(c *gin.Context) (int64, bool) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {

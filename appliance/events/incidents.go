@@ -239,3 +239,18 @@ func Get(ctx context.Context, st Store, id int64, scopes []string) (Event, []Com
 	}
 	return evs[0], cs, nil
 }
+
+// Count returns how many events a filter selects (its cursors, limit and
+// order aside from AfterID/BeforeID, which bound it like the other fields).
+func Count(ctx context.Context, st Store, f Filter) (int64, error) {
+	where, args := f.where()
+	rows, err := st.Query(ctx, store.Local, `SELECT COUNT(*) FROM events WHERE `+where, args...)
+	if err != nil {
+		return 0, err
+	}
+	if len(rows.Values) != 1 {
+		return 0, fmt.Errorf("count events: %d rows", len(rows.Values))
+	}
+	n, _ := rows.Values[0][0].(int64)
+	return n, nil
+}

@@ -64,6 +64,13 @@ func TestIncidentsAPI(t *testing.T) {
 				t.Fatalf("event %d: %+v (scope A, not info, unconfirmed, newest first)", i, ev)
 			}
 		}
+		var cnt struct{ Count int }
+		if code, _ := a.DoAs(alice, http.MethodGet, "/api/v1/events/count?severity=critical,warning&kind=test.inc", nil, &cnt); code != 200 || cnt.Count != 100 {
+			t.Fatalf("count: HTTP %d %d, want 100", code, cnt.Count)
+		}
+		if code, _ := a.DoAs(admin, http.MethodGet, "/api/v1/events/count?kind=test.inc", nil, &cnt); code != 200 || cnt.Count != 300 {
+			t.Fatalf("count as admin: HTTP %d %d, want 300", code, cnt.Count)
+		}
 		for _, bad := range []string{"?severity=urgent", "?state=closed", "?since=yesterday", "?colour=red", "?order=up"} {
 			if code, _ := a.DoAs(alice, http.MethodGet, "/api/v1/events"+bad, nil, nil); code != http.StatusBadRequest {
 				t.Errorf("%s: HTTP %d, want 400", bad, code)

@@ -39,6 +39,9 @@ export const api = {
   /** The event console's list: newest first before `before`, with filters. */
   eventPage: (q: EventQuery, o: Opts = {}) =>
     client.get<EventList>('/api/v1/events', { ...o, query: { ...q } }),
+  /** How many events the filter selects (the caller's scopes only). */
+  countEvents: (q: EventQuery, o: Opts = {}) =>
+    client.get<{ count: number }>('/api/v1/events/count', { ...o, query: { ...q } }),
   event: (id: number, o: Opts = {}) => client.get<EventDetail>(`/api/v1/events/${id}`, o),
   setEventState: (change: StateChange) => client.post<StateChanged>('/api/v1/events/state', change),
   commentEvent: (id: number, text: string) =>

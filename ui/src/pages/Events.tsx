@@ -48,6 +48,8 @@ export function EventsPage() {
   };
   const [anchorId, setAnchorId] = useState<number | undefined>();
   const [allMatching, setAllMatching] = useState(false);
+  /** How many events "all matching" is, once the appliance has said. */
+  const [matchCount, setMatchCount] = useState<number | undefined>();
   const [open, setOpen] = useState<number | undefined>();
   const [help, setHelp] = useState(false);
   const [focusComment, setFocusComment] = useState(0);
@@ -222,7 +224,19 @@ export function EventsPage() {
   });
 
   const allLoadedSelected = rows.length > 0 && rows.every((e) => sel.has(e.id ?? 0));
-  const count = allMatching ? t('events.bulk.allMatching') : t('events.bulk.selected', { n: sel.size });
+  const count = !allMatching
+    ? t('events.bulk.selected', { n: sel.size })
+    : matchCount === undefined
+      ? t('events.bulk.allMatching')
+      : t('events.bulk.allMatchingN', { n: matchCount });
+  const selectAllMatching = () => {
+    setAllMatching(true);
+    setMatchCount(undefined);
+    api.countEvents({ ...filter, before: (rows[0]?.id ?? 0) + 1 }).then(
+      (c) => setMatchCount(c.count),
+      () => undefined, // the label stays without the number
+    );
+  };
   return (
     <div class="page events-page">
       <div class="events-title">
@@ -246,7 +260,7 @@ export function EventsPage() {
           <span>{count}</span>
         </label>
         {allLoadedSelected && more && !allMatching && (
-          <button type="button" class="button link" onClick={() => setAllMatching(true)}>
+          <button type="button" class="button link" onClick={selectAllMatching}>
             {t('events.bulk.selectAllMatching')}
           </button>
         )}

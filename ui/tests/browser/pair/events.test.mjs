@@ -158,6 +158,7 @@ describe('event console', () => {
     await page.locator('.select-all input').check();
     await page.locator('.select-all', { hasText: '200 selected' }).waitFor();
     await page.getByRole('button', { name: 'Select every event matching the filter' }).click();
+    await page.locator('.select-all', { hasText: 'All 500 events matching the filter' }).waitFor();
     const sent = [];
     page.on('request', (r) => {
       if (r.url().endsWith('/api/v1/events/state')) sent.push(r.postDataJSON());

@@ -59,6 +59,7 @@ export function EventFilters({ filter }: { filter: EventFilter }) {
   });
   const [d, setD] = useState<Draft>(fromFilter);
   const [error, setError] = useState<string | undefined>();
+  const narrow = useNarrow();
   useEffect(() => setD(fromFilter()), [JSON.stringify(filter)]);
 
   const apply = (next: Draft) => {
@@ -87,7 +88,7 @@ export function EventFilters({ filter }: { filter: EventFilter }) {
       <input id={`events-${k}`} type="text" value={d[k]} onInput={set(k)} autoCapitalize="none" spellcheck={false} maxLength={256} />
     </div>
   );
-  return (
+  const form = (
     <form
       class="event-filters"
       role="search"
@@ -159,4 +160,28 @@ export function EventFilters({ filter }: { filter: EventFilter }) {
       )}
     </form>
   );
+  if (!narrow) return form;
+  // On a phone the list comes first: the filters fold into one line that
+  // says how many apply.
+  const active = filterParams.filter((k) => filter[k]).length;
+  return (
+    <details class="filters-box">
+      <summary>{active > 0 ? t('events.filter.titleN', { n: active }) : t('events.filter.title')}</summary>
+      {form}
+    </details>
+  );
+}
+
+const phone = '(max-width: 640px)';
+
+/** Whether the screen is a phone's width, kept up to date. */
+function useNarrow(): boolean {
+  const [narrow, setNarrow] = useState(() => window.matchMedia(phone).matches);
+  useEffect(() => {
+    const mq = window.matchMedia(phone);
+    const on = () => setNarrow(mq.matches);
+    mq.addEventListener('change', on);
+    return () => mq.removeEventListener('change', on);
+  }, []);
+  return narrow;
 }

@@ -205,8 +205,12 @@ func List(ctx context.Context, st Store, f Filter) ([]Event, bool, error) {
 	if f.Desc {
 		order = "id DESC"
 	}
+	// The page's ids first, then its rows: the ids alone often come from
+	// an index without reading a row (a time range walks events_at and
+	// keeps the top ids), and only the page's rows are read.
 	q := `SELECT ` + listColumns + `, (SELECT COUNT(*) FROM event_comments c WHERE c.event_uid = events.uid) AS n_comments, ` +
-		sqlpage.Size(listColumns) + ` AS _size FROM events WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ?`
+		sqlpage.Size(listColumns) + ` AS _size FROM events WHERE id IN (SELECT id FROM events WHERE ` + where +
+		` ORDER BY ` + order + ` LIMIT ?) ORDER BY ` + order
 	args = append(args, f.Limit+1, f.MaxBytes)
 	rows, err := st.Query(ctx, store.Local, sqlpage.Wrap(q, order), args...)
 	if err != nil {

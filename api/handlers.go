@@ -55,27 +55,6 @@ func (s *Server) clusterStatus(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) listEvents(c *gin.Context) {
-	after, err1 := strconv.ParseInt(c.DefaultQuery("after", "0"), 10, 64)
-	limit, err2 := strconv.Atoi(c.DefaultQuery("limit", "1000"))
-	if err1 != nil || err2 != nil {
-		fail(c, http.StatusBadRequest, "after and limit must be integers")
-		return
-	}
-	p, _ := principal(c)
-	evs, more, err := events.List(c.Request.Context(), s.events, events.Filter{Kind: c.Query("kind"), AfterID: after, Limit: limit,
-		Scopes: p.Scopes(), MaxBytes: maxAnswerBytes})
-	if err != nil {
-		fail(c, http.StatusServiceUnavailable, "cannot read events: "+err.Error())
-		return
-	}
-	pg := page{more: more}
-	if more {
-		pg.next = nextPage(c, "asc", evs[len(evs)-1].ID)
-	}
-	c.JSON(http.StatusOK, pg.add(gin.H{"events": evs}))
-}
-
 // postEvents stores one event or an array of events in one transaction.
 func (s *Server) postEvents(c *gin.Context) {
 	evs, err := decodeEvents(c.Request)

@@ -43,6 +43,15 @@ type Event struct {
 	Scope   string            `json:"scope,omitempty"`
 	Message string            `json:"message"`
 	Attrs   map[string]string `json:"attrs,omitempty"`
+	// State is where an operator's handling of the event stands, and
+	// StateBy and StateAt who put it there and when (empty while nobody
+	// has). A posted event always starts unconfirmed: these fields are
+	// read-only on input.
+	State   State      `json:"state,omitempty"`
+	StateBy string     `json:"state_by,omitempty"`
+	StateAt *time.Time `json:"state_at,omitempty"`
+	// Comments is how many comments the event has (lists only).
+	Comments int `json:"comments,omitempty"`
 }
 
 // ErrInvalid: an event is missing a required field.
@@ -58,7 +67,7 @@ func Migrations() []store.Migration {
 	}}, {Version: 101, Name: "events scope", SQL: []string{
 		`ALTER TABLE events ADD COLUMN scope TEXT NOT NULL DEFAULT ''`,
 		`CREATE INDEX events_scope ON events (scope, id)`,
-	}}}
+	}}, incidentMigration}
 }
 
 // Store is what the recorder needs of the store.
@@ -179,21 +188,11 @@ func Validate(ev Event) error {
 // maxAttrs bounds an event's attributes.
 const maxAttrs = 64
 
-// Filter narrows List.
-type Filter struct {
-	Kind string
-	// Scopes limits the result to these scopes; nil means all.
-	Scopes  []string
-	AfterID int64
-	Limit   int
-	// MaxBytes bounds the events' size in one answer (0: 4 MiB).
-	MaxBytes int
-}
+const listColumns = `id, uid, at, severity, kind, node, message, attrs, scope, state, state_by, state_at`
 
-const listColumns = `id, uid, at, severity, kind, node, message, attrs, scope`
-
-// List returns events, oldest first, read from this node's copy, and
-// whether more remain after them (the limit or f.MaxBytes cut the list).
+// List returns events, read from this node's copy, oldest first after
+// f.AfterID or newest first before f.BeforeID (f.Desc), and whether more
+// remain after them (the limit or f.MaxBytes cut the list).
 func List(ctx context.Context, st Store, f Filter) ([]Event, bool, error) {
 	if f.Limit <= 0 || f.Limit > 10000 {
 		f.Limit = 1000
@@ -201,27 +200,29 @@ func List(ctx context.Context, st Store, f Filter) ([]Event, bool, error) {
 	if f.MaxBytes <= 0 {
 		f.MaxBytes = 4 << 20
 	}
-	q := `SELECT ` + listColumns + `, ` + sqlpage.Size(listColumns) + ` AS _size FROM events WHERE id > ?`
-	args := []any{f.AfterID}
-	if f.Kind != "" {
-		q += ` AND kind = ?`
-		args = append(args, f.Kind)
+	where, args := f.where()
+	order := "id ASC"
+	if f.Desc {
+		order = "id DESC"
 	}
-	if f.Scopes != nil {
-		q += ` AND scope IN (SELECT value FROM json_each(?))`
-		b, _ := json.Marshal(f.Scopes)
-		args = append(args, string(b))
-	}
-	q += ` ORDER BY id LIMIT ?`
+	// The page's ids first, then its rows: the ids alone often come from
+	// an index without reading a row (a time range walks events_at and
+	// keeps the top ids), and only the page's rows are read.
+	q := `SELECT ` + listColumns + `, (SELECT COUNT(*) FROM event_comments c WHERE c.event_uid = events.uid) AS n_comments, ` +
+		sqlpage.Size(listColumns) + ` AS _size FROM events WHERE id IN (SELECT id FROM events WHERE ` + where +
+		` ORDER BY ` + order + ` LIMIT ?) ORDER BY ` + order
 	args = append(args, f.Limit+1, f.MaxBytes)
-	rows, err := st.Query(ctx, store.Local, sqlpage.Wrap(q, "id ASC"), args...)
+	rows, err := st.Query(ctx, store.Local, sqlpage.Wrap(q, order), args...)
 	if err != nil {
 		return nil, false, err
 	}
 	vals, more := sqlpage.Cut(rows.Values, f.Limit)
 	out := make([]Event, 0, len(vals))
 	for _, v := range vals {
-		out = append(out, scan(v))
+		ev := scan(v)
+		n, _ := v[12].(int64)
+		ev.Comments = int(n)
+		out = append(out, ev)
 	}
 	return out, more, nil
 }
@@ -230,7 +231,11 @@ func scan(v []any) Event {
 	s := func(i int) string { x, _ := v[i].(string); return x }
 	id, _ := v[0].(int64)
 	at, _ := time.Parse(time.RFC3339Nano, s(2))
-	ev := Event{ID: id, UID: s(1), At: at, Severity: Severity(s(3)), Kind: s(4), Node: s(5), Message: s(6), Scope: s(8)}
+	ev := Event{ID: id, UID: s(1), At: at, Severity: Severity(s(3)), Kind: s(4), Node: s(5), Message: s(6), Scope: s(8),
+		State: State(s(9)), StateBy: s(10)}
+	if t, err := time.Parse(time.RFC3339Nano, s(11)); err == nil {
+		ev.StateAt = &t
+	}
 	_ = json.Unmarshal([]byte(s(7)), &ev.Attrs)
 	return ev
 }
@@ -244,7 +249,7 @@ func NewUID() string {
 
 // Latest returns the newest event of kind, or nil if there is none.
 func Latest(ctx context.Context, st Store, kind string) (*Event, error) {
-	rows, err := st.Query(ctx, store.Local, `SELECT id, uid, at, severity, kind, node, message, attrs, scope FROM events WHERE kind = ? ORDER BY id DESC LIMIT 1`, kind)
+	rows, err := st.Query(ctx, store.Local, `SELECT `+listColumns+` FROM events WHERE kind = ? ORDER BY id DESC LIMIT 1`, kind)
 	if err != nil || len(rows.Values) == 0 {
 		return nil, err
 	}

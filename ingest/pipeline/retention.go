@@ -53,7 +53,10 @@ var retained = []struct{ name, at, size string }{
 		"+length(user)+length(trap_oid)+length(trap_name)+length(varbinds)+length(text)+length(event_uid)"},
 	{"custom_messages", "received_at", "length(origin)+length(received_at)+length(source)+length(scope)+length(node)+length(sender)" +
 		"+length(key)+length(message)+length(attrs)+length(event_uid)"},
-	{"events", "at", "length(uid)+length(at)+length(severity)+length(kind)+length(node)+length(message)+length(attrs)+length(scope)+length(at)+length(uid)"},
+	// events: the columns, then the keys of its indexes (at, uid; and
+	// state, severity, node, kind of the console's filters, migration 102).
+	{"events", "at", "length(uid)+length(at)+length(severity)+length(kind)+length(node)+length(message)+length(attrs)+length(scope)+length(at)+length(uid)" +
+		"+length(state)+length(state_by)+length(state_at)+length(state)+length(severity)+length(node)+length(kind)"},
 }
 
 // RetainedTables names the tables retention deletes from (metric labels).

@@ -110,6 +110,14 @@ func TestOpenAPIConformance(t *testing.T) {
 		{"admin", "GET", "/api/v1/cluster/checksums", nil, 200},
 		{"admin", "GET", "/api/v1/events?limit=1", nil, 200},
 		{"admin", "GET", "/api/v1/events?limit=x", nil, 400},
+		{"admin", "GET", "/api/v1/events?order=desc&limit=2&severity=warning,critical&state=unconfirmed", nil, 200},
+		{"admin", "GET", "/api/v1/events/count?state=unconfirmed", nil, 200},
+		{"admin", "POST", "/api/v1/events/state", map[string]any{"state": "confirmed", "ids": []int64{1}}, 200},
+		{"admin", "POST", "/api/v1/events/state", map[string]any{"state": "confirming", "filter": map[string]string{"severity": "critical"}}, 200},
+		{"admin", "POST", "/api/v1/events/state", map[string]any{"state": "done"}, 400},
+		{"admin", "POST", "/api/v1/events/1/comments", map[string]any{"text": "looked at it"}, 201},
+		{"admin", "GET", "/api/v1/events/1", nil, 200},
+		{"admin", "GET", "/api/v1/events/999999999", nil, 404},
 		{"admin", "GET", "/api/v1/credentials", nil, 200},
 		{"admin", "GET", "/api/v1/nodes", nil, 200},
 		{"admin", "GET", "/api/v1/users", nil, 200},
@@ -168,6 +176,10 @@ func checkOpenAPICall(t *testing.T, a *cluster.Node, v *openapi.Validator, token
 		tmpl = "/api/v1/nodes/{id}/snmp/get"
 	case strings.HasPrefix(tmpl, "/api/v1/rules/"):
 		tmpl = "/api/v1/rules/{id}"
+	case strings.HasPrefix(tmpl, "/api/v1/events/") && strings.HasSuffix(tmpl, "/comments"):
+		tmpl = "/api/v1/events/{id}/comments"
+	case strings.HasPrefix(tmpl, "/api/v1/events/") && tmpl != "/api/v1/events/count" && tmpl != "/api/v1/events/state":
+		tmpl = "/api/v1/events/{id}"
 	}
 	op := c.method + " " + tmpl
 	if c.body != nil {

@@ -11,6 +11,7 @@ import { Loading } from './components/bits';
 import { t, type Key } from './i18n';
 import { ClusterPage } from './pages/Cluster';
 import { Dashboard } from './pages/Dashboard';
+import { EventsPage } from './pages/Events';
 import { LoginPage } from './pages/Login';
 import { NotFound } from './pages/NotFound';
 import { SetupPage } from './pages/Setup';
@@ -29,6 +30,7 @@ interface Route {
 
 const routes: Route[] = [
   { path: '/', page: Dashboard, title: 'nav.dashboard', nav: true },
+  { path: '/events', page: EventsPage, title: 'nav.events', nav: true },
   { path: '/cluster', page: ClusterPage, title: 'nav.cluster', nav: true },
   { path: '/login', page: LoginPage, title: 'login.title', public: true },
   { path: '/setup', page: SetupPage, title: 'setup.title', public: true },

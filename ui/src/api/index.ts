@@ -4,7 +4,20 @@
 
 import { failoverEndpoints } from '../live/failover';
 import { ApiClient, type CallOptions } from './client';
-import type { ClusterStatus, EventList, Health, LoginAnswer, LoginRequest, Me, SessionFailover } from './types';
+import type {
+  ClusterStatus,
+  EventComment,
+  EventDetail,
+  EventList,
+  EventQuery,
+  Health,
+  LoginAnswer,
+  LoginRequest,
+  Me,
+  SessionFailover,
+  StateChange,
+  StateChanged,
+} from './types';
 import type { PairCode, PairJoinAnswer, PairPreview, SetupStatus } from './types';
 
 export { ApiError } from './client';
@@ -40,4 +53,14 @@ export const api = {
   pairCode: (ttlSeconds = 3600) => client.post<PairCode>('/api/v1/pair/code', { ttl_seconds: ttlSeconds }, { retry: false }),
   /** The session as a bearer token and the peer's origins, to go on there after a failover. */
   sessionFailover: (o: Opts = {}) => client.post<SessionFailover>('/api/v1/session/failover', {}, o),
+  /** The event console's list: newest first before `before`, with filters. */
+  eventPage: (q: EventQuery, o: Opts = {}) =>
+    client.get<EventList>('/api/v1/events', { ...o, query: { ...q } }),
+  /** How many events the filter selects (the caller's scopes only). */
+  countEvents: (q: EventQuery, o: Opts = {}) =>
+    client.get<{ count: number }>('/api/v1/events/count', { ...o, query: { ...q } }),
+  event: (id: number, o: Opts = {}) => client.get<EventDetail>(`/api/v1/events/${id}`, o),
+  setEventState: (change: StateChange) => client.post<StateChanged>('/api/v1/events/state', change),
+  commentEvent: (id: number, text: string) =>
+    client.post<EventComment>(`/api/v1/events/${id}/comments`, { text }),
 };

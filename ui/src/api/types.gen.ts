@@ -109,6 +109,10 @@ export interface ClusterStatus {
   yielded?: string;
 }
 
+export interface CommentRequest {
+  text?: string;
+}
+
 export interface Credential {
   kind: string;
   name: string;
@@ -168,24 +172,60 @@ export type ErrorCode = 'bad_gateway' | 'bad_request' | 'conflict' | 'fingerprin
 export interface Event {
   at: string;
   attrs?: Record<string, string>;
+  comments?: number;
   id?: number;
   kind: string;
   message: string;
   node: string;
   scope?: string;
   severity: Severity;
+  state?: EventState;
+  state_at?: string;
+  state_by?: string;
+  uid: string;
+}
+
+export interface EventComment {
+  at: string;
+  id: number;
+  text: string;
+  user: string;
+}
+
+export interface EventCount {
+  count: number;
+}
+
+export interface EventDetail {
+  at: string;
+  attrs?: Record<string, string>;
+  comment_list: EventComment[] | null;
+  comments?: number;
+  id?: number;
+  kind: string;
+  message: string;
+  node: string;
+  scope?: string;
+  severity: Severity;
+  state?: EventState;
+  state_at?: string;
+  state_by?: string;
   uid: string;
 }
 
 export interface EventInput {
   at?: string;
   attrs?: Record<string, string>;
+  comments?: number;
   id?: number;
   kind?: string;
   message?: string;
   node?: string;
   scope?: string;
   severity?: Severity;
+  state?: EventState;
+  state_at?: string;
+  state_by?: string;
   uid?: string;
 }
 
@@ -194,6 +234,8 @@ export interface EventList {
   more?: boolean;
   next?: string;
 }
+
+export type EventState = 'unconfirmed' | 'confirming' | 'confirmed';
 
 export interface Health {
   node_id?: string;
@@ -525,6 +567,17 @@ export interface SpoolRefused {
   error: string;
 }
 
+export interface StateChangeInput {
+  filter?: Record<string, string>;
+  ids?: number[];
+  state?: EventState;
+}
+
+export interface StateChanged {
+  changed: number;
+  state: EventState;
+}
+
 export interface StoreServer {
   addr: string;
   id: string;
@@ -694,8 +747,12 @@ export interface Routes {
   'POST /api/v1/credentials': { body: CredentialRequest; answer: CredentialSaved; query: Record<string, never> };
   'GET /api/v1/custom-events': { body: never; answer: CustomEventList; query: { after?: number; before?: number; limit?: number; order?: 'asc' | 'desc'; source?: string; node?: string; scope?: string; since?: string; until?: string; q?: string; key?: string } };
   'POST /api/v1/custom-events': { body: CustomEventsRequest; answer: Accepted; query: Record<string, never> };
-  'GET /api/v1/events': { body: never; answer: EventList; query: { after?: number; limit?: number; kind?: string } };
+  'GET /api/v1/events': { body: never; answer: EventList; query: { after?: number; before?: number; severity?: string; state?: string; scope?: string; node?: string; kind?: string; q?: string; since?: string; until?: string; limit?: number; order?: 'asc' | 'desc' } };
   'POST /api/v1/events': { body: EventInput | EventInput[]; answer: Stored; query: Record<string, never> };
+  'GET /api/v1/events/count': { body: never; answer: EventCount; query: { after?: number; before?: number; severity?: string; state?: string; scope?: string; node?: string; kind?: string; q?: string; since?: string; until?: string } };
+  'POST /api/v1/events/state': { body: StateChangeInput; answer: StateChanged; query: Record<string, never> };
+  'GET /api/v1/events/{id}': { body: never; answer: EventDetail; query: Record<string, never> };
+  'POST /api/v1/events/{id}/comments': { body: CommentRequest; answer: EventComment; query: Record<string, never> };
   'POST /api/v1/login': { body: LoginRequest; answer: LoginAnswer; query: Record<string, never> };
   'POST /api/v1/logout': { body: never; answer: LoggedOut; query: Record<string, never> };
   'POST /api/v1/logout/everywhere': { body: never; answer: LoggedOut; query: Record<string, never> };

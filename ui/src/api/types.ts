@@ -21,3 +21,8 @@ export type Answer<R extends keyof Routes> = Routes[R]['answer'];
 export type Body<R extends keyof Routes> = Routes[R]['body'];
 /** A route's query parameters. */
 export type Query<R extends keyof Routes> = Routes[R]['query'];
+
+/** The event list's filters and paging (GET /api/v1/events). */
+export type EventQuery = Query<'GET /api/v1/events'>;
+/** The body of a state change by ids or by filter. */
+export type StateChange = Body<'POST /api/v1/events/state'>;

@@ -81,6 +81,9 @@ type Me struct {
 	Scopes           []string `json:"scopes"`
 	TimeZone         string   `json:"time_zone"`
 	UTCOffsetSeconds int      `json:"utc_offset_seconds"`
+	// Privileges are what the caller's roles allow, by function: the
+	// console offers (and streams) only what the caller may use.
+	Privileges map[auth.Function][]auth.Action `json:"privileges"`
 }
 
 // TokenRequest is POST /api/v1/tokens.

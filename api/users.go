@@ -106,7 +106,15 @@ func (s *Server) logoutEverywhere(c *gin.Context) {
 func (s *Server) me(c *gin.Context) {
 	p, _ := principal(c)
 	zone, offset := applianceZone(time.Now())
-	c.JSON(http.StatusOK, Me{User: p.User, Roles: p.Roles, Scopes: p.Scopes(), TimeZone: zone, UTCOffsetSeconds: offset})
+	privs := map[auth.Function][]auth.Action{}
+	for _, f := range auth.Functions {
+		for _, a := range auth.Actions {
+			if p.Can(f, a) {
+				privs[f] = append(privs[f], a)
+			}
+		}
+	}
+	c.JSON(http.StatusOK, Me{User: p.User, Roles: p.Roles, Scopes: p.Scopes(), TimeZone: zone, UTCOffsetSeconds: offset, Privileges: privs})
 }
 
 func (s *Server) newToken(c *gin.Context) {

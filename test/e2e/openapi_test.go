@@ -273,6 +273,10 @@ func queryValue(name string, schema map[string]any) string {
 		return "2100-01-01T00:00:00Z"
 	case name == "before":
 		return "1000000000"
+	case name == "severity":
+		return "critical,warning,info"
+	case name == "state":
+		return "unconfirmed,confirming,confirmed"
 	case schema["enum"] != nil:
 		e := schema["enum"].([]any)
 		return e[len(e)-1].(string)

@@ -290,6 +290,7 @@ export interface LoginRequest {
 }
 
 export interface Me {
+  privileges: Partial<Record<PrivilegeFunction, PrivilegeAction[] | null>> | null;
   roles: string[] | null;
   scopes: string[] | null;
   time_zone: string;

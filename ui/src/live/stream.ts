@@ -14,6 +14,7 @@ import type { ClusterStatus, Event, SyslogMessage } from '../api';
 import { authHeaders, base, findActive, learnAddresses } from './failover';
 import { SseParser, type SseEvent } from './sse';
 import { addEvent, clusterTopic, eventsTopic } from './topics';
+import { session } from '../session';
 
 export interface LiveState {
   /** The stream is open and the appliance speaks on it. */
@@ -76,12 +77,31 @@ export function startLive(): () => void {
   };
 }
 
+/**
+ * The topics the user's roles let them read (GET /api/v1/me lists the
+ * privileges): asking for more is refused with 403, which the browser
+ * reports as an error in its console.
+ */
+function streamTopics(): string[] {
+  const s = session.value;
+  if (s.kind !== 'user' || !s.me.privileges) return ['events', 'messages', 'cluster'];
+  const reads = (f: 'monitor_results' | 'cluster') => (s.me.privileges?.[f] ?? []).includes('read');
+  const out: string[] = [];
+  if (reads('monitor_results')) out.push('events', 'messages');
+  if (reads('cluster')) out.push('cluster');
+  return out;
+}
+
 function set(patch: Partial<LiveState>): void {
   live.value = { ...live.value, ...patch };
 }
 
 async function run(stop: AbortSignal): Promise<void> {
-  let topics = ['events', 'messages', 'cluster'];
+  let topics = streamTopics();
+  if (topics.length === 0) {
+    set({ connected: false, refused: true });
+    return;
+  }
   let lastId: string | undefined;
   let delay = 1000;
   while (!stop.aborted) {

@@ -172,12 +172,39 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	var mamoriRate, mamoriBurst, v2c, v3 float64
 
-	// Sustained: 25,000 msg/s offered for 12 s to both appliances.
-	const rate, secs = 25000, 12
-	n := rate * secs
 	var samples []sample
 	var wg sync.WaitGroup
+	// Burst first: 50,000 msg/s for 10 s to both appliances; every message
+	// must be stored; the drain rate is the whole path's capacity.
+	if phase("burst") {
+		base := metric(a, storedSyslog)
+		const burst = 50000 * 10
+		wg.Go(func() {
+			samples = watch(func() float64 { return metric(a, storedSyslog) - base }, burst, 30*time.Second)
+		})
+		start := time.Now()
+		udpLoad(b, targets, burst, 50000, syslogMsg("burst"))
+		wg.Wait()
+		last := samples[len(samples)-1]
+		report("syslog_burst_50k_10s_lost", burst-last.v, "count")
+		report("syslog_burst_drain_s", last.at.Sub(start).Seconds(), "s")
+		// Saturated: the whole path's capacity (both appliances receive
+		// every message; stored once, replicated).
+		mamoriBurst = last.v / last.at.Sub(start).Seconds()
+		report("syslog_e2e_capacity_msgs_per_s", mamoriBurst, "msg/s")
+	}
+
+	// Sustained: 70 % of the capacity the burst measured (25,000 msg/s
+	// without it), offered for 12 s to both appliances: the latency of a
+	// load this machine sustains. A fixed load above a slower machine's
+	// capacity measures overload (a growing queue), not the appliance.
+	rate, secs := 25000, 12
+	if mamoriBurst > 0 {
+		rate = int(0.7 * mamoriBurst)
+	}
+	n := rate * secs
 	if phase("sustained") {
+		report("syslog_sustained_offered_msgs_per_s", float64(rate), "msg/s")
 		base := metric(a, storedSyslog)
 		wg.Go(func() {
 			samples = watch(func() float64 { return metric(a, storedSyslog) - base }, float64(n), 20*time.Second)
@@ -195,25 +222,6 @@ func BenchmarkIngest(b *testing.B) {
 		p99 := visibleP99(sent, samples, 0)
 		report("ingest_visible_p99_ms", float64(p99.Milliseconds()), "ms")
 		mamoriRate = last.v / done.Sub(start).Seconds()
-	}
-
-	// Burst: 50,000 msg/s for 10 s to both appliances; every message must be stored.
-	if phase("burst") {
-		base := metric(a, storedSyslog)
-		const burst = 50000 * 10
-		wg.Go(func() {
-			samples = watch(func() float64 { return metric(a, storedSyslog) - base }, burst, 30*time.Second)
-		})
-		start := time.Now()
-		udpLoad(b, targets, burst, 50000, syslogMsg("burst"))
-		wg.Wait()
-		last := samples[len(samples)-1]
-		report("syslog_burst_50k_10s_lost", burst-last.v, "count")
-		report("syslog_burst_drain_s", last.at.Sub(start).Seconds(), "s")
-		// Saturated: the whole path's capacity (both appliances receive
-		// every message; stored once, replicated).
-		mamoriBurst = last.v / last.at.Sub(start).Seconds()
-		report("syslog_e2e_capacity_msgs_per_s", mamoriBurst, "msg/s")
 	}
 
 	// The same sustained load against rsyslog writing every message to a file.

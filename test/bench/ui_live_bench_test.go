@@ -17,10 +17,9 @@ import (
 
 // BenchmarkUILiveEventLatency: BENCH ui_live_event_latency_ms, the p99 of
 // 100 syslog lines sent with `logger` (5 a second) from the line's sending
-// to its event's row painted in Chromium (the dashboard's latest events,
-// fed by the live stream): receive, monitor rule, store, stream, paint.
-// The event console of issue 11 item 6 will be the place to paint; the
-// dashboard list is the one the live module feeds today.
+// to its event's row painted in Chromium in the event console (the live
+// stream says an event arrived; the console reads its newest page):
+// receive, monitor rule, store, stream, read, paint.
 func BenchmarkUILiveEventLatency(b *testing.B) {
 	uiDir, err := filepath.Abs(filepath.Join("..", "..", "ui"))
 	if err != nil {

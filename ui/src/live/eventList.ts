@@ -1,10 +1,12 @@
 // The event console's live list: the newest page of events matching a
-// filter, kept fresh. Today a Topic polls GET /api/v1/events every second (pollMs);
-// the server-sent events transport (issue 11, item 4) replaces the body
-// of newestEvents() (or pushes into the same topic), and the console does
-// not change: it only calls newestEvents() and olderEvents().
+// filter, kept fresh. A Topic reads GET /api/v1/events at once when the
+// server-sent events stream says a new event arrived (or that the client
+// must reload: a reset), and every second anyway (pollMs), the fallback
+// while the stream is down. The console only calls newestEvents() and
+// olderEvents().
 
 import { api, type EventList, type EventQuery } from '../api';
+import { onLiveEvent, onLiveReset } from './stream';
 import { Topic } from './topic';
 
 /**
@@ -40,6 +42,19 @@ export function newestEvents(f: EventFilter): Topic<EventList> {
   }
   return tp;
 }
+
+// A new event on the stream reads every open list again at once (one read
+// for a burst of events: they arrive in the same tenth of a second).
+let soon: ReturnType<typeof setTimeout> | undefined;
+function refreshSoon(): void {
+  if (soon !== undefined) return;
+  soon = setTimeout(() => {
+    soon = undefined;
+    for (const tp of topics.values()) tp.refresh();
+  }, 100);
+}
+onLiveEvent(refreshSoon);
+onLiveReset(refreshSoon);
 
 /** The page of events matching f older than the event with id before. */
 export function olderEvents(f: EventFilter, before: number): Promise<EventList> {

@@ -1,6 +1,7 @@
 // BENCH ui_live_event_latency_ms (test/bench/ui_live_bench_test.go): a
 // syslog line sent with `logger` becomes an event through a monitor rule
-// and is painted in the dashboard's latest events over the live stream.
+// and is painted in the event console (/events): the stream says an event
+// arrived, the console reads its newest page at once.
 // Not a test file: run by the Go benchmark, it prints one JSON line
 // {"latencies_ms": [...], "missing": n}. Timed from just before `logger`
 // starts to the first animation frame after the row entered the page.
@@ -18,7 +19,8 @@ const browser = await launch();
 try {
   const { page } = await open(browser);
   await login(page);
-  await page.locator('#latest').waitFor();
+  await page.goto(`${env.url}/events`);
+  await page.locator('.events-list').waitFor();
   await page.locator('.shell[data-live=on]').waitFor();
   await page.evaluate((tag) => {
     const seen = {};

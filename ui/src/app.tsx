@@ -9,10 +9,15 @@ import { ErrorPanel } from './components/ErrorPanel';
 import { Shell, type NavItem } from './components/Shell';
 import { Loading } from './components/bits';
 import { t, type Key } from './i18n';
+import { AdminPage } from './pages/Admin';
+import { AuditPage } from './pages/Audit';
 import { ClusterPage } from './pages/Cluster';
 import { Dashboard } from './pages/Dashboard';
+import { InventoryPage } from './pages/Inventory';
 import { LoginPage } from './pages/Login';
+import { MessagesPage } from './pages/Messages';
 import { NotFound } from './pages/NotFound';
+import { RulesPage } from './pages/Rules';
 import { navigate, path, query, safeNext } from './router';
 import { loadSession, session, toLogin } from './session';
 
@@ -28,6 +33,11 @@ interface Route {
 
 const routes: Route[] = [
   { path: '/', page: Dashboard, title: 'nav.dashboard', nav: true },
+  { path: '/messages', page: MessagesPage, title: 'nav.messages', nav: true },
+  { path: '/rules', page: RulesPage, title: 'nav.rules', nav: true },
+  { path: '/inventory', page: InventoryPage, title: 'nav.inventory', nav: true },
+  { path: '/admin', page: AdminPage, title: 'nav.admin', nav: true },
+  { path: '/audit', page: AuditPage, title: 'nav.audit', nav: true },
   { path: '/cluster', page: ClusterPage, title: 'nav.cluster', nav: true },
   { path: '/login', page: LoginPage, title: 'login.title', public: true },
 ];

@@ -3,9 +3,27 @@
 // item 2) can replace the bodies without touching a screen.
 
 import { ApiClient, type CallOptions } from './client';
-import type { ClusterStatus, EventList, Health, LoginAnswer, LoginRequest, Me } from './types';
+import type {
+  AccessRole,
+  AuditList,
+  ClusterStatus,
+  Credential,
+  CustomList,
+  EventList,
+  Health,
+  InventoryNode,
+  LoginAnswer,
+  LoginRequest,
+  Me,
+  MonitorRule,
+  SyslogList,
+  TotpEnrolment,
+  TrapList,
+  UserInfo,
+} from './types';
+import type { Query } from './client';
 
-export { ApiError } from './client';
+export { ApiError, type Query } from './client';
 export type * from './types';
 
 /** The one client of the page (main.tsx sets its onUnauthenticated). */
@@ -24,4 +42,26 @@ export const api = {
   /** Oldest first, after the id `after` (the event model changes in issue 11, item 3). */
   events: (q: { after?: number; limit?: number; kind?: string }, o: Opts = {}) =>
     client.get<EventList>('/api/v1/events', { ...o, query: q }),
+  // Message search: newest first with order=desc, older pages with before=<id>.
+  syslog: (q: Query, o: Opts = {}) => client.get<SyslogList>('/api/v1/syslog', { ...o, query: q }),
+  traps: (q: Query, o: Opts = {}) => client.get<TrapList>('/api/v1/traps', { ...o, query: q }),
+  customEvents: (q: Query, o: Opts = {}) => client.get<CustomList>('/api/v1/custom-events', { ...o, query: q }),
+  rules: (o: Opts = {}) => client.get<{ rules: MonitorRule[] }>('/api/v1/rules', o),
+  putRule: (r: MonitorRule) => client.post<{ rule: string }>('/api/v1/rules', r),
+  deleteRule: (id: string) => client.delete<{ deleted: string }>(`/api/v1/rules/${encodeURIComponent(id)}`),
+  nodes: (o: Opts = {}) => client.get<{ nodes: InventoryNode[] }>('/api/v1/nodes', o),
+  putNode: (n: InventoryNode) => client.post<{ node: string }>('/api/v1/nodes', n),
+  credentials: (o: Opts = {}) => client.get<{ credentials: Credential[] }>('/api/v1/credentials', o),
+  putCredential: (c: { name: string; kind: string; username?: string; scope?: string; secret: string }) =>
+    client.post<{ credential: string }>('/api/v1/credentials', c),
+  users: (o: Opts = {}) => client.get<{ users: UserInfo[] }>('/api/v1/users', o),
+  createUser: (u: { user: string; password: string; roles: string[] }) => client.post<{ user: string }>('/api/v1/users', u),
+  roles: (o: Opts = {}) => client.get<{ roles: AccessRole[] }>('/api/v1/roles', o),
+  createRole: (r: AccessRole) => client.post<{ role: string }>('/api/v1/roles', r),
+  newToken: (req: { name: string; ttl_seconds: number; roles?: string[] }) => client.post<{ token: string }>('/api/v1/tokens', req, { retry: false }),
+  enrolTOTP: (req: { password: string; totp?: string }) => client.post<TotpEnrolment>('/api/v1/me/totp', req, { retry: false }),
+  confirmTOTP: (code: string) => client.post<{ totp: string }>('/api/v1/me/totp/confirm', { code }, { retry: false }),
+  /** Oldest first after the sequence number `after`. */
+  audit: (q: Query, o: Opts = {}) => client.get<AuditList>('/api/v1/audit', { ...o, query: q }),
+  verifyAudit: (o: Opts = {}) => client.get<{ rows: number; ok: boolean; problems: string[] | null }>('/api/v1/audit/verify', o),
 };

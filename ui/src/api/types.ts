@@ -165,3 +165,170 @@ export interface ClusterStatus {
   old_stores: OldStore[] | null;
   ingest?: IngestStatus;
 }
+
+// ---- message search, rules, inventory, administration, audit ----
+
+/** A list answer the appliance cut: `next` is the query string of the next page. */
+export interface Paged {
+  more?: boolean;
+  next?: string;
+}
+
+export interface SyslogMessage {
+  id: number;
+  received_at: string;
+  source: string;
+  transport: string;
+  format: string;
+  facility: number;
+  severity: number;
+  /** The sender's, or the receive time when the line had none. */
+  timestamp: string;
+  hostname: string;
+  app_name: string;
+  proc_id: string;
+  msg_id: string;
+  structured_data?: string;
+  text: string;
+  partial?: string[];
+  raw: string;
+  raw_base64?: string;
+  origin: string;
+  scope: string;
+  node: string;
+  event_uid?: string;
+}
+
+export interface Varbind {
+  oid: string;
+  name?: string;
+  type: string;
+  value: string;
+}
+
+export interface StoredTrap {
+  id: number;
+  received_at: string;
+  source: string;
+  scope: string;
+  node: string;
+  version: string;
+  pdu: string;
+  user?: string;
+  trap_oid: string;
+  trap_name: string;
+  uptime: number;
+  varbinds: Varbind[] | null;
+  text: string;
+  event_uid?: string;
+}
+
+export interface StoredCustom {
+  id: number;
+  received_at: string;
+  source: string;
+  scope: string;
+  node: string;
+  sender: string;
+  key: string;
+  message: string;
+  attrs?: Record<string, string>;
+  event_uid?: string;
+}
+
+export interface SyslogList extends Paged {
+  messages: SyslogMessage[];
+}
+export interface TrapList extends Paged {
+  traps: StoredTrap[];
+}
+export interface CustomList extends Paged {
+  events: StoredCustom[];
+}
+
+export interface MonitorRule {
+  id: string;
+  name: string;
+  scope: string;
+  position: number;
+  enabled: boolean;
+  kind: 'syslog' | 'trap' | 'custom';
+  facilities?: number[];
+  max_severity?: number;
+  host?: string;
+  app?: string;
+  pattern?: string;
+  keywords?: string[];
+  exclude?: string;
+  trap_oid?: string;
+  action: 'notify' | 'drop';
+  priority?: string;
+  template?: string;
+  owner_role?: string;
+}
+
+export interface NodeSNMP {
+  version: string;
+  port?: number;
+  user?: string;
+  security_level?: string;
+  auth_protocol?: string;
+  auth_credential?: string;
+  priv_protocol?: string;
+  priv_credential?: string;
+  community_credential?: string;
+}
+
+export interface InventoryNode {
+  id: string;
+  name: string;
+  address: string;
+  scope: string;
+  owner_role?: string;
+  snmp?: NodeSNMP;
+}
+
+export interface Credential {
+  name: string;
+  kind: string;
+  username?: string;
+  scope?: string;
+  secret_set: boolean;
+  updated_at: string;
+}
+
+export interface UserInfo {
+  name: string;
+  roles: string[] | null;
+  disabled: boolean;
+}
+
+/** A role of users (not an appliance's HA role). */
+export interface AccessRole {
+  name: string;
+  privileges: Record<string, string[]>;
+  scopes: string[] | null;
+}
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  user: string;
+  source: string;
+  user_agent: string;
+  action: string;
+  object: string;
+  result: string;
+  detail?: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditList extends Paged {
+  entries: AuditEntry[];
+}
+
+export interface TotpEnrolment {
+  secret: string;
+  otpauth_uri: string;
+}

@@ -122,7 +122,14 @@ export function MessagesPage() {
             id={`msg-tab-${k}`}
             aria-selected={kind === k}
             class={kind === k ? 'tab selected' : 'tab'}
-            onClick={() => setKind(k)}
+            onClick={() => {
+              if (k === kind) return;
+              // Rows of one kind are never drawn as another's.
+              setRows(undefined);
+              setNext(undefined);
+              setOpen(undefined);
+              setKind(k);
+            }}
           >
             {t(`messages.kind.${k}`)}
           </button>

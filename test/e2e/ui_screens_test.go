@@ -1,0 +1,100 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/mamori-ops/mamori/appliance/auth"
+	"github.com/mamori-ops/mamori/appliance/events"
+	"github.com/mamori-ops/mamori/test/cluster"
+)
+
+// Two scopes for the console's scope test (tests/browser/pair/screens.test.mjs):
+// each has a node, syslog lines sent from the node's address, an event, a
+// custom event, a credential and a rule; a viewer limited to scope A must
+// see nothing of B on any screen. Every name of B holds "bravo", every
+// name of A "alpha", so the browser test can look for them in page text.
+var uiScopes = []struct{ scope, tag, addr string }{
+	{"scope-alpha", "alpha", "127.0.0.2"},
+	{"scope-bravo", "bravo", "127.0.0.3"},
+}
+
+const (
+	uiViewer, uiAuditor = "viewer-alpha", "auditor-one"
+)
+
+// seedScopes sets up both scopes through the API (the appliance's own
+// certificate sees every scope), a viewer role of scope A with a user,
+// and an auditor; it returns the environment the browser tests read.
+func seedScopes(t *testing.T, n *cluster.Node) map[string]string {
+	t.Helper()
+	post := func(path string, body any) {
+		t.Helper()
+		var out struct{ Error string }
+		if code, err := n.Do(http.MethodPost, path, body, &out); code/100 != 2 {
+			t.Fatalf("seed %s: HTTP %d %s %v", path, code, out.Error, err)
+		}
+	}
+	var evs []events.Event
+	for _, s := range uiScopes {
+		node := s.tag + "-node-01"
+		post("/api/v1/credentials", map[string]any{"name": s.tag + "-cred", "kind": "password", "scope": s.scope, "secret": s.tag + "-secret-value"})
+		post("/api/v1/nodes", map[string]any{"id": node, "name": s.tag + " web server", "address": s.addr, "scope": s.scope})
+		post("/api/v1/rules", map[string]any{"id": s.tag + "-rule", "name": s.tag + " disk rule", "scope": s.scope, "kind": "syslog",
+			"enabled": true, "position": 10, "pattern": s.tag + "-syslog", "action": "notify", "priority": "critical",
+			"template": s.tag + " rule fired: ${message}"})
+		evs = append(evs, events.Event{UID: "ui-scope-" + s.tag, At: time.Now().UTC(), Severity: events.Warning, Kind: "test.ui",
+			Node: node, Scope: s.scope, Message: s.tag + "-event-text disk almost full"})
+		post("/api/v1/custom-events", map[string]any{"events": []map[string]string{{"node": node, "key": s.tag + "-key", "message": s.tag + "-custom-text"}}})
+	}
+	post("/api/v1/events", evs)
+	for _, s := range uiScopes {
+		waitScopedSyslog(t, n, s.addr, s.scope, s.tag)
+	}
+	post("/api/v1/roles", auth.Role{Name: "viewer_alpha", Scopes: []string{uiScopes[0].scope}, Privileges: map[auth.Function][]auth.Action{
+		auth.Inventory: {auth.Read}, auth.MonitorSetting: {auth.Read}, auth.MonitorResult: {auth.Read}, auth.Cluster: {auth.Read}}})
+	post("/api/v1/users", map[string]any{"user": uiViewer, "password": pw, "roles": []string{"viewer_alpha"}})
+	post("/api/v1/users", map[string]any{"user": uiAuditor, "password": pw, "roles": []string{auth.RoleAuditor}})
+	return map[string]string{
+		"MAMORI_UI_VIEWER": uiViewer, "MAMORI_UI_AUDITOR": uiAuditor, "MAMORI_UI_OTHER_PASSWORD": pw,
+	}
+}
+
+// waitScopedSyslog sends syslog lines from addr until one is stored
+// under scope (the receive path reads the inventory every 2 s), then the
+// line the browser test looks for.
+func waitScopedSyslog(t *testing.T, n *cluster.Node, addr, scope, tag string) {
+	t.Helper()
+	send := func(text string) {
+		d := net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(addr)}}
+		c, err := d.Dial("udp", n.SyslogUDP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		line := fmt.Sprintf("<11>1 %s %s-host app 4242 ID47 [ex@32473 k=\"v\"] %s", time.Now().UTC().Format(time.RFC3339Nano), tag, text)
+		if _, err := c.Write([]byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for i := 0; ; i++ {
+		probe := fmt.Sprintf("%s-probe-%d", tag, i)
+		send(probe)
+		for until := time.Now().Add(2 * time.Second); time.Now().Before(until); time.Sleep(200 * time.Millisecond) {
+			var out struct{ Messages []struct{ Scope string } }
+			n.Do(http.MethodGet, "/api/v1/syslog?q="+url.QueryEscape(probe), nil, &out)
+			if len(out.Messages) > 0 && out.Messages[0].Scope == scope {
+				send(tag + "-syslog-text: filesystem /data is full")
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no syslog line from %s stored under scope %s within 30 s", addr, scope)
+		}
+	}
+}

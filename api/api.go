@@ -266,6 +266,7 @@ func (s *Server) table() []Route {
 		{http.MethodGet, "/api/v1/nodes", Priv, auth.Inventory, auth.Read, false, s.listNodes},
 		{http.MethodPost, "/api/v1/nodes", Priv, auth.Inventory, auth.Add, true, s.putNode},
 		{http.MethodPost, "/api/v1/nodes/:id/snmp/get", Priv, auth.MonitorResult, auth.Execute, true, s.snmpGet},
+		{http.MethodGet, "/api/v1/scopes", Priv, auth.Inventory, auth.Read, false, s.listScopes},
 		{http.MethodGet, "/api/v1/users", Priv, auth.Users, auth.Read, false, s.listUsers},
 		{http.MethodPost, "/api/v1/users", Priv, auth.Users, auth.Add, true, s.createUser},
 		{http.MethodGet, "/api/v1/roles", Priv, auth.Users, auth.Read, false, s.listRoles},

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -59,6 +60,8 @@ func seedScopes(t *testing.T, n *cluster.Node) map[string]string {
 		auth.Inventory: {auth.Read}, auth.MonitorSetting: {auth.Read}, auth.MonitorResult: {auth.Read}, auth.Cluster: {auth.Read}}})
 	post("/api/v1/users", map[string]any{"user": uiViewer, "password": pw, "roles": []string{"viewer_alpha"}})
 	post("/api/v1/users", map[string]any{"user": uiAuditor, "password": pw, "roles": []string{auth.RoleAuditor}})
+	checkScopes(t, n, n.Login(uiViewer, pw), []string{uiScopes[0].scope})
+	checkScopes(t, n, "", []string{uiScopes[0].scope, uiScopes[1].scope})
 	return map[string]string{
 		"MAMORI_UI_VIEWER": uiViewer, "MAMORI_UI_AUDITOR": uiAuditor, "MAMORI_UI_OTHER_PASSWORD": pw,
 	}
@@ -96,5 +99,44 @@ func waitScopedSyslog(t *testing.T, n *cluster.Node, addr, scope, tag string) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no syslog line from %s stored under scope %s within 30 s", addr, scope)
 		}
+	}
+}
+
+// checkScopes: GET /api/v1/scopes answers exactly the scopes named (each
+// carrying the seeded node, rule and credential) to the caller of token
+// ("" : the appliance's certificate, which sees every scope).
+func checkScopes(t *testing.T, n *cluster.Node, token string, want []string) {
+	t.Helper()
+	var out struct {
+		Scopes []struct {
+			Name                      string
+			Nodes, Rules, Credentials int
+		}
+	}
+	var code int
+	var err error
+	if token == "" {
+		code, err = n.Do(http.MethodGet, "/api/v1/scopes", nil, &out)
+	} else {
+		code, err = n.DoAs(token, http.MethodGet, "/api/v1/scopes", nil, &out)
+	}
+	if code != http.StatusOK {
+		t.Fatalf("scopes: HTTP %d %v", code, err)
+	}
+	var got []string
+	for _, s := range out.Scopes {
+		if !slices.Contains(want, s.Name) {
+			continue // other tests' scopes (the seeded events' nodes are not in the inventory)
+		}
+		got = append(got, s.Name)
+		if s.Nodes != 1 || s.Rules != 1 || s.Credentials != 1 {
+			t.Errorf("scope %s: %d nodes, %d rules, %d credentials; want 1 each", s.Name, s.Nodes, s.Rules, s.Credentials)
+		}
+	}
+	if token != "" && len(out.Scopes) != len(want) {
+		t.Errorf("a viewer of %v is told of scopes %+v", want, out.Scopes)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("scopes %v, want %v", got, want)
 	}
 }

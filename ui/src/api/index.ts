@@ -16,6 +16,7 @@ import type {
   LoginRequest,
   Me,
   MonitorRule,
+  ScopeUse,
   SyslogList,
   TotpEnrolment,
   TrapList,
@@ -51,6 +52,7 @@ export const api = {
   deleteRule: (id: string) => client.delete<{ deleted: string }>(`/api/v1/rules/${encodeURIComponent(id)}`),
   nodes: (o: Opts = {}) => client.get<{ nodes: InventoryNode[] }>('/api/v1/nodes', o),
   putNode: (n: InventoryNode) => client.post<{ node: string }>('/api/v1/nodes', n),
+  scopes: (o: Opts = {}) => client.get<{ scopes: ScopeUse[] }>('/api/v1/scopes', o),
   credentials: (o: Opts = {}) => client.get<{ credentials: Credential[] }>('/api/v1/credentials', o),
   putCredential: (c: { name: string; kind: string; username?: string; scope?: string; secret: string }) =>
     client.post<{ credential: string }>('/api/v1/credentials', c),

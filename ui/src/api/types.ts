@@ -332,3 +332,11 @@ export interface TotpEnrolment {
   secret: string;
   otpauth_uri: string;
 }
+
+/** A scope the caller sees and how many objects carry it (GET /api/v1/scopes). */
+export interface ScopeUse {
+  name: string;
+  nodes: number;
+  rules: number;
+  credentials: number;
+}

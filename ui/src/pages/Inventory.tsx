@@ -1,11 +1,11 @@
 // Inventory: the nodes of the caller's scopes, the scopes they make up,
 // the credentials (never their secrets), and forms for a node and a
 // credential. A scope is a name nodes, rules, credentials and roles carry:
-// it exists while something carries it, so the scopes list is read from
-// the nodes, and a new scope starts with its first node.
+// it exists while something carries it (GET /api/v1/scopes counts them),
+// and a new scope starts with the first node or rule that names it.
 
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api, type Credential, type InventoryNode } from '../api';
+import { ApiError, api, type Credential, type InventoryNode, type ScopeUse } from '../api';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { Input, Select } from '../components/Inputs';
 import { Card, Loading } from '../components/bits';
@@ -97,6 +97,8 @@ const nodeApiFields: Record<string, NKey> = {
 export function InventoryPage() {
   const [nodes, setNodes] = useState<InventoryNode[] | undefined>(undefined);
   const [creds, setCreds] = useState<Credential[] | undefined>(undefined);
+  const [scopeUses, setScopeUses] = useState<ScopeUse[] | undefined>(undefined);
+  const [scopeErr, setScopeErr] = useState<unknown>(undefined);
   const [nodeErr, setNodeErr] = useState<unknown>(undefined);
   const [credErr, setCredErr] = useState<unknown>(undefined);
   const [done, setDone] = useState('');
@@ -104,13 +106,15 @@ export function InventoryPage() {
   const load = async () => {
     setNodeErr(undefined);
     setCredErr(undefined);
+    setScopeErr(undefined);
     await Promise.all([
+      api.scopes().then((a) => setScopeUses(a.scopes), setScopeErr),
       api.nodes().then((a) => setNodes(a.nodes), setNodeErr),
       api.credentials().then((a) => setCreds(a.credentials), setCredErr),
     ]);
   };
   useEffect(() => void load(), []);
-  const scopes = [...new Set((nodes ?? []).map((n) => n.scope))].sort();
+  const scopes = (scopeUses ?? []).map((s) => s.name).filter(Boolean);
 
   return (
     <div class="page">
@@ -134,7 +138,11 @@ export function InventoryPage() {
         </Card>
         <Card title={t('inventory.scopes')} id="inv-scopes">
           <p class="muted small">{t('inventory.scopesHelp')}</p>
-          {nodes && (
+          {scopeErr !== undefined ? (
+            <ErrorPanel error={scopeErr} what={t('inventory.scopesFailed')} onRetry={() => void load()} />
+          ) : !scopeUses ? (
+            <Loading />
+          ) : (
             <table class="table">
               <thead>
                 <tr>
@@ -142,13 +150,21 @@ export function InventoryPage() {
                   <th scope="col" class="num">
                     {t('inventory.nodeCount')}
                   </th>
+                  <th scope="col" class="num">
+                    {t('inventory.ruleCount')}
+                  </th>
+                  <th scope="col" class="num">
+                    {t('inventory.credCount')}
+                  </th>
                 </tr>
               </thead>
               <tbody>
-                {scopes.map((s) => (
-                  <tr key={s}>
-                    <td>{s || t('inventory.noScope')}</td>
-                    <td class="num">{nodes.filter((n) => n.scope === s).length}</td>
+                {scopeUses.map((s) => (
+                  <tr key={s.name}>
+                    <td>{s.name || t('inventory.noScope')}</td>
+                    <td class="num">{s.nodes}</td>
+                    <td class="num">{s.rules}</td>
+                    <td class="num">{s.credentials}</td>
                   </tr>
                 ))}
               </tbody>

@@ -269,6 +269,7 @@ func (s *Server) table() []Route {
 		{http.MethodGet, "/api/v1/scopes", Priv, auth.Inventory, auth.Read, false, s.listScopes},
 		{http.MethodGet, "/api/v1/users", Priv, auth.Users, auth.Read, false, s.listUsers},
 		{http.MethodPost, "/api/v1/users", Priv, auth.Users, auth.Add, true, s.createUser},
+		{http.MethodDelete, "/api/v1/users/:name", Priv, auth.Users, auth.Modify, true, s.deleteUser},
 		{http.MethodGet, "/api/v1/roles", Priv, auth.Users, auth.Read, false, s.listRoles},
 		{http.MethodPost, "/api/v1/roles", Priv, auth.Users, auth.Add, true, s.createRole},
 		{http.MethodGet, "/api/v1/audit", Priv, auth.Audit, auth.Read, false, s.listAudit},

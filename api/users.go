@@ -168,6 +168,30 @@ func (s *Server) createUser(c *gin.Context) {
 	c.JSON(http.StatusCreated, gin.H{"user": in.User})
 }
 
+// deleteUser removes a user, ending its sessions and tokens. Nobody
+// removes their own user (another administrator does), and the last
+// enabled administrator stays.
+func (s *Server) deleteUser(c *gin.Context) {
+	name := c.Param("name")
+	p, _ := principal(c)
+	c.Set(ctxDetail, "user "+name)
+	if name == p.User {
+		fail(c, http.StatusConflict, "you cannot remove your own user: ask another administrator")
+		return
+	}
+	err := s.auth.DeleteUser(c.Request.Context(), name)
+	switch {
+	case errors.Is(err, auth.ErrNoUser):
+		fail(c, http.StatusNotFound, err.Error())
+	case errors.Is(err, auth.ErrLastAdministrator):
+		fail(c, http.StatusConflict, err.Error())
+	case err != nil:
+		s.authFail(c, err)
+	default:
+		c.JSON(http.StatusOK, gin.H{"deleted": name})
+	}
+}
+
 func joinRoles(rs []string) string {
 	b, _ := json.Marshal(rs)
 	return string(b)

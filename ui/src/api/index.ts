@@ -58,6 +58,7 @@ export const api = {
     client.post<{ credential: string }>('/api/v1/credentials', c),
   users: (o: Opts = {}) => client.get<{ users: UserInfo[] }>('/api/v1/users', o),
   createUser: (u: { user: string; password: string; roles: string[] }) => client.post<{ user: string }>('/api/v1/users', u),
+  deleteUser: (name: string) => client.delete<{ deleted: string }>(`/api/v1/users/${encodeURIComponent(name)}`),
   roles: (o: Opts = {}) => client.get<{ roles: AccessRole[] }>('/api/v1/roles', o),
   createRole: (r: AccessRole) => client.post<{ role: string }>('/api/v1/roles', r),
   newToken: (req: { name: string; ttl_seconds: number; roles?: string[] }) => client.post<{ token: string }>('/api/v1/tokens', req, { retry: false }),

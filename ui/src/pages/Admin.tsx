@@ -13,7 +13,8 @@ import { me } from '../session';
 
 export const functions = ['inventory', 'monitor_settings', 'monitor_results', 'jobs', 'calendars', 'notifications', 'users', 'cluster', 'audit'] as const;
 export const actions = ['read', 'add', 'modify', 'execute', 'approve'] as const;
-const nameRE = /^[A-Za-z0-9._-]{1,64}$/;
+// As the appliance checks user and role names.
+const nameRE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
 export function AdminPage() {
   const [users, setUsers] = useState<UserInfo[] | undefined>(undefined);
@@ -31,6 +32,17 @@ export function AdminPage() {
     }
   };
   useEffect(() => void load(), []);
+  const [removeErr, setRemoveErr] = useState<unknown>(undefined);
+  const remove = async (u: string) => {
+    if (!confirm(t('admin.confirmRemove', { user: u }))) return;
+    setRemoveErr(undefined);
+    try {
+      await api.deleteUser(u);
+      saved(t('admin.userRemoved', { user: u }));
+    } catch (e) {
+      setRemoveErr(e);
+    }
+  };
   const forbidden = failure instanceof ApiError && failure.status === 403;
   const saved = (msg: string) => {
     setDone(msg);
@@ -58,7 +70,8 @@ export function AdminPage() {
         ) : (
           <>
             <Card title={t('admin.users')} id="admin-users" wide>
-              <UserTable users={users} />
+              {removeErr !== undefined && <ErrorPanel error={removeErr} what={t('admin.removeFailed')} compact />}
+              <UserTable users={users} onRemove={(u) => void remove(u)} />
             </Card>
             <Card title={t('admin.roles')} id="admin-roles" wide>
               <RoleTable roles={roles} />
@@ -74,7 +87,8 @@ export function AdminPage() {
   );
 }
 
-function UserTable({ users }: { users: UserInfo[] }) {
+function UserTable({ users, onRemove }: { users: UserInfo[]; onRemove: (u: string) => void }) {
+  const self = me()?.user;
   return (
     <table class="table stack">
       <thead>
@@ -82,6 +96,7 @@ function UserTable({ users }: { users: UserInfo[] }) {
           <th scope="col">{t('admin.u.user')}</th>
           <th scope="col">{t('admin.u.roles')}</th>
           <th scope="col">{t('admin.u.state')}</th>
+          <th scope="col">{t('rules.actions')}</th>
         </tr>
       </thead>
       <tbody>
@@ -90,6 +105,15 @@ function UserTable({ users }: { users: UserInfo[] }) {
             <td data-label={t('admin.u.user')}>{u.name}</td>
             <td data-label={t('admin.u.roles')}>{(u.roles ?? []).join(', ') || t('common.none')}</td>
             <td data-label={t('admin.u.state')}>{u.disabled ? t('admin.u.disabled') : t('admin.u.enabled')}</td>
+            <td data-label={t('rules.actions')} class="row-actions">
+              {u.name === self ? (
+                <span class="muted small">{t('admin.you')}</span>
+              ) : (
+                <button type="button" class="button small danger" onClick={() => onRemove(u.name)}>
+                  {t('admin.remove')}
+                </button>
+              )}
+            </td>
           </tr>
         ))}
       </tbody>
@@ -141,7 +165,7 @@ const uOrder: UKey[] = ['user', 'password', 'confirm', 'roles'];
 export function validateUser(f: UForm): Errors<UKey> {
   const e: Errors<UKey> = {};
   const ul = t('admin.u.user');
-  e.user = required(ul, f.user) ?? (nameRE.test(f.user.trim()) ? undefined : t('form.badId', { field: ul }));
+  e.user = required(ul, f.user) ?? (nameRE.test(f.user.trim()) ? undefined : t('form.badName', { field: ul }));
   e.password = required(t('admin.u.password'), f.password) ?? (f.password.length < 12 ? t('form.tooShort', { field: t('admin.u.password'), min: 12 }) : undefined);
   if (!e.password && f.confirm !== f.password) e.confirm = t('form.mismatch', { field: t('admin.u.confirm') });
   if (f.roles.length === 0) e.roles = t('form.pickOne', { field: t('admin.u.roles') });
@@ -220,7 +244,7 @@ const rOrder: RKey[] = ['name', 'scopes', 'privileges'];
 export function validateRole(f: RForm): Errors<RKey> {
   const e: Errors<RKey> = {};
   const nl = t('admin.r.name');
-  e.name = required(nl, f.name) ?? (nameRE.test(f.name.trim()) ? undefined : t('form.badId', { field: nl }));
+  e.name = required(nl, f.name) ?? (nameRE.test(f.name.trim()) ? undefined : t('form.badName', { field: nl }));
   if (!f.all) {
     const s = splitList(f.scopes);
     if (s.length === 0) e.scopes = t('admin.r.scopesNeeded', { field: t('admin.r.scopes') });

@@ -252,6 +252,18 @@ test('the forms work end to end: rule, node, credential, role, user, token, TOTP
   await page.locator('#user-form label', { hasText: /^administrator$/ }).click();
   await page.locator('#user-form button[type=submit]').click();
   await page.locator('#admin-users td', { hasText: 'ui-made-admin' }).waitFor();
+  // A user removed from the list; one's own user has no remove button.
+  await page.locator('#user-user').fill('ui-made-temp');
+  await page.locator('#user-password').fill(otherPassword);
+  await page.locator('#user-confirm').fill(otherPassword);
+  await page.locator('#user-form label', { hasText: /^auditor$/ }).click();
+  await page.locator('#user-form button[type=submit]').click();
+  const tempRow = page.locator('#admin-users tr', { hasText: 'ui-made-temp' });
+  await tempRow.waitFor();
+  page.once('dialog', (d) => void d.accept());
+  await tempRow.getByRole('button', { name: 'Remove' }).click();
+  await tempRow.waitFor({ state: 'detached' });
+  assert.equal(await page.locator('#admin-users tr', { hasText: env.user }).getByRole('button', { name: 'Remove' }).count(), 0);
   await page.locator('#token-name').fill('ui-script');
   await page.locator('#token-form button[type=submit]').click();
   const token = (await page.locator('#token-secret').innerText()).trim();

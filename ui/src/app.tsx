@@ -8,16 +8,12 @@ import { useEffect } from 'preact/hooks';
 import { ErrorPanel } from './components/ErrorPanel';
 import { Shell, type NavItem } from './components/Shell';
 import { Loading } from './components/bits';
+import { lazyPage } from './components/LazyPage';
 import { t, type Key } from './i18n';
-import { AdminPage } from './pages/Admin';
-import { AuditPage } from './pages/Audit';
 import { ClusterPage } from './pages/Cluster';
 import { Dashboard } from './pages/Dashboard';
-import { InventoryPage } from './pages/Inventory';
 import { LoginPage } from './pages/Login';
-import { MessagesPage } from './pages/Messages';
 import { NotFound } from './pages/NotFound';
-import { RulesPage } from './pages/Rules';
 import { navigate, path, query, safeNext } from './router';
 import { loadSession, session, toLogin } from './session';
 
@@ -30,6 +26,13 @@ interface Route {
   /** Shown without a session and without the shell (login, the wizard). */
   public?: boolean;
 }
+
+// The settings, search and administration screens load on first use.
+const MessagesPage = lazyPage(() => import('./pages/Messages').then((m) => m.MessagesPage));
+const RulesPage = lazyPage(() => import('./pages/Rules').then((m) => m.RulesPage));
+const InventoryPage = lazyPage(() => import('./pages/Inventory').then((m) => m.InventoryPage));
+const AdminPage = lazyPage(() => import('./pages/Admin').then((m) => m.AdminPage));
+const AuditPage = lazyPage(() => import('./pages/Audit').then((m) => m.AuditPage));
 
 const routes: Route[] = [
   { path: '/', page: Dashboard, title: 'nav.dashboard', nav: true },

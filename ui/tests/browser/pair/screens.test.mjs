@@ -79,6 +79,7 @@ describe('every screen, every language, theme and device', () => {
             }
             await assertNoSideScroll(page);
             await assertTranslated(page, lang);
+            await page.evaluate(() => window.scrollTo(0, 0)); // the sticky header at the top of the shot
             await shot(page, `${s.name}-${lang}-${scheme}-${device}`);
           }
           assertClean(page);

@@ -8,7 +8,11 @@ import { Loading } from './bits';
  * the first bundle stays the login, dashboard and cluster pages. A chunk
  * that fails to load (an appliance upgraded under the page) says so.
  */
-export function lazyPage(load: () => Promise<ComponentType>): ComponentType {
+interface Loader {
+  (): Promise<ComponentType>;
+}
+
+export function lazyPage(load: Loader): ComponentType {
   let loaded: ComponentType | undefined;
   return function LazyPage() {
     const [page, setPage] = useState<{ C: ComponentType } | undefined>(loaded ? { C: loaded } : undefined);

@@ -255,6 +255,8 @@ func (s *Server) table() []Route {
 		{http.MethodPost, "/api/v1/logout/everywhere", User, "", "", true, s.logoutEverywhere},
 		{http.MethodGet, "/api/v1/me", User, "", "", false, s.me},
 		{http.MethodPost, "/api/v1/tokens", User, "", "", true, s.newToken},
+		{http.MethodGet, "/api/v1/tokens", User, "", "", false, s.listTokens},
+		{http.MethodDelete, "/api/v1/tokens/:id", User, "", "", true, s.revokeToken},
 		{http.MethodPost, "/api/v1/me/totp", User, "", "", true, s.enrolTOTP},
 		{http.MethodPost, "/api/v1/me/totp/confirm", User, "", "", true, s.confirmTOTP},
 		{http.MethodGet, "/api/v1/cluster", Priv, auth.Cluster, auth.Read, false, s.clusterStatus},

@@ -140,6 +140,33 @@ func (s *Server) newToken(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"token": tok})
 }
 
+// listTokens lists the caller's own API tokens (never their secrets).
+func (s *Server) listTokens(c *gin.Context) {
+	p, _ := principal(c)
+	ts, err := s.auth.Tokens(c.Request.Context(), p.User)
+	if err != nil {
+		s.authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"tokens": ts})
+}
+
+// revokeToken ends one of the caller's own API tokens.
+func (s *Server) revokeToken(c *gin.Context) {
+	p, _ := principal(c)
+	id := c.Param("id")
+	c.Set(ctxDetail, "token "+id)
+	err := s.auth.RevokeToken(c.Request.Context(), p.User, id)
+	switch {
+	case errors.Is(err, auth.ErrNoToken):
+		fail(c, http.StatusNotFound, err.Error())
+	case err != nil:
+		s.authFail(c, err)
+	default:
+		c.JSON(http.StatusOK, gin.H{"revoked": id})
+	}
+}
+
 func (s *Server) listUsers(c *gin.Context) {
 	us, err := s.auth.Users(c.Request.Context())
 	if err != nil {

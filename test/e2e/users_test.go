@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/mamori-ops/mamori/appliance/auth"
 	"github.com/mamori-ops/mamori/test/cluster"
@@ -62,5 +64,57 @@ func TestUserDelete(t *testing.T) {
 		if results[want] != 1 {
 			t.Errorf("audit rows %q: %d, want 1 (all: %v)", want, results[want], results)
 		}
+	}
+}
+
+// TestTokenList: a user lists their own API tokens (never the secret) and
+// revokes one, which stops working at once; nobody else's token can be
+// listed or revoked.
+func TestTokenList(t *testing.T) {
+	skipShort(t)
+	a := newSingle(t, cluster.Options{})
+	a.CreateAdmin("admin", pw)
+	admin := a.Login("admin", pw)
+	if code, err := a.DoAs(admin, http.MethodPost, "/api/v1/users", map[string]any{"user": "other", "password": pw, "roles": []string{auth.RoleAuditor}}, nil); code != http.StatusCreated {
+		t.Fatalf("create user: HTTP %d %v", code, err)
+	}
+	other := a.Login("other", pw)
+	var made struct{ Token string }
+	if code, err := a.DoAs(admin, http.MethodPost, "/api/v1/tokens", map[string]any{"name": "backup-script", "ttl_seconds": 3600}, &made); code != http.StatusOK {
+		t.Fatalf("new token: HTTP %d %v", code, err)
+	}
+	type list struct{ Tokens []auth.TokenInfo }
+	var mine, theirs list
+	a.DoAs(admin, http.MethodGet, "/api/v1/tokens", nil, &mine)
+	a.DoAs(other, http.MethodGet, "/api/v1/tokens", nil, &theirs)
+	if len(mine.Tokens) != 1 || mine.Tokens[0].Name != "backup-script" || mine.Tokens[0].ExpiresAt.Before(time.Now().Add(59*time.Minute)) {
+		t.Fatalf("admin's tokens: %+v", mine.Tokens)
+	}
+	if len(theirs.Tokens) != 0 {
+		t.Fatalf("another user lists admin's tokens: %+v", theirs.Tokens)
+	}
+	id := mine.Tokens[0].ID
+	if strings.Contains(id, strings.TrimPrefix(made.Token, "mmr_")) {
+		t.Fatal("the listing shows the secret")
+	}
+	for _, c := range []struct {
+		tok, method, path string
+		want              int
+	}{
+		{made.Token, http.MethodGet, "/api/v1/me", http.StatusOK},
+		{id, http.MethodGet, "/api/v1/me", http.StatusUnauthorized}, // the id is no secret
+		{other, http.MethodDelete, "/api/v1/tokens/" + id, http.StatusNotFound},
+		{made.Token, http.MethodGet, "/api/v1/me", http.StatusOK},
+		{admin, http.MethodDelete, "/api/v1/tokens/" + id, http.StatusOK},
+		{made.Token, http.MethodGet, "/api/v1/me", http.StatusUnauthorized},
+		{admin, http.MethodDelete, "/api/v1/tokens/" + id, http.StatusNotFound},
+	} {
+		if code, err := a.DoAs(c.tok, c.method, c.path, nil, nil); code != c.want {
+			t.Fatalf("%s %s: HTTP %d %v, want %d", c.method, c.path, code, err, c.want)
+		}
+	}
+	a.DoAs(admin, http.MethodGet, "/api/v1/tokens", nil, &mine)
+	if len(mine.Tokens) != 0 {
+		t.Fatalf("tokens after revoking: %+v", mine.Tokens)
 	}
 }

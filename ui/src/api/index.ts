@@ -18,6 +18,7 @@ import type {
   MonitorRule,
   ScopeUse,
   SyslogList,
+  TokenInfo,
   TotpEnrolment,
   TrapList,
   UserInfo,
@@ -62,6 +63,8 @@ export const api = {
   roles: (o: Opts = {}) => client.get<{ roles: AccessRole[] }>('/api/v1/roles', o),
   createRole: (r: AccessRole) => client.post<{ role: string }>('/api/v1/roles', r),
   newToken: (req: { name: string; ttl_seconds: number; roles?: string[] }) => client.post<{ token: string }>('/api/v1/tokens', req, { retry: false }),
+  tokens: (o: Opts = {}) => client.get<{ tokens: TokenInfo[] }>('/api/v1/tokens', o),
+  revokeToken: (id: string) => client.delete<{ revoked: string }>(`/api/v1/tokens/${encodeURIComponent(id)}`),
   enrolTOTP: (req: { password: string; totp?: string }) => client.post<TotpEnrolment>('/api/v1/me/totp', req, { retry: false }),
   confirmTOTP: (code: string) => client.post<{ totp: string }>('/api/v1/me/totp/confirm', { code }, { retry: false }),
   /** Oldest first after the sequence number `after`. */

@@ -340,3 +340,13 @@ export interface ScopeUse {
   rules: number;
   credentials: number;
 }
+
+/** One of the caller's API tokens (GET /api/v1/tokens): never the secret. */
+export interface TokenInfo {
+  id: string;
+  name: string;
+  created_at: string;
+  expires_at: string;
+  source: string;
+  roles?: string[];
+}

@@ -3,9 +3,10 @@
 // second factor (TOTP). A token's secret and a TOTP secret are shown once.
 
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api, type AccessRole, type TotpEnrolment, type UserInfo } from '../api';
+import { ApiError, api, type AccessRole, type TokenInfo, type TotpEnrolment, type UserInfo } from '../api';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { Check, Input } from '../components/Inputs';
+import { Time } from '../components/Time';
 import { Card, Loading } from '../components/bits';
 import { focusFirst, refusedField, refusedOn, required, splitList, tooLong, type Errors } from '../forms';
 import { t } from '../i18n';
@@ -362,6 +363,27 @@ function TokenForm() {
   const [failure, setFailure] = useState<unknown>(undefined);
   const [secret, setSecret] = useState('');
   const [busy, setBusy] = useState(false);
+  const [tokens, setTokens] = useState<TokenInfo[] | undefined>(undefined);
+  const [listErr, setListErr] = useState<unknown>(undefined);
+  const load = async () => {
+    setListErr(undefined);
+    try {
+      setTokens((await api.tokens()).tokens);
+    } catch (e) {
+      setListErr(e);
+    }
+  };
+  useEffect(() => void load(), []);
+  const revoke = async (tk: TokenInfo) => {
+    if (!confirm(t('admin.t.confirmRevoke', { name: tk.name || tk.id.slice(0, 8) }))) return;
+    setFailure(undefined);
+    try {
+      await api.revokeToken(tk.id);
+      await load();
+    } catch (e) {
+      setFailure(e);
+    }
+  };
   const submit = async (e: Event) => {
     e.preventDefault();
     setFailure(undefined);
@@ -377,6 +399,7 @@ function TokenForm() {
       const a = await api.newToken({ name: name.trim(), ttl_seconds: Number(days) * 86400 });
       setSecret(a.token);
       setName('');
+      await load();
     } catch (err) {
       setFailure(err);
     } finally {
@@ -394,6 +417,29 @@ function TokenForm() {
             {secret}
           </code>
         </div>
+      )}
+      {listErr !== undefined ? (
+        <ErrorPanel error={listErr} what={t('admin.t.listFailed')} compact onRetry={() => void load()} />
+      ) : !tokens ? (
+        <Loading />
+      ) : tokens.length === 0 ? (
+        <p class="muted">{t('admin.t.none')}</p>
+      ) : (
+        <ul class="token-list" id="token-list">
+          {tokens.map((tk) => (
+            <li key={tk.id}>
+              <span>
+                <strong>{tk.name || '—'}</strong>{' '}
+                <span class="muted small">
+                  {t('admin.t.expires')} <Time at={tk.expires_at} />
+                </span>
+              </span>
+              <button type="button" class="button small danger" onClick={() => void revoke(tk)}>
+                {t('admin.t.revoke')}
+              </button>
+            </li>
+          ))}
+        </ul>
       )}
       <form onSubmit={submit} noValidate aria-label={t('admin.tokens')}>
         <Input id="token-name" label={t('admin.t.name')} value={name} onValue={setName} error={errors.name} />

@@ -276,6 +276,19 @@ test('the forms work end to end: rule, node, credential, role, user, token, TOTP
     return r.json();
   }, token);
   assert.equal(me.user, env.user);
+  // Listed (never the secret), revoked from the list, and then refused.
+  const tokenRow = page.locator('#token-list li', { hasText: 'ui-script' });
+  await tokenRow.waitFor();
+  assert.ok(!(await page.locator('#token-list').innerText()).includes(token));
+  page.once('dialog', (d) => void d.accept());
+  await tokenRow.getByRole('button', { name: 'Revoke' }).click();
+  await tokenRow.waitFor({ state: 'detached' });
+  page.expectFailure(/\/api\/v1\/me$/);
+  const after = await page.evaluate(async (tok) => {
+    const r = await fetch('/api/v1/me', { headers: { Authorization: `Bearer ${tok}` }, credentials: 'omit' });
+    return r.status;
+  }, token);
+  assert.equal(after, 401, 'a revoked token is refused');
 
   // Message search: the seeded line with what its sender sent.
   await visit(page, '/messages', '#msg-results');

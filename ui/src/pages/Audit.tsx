@@ -173,7 +173,7 @@ function AuditTable({ rows }: { rows: AuditEntry[] }) {
             </td>
             <td data-label={t('audit.f.user')}>{e.user || '—'}</td>
             <td data-label={t('audit.c.source')}>{e.source || '—'}</td>
-            <td data-label={t('audit.f.action')} class="reason" lang="en">
+            <td data-label={t('audit.f.action')} class="nowrap" lang="en">
               {e.action}
             </td>
             <td data-label={t('audit.c.result')}>{e.result}</td>

@@ -6,8 +6,11 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/gosnmp/gosnmp"
 
 	"github.com/mamori-ops/mamori/appliance/auth"
 	"github.com/mamori-ops/mamori/appliance/events"
@@ -15,8 +18,8 @@ import (
 )
 
 // Two scopes for the console's scope test (tests/browser/pair/screens.test.mjs):
-// each has a node, syslog lines sent from the node's address, an event, a
-// custom event, a credential and a rule; a viewer limited to scope A must
+// each has a node, syslog lines and a trap sent from the node's address, an
+// event, a custom event, a credential and a rule; a viewer limited to scope A must
 // see nothing of B on any screen. Every name of B holds "bravo", every
 // name of A "alpha", so the browser test can look for them in page text.
 var uiScopes = []struct{ scope, tag, addr string }{
@@ -55,6 +58,7 @@ func seedScopes(t *testing.T, n *cluster.Node) map[string]string {
 	post("/api/v1/events", evs)
 	for _, s := range uiScopes {
 		waitScopedSyslog(t, n, s.addr, s.scope, s.tag)
+		sendScopedTrap(t, n, s.addr, s.scope, s.tag)
 	}
 	post("/api/v1/roles", auth.Role{Name: "viewer_alpha", Scopes: []string{uiScopes[0].scope}, Privileges: map[auth.Function][]auth.Action{
 		auth.Inventory: {auth.Read}, auth.MonitorSetting: {auth.Read}, auth.MonitorResult: {auth.Read}, auth.Cluster: {auth.Read}}})
@@ -138,5 +142,39 @@ func checkScopes(t *testing.T, n *cluster.Node, token string, want []string) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("scopes %v, want %v", got, want)
+	}
+}
+
+// sendScopedTrap sends an SNMPv2c trap from addr (after waitScopedSyslog,
+// the receive path knows addr's node) and waits until it is stored under
+// scope.
+func sendScopedTrap(t *testing.T, n *cluster.Node, addr, scope, tag string) {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(n.SNMPTrap)
+	p, _ := strconv.Atoi(port)
+	g := &gosnmp.GoSNMP{Target: host, Port: uint16(p), Transport: "udp", Community: "public", Version: gosnmp.Version2c,
+		Timeout: time.Second, LocalAddr: net.JoinHostPort(addr, "0"), MaxOids: gosnmp.MaxOids}
+	if err := g.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	defer g.Conn.Close()
+	text := tag + "-trap-text"
+	tr := gosnmp.SnmpTrap{Variables: []gosnmp.SnmpPDU{{Name: "1.3.6.1.2.1.1.3.0", Type: gosnmp.TimeTicks, Value: uint32(4242)},
+		{Name: "1.3.6.1.6.3.1.1.4.1.0", Type: gosnmp.ObjectIdentifier, Value: ".1.3.6.1.6.3.1.1.5.3"},
+		{Name: "1.3.6.1.4.1.8072.2.3.2.1", Type: gosnmp.OctetString, Value: []byte(text)}}}
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		if _, err := g.SendTrap(tr); err != nil {
+			t.Fatal(err)
+		}
+		for until := time.Now().Add(2 * time.Second); time.Now().Before(until); time.Sleep(200 * time.Millisecond) {
+			var out struct{ Traps []struct{ Scope string } }
+			n.Do(http.MethodGet, "/api/v1/traps?q="+url.QueryEscape(text), nil, &out)
+			if len(out.Traps) > 0 && out.Traps[0].Scope == scope {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no trap from %s stored under scope %s within 20 s", addr, scope)
+		}
 	}
 }

@@ -303,7 +303,9 @@ test('the forms work end to end: rule, node, credential, role, user, token, TOTP
   await page.locator('#msg-tab-custom').click();
   await page.locator('#msg-results td', { hasText: 'alpha-custom-text' }).waitFor();
   await page.locator('#msg-tab-traps').click();
-  await page.waitForFunction(() => !document.querySelector('main .loading'));
+  await page.locator('#msg-results tbody tr .linkish', { hasText: 'alpha-trap-text' }).first().click();
+  assert.match(await page.locator('#msg-raw').innerText(), /alpha-trap-text/, 'the varbinds');
+  assert.ok((await page.locator('#msg-detail').innerText()).includes('1.3.6.1.6.3.1.1.5.3'), 'the trap OID');
   assertClean(page);
   await ctx.close();
 
@@ -392,6 +394,7 @@ describe('a viewer of scope A sees nothing of scope B on any screen', () => {
             await page.waitForFunction(() => !document.querySelector('main .loading'));
             if (tab === 'syslog') await page.locator('#msg-results td', { hasText: 'alpha-syslog-text' }).first().waitFor();
             if (tab === 'custom') await page.locator('#msg-results td', { hasText: 'alpha-custom-text' }).first().waitFor();
+            if (tab === 'traps') await page.locator('#msg-results td', { hasText: 'alpha-trap-text' }).first().waitFor();
           }
           await check(`${p.path} ${tab}`);
         }

@@ -306,6 +306,31 @@ test('the forms work end to end: rule, node, credential, role, user, token, TOTP
   await page.locator('#msg-results tbody tr .linkish', { hasText: 'alpha-trap-text' }).first().click();
   assert.match(await page.locator('#msg-raw').innerText(), /alpha-trap-text/, 'the varbinds');
   assert.ok((await page.locator('#msg-detail').innerText()).includes('1.3.6.1.6.3.1.1.5.3'), 'the trap OID');
+
+  // Paging: 60 custom events, 50 on the first page, the rest under "Older", newest first.
+  const posted = await page.evaluate(async () => {
+    const events = Array.from({ length: 60 }, (_, i) => ({ node: 'alpha-node-01', key: 'paging', message: `page-msg-${String(i).padStart(2, '0')}` }));
+    const r = await fetch('/api/v1/custom-events', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ events }) });
+    return r.status;
+  });
+  assert.equal(posted, 202);
+  await page.locator('#msg-tab-custom').click();
+  await page.locator('#msg-q').fill('page-msg-');
+  const rows = page.locator('#msg-results tbody tr');
+  for (let tries = 0; ; tries++) {
+    await page.locator('form.filters button[type=submit]').click();
+    await page.waitForFunction(() => !document.querySelector('main .loading') && !document.querySelector('form.filters button[disabled]'));
+    if ((await page.locator('#msg-older').count()) > 0 || tries > 20) break;
+    await page.waitForTimeout(500); // the events travel the spool and the receive path
+  }
+  assert.equal(await rows.count(), 50);
+  assert.match(await rows.first().innerText(), /page-msg-59/);
+  await page.locator('#msg-older').click();
+  await page.locator('#msg-older').waitFor({ state: 'detached' });
+  assert.equal(await rows.count(), 60);
+  const texts = await rows.allInnerTexts();
+  assert.match(texts[59], /page-msg-00/);
+  assert.equal(new Set(texts.map((x) => /page-msg-\d+/.exec(x)?.[0])).size, 60, 'no row twice');
   assertClean(page);
   await ctx.close();
 
@@ -393,8 +418,14 @@ describe('a viewer of scope A sees nothing of scope B on any screen', () => {
             await page.locator(`#msg-tab-${tab}`).click();
             await page.waitForFunction(() => !document.querySelector('main .loading'));
             if (tab === 'syslog') await page.locator('#msg-results td', { hasText: 'alpha-syslog-text' }).first().waitFor();
-            if (tab === 'custom') await page.locator('#msg-results td', { hasText: 'alpha-custom-text' }).first().waitFor();
+            if (tab === 'custom') await page.locator('#msg-results td', { hasText: /alpha-custom-text|page-msg-/ }).first().waitFor();
             if (tab === 'traps') await page.locator('#msg-results td', { hasText: 'alpha-trap-text' }).first().waitFor();
+            // Every page of the tab, not only the newest.
+            while ((await page.locator('#msg-older').count()) > 0) {
+              const n = await page.locator('#msg-results tbody tr').count();
+              await page.locator('#msg-older').click();
+              await page.waitForFunction((was) => document.querySelectorAll('#msg-results tbody tr').length > was, n);
+            }
           }
           await check(`${p.path} ${tab}`);
         }

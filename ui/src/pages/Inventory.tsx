@@ -67,6 +67,26 @@ export function validateNode(f: NodeForm): Errors<NKey> {
   return e;
 }
 
+function toForm(n: InventoryNode): NodeForm {
+  const s = n.snmp;
+  return {
+    ...blankNode,
+    id: n.id,
+    name: n.name,
+    address: n.address,
+    scope: n.scope,
+    owner_role: n.owner_role ?? '',
+    snmp: s?.version ?? '',
+    community: s?.community_credential ?? '',
+    user: s?.user ?? '',
+    level: s?.security_level || blankNode.level,
+    auth_protocol: s?.auth_protocol || blankNode.auth_protocol,
+    auth_credential: s?.auth_credential ?? '',
+    priv_protocol: s?.priv_protocol || blankNode.priv_protocol,
+    priv_credential: s?.priv_credential ?? '',
+  };
+}
+
 function toNode(f: NodeForm): InventoryNode {
   const n: InventoryNode = { id: f.id.trim(), name: f.name.trim(), address: f.address.trim(), scope: f.scope.trim() };
   if (f.owner_role.trim()) n.owner_role = f.owner_role.trim();
@@ -102,6 +122,7 @@ export function InventoryPage() {
   const [nodeErr, setNodeErr] = useState<unknown>(undefined);
   const [credErr, setCredErr] = useState<unknown>(undefined);
   const [done, setDone] = useState('');
+  const [editing, setEditing] = useState<InventoryNode | undefined>(undefined);
 
   const load = async () => {
     setNodeErr(undefined);
@@ -133,7 +154,13 @@ export function InventoryPage() {
           ) : nodes.length === 0 ? (
             <p class="muted">{t('inventory.noNodes')}</p>
           ) : (
-            <NodeTable nodes={nodes} />
+            <NodeTable
+              nodes={nodes}
+              onEdit={(n) => {
+                setEditing(n);
+                document.getElementById('node-name')?.focus();
+              }}
+            />
           )}
         </Card>
         <Card title={t('inventory.scopes')} id="inv-scopes">
@@ -201,7 +228,9 @@ export function InventoryPage() {
         </Card>
         <NodeFormCard
           scopes={scopes}
+          editing={editing}
           onSaved={(id) => {
+            setEditing(undefined);
             setDone(t('inventory.nodeSaved', { id }));
             void load();
           }}
@@ -217,7 +246,7 @@ export function InventoryPage() {
   );
 }
 
-function NodeTable({ nodes }: { nodes: InventoryNode[] }) {
+function NodeTable({ nodes, onEdit }: { nodes: InventoryNode[]; onEdit: (n: InventoryNode) => void }) {
   return (
     <table class="table stack">
       <thead>
@@ -227,6 +256,7 @@ function NodeTable({ nodes }: { nodes: InventoryNode[] }) {
           <th scope="col">{t('inventory.f.address')}</th>
           <th scope="col">{t('inventory.f.scope')}</th>
           <th scope="col">{t('inventory.f.snmp')}</th>
+          <th scope="col">{t('rules.actions')}</th>
         </tr>
       </thead>
       <tbody>
@@ -237,6 +267,11 @@ function NodeTable({ nodes }: { nodes: InventoryNode[] }) {
             <td data-label={t('inventory.f.address')}>{n.address}</td>
             <td data-label={t('inventory.f.scope')}>{n.scope || t('inventory.noScope')}</td>
             <td data-label={t('inventory.f.snmp')}>{n.snmp ? `v${n.snmp.version}` : '—'}</td>
+            <td data-label={t('rules.actions')} class="row-actions">
+              <button type="button" class="button small" onClick={() => onEdit(n)}>
+                {t('rules.editButton')}
+              </button>
+            </td>
           </tr>
         ))}
       </tbody>
@@ -244,8 +279,14 @@ function NodeTable({ nodes }: { nodes: InventoryNode[] }) {
   );
 }
 
-function NodeFormCard({ scopes, onSaved }: { scopes: string[]; onSaved: (id: string) => void }) {
+function NodeFormCard({ scopes, editing, onSaved }: { scopes: string[]; editing: InventoryNode | undefined; onSaved: (id: string) => void }) {
   const [form, setForm] = useState<NodeForm>(blankNode);
+  useEffect(() => {
+    if (editing) {
+      setForm(toForm(editing));
+      setErrors({});
+    }
+  }, [editing]);
   const [errors, setErrors] = useState<Errors<NKey>>({});
   const [failure, setFailure] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);

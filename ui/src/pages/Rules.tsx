@@ -29,9 +29,10 @@ interface Form {
   action: string;
   priority: string;
   template: string;
+  owner_role: string;
 }
 type FKey = Exclude<keyof Form, 'enabled'>;
-const order: FKey[] = ['id', 'name', 'scope', 'position', 'kind', 'host', 'app', 'pattern', 'exclude', 'keywords', 'facilities', 'max_severity', 'trap_oid', 'action', 'priority', 'template'];
+const order: FKey[] = ['id', 'name', 'scope', 'position', 'kind', 'host', 'app', 'pattern', 'exclude', 'keywords', 'facilities', 'max_severity', 'trap_oid', 'action', 'priority', 'template', 'owner_role'];
 const blank: Form = {
   id: '',
   name: '',
@@ -50,6 +51,7 @@ const blank: Form = {
   action: 'notify',
   priority: 'warning',
   template: '',
+  owner_role: '',
 };
 const label = (k: FKey) => t(`rules.f.${k}`);
 
@@ -66,6 +68,7 @@ export function validateRule(f: Form): Errors<FKey> {
   e.trap_oid = tooLong(label('trap_oid'), f.trap_oid, 512);
   if (f.action === 'notify' && !f.priority) e.priority = t('form.required', { field: label('priority') });
   e.template = tooLong(label('template'), f.template, 4096);
+  e.owner_role = tooLong(label('owner_role'), f.owner_role, 64);
   for (const k of order) if (!e[k]) delete e[k];
   return e;
 }
@@ -85,9 +88,11 @@ function toRule(f: Form): MonitorRule {
   if (f.pattern) r.pattern = f.pattern;
   if (f.exclude) r.exclude = f.exclude;
   if (f.keywords.trim()) r.keywords = splitList(f.keywords);
-  if (f.facilities.trim()) r.facilities = splitList(f.facilities).map(Number);
-  if (f.max_severity !== '') r.max_severity = Number(f.max_severity);
-  if (f.trap_oid.trim()) r.trap_oid = f.trap_oid.trim();
+  // Conditions of another kind of message are not sent (the form hides them).
+  if (f.kind === 'syslog' && f.facilities.trim()) r.facilities = splitList(f.facilities).map(Number);
+  if (f.kind === 'syslog' && f.max_severity !== '') r.max_severity = Number(f.max_severity);
+  if (f.kind === 'trap' && f.trap_oid.trim()) r.trap_oid = f.trap_oid.trim();
+  if (f.owner_role.trim()) r.owner_role = f.owner_role.trim();
   if (f.action === 'notify') r.priority = f.priority;
   if (f.template) r.template = f.template;
   return r;
@@ -112,6 +117,7 @@ function toForm(r: MonitorRule): Form {
     action: r.action,
     priority: r.priority ?? 'warning',
     template: r.template ?? '',
+    owner_role: r.owner_role ?? '',
   };
 }
 
@@ -265,6 +271,7 @@ export function RulesPage() {
                 options={['critical', 'warning', 'info', 'unknown'].map((p): [string, string] => [p, tOr(`severity.${p}`, p)])}
               />
             )}
+            <Input id="rule-owner_role" label={label('owner_role')} value={form.owner_role} onValue={set('owner_role')} error={errors.owner_role} hint={t('rules.h.owner')} />
             <Area id="rule-template" label={label('template')} value={form.template} onValue={set('template')} error={errors.template} hint={t('rules.h.template')} />
             <div class="form-actions">
               <button type="submit" class="button primary" disabled={busy}>

@@ -215,7 +215,7 @@ test('the forms work end to end: rule, node, credential, role, user, token, TOTP
   await page.locator('#rule-form button[type=submit]').click();
   await page.locator('#rules-list td', { hasText: 'made in the browser' }).waitFor();
   await page.locator('#rules-list tr', { hasText: 'ui-made-rule' }).getByRole('button', { name: 'Edit' }).click();
-  assert.equal(await page.locator('#rule-pattern').inputValue(), '(?i)made-in-browser');
+  await page.waitForFunction(() => document.getElementById('rule-pattern')?.value === '(?i)made-in-browser'); // the rule in the form
   await page.locator('#rule-name').fill('made and edited');
   await page.locator('#rule-form button[type=submit]').click();
   await page.locator('#rules-list td', { hasText: 'made and edited' }).waitFor();
@@ -233,6 +233,11 @@ test('the forms work end to end: rule, node, credential, role, user, token, TOTP
   await page.locator('#node-form button[type=submit]').click();
   await page.locator('#inv-nodes td', { hasText: 'ui-made-node' }).waitFor();
   await page.locator('#inv-scopes td', { hasText: 'scope-made' }).waitFor();
+  await page.locator('#inv-nodes tr', { hasText: 'ui-made-node' }).getByRole('button', { name: 'Edit' }).click();
+  await page.waitForFunction(() => document.getElementById('node-address')?.value === '192.0.2.77'); // the node in the form
+  await page.locator('#node-name').fill('made node, renamed');
+  await page.locator('#node-form button[type=submit]').click();
+  await page.locator('#inv-nodes td', { hasText: 'made node, renamed' }).waitFor();
   await page.locator('#cred-name').fill('ui-made-cred');
   await page.locator('#cred-secret').fill('s3cret-made');
   await page.locator('#cred-form button[type=submit]').click();

@@ -19,6 +19,7 @@ interface NodeForm {
   scope: string;
   owner_role: string;
   snmp: string;
+  port: string;
   community: string;
   user: string;
   level: string;
@@ -28,7 +29,7 @@ interface NodeForm {
   priv_credential: string;
 }
 type NKey = keyof NodeForm;
-const nodeOrder: NKey[] = ['id', 'name', 'address', 'scope', 'owner_role', 'snmp', 'community', 'user', 'level', 'auth_protocol', 'auth_credential', 'priv_protocol', 'priv_credential'];
+const nodeOrder: NKey[] = ['id', 'name', 'address', 'scope', 'owner_role', 'snmp', 'port', 'community', 'user', 'level', 'auth_protocol', 'auth_credential', 'priv_protocol', 'priv_credential'];
 const blankNode: NodeForm = {
   id: '',
   name: '',
@@ -36,6 +37,7 @@ const blankNode: NodeForm = {
   scope: '',
   owner_role: '',
   snmp: '',
+  port: '',
   community: '',
   user: '',
   level: 'authPriv',
@@ -57,6 +59,8 @@ export function validateNode(f: NodeForm): Errors<NKey> {
   e.address = required(nl('address'), a) ?? (ipRE.test(a) || hostRE.test(a) ? undefined : t('inventory.badAddress', { field: nl('address') }));
   e.scope = tooLong(nl('scope'), f.scope, 64);
   e.owner_role = tooLong(nl('owner_role'), f.owner_role, 64);
+  if (f.snmp && f.port.trim() && (!/^\d{1,5}$/.test(f.port.trim()) || Number(f.port) < 1 || Number(f.port) > 65535))
+    e.port = t('form.range', { field: nl('port'), min: 1, max: 65535 });
   if (f.snmp === '2c') e.community = required(nl('community'), f.community);
   if (f.snmp === '3') {
     e.user = required(nl('user'), f.user) ?? tooLong(nl('user'), f.user, 64);
@@ -77,6 +81,7 @@ function toForm(n: InventoryNode): NodeForm {
     scope: n.scope,
     owner_role: n.owner_role ?? '',
     snmp: s?.version ?? '',
+    port: s?.port ? String(s.port) : '',
     community: s?.community_credential ?? '',
     user: s?.user ?? '',
     level: s?.security_level || blankNode.level,
@@ -96,6 +101,7 @@ function toNode(f: NodeForm): InventoryNode {
     if (f.level !== 'noAuthNoPriv') Object.assign(n.snmp, { auth_protocol: f.auth_protocol, auth_credential: f.auth_credential.trim() });
     if (f.level === 'authPriv') Object.assign(n.snmp, { priv_protocol: f.priv_protocol, priv_credential: f.priv_credential.trim() });
   }
+  if (n.snmp && f.port.trim()) n.snmp.port = Number(f.port.trim());
   return n;
 }
 
@@ -106,6 +112,7 @@ const nodeApiFields: Record<string, NKey> = {
   scope: 'scope',
   owner_role: 'owner_role',
   community_credential: 'community',
+  port: 'port',
   user: 'user',
   security_level: 'level',
   auth_protocol: 'auth_protocol',
@@ -338,6 +345,7 @@ function NodeFormCard({ scopes, editing, onSaved }: { scopes: string[]; editing:
             ['3', 'SNMPv3'],
           ]}
         />
+        {form.snmp && <Input id="node-port" label={nl('port')} value={form.port} onValue={set('port')} error={errors.port} hint={t('inventory.h.port')} />}
         {form.snmp === '2c' && <Input id="node-community" label={nl('community')} value={form.community} onValue={set('community')} error={errors.community} />}
         {form.snmp === '3' && (
           <>

@@ -103,11 +103,11 @@ describe('every screen, every language, theme and device', () => {
 const fields = {
   en: {
     until: 'Until', id: 'Rule ID', pattern: 'Message pattern', address: 'Address', secret: 'Secret', user: 'User name',
-    privileges: 'Privileges', days: 'Valid for', password: 'Your password', refused: 'refused',
+    privileges: 'Privileges', days: 'Valid for', password: 'Your password', refused: 'refused', port: 'SNMP port',
   },
   ja: {
     until: '終了日時', id: 'ルールID', pattern: 'メッセージのパターン', address: 'アドレス', secret: 'シークレット', user: 'ユーザー名',
-    privileges: '権限', days: '有効期間', password: '現在のパスワード', refused: '拒否',
+    privileges: '権限', days: '有効期間', password: '現在のパスワード', refused: '拒否', port: 'SNMPポート',
   },
 };
 
@@ -155,6 +155,10 @@ describe('bad input is refused on every form, naming the field in the user\'s la
       await page.locator('#node-address').fill('not an address!');
       await page.locator('#node-form button[type=submit]').click();
       await errorOf(page, 'node-address', w.address);
+      await page.locator('#node-snmp').selectOption('2c');
+      await page.locator('#node-port').fill('70000');
+      await page.locator('#node-form button[type=submit]').click();
+      await errorOf(page, 'node-port', w.port);
       await page.locator('#cred-name').fill('ui-bad-cred');
       await page.locator('#cred-form button[type=submit]').click();
       await errorOf(page, 'cred-secret', w.secret);

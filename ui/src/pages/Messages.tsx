@@ -18,14 +18,16 @@ type Msg = SyslogMessage | StoredTrap | StoredCustom;
 interface Filter {
   q: string;
   host: string;
+  /** The kind's own field: application (syslog), trap OID or name, key (custom). */
+  what: string;
   node: string;
   since: string;
   until: string;
   severity: string;
 }
 type FKey = keyof Filter;
-const order: FKey[] = ['q', 'host', 'node', 'since', 'until', 'severity'];
-const empty: Filter = { q: '', host: '', node: '', since: '', until: '', severity: '' };
+const order: FKey[] = ['q', 'host', 'what', 'node', 'since', 'until', 'severity'];
+const empty: Filter = { q: '', host: '', what: '', node: '', since: '', until: '', severity: '' };
 
 const pageSize = 50;
 const severities = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
@@ -34,10 +36,15 @@ function sevName(n: number): string {
   return severities[n] ? t(`messages.sev.${severities[n]}` as Key) : String(n);
 }
 
-export function validateFilter(f: Filter): Errors<FKey> {
+function whatLabel(kind: Kind): string {
+  return t(kind === 'syslog' ? 'messages.f.app' : kind === 'traps' ? 'messages.f.trap' : 'messages.f.key');
+}
+
+export function validateFilter(f: Filter, kind: Kind): Errors<FKey> {
   const e: Errors<FKey> = {};
   e.q = tooLong(t('messages.f.q'), f.q, 256);
   e.host = tooLong(t('messages.f.host'), f.host, 256);
+  e.what = tooLong(whatLabel(kind), f.what, 256);
   e.node = tooLong(t('messages.f.node'), f.node, 64);
   if (f.since && !rfc3339(f.since)) e.since = t('form.badTime', { field: t('messages.f.since') });
   if (f.until && !rfc3339(f.until)) e.until = t('form.badTime', { field: t('messages.f.until') });
@@ -55,6 +62,7 @@ function queryOf(kind: Kind, f: Filter): Query {
     if (kind === 'syslog') q.host = f.host.trim();
     else q.source = f.host.trim();
   }
+  if (f.what.trim()) q[kind === 'syslog' ? 'app' : kind === 'traps' ? 'trap' : 'key'] = f.what.trim();
   q.since = rfc3339(f.since);
   q.until = rfc3339(f.until);
   if (kind === 'syslog' && f.severity) q.max_severity = f.severity;
@@ -103,7 +111,7 @@ export function MessagesPage() {
   };
   const search = (e?: Event) => {
     e?.preventDefault();
-    const errs = validateFilter(form);
+    const errs = validateFilter(form, kind);
     setErrors(errs);
     if (focusFirst('msg', order, errs)) return;
     void run(queryOf(kind, form), false);
@@ -143,6 +151,13 @@ export function MessagesPage() {
           value={form.host}
           onValue={set('host')}
           error={errors.host}
+        />
+        <Input
+          id="msg-what"
+          label={whatLabel(kind)}
+          value={form.what}
+          onValue={set('what')}
+          error={errors.what}
         />
         <Input id="msg-node" label={t('messages.f.node')} value={form.node} onValue={set('node')} error={errors.node} />
         <Input id="msg-since" type="datetime-local" label={t('messages.f.since')} value={form.since} onValue={set('since')} error={errors.since} />

@@ -325,6 +325,7 @@ test('the forms work end to end: rule, node, credential, role, user, token, TOTP
   assert.equal(posted, 202);
   await page.locator('#msg-tab-custom').click();
   await page.locator('#msg-q').fill('page-msg-');
+  await page.locator('#msg-what').fill('paging'); // the key
   const rows = page.locator('#msg-results tbody tr');
   for (let tries = 0; ; tries++) {
     await page.locator('form.filters button[type=submit]').click();

@@ -142,6 +142,10 @@ func routeDocs() map[string]routeDoc {
 		"GET /api/v1/stream": {Summary: "Server-sent events: new events, syslog messages and cluster state of the caller's scopes, resumed from Last-Event-ID.", Text: "text/event-stream",
 			Query: []queryParam{{"topics", "string", "comma-separated: events, messages, cluster", nil}, {"last_event_id", "string", "resume after this id (as the Last-Event-ID header)", nil}}},
 		"POST /api/v1/session/failover": {Summary: "The session as a bearer token and the peer's console origins, to go on there after a failover.", Answer: SessionFailover{}},
+		"GET /api/v1/scopes":            {Summary: "The scopes the caller sees, with how many nodes, rules and credentials carry each.", Answer: ScopeList{}},
+		"GET /api/v1/tokens":            {Summary: "The caller's own API tokens (never their secrets).", Answer: TokenList{}},
+		"DELETE /api/v1/tokens/:id":     {Summary: "Revoke one of the caller's own API tokens.", Answer: TokenRevoked{}},
+		"DELETE /api/v1/users/:name":    {Summary: "Remove a user with its sessions and tokens (not yourself, not the last administrator).", Answer: UserDeleted{}},
 		"POST /internal/v1/admin":       {Summary: "Create an administrator (`mamori admin create`).", Body: newUser{}, Answer: UserCreated{}, Status: http.StatusCreated},
 	}
 }

@@ -140,6 +140,33 @@ func (s *Server) newToken(c *gin.Context) {
 	c.JSON(http.StatusOK, TokenAnswer{Token: tok})
 }
 
+// listTokens lists the caller's own API tokens (never their secrets).
+func (s *Server) listTokens(c *gin.Context) {
+	p, _ := principal(c)
+	ts, err := s.auth.Tokens(c.Request.Context(), p.User)
+	if err != nil {
+		s.authFail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, TokenList{Tokens: ts})
+}
+
+// revokeToken ends one of the caller's own API tokens.
+func (s *Server) revokeToken(c *gin.Context) {
+	p, _ := principal(c)
+	id := c.Param("id")
+	c.Set(ctxDetail, "token "+id)
+	err := s.auth.RevokeToken(c.Request.Context(), p.User, id)
+	switch {
+	case errors.Is(err, auth.ErrNoToken):
+		fail(c, http.StatusNotFound, err.Error())
+	case err != nil:
+		s.authFail(c, err)
+	default:
+		c.JSON(http.StatusOK, TokenRevoked{Revoked: id})
+	}
+}
+
 func (s *Server) listUsers(c *gin.Context) {
 	us, err := s.auth.Users(c.Request.Context())
 	if err != nil {
@@ -166,6 +193,30 @@ func (s *Server) createUser(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusCreated, UserCreated{User: in.User})
+}
+
+// deleteUser removes a user, ending its sessions and tokens. Nobody
+// removes their own user (another administrator does), and the last
+// enabled administrator stays.
+func (s *Server) deleteUser(c *gin.Context) {
+	name := c.Param("name")
+	p, _ := principal(c)
+	c.Set(ctxDetail, "user "+name)
+	if name == p.User {
+		fail(c, http.StatusConflict, "you cannot remove your own user: ask another administrator")
+		return
+	}
+	err := s.auth.DeleteUser(c.Request.Context(), name)
+	switch {
+	case errors.Is(err, auth.ErrNoUser):
+		fail(c, http.StatusNotFound, err.Error())
+	case errors.Is(err, auth.ErrLastAdministrator):
+		fail(c, http.StatusConflict, err.Error())
+	case err != nil:
+		s.authFail(c, err)
+	default:
+		c.JSON(http.StatusOK, UserDeleted{Deleted: name})
+	}
 }
 
 func joinRoles(rs []string) string {
@@ -354,4 +405,19 @@ func (s *Server) confirmTOTP(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, TOTPEnabled{TOTP: "enabled"})
+}
+
+// TokenList answers GET /api/v1/tokens: the caller's own, never a secret.
+type TokenList struct {
+	Tokens []auth.TokenInfo `json:"tokens"`
+}
+
+// TokenRevoked answers DELETE /api/v1/tokens/:id.
+type TokenRevoked struct {
+	Revoked string `json:"revoked"`
+}
+
+// UserDeleted answers DELETE /api/v1/users/:name.
+type UserDeleted struct {
+	Deleted string `json:"deleted"`
 }

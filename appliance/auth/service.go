@@ -26,6 +26,10 @@ var (
 	ErrInvalid = errors.New("invalid user or role")
 	// ErrExists: the user or role exists already.
 	ErrExists = errors.New("already exists")
+	// ErrNoUser: there is no user of that name.
+	ErrNoUser = errors.New("no such user")
+	// ErrLastAdministrator: removing the user would leave no enabled administrator.
+	ErrLastAdministrator = errors.New("the last enabled administrator cannot be removed: make another administrator first")
 )
 
 // Store is what auth needs of the store.
@@ -152,6 +156,30 @@ func (s *Service) SetPassword(ctx context.Context, name, password string) error 
 	_, err = s.st.Exec(ctx, store.Statement{SQL: `UPDATE users SET password = ? WHERE name = ?`, Args: []any{h, name}},
 		store.Statement{SQL: `DELETE FROM sessions WHERE user = ?`, Args: []any{name}})
 	return err
+}
+
+// DeleteUser removes a user with its sessions and tokens. The last
+// enabled administrator stays (nobody could then manage users); the check
+// is in the DELETE itself, so two removals at once cannot both pass it.
+func (s *Service) DeleteUser(ctx context.Context, name string) error {
+	rows, err := s.st.Query(ctx, store.Local, `SELECT 1 FROM users WHERE name = ?`, name)
+	if err != nil {
+		return err
+	}
+	if len(rows.Values) == 0 {
+		return fmt.Errorf("user %s: %w", name, ErrNoUser)
+	}
+	const isAdmin = `EXISTS (SELECT 1 FROM json_each(u.roles) WHERE value = '` + RoleAdministrator + `')`
+	res, err := s.st.Exec(ctx, store.Statement{SQL: `DELETE FROM users WHERE name = ? AND (NOT EXISTS (SELECT 1 FROM users u WHERE u.name = users.name AND ` +
+		isAdmin + `) OR EXISTS (SELECT 1 FROM users u WHERE u.name != ? AND u.disabled = 0 AND ` + isAdmin + `))`, Args: []any{name, name}},
+		store.Statement{SQL: `DELETE FROM sessions WHERE user = ? AND NOT EXISTS (SELECT 1 FROM users WHERE name = ?)`, Args: []any{name, name}})
+	if err != nil {
+		return err
+	}
+	if len(res) == 0 || res[0].RowsAffected == 0 {
+		return fmt.Errorf("user %s: %w", name, ErrLastAdministrator)
+	}
+	return nil
 }
 
 // CreateRole adds a role.

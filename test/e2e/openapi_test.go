@@ -106,6 +106,11 @@ func TestOpenAPIConformance(t *testing.T) {
 		{"anon", "POST", "/api/v1/setup/pair/preview", map[string]any{"token": "x", "peer": "127.0.0.1:1", "code": "c"}, 409},
 		{"anon", "POST", "/api/v1/setup/pair/join", map[string]any{"token": "x", "peer": "127.0.0.1:1", "code": "c", "fingerprint": "f"}, 409},
 		{"admin", "POST", "/api/v1/pair/code", map[string]any{"ttl_seconds": 60}, 200},
+		{"admin", "GET", "/api/v1/scopes", nil, 200},
+		{"user", "GET", "/api/v1/tokens", nil, 200},
+		{"user", "DELETE", "/api/v1/tokens/0000", nil, 404},
+		{"admin", "DELETE", "/api/v1/users/reader1", nil, 200},
+		{"admin", "DELETE", "/api/v1/users/reader1", nil, 404},
 		{"admin", "GET", "/api/v1/cluster", nil, 200},
 		{"admin", "GET", "/api/v1/cluster/checksums", nil, 200},
 		{"admin", "GET", "/api/v1/events?limit=1", nil, 200},
@@ -176,6 +181,10 @@ func checkOpenAPICall(t *testing.T, a *cluster.Node, v *openapi.Validator, token
 		tmpl = "/api/v1/nodes/{id}/snmp/get"
 	case strings.HasPrefix(tmpl, "/api/v1/rules/"):
 		tmpl = "/api/v1/rules/{id}"
+	case strings.HasPrefix(tmpl, "/api/v1/tokens/"):
+		tmpl = "/api/v1/tokens/{id}"
+	case strings.HasPrefix(tmpl, "/api/v1/users/"):
+		tmpl = "/api/v1/users/{name}"
 	case strings.HasPrefix(tmpl, "/api/v1/events/") && strings.HasSuffix(tmpl, "/comments"):
 		tmpl = "/api/v1/events/{id}/comments"
 	case strings.HasPrefix(tmpl, "/api/v1/events/") && tmpl != "/api/v1/events/count" && tmpl != "/api/v1/events/state":

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -49,13 +50,15 @@ func TestConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	runBrowserTests(t, node, uiDir, map[string]string{
+	env := map[string]string{
 		"MAMORI_UI_URL":       "https://" + active.API,
 		"MAMORI_UI_PEER_URL":  "https://" + standby.API,
 		"MAMORI_UI_USER":      user,
 		"MAMORI_UI_PASSWORD":  password,
 		"MAMORI_UI_ARTIFACTS": artifacts,
-	}, "tests/browser/pair/")
+	}
+	maps.Copy(env, seedScopes(t, active)) // the screens' scope test (ui_screens_test.go)
+	runBrowserTests(t, node, uiDir, env, "tests/browser/pair/")
 }
 
 // runBrowserTests runs Node's test runner on paths (files or folders under

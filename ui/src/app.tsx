@@ -8,6 +8,7 @@ import { useEffect } from 'preact/hooks';
 import { ErrorPanel } from './components/ErrorPanel';
 import { Shell, type NavItem } from './components/Shell';
 import { Loading } from './components/bits';
+import { lazyPage } from './components/LazyPage';
 import { t, type Key } from './i18n';
 import { ClusterPage } from './pages/Cluster';
 import { Dashboard } from './pages/Dashboard';
@@ -28,9 +29,21 @@ interface Route {
   public?: boolean;
 }
 
+// The settings, search and administration screens load on first use.
+const MessagesPage = lazyPage(() => import('./pages/Messages').then((m) => m.MessagesPage));
+const RulesPage = lazyPage(() => import('./pages/Rules').then((m) => m.RulesPage));
+const InventoryPage = lazyPage(() => import('./pages/Inventory').then((m) => m.InventoryPage));
+const AdminPage = lazyPage(() => import('./pages/Admin').then((m) => m.AdminPage));
+const AuditPage = lazyPage(() => import('./pages/Audit').then((m) => m.AuditPage));
+
 const routes: Route[] = [
   { path: '/', page: Dashboard, title: 'nav.dashboard', nav: true },
   { path: '/events', page: EventsPage, title: 'nav.events', nav: true },
+  { path: '/messages', page: MessagesPage, title: 'nav.messages', nav: true },
+  { path: '/rules', page: RulesPage, title: 'nav.rules', nav: true },
+  { path: '/inventory', page: InventoryPage, title: 'nav.inventory', nav: true },
+  { path: '/admin', page: AdminPage, title: 'nav.admin', nav: true },
+  { path: '/audit', page: AuditPage, title: 'nav.audit', nav: true },
   { path: '/cluster', page: ClusterPage, title: 'nav.cluster', nav: true },
   { path: '/login', page: LoginPage, title: 'login.title', public: true },
   { path: '/setup', page: SetupPage, title: 'setup.title', public: true },

@@ -5,22 +5,35 @@
 import { failoverEndpoints } from '../live/failover';
 import { ApiClient, type CallOptions } from './client';
 import type {
+  AccessRole,
+  AuditList,
   ClusterStatus,
+  Credential,
+  CustomList,
   EventComment,
   EventDetail,
   EventList,
   EventQuery,
   Health,
+  InventoryNode,
   LoginAnswer,
   LoginRequest,
   Me,
+  MonitorRule,
+  ScopeUse,
   SessionFailover,
   StateChange,
   StateChanged,
+  SyslogList,
+  TokenInfo,
+  TotpEnrolment,
+  TrapList,
+  UserInfo,
 } from './types';
 import type { PairCode, PairJoinAnswer, PairPreview, SetupStatus } from './types';
+import type { Query } from './client';
 
-export { ApiError } from './client';
+export { ApiError, type Query } from './client';
 export type * from './types';
 
 /** The one client of the page (main.tsx sets its onUnauthenticated); it follows the active (live/failover.ts). */
@@ -63,4 +76,30 @@ export const api = {
   setEventState: (change: StateChange) => client.post<StateChanged>('/api/v1/events/state', change),
   commentEvent: (id: number, text: string) =>
     client.post<EventComment>(`/api/v1/events/${id}/comments`, { text }),
+  // Message search: newest first with order=desc, older pages with before=<id>.
+  syslog: (q: Query, o: Opts = {}) => client.get<SyslogList>('/api/v1/syslog', { ...o, query: q }),
+  traps: (q: Query, o: Opts = {}) => client.get<TrapList>('/api/v1/traps', { ...o, query: q }),
+  customEvents: (q: Query, o: Opts = {}) => client.get<CustomList>('/api/v1/custom-events', { ...o, query: q }),
+  rules: (o: Opts = {}) => client.get<{ rules: MonitorRule[] }>('/api/v1/rules', o),
+  putRule: (r: MonitorRule) => client.post<{ rule: string }>('/api/v1/rules', r),
+  deleteRule: (id: string) => client.delete<{ deleted: string }>(`/api/v1/rules/${encodeURIComponent(id)}`),
+  nodes: (o: Opts = {}) => client.get<{ nodes: InventoryNode[] }>('/api/v1/nodes', o),
+  putNode: (n: InventoryNode) => client.post<{ node: string }>('/api/v1/nodes', n),
+  scopes: (o: Opts = {}) => client.get<{ scopes: ScopeUse[] }>('/api/v1/scopes', o),
+  credentials: (o: Opts = {}) => client.get<{ credentials: Credential[] }>('/api/v1/credentials', o),
+  putCredential: (c: { name: string; kind: string; username?: string; scope?: string; secret: string }) =>
+    client.post<{ credential: string }>('/api/v1/credentials', c),
+  users: (o: Opts = {}) => client.get<{ users: UserInfo[] }>('/api/v1/users', o),
+  createUser: (u: { user: string; password: string; roles: string[] }) => client.post<{ user: string }>('/api/v1/users', u),
+  deleteUser: (name: string) => client.delete<{ deleted: string }>(`/api/v1/users/${encodeURIComponent(name)}`),
+  roles: (o: Opts = {}) => client.get<{ roles: AccessRole[] }>('/api/v1/roles', o),
+  createRole: (r: AccessRole) => client.post<{ role: string }>('/api/v1/roles', r),
+  newToken: (req: { name: string; ttl_seconds: number; roles?: string[] }) => client.post<{ token: string }>('/api/v1/tokens', req, { retry: false }),
+  tokens: (o: Opts = {}) => client.get<{ tokens: TokenInfo[] }>('/api/v1/tokens', o),
+  revokeToken: (id: string) => client.delete<{ revoked: string }>(`/api/v1/tokens/${encodeURIComponent(id)}`),
+  enrolTOTP: (req: { password: string; totp?: string }) => client.post<TotpEnrolment>('/api/v1/me/totp', req, { retry: false }),
+  confirmTOTP: (code: string) => client.post<{ totp: string }>('/api/v1/me/totp/confirm', { code }, { retry: false }),
+  /** Oldest first after the sequence number `after`. */
+  audit: (q: Query, o: Opts = {}) => client.get<AuditList>('/api/v1/audit', { ...o, query: q }),
+  verifyAudit: (o: Opts = {}) => client.get<{ rows: number; ok: boolean; problems: string[] | null }>('/api/v1/audit/verify', o),
 };

@@ -516,6 +516,17 @@ export interface SNMPValues {
   values: Value[] | null;
 }
 
+export interface ScopeList {
+  scopes: ScopeUse[] | null;
+}
+
+export interface ScopeUse {
+  credentials: number;
+  name: string;
+  nodes: number;
+  rules: number;
+}
+
 export interface SessionFailover {
   peer_origins: string[] | null;
   token: string;
@@ -683,10 +694,27 @@ export interface TokenAnswer {
   token: string;
 }
 
+export interface TokenInfo {
+  created_at: string;
+  expires_at: string;
+  id: string;
+  name: string;
+  roles?: string[];
+  source: string;
+}
+
+export interface TokenList {
+  tokens: TokenInfo[] | null;
+}
+
 export interface TokenRequest {
   name?: string;
   roles?: string[] | null;
   ttl_seconds?: number;
+}
+
+export interface TokenRevoked {
+  revoked: string;
 }
 
 export interface TrapList {
@@ -697,6 +725,10 @@ export interface TrapList {
 
 export interface UserCreated {
   user: string;
+}
+
+export interface UserDeleted {
+  deleted: string;
 }
 
 export interface UserInfo {
@@ -771,6 +803,7 @@ export interface Routes {
   'GET /api/v1/rules': { body: never; answer: RuleList; query: Record<string, never> };
   'POST /api/v1/rules': { body: RuleInput; answer: RuleSaved; query: Record<string, never> };
   'DELETE /api/v1/rules/{id}': { body: never; answer: RuleDeleted; query: Record<string, never> };
+  'GET /api/v1/scopes': { body: never; answer: ScopeList; query: Record<string, never> };
   'POST /api/v1/session/failover': { body: never; answer: SessionFailover; query: Record<string, never> };
   'GET /api/v1/setup': { body: never; answer: SetupStatus; query: Record<string, never> };
   'POST /api/v1/setup/admin': { body: SetupAdminRequest; answer: SetupAdminCreated; query: Record<string, never> };
@@ -779,10 +812,13 @@ export interface Routes {
   'POST /api/v1/setup/token': { body: SetupTokenRequest; answer: SetupTokenOK; query: Record<string, never> };
   'GET /api/v1/stream': { body: never; answer: string; query: { topics?: string; last_event_id?: string } };
   'GET /api/v1/syslog': { body: never; answer: SyslogList; query: { after?: number; before?: number; limit?: number; order?: 'asc' | 'desc'; source?: string; node?: string; scope?: string; since?: string; until?: string; q?: string; host?: string; app?: string; max_severity?: number; facility?: number } };
+  'GET /api/v1/tokens': { body: never; answer: TokenList; query: Record<string, never> };
   'POST /api/v1/tokens': { body: TokenRequest; answer: TokenAnswer; query: Record<string, never> };
+  'DELETE /api/v1/tokens/{id}': { body: never; answer: TokenRevoked; query: Record<string, never> };
   'GET /api/v1/traps': { body: never; answer: TrapList; query: { after?: number; before?: number; limit?: number; order?: 'asc' | 'desc'; source?: string; node?: string; scope?: string; since?: string; until?: string; q?: string; trap?: string; version?: string } };
   'GET /api/v1/users': { body: never; answer: UserList; query: Record<string, never> };
   'POST /api/v1/users': { body: NewUserInput; answer: UserCreated; query: Record<string, never> };
+  'DELETE /api/v1/users/{name}': { body: never; answer: UserDeleted; query: Record<string, never> };
   'GET /healthz': { body: never; answer: Health; query: Record<string, never> };
   'POST /internal/v1/admin': { body: NewUserInput; answer: UserCreated; query: Record<string, never> };
   'POST /internal/v1/events': { body: EventInput | EventInput[]; answer: Stored; query: Record<string, never> };

@@ -26,3 +26,19 @@ export type Query<R extends keyof Routes> = Routes[R]['query'];
 export type EventQuery = Query<'GET /api/v1/events'>;
 /** The body of a state change by ids or by filter. */
 export type StateChange = Body<'POST /api/v1/events/state'>;
+
+/** A list answer the appliance cut: `next` is the query string of the next page. */
+export interface Paged {
+  more?: boolean;
+  next?: string;
+}
+
+// Names the screens use for generated types.
+export type {
+  CustomEventList as CustomList,
+  Rule as MonitorRule,
+  Node as InventoryNode,
+  SNMP as NodeSNMP,
+  RoleDefinition as AccessRole,
+  TOTPEnrolment as TotpEnrolment,
+} from './types.gen';

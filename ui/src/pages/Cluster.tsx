@@ -35,6 +35,7 @@ export function ClusterPage() {
             <Replication st={st} />
             <Receive st={st} />
             <OldStores st={st} />
+            <Recover st={st} />
           </div>
         </>
       )}
@@ -290,6 +291,24 @@ function Receive({ st }: { st: ClusterStatus }) {
           ...(i.last_error ? [[t('cluster.receive.lastError'), <span class="reason">{i.last_error}</span>] as Row] : []),
         ]}
       />
+    </Card>
+  );
+}
+
+/** How to recover, always at hand: what happens by itself and what needs a person. */
+function Recover({ st }: { st: ClusterStatus }) {
+  return (
+    <Card title={t('cluster.recover.title')} id="recover" wide>
+      <ol class="steps">
+        <li>{t('cluster.recover.failover', { mode: st.mode === 'witness' ? t('cluster.mode.witness') : t('cluster.mode.pairOnly') })}</li>
+        <li>
+          {t('cluster.recover.stale')}
+          <pre class="command">mamori recover</pre>
+        </li>
+        <li>{t(st.auto_recover ? 'cluster.recover.autoOn' : 'cluster.recover.autoOff')}</li>
+        <li>{t('cluster.recover.oldStores')}</li>
+        <li>{t('cluster.recover.paths')}</li>
+      </ol>
     </Card>
   );
 }

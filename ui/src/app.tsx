@@ -4,6 +4,7 @@
 // (/events), message search, settings and administration inside it.
 
 import type { ComponentType } from 'preact';
+import type { Me, PrivilegeFunction } from './api';
 import { useEffect } from 'preact/hooks';
 import { ErrorPanel } from './components/ErrorPanel';
 import { Shell, type NavItem } from './components/Shell';
@@ -27,6 +28,8 @@ interface Route {
   nav?: boolean;
   /** Shown without a session and without the shell (login, the wizard). */
   public?: boolean;
+  /** Listed only for users whose roles may read this function. */
+  reads?: PrivilegeFunction;
 }
 
 // The settings, search and administration screens load on first use.
@@ -38,20 +41,29 @@ const AuditPage = lazyPage(() => import('./pages/Audit').then((m) => m.AuditPage
 
 const routes: Route[] = [
   { path: '/', page: Dashboard, title: 'nav.dashboard', nav: true },
-  { path: '/events', page: EventsPage, title: 'nav.events', nav: true },
-  { path: '/messages', page: MessagesPage, title: 'nav.messages', nav: true },
-  { path: '/rules', page: RulesPage, title: 'nav.rules', nav: true },
-  { path: '/inventory', page: InventoryPage, title: 'nav.inventory', nav: true },
+  { path: '/events', page: EventsPage, title: 'nav.events', nav: true, reads: 'monitor_results' },
+  { path: '/messages', page: MessagesPage, title: 'nav.messages', nav: true, reads: 'monitor_results' },
+  { path: '/rules', page: RulesPage, title: 'nav.rules', nav: true, reads: 'monitor_settings' },
+  { path: '/inventory', page: InventoryPage, title: 'nav.inventory', nav: true, reads: 'inventory' },
+  // Every user has an account there (own tokens, second factor).
   { path: '/admin', page: AdminPage, title: 'nav.admin', nav: true },
-  { path: '/audit', page: AuditPage, title: 'nav.audit', nav: true },
-  { path: '/cluster', page: ClusterPage, title: 'nav.cluster', nav: true },
+  { path: '/audit', page: AuditPage, title: 'nav.audit', nav: true, reads: 'audit' },
+  { path: '/cluster', page: ClusterPage, title: 'nav.cluster', nav: true, reads: 'cluster' },
   { path: '/login', page: LoginPage, title: 'login.title', public: true },
   { path: '/setup', page: SetupPage, title: 'setup.title', public: true },
 ];
 
 const notFound: Route = { path: '', page: NotFound, title: 'notFound.title' };
 
-const nav: NavItem[] = routes.filter((r) => r.nav).map((r) => ({ path: r.path, title: r.title }));
+/**
+ * The navigation for a user: screens their roles cannot read are not
+ * offered (GET /api/v1/me lists the privileges; opened by address, such a
+ * screen says what is missing).
+ */
+function navFor(me: Me): NavItem[] {
+  const may = (f?: PrivilegeFunction) => !f || !me.privileges || (me.privileges[f] ?? []).includes('read');
+  return routes.filter((r) => r.nav && may(r.reads)).map((r) => ({ path: r.path, title: r.title }));
+}
 
 function match(p: string): Route {
   const clean = p.length > 1 ? p.replace(/\/+$/, '') : p;
@@ -94,7 +106,7 @@ export function App() {
       );
     case 'user':
       return (
-        <Shell nav={nav}>
+        <Shell nav={navFor(s.me)}>
           <route.page />
         </Shell>
       );

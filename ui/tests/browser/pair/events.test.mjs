@@ -131,7 +131,8 @@ describe('event console', () => {
     // a comment on the current (third) row: m opens it with the comment box focused
     await kb.press('m');
     await page.locator('#event-comment').waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'event-comment');
+    // The box takes the focus once the detail has loaded (an effect after the paint).
+    await page.waitForFunction(() => document.activeElement?.id === 'event-comment', null, { timeout: 5000 });
     await kb.type('handled from the keyboard');
     await kb.press('Control+Enter');
     await page.locator('.comment-list li', { hasText: 'handled from the keyboard' }).waitFor();

@@ -20,7 +20,7 @@ try {
   const { page } = await open(browser);
   await login(page);
   await page.goto(`${env.url}/events`);
-  await page.locator('.events-list').waitFor();
+  await page.locator('.events-list, .events-empty').first().waitFor();
   await page.locator('.shell[data-live=on]').waitFor();
   await page.evaluate((tag) => {
     const seen = {};

@@ -2,13 +2,8 @@ package e2e
 
 import (
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/mamori-ops/mamori/appliance/ha"
-	"github.com/mamori-ops/mamori/test/cluster"
 )
 
 // TestConsoleLiveEvents: a line sent with logger to BOTH appliances of a
@@ -17,20 +12,9 @@ import (
 func TestConsoleLiveEvents(t *testing.T) {
 	skipShort(t)
 	needSenders(t)
-	uiDir, err := filepath.Abs(filepath.Join("..", "..", "ui"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	node := needConsoleTools(t, uiDir)
-	a, b := newPair(t, cluster.Options{Detection: 10 * time.Second,
-		ExtraYAML: "store:\n  heartbeat_timeout: 2s\n  election_timeout: 2s\n  leader_lease: 1s\n"})
-	const user, password = "operator", "correct horse battery staple"
-	a.CreateAdmin(user, password)
-	active := a
-	if st, err := a.Status(); err != nil || st.Role != ha.Active {
-		active = b
-	}
-	admin := active.Login(user, password)
+	node, uiDir := consoleTools(t)
+	active, standby := consolePair(t, 10*time.Second)
+	admin := active.Login(consoleUser, consolePassword)
 	// Senders on this machine come from 127.0.0.1: the inventory puts
 	// that address in scope A; the rule turns "disk ... failed" into a
 	// critical event.
@@ -47,18 +31,10 @@ func TestConsoleLiveEvents(t *testing.T) {
 		}
 	}
 	time.Sleep(2500 * time.Millisecond) // the active reloads rules every 2 s
-	artifacts, err := filepath.Abs(filepath.Join("..", "artifacts", "ui"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	runBrowserTests(t, node, uiDir, map[string]string{
-		"MAMORI_UI_URL":       "https://" + active.API,
-		"MAMORI_UI_USER":      user,
-		"MAMORI_UI_PASSWORD":  password,
-		"MAMORI_UI_ARTIFACTS": artifacts,
-		"MAMORI_UI_SYSLOG":    a.SyslogUDP + " " + b.SyslogUDP,
+		"MAMORI_UI_URL":      "https://" + active.API,
+		"MAMORI_UI_USER":     consoleUser,
+		"MAMORI_UI_PASSWORD": consolePassword,
+		"MAMORI_UI_SYSLOG":   active.SyslogUDP + " " + standby.SyslogUDP,
 	}, "tests/browser/events-live/")
 }

@@ -4,14 +4,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mamori-ops/mamori/appliance/events"
-	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/test/cluster"
 )
 
@@ -22,38 +19,18 @@ import (
 // pair's CORS answers name the peer's console origin and no other.
 func TestConsoleFailover(t *testing.T) {
 	skipShort(t)
-	uiDir, err := filepath.Abs(filepath.Join("..", "..", "ui"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	node := needConsoleTools(t, uiDir)
-	// Slower Raft timeouts than the default: Chromium loads both cores
-	// (see TestConsole); detection short enough for a test.
-	a, b := newPair(t, cluster.Options{Detection: 5 * time.Second,
-		ExtraYAML: "store:\n  heartbeat_timeout: 2s\n  election_timeout: 2s\n  leader_lease: 1s\n"})
-	const user, password = "operator", "correct horse battery staple"
-	a.CreateAdmin(user, password)
-	seedEvents(t, a)
-	active, standby := a, b
-	if st, err := a.Status(); err != nil || st.Role != ha.Active {
-		active, standby = b, a
-	}
+	node, uiDir := consoleTools(t)
+	// Detection short enough for a test.
+	active, standby := consolePair(t, 5*time.Second)
+	seedEvents(t, active)
 	t.Run("cors", func(t *testing.T) { checkPeerCORS(t, active, standby) })
 
-	artifacts, err := filepath.Abs(filepath.Join("..", "artifacts", "ui"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	runBrowserTests(t, node, uiDir, map[string]string{
-		"MAMORI_UI_URL":       "https://" + active.API,
-		"MAMORI_UI_PEER_URL":  "https://" + standby.API,
-		"MAMORI_UI_USER":      user,
-		"MAMORI_UI_PASSWORD":  password,
-		"MAMORI_UI_ARTIFACTS": artifacts,
-		"MAMORI_UI_CONTROL":   controlServer(t, active, standby),
+		"MAMORI_UI_URL":      "https://" + active.API,
+		"MAMORI_UI_PEER_URL": "https://" + standby.API,
+		"MAMORI_UI_USER":     consoleUser,
+		"MAMORI_UI_PASSWORD": consolePassword,
+		"MAMORI_UI_CONTROL":  controlServer(t, active, standby),
 	}, "tests/browser/failover/")
 }
 

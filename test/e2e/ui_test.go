@@ -25,40 +25,52 @@ import (
 // screenshots land in test/artifacts/ui/.
 func TestConsole(t *testing.T) {
 	skipShort(t)
+	node, uiDir := consoleTools(t)
+	active, standby := consolePair(t, 10*time.Second)
+	seedEvents(t, active)
+	env := map[string]string{
+		"MAMORI_UI_URL":      "https://" + active.API,
+		"MAMORI_UI_PEER_URL": "https://" + standby.API,
+		"MAMORI_UI_USER":     consoleUser,
+		"MAMORI_UI_PASSWORD": consolePassword,
+	}
+	maps.Copy(env, seedScopes(t, active)) // the screens' scope test (ui_screens_test.go)
+	runBrowserTests(t, node, uiDir, env, "tests/browser/pair/")
+}
+
+// The operator the console's browser tests log in as.
+const consoleUser, consolePassword = "operator", "correct horse battery staple"
+
+// consoleOptions are a pair's options for browser tests: Chromium's
+// start-up loads both cores for seconds, and a pair with the default
+// half-second Raft timeouts may change leaders meanwhile; these tests are
+// about the console, not failover (see failover_test.go).
+func consoleOptions(detection time.Duration) cluster.Options {
+	return cluster.Options{Detection: detection,
+		ExtraYAML: "store:\n  heartbeat_timeout: 2s\n  election_timeout: 2s\n  leader_lease: 1s\n"}
+}
+
+// consolePair starts a pair with consoleOptions, creates the operator and
+// returns the active appliance first.
+func consolePair(t *testing.T, detection time.Duration) (active, standby *cluster.Node) {
+	t.Helper()
+	a, b := newPair(t, consoleOptions(detection))
+	a.CreateAdmin(consoleUser, consolePassword)
+	if st, err := a.Status(); err != nil || st.Role != ha.Active {
+		return b, a
+	}
+	return a, b
+}
+
+// consoleTools returns node's path and the ui/ folder, or skips saying
+// what is missing.
+func consoleTools(t *testing.T) (node, uiDir string) {
+	t.Helper()
 	uiDir, err := filepath.Abs(filepath.Join("..", "..", "ui"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	node := needConsoleTools(t, uiDir)
-	// Chromium's start-up loads both cores for seconds: a pair with the
-	// default half-second Raft timeouts may change leaders meanwhile, and
-	// this test is about the console, not failover (see failover_test.go).
-	a, b := newPair(t, cluster.Options{Detection: 10 * time.Second,
-		ExtraYAML: "store:\n  heartbeat_timeout: 2s\n  election_timeout: 2s\n  leader_lease: 1s\n"})
-	const user, password = "operator", "correct horse battery staple"
-	a.CreateAdmin(user, password)
-	seedEvents(t, a)
-	active, standby := a, b
-	if st, err := a.Status(); err != nil || st.Role != ha.Active {
-		active, standby = b, a
-	}
-	artifacts, err := filepath.Abs(filepath.Join("..", "artifacts", "ui"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-
-	env := map[string]string{
-		"MAMORI_UI_URL":       "https://" + active.API,
-		"MAMORI_UI_PEER_URL":  "https://" + standby.API,
-		"MAMORI_UI_USER":      user,
-		"MAMORI_UI_PASSWORD":  password,
-		"MAMORI_UI_ARTIFACTS": artifacts,
-	}
-	maps.Copy(env, seedScopes(t, active)) // the screens' scope test (ui_screens_test.go)
-	runBrowserTests(t, node, uiDir, env, "tests/browser/pair/")
+	return needConsoleTools(t, uiDir), uiDir
 }
 
 // runBrowserTests runs Node's test runner on paths (files or folders under
@@ -66,14 +78,22 @@ func TestConsole(t *testing.T) {
 // share TestConsole's pair go in tests/browser/pair/; a test that needs its
 // own appliances (a wizard on fresh ones, a kill) has its own Go test and
 // folder, and calls this.
+// Screenshots go to test/artifacts/ui/ (MAMORI_UI_ARTIFACTS).
 func runBrowserTests(t *testing.T, node, uiDir string, env map[string]string, paths ...string) {
 	t.Helper()
+	artifacts, err := filepath.Abs(filepath.Join("..", "artifacts", "ui"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	args := append([]string{"--test", "--test-concurrency=1", "--test-reporter=spec"}, paths...)
 	cmd := exec.CommandContext(ctx, node, args...)
 	cmd.Dir = uiDir
-	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	cmd.Env = append(os.Environ(), "NO_COLOR=1", "MAMORI_UI_ARTIFACTS="+artifacts)
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -91,9 +111,9 @@ func runBrowserTests(t *testing.T, node, uiDir string, env map[string]string, pa
 		t.Log(sc.Text())
 	}
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("browser tests failed (%v) after %s: see the log above; screenshots in %s", err, time.Since(start).Round(time.Second), env["MAMORI_UI_ARTIFACTS"])
+		t.Fatalf("browser tests failed (%v) after %s: see the log above; screenshots in %s", err, time.Since(start).Round(time.Second), artifacts)
 	}
-	t.Logf("browser tests passed in %s; screenshots in %s", time.Since(start).Round(time.Second), env["MAMORI_UI_ARTIFACTS"])
+	t.Logf("browser tests passed in %s; screenshots in %s", time.Since(start).Round(time.Second), artifacts)
 }
 
 // needConsoleTools returns node's path, or skips saying what is missing

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,14 +16,9 @@ import (
 // (`mamori setup-token`), and checks the pair afterwards.
 func TestWizard(t *testing.T) {
 	skipShort(t)
-	uiDir, err := filepath.Abs(filepath.Join("..", "..", "ui"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	node := needConsoleTools(t, uiDir)
+	node, uiDir := consoleTools(t)
 	// As in TestConsole: Chromium's start-up must not look like a failure.
-	o := cluster.Options{Detection: 10 * time.Second,
-		ExtraYAML: "store:\n  heartbeat_timeout: 2s\n  election_timeout: 2s\n  leader_lease: 1s\n"}
+	o := consoleOptions(10 * time.Second)
 	sub := cluster.Subnet()
 	a := cluster.NewNode(t, "a", sub+".1", o)
 	b := cluster.NewNode(t, "b", sub+".2", o)
@@ -33,19 +26,11 @@ func TestWizard(t *testing.T) {
 		n.Start()
 		n.WaitRole(ha.Active, 30*time.Second)
 	}
-	artifacts, err := filepath.Abs(filepath.Join("..", "artifacts", "ui"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	runBrowserTests(t, node, uiDir, map[string]string{
 		"MAMORI_UI_URL":           "https://" + a.API,
 		"MAMORI_UI_PEER_URL":      "https://" + b.API,
 		"MAMORI_UI_USER":          "admin",
 		"MAMORI_UI_PASSWORD":      "correct horse battery staple",
-		"MAMORI_UI_ARTIFACTS":     artifacts,
 		"MAMORI_WIZARD_TOKEN_A":   setupToken(t, a),
 		"MAMORI_WIZARD_TOKEN_B":   setupToken(t, b),
 		"MAMORI_WIZARD_PEER_ADDR": a.AddressAPI(),

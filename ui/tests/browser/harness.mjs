@@ -116,3 +116,16 @@ export async function assertTranslated(page, lang) {
   assert.equal(await page.getAttribute('html', 'lang'), lang);
   if (lang === 'ja') assert.match(text, /[\u3040-\u30ff\u4e00-\u9fff]/, 'no Japanese text');
 }
+
+/**
+ * The element with id gets the focus within a few seconds: screens move the
+ * focus after they paint (a setTimeout or an effect), so reading
+ * document.activeElement at once races them.
+ */
+export async function assertFocused(page, id, message = `focus on #${id}`) {
+  try {
+    await page.waitForFunction((want) => document.activeElement?.id === want, id, { timeout: 5000 });
+  } catch {
+    assert.equal(await page.evaluate(() => document.activeElement?.id), id, message);
+  }
+}

@@ -4,7 +4,7 @@
 // API errors. Screenshots go to $MAMORI_UI_ARTIFACTS.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { assertClean, assertNoSideScroll, assertTranslated, env, launch, login, open, shot } from '../harness.mjs';
+import { assertClean, assertFocused, assertNoSideScroll, assertTranslated, env, launch, login, open, shot } from '../harness.mjs';
 
 let browser;
 before(async () => {
@@ -31,7 +31,7 @@ describe('login refuses bad input, naming the field, in the user\'s language', (
       assert.match(await userError.innerText(), new RegExp(words[lang].user));
       assert.match(await userError.innerText(), new RegExp(words[lang].required));
       assert.ok(await page.locator('#login-password-error').isVisible());
-      assert.equal(await page.evaluate(() => document.activeElement?.id), 'login-user', 'focus on the first invalid field');
+      await assertFocused(page, 'login-user', 'focus on the first invalid field');
       await page.locator('#login-user').fill(env.user);
       await page.locator('#login-password').fill('not the password');
       await page.locator('#login-totp').fill('12ab');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'playwright-core';
-import { assertClean, assertNoSideScroll, assertTranslated, env, launch, login, open } from '../harness.mjs';
+import { assertClean, assertFocused, assertNoSideScroll, assertTranslated, env, launch, login, open } from '../harness.mjs';
 
 let browser;
 let rest; // the REST API as the operator (a bearer token), for seeding and checking
@@ -132,7 +132,7 @@ describe('event console', () => {
     await kb.press('m');
     await page.locator('#event-comment').waitFor();
     // The box takes the focus once the detail has loaded (an effect after the paint).
-    await page.waitForFunction(() => document.activeElement?.id === 'event-comment', null, { timeout: 5000 });
+    await assertFocused(page, 'event-comment');
     await kb.type('handled from the keyboard');
     await kb.press('Control+Enter');
     await page.locator('.comment-list li', { hasText: 'handled from the keyboard' }).waitFor();
@@ -141,7 +141,7 @@ describe('event console', () => {
     // `/` goes to the search field; Escape leaves it, and j moves again
     await kb.press('Escape');
     await kb.press('/');
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'events-q');
+    await assertFocused(page, 'events-q');
     await view(page, 'events-keyboard-en-light-desktop');
     assertClean(page);
     await ctx.close();

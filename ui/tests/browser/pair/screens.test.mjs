@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { assertClean, assertNoSideScroll, env, launch, open, shot } from '../harness.mjs';
+import { assertClean, assertFocused, assertNoSideScroll, env, launch, open, shot } from '../harness.mjs';
 
 const viewer = process.env.MAMORI_UI_VIEWER ?? '';
 const auditor = process.env.MAMORI_UI_AUDITOR ?? '';
@@ -131,7 +131,7 @@ describe('bad input is refused on every form, naming the field in the user\'s la
       await page.locator('#msg-until').fill('2026-11-24T09:00');
       await page.locator('form.filters button[type=submit]').click();
       await errorOf(page, 'msg-until', w.until);
-      assert.equal(await page.evaluate(() => document.activeElement?.id), 'msg-until');
+      await assertFocused(page, 'msg-until');
 
       await visit(page, '/rules', '#rules-list table');
       await page.locator('#rule-form button[type=submit]').click();

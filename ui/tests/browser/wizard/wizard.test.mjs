@@ -6,7 +6,7 @@
 // confirmed, and A's wizard ends on the dashboard with the pair up.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { assertClean, assertNoSideScroll, assertTranslated, env, launch, open, shot } from '../harness.mjs';
+import { assertClean, assertFocused, assertNoSideScroll, assertTranslated, env, launch, open, shot } from '../harness.mjs';
 
 const wz = {
   tokenA: need('MAMORI_WIZARD_TOKEN_A'),
@@ -102,7 +102,7 @@ test('two fresh appliances pair through the wizards, refusals change nothing', a
   await pa.locator('#setup-confirm').fill(`${env.password}!`);
   await pa.locator('form button[type=submit]').click();
   assert.match(await pa.locator('#setup-confirm-error').innerText(), /Password again: does not match/);
-  assert.equal(await pa.evaluate(() => document.activeElement?.id), 'setup-confirm');
+  await assertFocused(pa, 'setup-confirm');
   await shots(pa, '3-admin-refused');
   await pa.locator('#setup-confirm').fill(env.password);
   await pa.locator('form button[type=submit]').click();

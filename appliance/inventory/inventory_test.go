@@ -3,39 +3,15 @@ package inventory
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"testing"
-	"time"
 
 	"github.com/mamori-ops/mamori/appliance/store"
-	"github.com/mamori-ops/mamori/internal/config"
+	"github.com/mamori-ops/mamori/appliance/store/storetest"
 )
 
 func newStore(t *testing.T) *store.Store {
 	t.Helper()
-	tun := config.Default().Store
-	tun.HeartbeatTimeout, tun.ElectionTimeout, tun.LeaderLease = 200*time.Millisecond, 200*time.Millisecond, 100*time.Millisecond
-	st := store.New(store.Options{Dir: t.TempDir(), ID: "n1", Listen: "127.0.0.1:0", Tuning: tun}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := st.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	if err := st.Open(); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Bootstrap(); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); !st.Status().Leader; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no leader")
-		}
-	}
-	if err := st.Migrate(context.Background(), Migrations()); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return storetest.New(t, Migrations())
 }
 
 // Addresses are unique: a second node with an address (in any spelling

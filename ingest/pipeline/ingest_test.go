@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -14,36 +12,15 @@ import (
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/inventory"
 	"github.com/mamori-ops/mamori/appliance/store"
+	"github.com/mamori-ops/mamori/appliance/store/storetest"
 	"github.com/mamori-ops/mamori/ingest/rules"
 	"github.com/mamori-ops/mamori/ingest/syslog"
 	"github.com/mamori-ops/mamori/ingest/trap"
-	"github.com/mamori-ops/mamori/internal/config"
 )
 
 func newStore(t *testing.T) *store.Store {
 	t.Helper()
-	tun := config.Default().Store
-	tun.HeartbeatTimeout, tun.ElectionTimeout, tun.LeaderLease = 200*time.Millisecond, 200*time.Millisecond, 100*time.Millisecond
-	st := store.New(store.Options{Dir: t.TempDir(), ID: "n1", Listen: "127.0.0.1:0", Tuning: tun}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := st.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	if err := st.Open(); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Bootstrap(); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); !st.Status().Leader; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no leader")
-		}
-	}
-	if err := st.Migrate(context.Background(), slices.Concat(events.Migrations(), inventory.Migrations(), Migrations())); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return storetest.New(t, slices.Concat(events.Migrations(), inventory.Migrations(), Migrations()))
 }
 
 func items(first uint64, texts ...string) []Item {

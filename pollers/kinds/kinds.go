@@ -1,0 +1,22 @@
+// Package kinds is the list of monitor kinds: one line per folder under
+// pollers/ (and, later, per agent-side kind). Nothing registers itself.
+package kinds
+
+import "github.com/mamori-ops/mamori/pollers/check"
+
+// All returns every monitor kind, in the order the console offers them.
+func All() []check.Kind {
+	return []check.Kind{
+		// Each kind's package adds its line here: ping.Kind(), http.Kind(), …
+	}
+}
+
+// ByName returns the kind called name.
+func ByName(name string) (check.Kind, bool) {
+	for _, k := range All() {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return check.Kind{}, false
+}

@@ -183,8 +183,8 @@ func optDate(field, s string) (time.Time, error) {
 	return t, nil
 }
 
-// minutes reads "HH:MM" as minutes after midnight (up to 24:00).
-func minutes(s string) (int, bool) {
+// ParseClock reads "HH:MM" as minutes after midnight (up to 24:00).
+func ParseClock(s string) (int, bool) {
 	m := hhmmRE.FindStringSubmatch(s)
 	if m == nil {
 		return 0, false
@@ -202,8 +202,8 @@ func validSpans(field string, spans []Span) error {
 		return invalid("%s: at most %d ranges a day", field, maxSpans)
 	}
 	for i, s := range spans {
-		f, ok1 := minutes(s.From)
-		t, ok2 := minutes(s.To)
+		f, ok1 := ParseClock(s.From)
+		t, ok2 := ParseClock(s.To)
 		switch {
 		case !ok1 || !ok2:
 			return invalid("%s[%d]: from and to are HH:MM (00:00 to 24:00), got %q-%q", field, i, s.From, s.To)

@@ -40,8 +40,8 @@ type iv struct{ from, to int }
 func toIVs(spans []Span) []iv {
 	out := make([]iv, 0, len(spans))
 	for _, s := range spans {
-		f, _ := minutes(s.From)
-		t, _ := minutes(s.To)
+		f, _ := ParseClock(s.From)
+		t, _ := ParseClock(s.To)
 		out = append(out, iv{f, t})
 	}
 	return merge(out)

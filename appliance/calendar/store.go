@@ -6,20 +6,19 @@ import (
 	"fmt"
 
 	"github.com/mamori-ops/mamori/appliance/store"
+	"github.com/mamori-ops/mamori/internal/snapshot"
 )
 
 // Migrations create the calendar tables (versions 870-889).
 func Migrations() []store.Migration {
-	return []store.Migration{{Version: 870, Name: "calendars", SQL: []string{
+	return []store.Migration{{Version: 870, Name: "calendars", SQL: append([]string{
 		// The definition is one JSON column: calendars are read whole
 		// into memory (Cache), never queried by their rules.
 		`CREATE TABLE calendars (id TEXT PRIMARY KEY, name TEXT NOT NULL, scope TEXT NOT NULL, owner_role TEXT NOT NULL DEFAULT '', body TEXT NOT NULL)`,
 		`CREATE INDEX calendars_scope ON calendars (scope)`,
-		// Bumped in the transaction of every change: caches compare it
-		// (internal/snapshot).
-		`CREATE TABLE calendar_revision (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)`,
-		`INSERT INTO calendar_revision (id, n) VALUES (1, 0)`,
-	}}}
+		// A revision counter bumped in the transaction of every change:
+		// caches compare it (internal/snapshot).
+	}, snapshot.RevisionTable("calendar_revision")...)}}
 }
 
 // Store is what calendars need of the store.
@@ -28,7 +27,7 @@ type Store interface {
 	Query(ctx context.Context, lvl store.Level, sql string, args ...any) (store.Rows, error)
 }
 
-var bump = store.Statement{SQL: `UPDATE calendar_revision SET n = n + 1 WHERE id = 1`}
+var bump = snapshot.Bump("calendar_revision")
 
 // Put validates and stores (or replaces) a calendar.
 func Put(ctx context.Context, st Store, c Calendar) error {
@@ -94,13 +93,5 @@ func list(ctx context.Context, st Store, where string, args ...any) ([]Calendar,
 
 // Revision is the counter every change bumps.
 func Revision(ctx context.Context, st Store) (int64, error) {
-	rows, err := st.Query(ctx, store.Local, `SELECT n FROM calendar_revision WHERE id = 1`)
-	if err != nil {
-		return 0, err
-	}
-	if len(rows.Values) != 1 {
-		return 0, fmt.Errorf("calendar revision row missing")
-	}
-	n, _ := rows.Values[0][0].(int64)
-	return n, nil
+	return snapshot.Revision(ctx, st, "calendar_revision")
 }

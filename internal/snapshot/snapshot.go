@@ -13,9 +13,12 @@ package snapshot
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mamori-ops/mamori/appliance/store"
 )
 
 // Snapshot is a value loaded from the store and reloaded when its
@@ -111,4 +114,33 @@ func (s *Snapshot[T]) reload(ctx context.Context, rev int64) (T, error) {
 	}
 	s.cur.Store(&state[T]{v: v, rev: rev, checked: time.Now()})
 	return v, nil
+}
+
+// Querier reads the store (appliance/store.Store).
+type Querier interface {
+	Query(ctx context.Context, lvl store.Level, sql string, args ...any) (store.Rows, error)
+}
+
+// RevisionTable is the SQL creating a revision counter table and its row.
+func RevisionTable(table string) []string {
+	return []string{`CREATE TABLE ` + table + ` (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)`,
+		`INSERT INTO ` + table + ` (id, n) VALUES (1, 0)`}
+}
+
+// Bump is the statement to write with every change.
+func Bump(table string) store.Statement {
+	return store.Statement{SQL: `UPDATE ` + table + ` SET n = n + 1 WHERE id = 1`}
+}
+
+// Revision reads a revision counter from the local copy.
+func Revision(ctx context.Context, st Querier, table string) (int64, error) {
+	rows, err := st.Query(ctx, store.Local, `SELECT n FROM `+table+` WHERE id = 1`)
+	if err != nil {
+		return 0, err
+	}
+	if len(rows.Values) != 1 {
+		return 0, fmt.Errorf("%s: revision row missing", table)
+	}
+	n, _ := rows.Values[0][0].(int64)
+	return n, nil
 }

@@ -22,9 +22,11 @@ import (
 
 	"github.com/mamori-ops/mamori/api"
 	"github.com/mamori-ops/mamori/appliance/auth"
+	"github.com/mamori-ops/mamori/appliance/calendar"
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/inventory"
+	"github.com/mamori-ops/mamori/appliance/maintenance"
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/appliance/secrets"
 	"github.com/mamori-ops/mamori/appliance/store"
@@ -202,7 +204,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	}
 	authSvc := auth.New(st, authOpts)
 	var migrations []store.Migration
-	for _, ms := range [][]store.Migration{events.Migrations(), auth.Migrations(), secrets.Migrations(), inventory.Migrations(), pipeline.Migrations(), api.Migrations()} {
+	for _, ms := range [][]store.Migration{events.Migrations(), auth.Migrations(), secrets.Migrations(), inventory.Migrations(), pipeline.Migrations(), api.Migrations(),
+		maintenance.Migrations(), calendar.Migrations() /* schedule part (issue 12) */} {
 		migrations = append(migrations, ms...)
 	}
 	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,
@@ -227,6 +230,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	if err != nil {
 		return err
 	}
+	// Schedule part (issue 12): calendars and maintenance windows, read
+	// from the replicated store by every caller (API, monitor runner,
+	// notifier) through these two caches; no active-only loop is needed.
+	calendars := calendar.NewCache(st)
+	maint := maintenance.NewChecker(st, calendars)
 	console, built := ui.Bundle()
 	if !built {
 		log.Warn("web console not built: this binary serves a page saying so; run make build")
@@ -235,7 +243,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 		IngestStatus: ing.forwarder.Status, Console: console, RefusalWindow: cfg.Auth.RefusedAuditWindow, ReadTimeout: cfg.API.ReadTimeout,
 		WriteTimeout: cfg.API.WriteTimeout, IdleTimeout: cfg.API.IdleTimeout, MaxConns: cfg.API.MaxConnections,
 		MaxConnsPerSource: cfg.API.MaxConnectionsPerSource, MetricsToken: metricsToken, Setup: fb,
-		PeerAPI: ctl.PeerAPI}, ctl, pairSvc, st, authSvc, log)
+		PeerAPI: ctl.PeerAPI, Calendars: calendars, Maintenance: maint}, ctl, pairSvc, st, authSvc, log)
 
 	// Bind both ports before anything else, so a port in use is reported at once.
 	if err := st.Listen(); err != nil {

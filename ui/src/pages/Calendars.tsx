@@ -10,7 +10,7 @@ import { schedule, type CalendarBody } from '../api/schedule';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { Input, Select } from '../components/Inputs';
 import { Card, Loading } from '../components/bits';
-import { badId, focusFirst, required, tooLong, type Errors } from '../forms';
+import { badId, focusFirst, refusedField, required, tooLong, type Errors } from '../forms';
 import { t, tOr } from '../i18n';
 import { formatDateTime } from '../time';
 import '../styles/schedule.css';
@@ -157,7 +157,8 @@ function refusedKey(err: unknown): FKey | undefined {
   if (w) return `week-${w[1] as Day}`;
   const r = /rules\[(\d+)\]/.exec(err.message);
   if (r) return `rule-${Number(r[1])}`;
-  return (['id', 'name', 'scope', 'owner_role', 'time_zone', 'valid_from', 'valid_to'] as const).find((k) => err.message.includes(k));
+  const plain: Record<string, FKey> = { id: 'id', name: 'name', scope: 'scope', owner_role: 'owner_role', time_zone: 'time_zone', valid_from: 'valid_from', valid_to: 'valid_to' };
+  return refusedField(err, plain);
 }
 
 /** A form key named in the user's language. */
@@ -442,7 +443,9 @@ function cover(spans: CalendarSpan[], h: number): 'open' | 'part' | '' {
 
 function Preview({ form }: { form: Form }) {
   const [week, setWeek] = useState(0);
-  const [preview, setPreview] = useState<CalendarPreview | undefined>(undefined);
+  // The preview with what it was asked for: until the answer to the form
+  // as it is now arrives, the grid is marked stale (data-fresh).
+  const [shown, setShown] = useState<{ preview: CalendarPreview; asked: string } | undefined>(undefined);
   const [err, setErr] = useState<unknown>(undefined);
   const invalid = Object.keys(validate({ ...form, id: form.id || 'preview', name: form.name || 'preview' })).length > 0;
   const body = JSON.stringify(toCalendar({ ...form, id: form.id || 'preview', name: form.name || 'preview' }));
@@ -455,7 +458,7 @@ function Preview({ form }: { form: Form }) {
       schedule
         .previewCalendar({ calendar: JSON.parse(body) as CalendarBody, from, days: 7, transitions: 6 }, ac.signal)
         .then((p) => {
-          setPreview(p);
+          setShown({ preview: p, asked: body + week });
           setErr(undefined);
         })
         .catch((e: unknown) => {
@@ -469,10 +472,11 @@ function Preview({ form }: { form: Form }) {
   }, [body, week, invalid]);
   if (invalid) return <p class="muted">{t('cal.previewInvalid')}</p>;
   if (err !== undefined) return <ErrorPanel error={err} what={t('cal.previewFailed')} />;
-  if (!preview) return <Loading />;
+  if (!shown) return <Loading />;
+  const preview = shown.preview;
   const zone = preview.time_zone || 'UTC';
   return (
-    <div class="cal-preview">
+    <div class="cal-preview" data-fresh={shown.asked === body + week ? 'true' : 'false'}>
       <div class="tabs">
         <button type="button" class="tab" id="cal-prev-week" onClick={() => setWeek(week - 1)}>
           {t('cal.prevWeek')}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -180,6 +181,28 @@ func TestMaintenanceWindows(t *testing.T) {
 		t.Fatalf("ended mute still active (%s)", id)
 	}
 	call(ops, "DELETE", "/api/v1/maintenance/backup", nil, 403) // for every scope: only a role seeing all may change it
+	// Every write is in the audit log: who muted what, why, and who ended it.
+	call(admin, "POST", "/api/v1/users", map[string]any{"user": "aud", "password": pw, "roles": []string{"auditor"}}, 201)
+	var audit struct {
+		Entries []struct{ User, Action, Object, Result, Detail string }
+	}
+	if code, err := a.DoAs(a.Login("aud", pw), "GET", "/api/v1/audit?action=maintenance", nil, &audit); code != 200 {
+		t.Fatalf("audit: HTTP %d %v", code, err)
+	}
+	seen := map[string]bool{}
+	for _, e := range audit.Entries {
+		switch {
+		case e.Action == "POST /api/v1/maintenance/mute" && e.Result == "201" && e.User == "ops" && strings.Contains(e.Detail, "kernel update"):
+			seen["mute"] = true
+		case e.Action == "POST /api/v1/maintenance/:id/end" && e.Result == "200" && strings.Contains(e.Object, muted.Window):
+			seen["end"] = true
+		case e.Action == "POST /api/v1/maintenance/mute" && e.Result == "403":
+			seen["refused"] = true
+		}
+	}
+	if len(seen) != 3 {
+		t.Fatalf("audit rows of maintenance: found %v in %+v", seen, audit.Entries)
+	}
 	call(admin, "DELETE", "/api/v1/maintenance/nights", nil, 200)
 	call(ops, "DELETE", "/api/v1/calendars/office", nil, 200)
 }

@@ -88,6 +88,11 @@ type Rule struct {
 	Nth     int      `json:"nth,omitempty"` // weekday_of_month, business_day
 	Open    bool     `json:"open"`
 	Spans   []Span   `json:"spans,omitempty"`
+	// Shift moves the rule off a day the weekly hours leave closed: 1 to
+	// the next day with hours (skipping days other rules close), -1 to
+	// the previous one, 0 never. A holiday on a Sunday with shift 1
+	// closes the next business day (a substitute holiday).
+	Shift int `json:"shift,omitempty"`
 }
 
 // Calendar is a named calendar of business time.
@@ -223,6 +228,9 @@ func (r Rule) validate(field string) error {
 	}
 	if err := validSpans(field+".spans", r.Spans); err != nil {
 		return err
+	}
+	if r.Shift < -1 || r.Shift > 1 || (r.Shift != 0 && r.Kind == BusinessDay) {
+		return invalid("%s.shift must be 1 (next day with hours), -1 (previous) or 0, and is not for business_day rules", field)
 	}
 	switch r.Kind {
 	case Dates:

@@ -172,6 +172,45 @@ func TestPreview(t *testing.T) {
 	}
 }
 
+// Substitute holidays (Japan, Golden Week 2026): Constitution Day falls
+// on Sunday 3 May and shifts to the next day with hours, past the
+// holidays of 4 and 5 May, to Wednesday 6 May. A month-end rule with
+// shift -1 on a Saturday moves to Friday.
+func TestShift(t *testing.T) {
+	day := []Span{{"09:00", "18:00"}}
+	c := Calendar{ID: "jp", Name: "jp", TimeZone: "Asia/Tokyo", Week: Week{Mon: day, Tue: day, Wed: day, Thu: day, Fri: day},
+		Rules: []Rule{
+			{Name: "Constitution Day", Kind: DayOfMonth, Month: 5, Day: 3, Shift: 1},
+			{Name: "Greenery Day", Kind: DayOfMonth, Month: 5, Day: 4, Shift: 1},
+			{Name: "Children's Day", Kind: DayOfMonth, Month: 5, Day: 5, Shift: 1},
+			{Name: "month-end batch", Kind: DayOfMonth, Day: -1, Shift: -1, Open: true, Spans: []Span{{"09:00", "23:00"}}},
+		}}
+	for _, tc := range []struct {
+		name string
+		at   string
+		want bool
+	}{
+		{"Monday 4 May", "2026-05-04T01:00:00Z", false},
+		{"Tuesday 5 May", "2026-05-05T01:00:00Z", false},
+		{"Wednesday 6 May: the substitute holiday", "2026-05-06T01:00:00Z", false},
+		{"Thursday 7 May", "2026-05-07T01:00:00Z", true},
+		{"Friday 29 May 22:00 JST: month end moved from Sunday 31", "2026-05-29T13:00:00Z", true},
+		{"Thursday 28 May 22:00 JST", "2026-05-28T13:00:00Z", false},
+		{"Tuesday 30 June 22:00 JST: month end on its day", "2026-06-30T13:00:00Z", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, err := Open(c, utc(tc.at)); err != nil || got != tc.want {
+				t.Fatalf("Open(%s) = %v, %v; want %v", tc.at, got, err, tc.want)
+			}
+		})
+	}
+	bad := c
+	bad.Rules = []Rule{{Kind: BusinessDay, Nth: 1, Shift: 1}}
+	if err := bad.Validate(); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "rules[0].shift") {
+		t.Fatalf("shift on a business-day rule: %v", err)
+	}
+}
+
 func TestValidity(t *testing.T) {
 	c := Calendar{ID: "v", Name: "v", TimeZone: "UTC", Week: Week{Mon: nineToFive}, ValidFrom: "2026-02-02", ValidTo: "2026-02-09"}
 	for at, want := range map[string]bool{"2026-01-26T10:00:00Z": false, "2026-02-02T10:00:00Z": true, "2026-02-09T10:00:00Z": true, "2026-02-16T10:00:00Z": false} {

@@ -168,11 +168,50 @@ func (k *compiled) compute(d date) dayHours {
 func (k *compiled) beforeBusinessRules(d date) dayHours {
 	h := dayHours{ivs: k.week[d.weekday()]}
 	for i, r := range k.cal.Rules {
-		if r.Kind != BusinessDay && r.selects(d) {
+		if r.Kind != BusinessDay && ((r.Shift == 0 && r.selects(d)) || (r.Shift != 0 && k.shiftedTo(r, d))) {
 			h = dayHours{ivs: apply(h.ivs, r), source: ruleName(i, r)}
 		}
 	}
 	return h
+}
+
+// direct says whether a day has hours from the weekly hours and every
+// rule (not counting business days) on the days it selects itself, shift
+// ignored: what a shifting rule looks for.
+func (k *compiled) direct(d date) bool {
+	ivs := k.week[d.weekday()]
+	for _, r := range k.cal.Rules {
+		if r.Kind != BusinessDay && r.selects(d) {
+			ivs = apply(ivs, r)
+		}
+	}
+	return len(ivs) > 0
+}
+
+// maxShift bounds how far a rule moves (days without hours in a row).
+const maxShift = 31
+
+// shiftedTo says whether a shifting rule applies to d: it selects d and d
+// is a working day of the week, or it selects a day off of the week
+// (Sunday) and d is the first day after it (before it, for shift -1) with
+// hours, skipping the days other rules close (other holidays).
+func (k *compiled) shiftedTo(r Rule, d date) bool {
+	if r.selects(d) && len(k.week[d.weekday()]) > 0 {
+		return true
+	}
+	if !k.direct(d) {
+		return false
+	}
+	for i := 1; i <= maxShift; i++ {
+		p := d.add(-i * r.Shift)
+		if r.selects(p) {
+			return len(k.week[p.weekday()]) == 0
+		}
+		if k.direct(p) {
+			return false // a day with hours in between: p's rule lands there
+		}
+	}
+	return false
 }
 
 // businessDays lists the days of a month with hours before the

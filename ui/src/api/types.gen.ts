@@ -148,6 +148,7 @@ export interface CalendarRule {
   name?: string;
   nth?: number;
   open: boolean;
+  shift?: number;
   spans?: CalendarSpan[];
   until?: string;
   weekday?: string;
@@ -161,6 +162,7 @@ export interface CalendarRuleInput {
   name?: string;
   nth?: number;
   open?: boolean;
+  shift?: number;
   spans?: CalendarSpanInput[];
   until?: string;
   weekday?: string;

@@ -29,6 +29,7 @@ interface RuleForm {
   nth: string;
   open: boolean;
   spans: string;
+  shift: string;
 }
 interface Form {
   id: string;
@@ -58,7 +59,7 @@ const blank = (): Form => ({
   week: { mon: office, tue: office, wed: office, thu: office, fri: office, sat: '', sun: '' },
   rules: [],
 });
-const blankRule = (): RuleForm => ({ kind: 'dates', name: '', date: '', until: '', month: '0', day: '1', weekday: 'mon', nth: '1', open: false, spans: '' });
+const blankRule = (): RuleForm => ({ kind: 'dates', name: '', date: '', until: '', month: '0', day: '1', weekday: 'mon', nth: '1', open: false, spans: '', shift: '0' });
 export const zones = ['Asia/Tokyo', 'UTC', 'America/New_York', 'America/Los_Angeles', 'Europe/London', 'Europe/Berlin', 'Asia/Singapore', 'Australia/Sydney'];
 
 /** "09:00-12:00, 13:00-18:00" as spans; undefined when a range is not HH:MM-HH:MM. */
@@ -99,6 +100,7 @@ function toRule(r: RuleForm) {
   if (r.name.trim()) out.name = r.name.trim();
   const spans = parseSpans(r.spans) ?? [];
   if (spans.length) out.spans = spans;
+  if (r.kind !== 'business_day' && Number(r.shift)) out.shift = Number(r.shift);
   if (r.kind === 'dates') {
     out.date = r.date;
     if (r.until) out.until = r.until;
@@ -146,6 +148,7 @@ function toForm(c: Calendar): Form {
       nth: String(r.nth ?? 1),
       open: r.open,
       spans: spansText(r.spans),
+      shift: String(r.shift ?? 0),
     })),
   };
 }
@@ -422,6 +425,19 @@ function RuleFields({ i, r, error, set, remove }: { i: number; r: RuleForm; erro
             ['open', t('cal.open')],
           ]}
         />
+        {r.kind !== 'business_day' && (
+          <Select
+            id={id('shift')}
+            label={t('cal.f.shift')}
+            value={r.shift}
+            onValue={(v) => set({ shift: v })}
+            options={[
+              ['0', t('cal.shift.none')],
+              ['1', t('cal.shift.next')],
+              ['-1', t('cal.shift.prev')],
+            ]}
+          />
+        )}
         <Input id={id('spans')} label={t('cal.f.spans')} value={r.spans} onValue={(v) => set({ spans: v })} error={error} hint={r.open ? t('cal.h.openSpans') : t('cal.h.closedSpans')} />
       </div>
       <button type="button" class="button small danger" onClick={remove}>

@@ -13,6 +13,7 @@ import { Time } from '../components/Time';
 import { Card, Loading } from '../components/bits';
 import { badId, focusFirst, refusedField, refusedOn, required, rfc3339, splitList, tooLong, type Errors } from '../forms';
 import { t, tOr } from '../i18n';
+import { query } from '../router';
 import { days, zones } from './Calendars';
 import '../styles/schedule.css';
 
@@ -301,9 +302,25 @@ export function MaintenancePage() {
 }
 
 type MuteKey = 'target' | 'duration' | 'reason';
+/**
+ * The target a link asked to mute: other screens (the status grid, a node)
+ * link to /maintenance?mute=node&target=web1 and the operator only adds
+ * the reason.
+ */
+function linkedTarget(): { what: 'node' | 'scope' | 'monitor'; target: string } {
+  const q = query.value;
+  const what = q.get('mute');
+  if (what === 'node' || what === 'scope' || what === 'monitor') return { what, target: q.get('target') ?? '' };
+  return { what: 'node', target: '' };
+}
+
 function MuteForm({ onDone }: { onDone: (message: string) => void }) {
-  const [what, setWhat] = useState<'node' | 'scope' | 'monitor'>('node');
-  const [target, setTarget] = useState('');
+  const linked = linkedTarget();
+  const [what, setWhat] = useState<'node' | 'scope' | 'monitor'>(linked.what);
+  const [target, setTarget] = useState(linked.target);
+  useEffect(() => {
+    if (linked.target) setTimeout(() => document.getElementById('mute-reason')?.focus(), 0);
+  }, []);
   const [hours, setHours] = useState('2');
   const [reason, setReason] = useState('');
   const [errors, setErrors] = useState<Errors<MuteKey>>({});

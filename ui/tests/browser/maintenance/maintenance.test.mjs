@@ -81,7 +81,10 @@ describe('calendars and maintenance windows', () => {
     await visit(page, '/maintenance', '#maint-mute');
     await page.locator('#mute-submit').click();
     await page.locator('#mute-target-error').waitFor(); // nothing named
-    await page.locator('#mute-target').fill('web1');
+    // Another screen links here with the target filled in; the reason is asked.
+    await visit(page, '/maintenance?mute=node&target=web1', '#maint-mute');
+    assert.equal(await page.locator('#mute-target').inputValue(), 'web1');
+    await assertFocused(page, 'mute-reason');
     await page.locator('#mute-duration').selectOption('2');
     await page.locator('#mute-reason').fill('kernel update');
     await page.locator('#mute-submit').click();

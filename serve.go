@@ -210,6 +210,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	}
 	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,
 		Migrate: func(ctx context.Context) error { return st.Migrate(ctx, migrations) }}, st, members, rec, log)
+	// Schedule part (issue 12): calendars and maintenance windows, read
+	// from the replicated store by every caller through these two caches
+	// (the API invalidates them on its writes); the monitor runner and the
+	// notifier take them as their Calendar and Maintenance options. No
+	// active-only loop is needed: a window's state is its row and the clock.
+	calendars := calendar.NewCache(st)
+	maint := maintenance.NewChecker(st, calendars)
 	ing, err := newIngest(cfg, st, clientTLS, apiTLS, ctl, authSvc.Audit, log)
 	if err != nil {
 		return err
@@ -230,11 +237,6 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	if err != nil {
 		return err
 	}
-	// Schedule part (issue 12): calendars and maintenance windows, read
-	// from the replicated store by every caller (API, monitor runner,
-	// notifier) through these two caches; no active-only loop is needed.
-	calendars := calendar.NewCache(st)
-	maint := maintenance.NewChecker(st, calendars)
 	console, built := ui.Bundle()
 	if !built {
 		log.Warn("web console not built: this binary serves a page saying so; run make build")

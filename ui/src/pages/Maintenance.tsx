@@ -5,7 +5,7 @@
 // never computed here, so the page says what notifications will do.
 
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, type Calendar, type WindowState } from '../api';
+import { ApiError, api, type Calendar, type WindowState } from '../api';
 import { schedule, type WindowBody } from '../api/schedule';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { Check, Input, Select } from '../components/Inputs';
@@ -14,6 +14,7 @@ import { Card, Loading } from '../components/bits';
 import { badId, focusFirst, refusedField, refusedOn, required, rfc3339, splitList, tooLong, type Errors } from '../forms';
 import { t, tOr } from '../i18n';
 import { query } from '../router';
+import { me } from '../session';
 import { days, zones } from './Calendars';
 import '../styles/schedule.css';
 
@@ -149,6 +150,28 @@ interface Thunk {
   (): Promise<unknown>;
 }
 
+/** Whether the user may read a function (GET /api/v1/me lists the privileges). */
+const mayRead = (f: 'inventory' | 'calendars') => (me()?.privileges?.[f] ?? []).includes('read');
+
+/** The nodes the user sees, offered as they type a target (none without inventory read). */
+function NodeList() {
+  const [ids, setIds] = useState<string[]>([]);
+  useEffect(() => {
+    if (!mayRead('inventory')) return;
+    api.nodes().then(
+      (n) => setIds(n.nodes.map((x) => x.id)),
+      () => setIds([]),
+    );
+  }, []);
+  return (
+    <datalist id="maint-node-ids">
+      {ids.map((id) => (
+        <option key={id} value={id} />
+      ))}
+    </datalist>
+  );
+}
+
 export function MaintenancePage() {
   const [list, setList] = useState<WindowState[] | undefined>(undefined);
   const [calendars, setCalendars] = useState<Calendar[]>([]);
@@ -170,10 +193,11 @@ export function MaintenancePage() {
     }
     // Calendars are only offered in the form: a user without the
     // calendar privilege still manages the other kinds.
-    schedule.calendars().then(
-      (c) => setCalendars(c.calendars ?? []),
-      () => setCalendars([]),
-    );
+    if (mayRead('calendars'))
+      schedule.calendars().then(
+        (c) => setCalendars(c.calendars ?? []),
+        () => setCalendars([]),
+      );
   };
   useEffect(() => {
     void load();
@@ -224,6 +248,7 @@ export function MaintenancePage() {
   return (
     <div class="page">
       <h1>{t('maint.title')}</h1>
+      <NodeList />
       {done && (
         <p class="notice" role="status">
           {done}
@@ -359,7 +384,7 @@ function MuteForm({ onDone }: { onDone: (message: string) => void }) {
           onValue={(v) => setWhat(v as typeof what)}
           options={(['node', 'scope', 'monitor'] as const).map((k): [string, string] => [k, t(`maint.target.${k}`)])}
         />
-        <Input id="mute-target" label={t(`maint.target.${what}`)} value={target} onValue={setTarget} error={errors.target} />
+        <Input id="mute-target" label={t(`maint.target.${what}`)} value={target} onValue={setTarget} error={errors.target} list={what === 'node' ? 'maint-node-ids' : undefined} />
         <Select
           id="mute-duration"
           label={t('maint.f.duration')}
@@ -469,7 +494,7 @@ function WindowFields({ form, setForm, errors, calendars }: { form: Form; setFor
       <Input id="maint-id" label={label('id')} value={form.id} onValue={set('id')} error={errors.id} hint={t('maint.h.id')} />
       <Input id="maint-name" label={label('name')} value={form.name} onValue={set('name')} error={errors.name} />
       <Input id="maint-scope" label={label('scope')} value={form.scope} onValue={set('scope')} error={errors.scope} hint={t('maint.h.scope')} />
-      <Input id="maint-nodes" label={label('nodes')} value={form.nodes} onValue={set('nodes')} error={errors.nodes} hint={t('maint.h.list')} />
+      <Input id="maint-nodes" list="maint-node-ids" label={label('nodes')} value={form.nodes} onValue={set('nodes')} error={errors.nodes} hint={t('maint.h.list')} />
       <Input id="maint-scopes" label={label('scopes')} value={form.scopes} onValue={set('scopes')} error={errors.scopes} hint={t('maint.h.list')} />
       <Input id="maint-monitors" label={label('monitors')} value={form.monitors} onValue={set('monitors')} error={errors.monitors} hint={t('maint.h.list')} />
       <Input id="maint-from" type="datetime-local" label={label('from')} value={form.from} onValue={set('from')} error={errors.from} hint={bounds ? t('maint.h.bound') : undefined} />

@@ -213,10 +213,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	// Schedule part (issue 12): calendars and maintenance windows, read
 	// from the replicated store by every caller through these two caches
 	// (the API invalidates them on its writes); the monitor runner and the
-	// notifier take them as their Calendar and Maintenance options. No
-	// active-only loop is needed: a window's state is its row and the clock.
+	// notifier take them as their Calendar and Maintenance options. A
+	// window's state is its row and the clock; the one active-only loop
+	// deletes ad hoc mutes a month after they ended.
 	calendars := calendar.NewCache(st)
 	maint := maintenance.NewChecker(st, calendars)
+	ctl.Register("maintenance-prune", workFunc(func(ctx context.Context) error { return maintenance.PruneLoop(ctx, st, log) }))
 	ing, err := newIngest(cfg, st, clientTLS, apiTLS, ctl, authSvc.Audit, log)
 	if err != nil {
 		return err

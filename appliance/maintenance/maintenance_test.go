@@ -212,6 +212,37 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// Ended ad hoc mutes older than the cut are deleted; scheduled windows
+// and mutes still running or recent stay.
+func TestPrune(t *testing.T) {
+	ctx := context.Background()
+	st, _ := newStore(t)
+	now := time.Now().UTC()
+	old, err := Mute{Node: "a", Duration: "1h", Reason: "old"}.Window(now.Add(-40*24*time.Hour), "A", "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recent, _ := Mute{Node: "a", Duration: "1h", Reason: "recent"}.Window(now.Add(-2*time.Hour), "A", "u")
+	running, _ := Mute{Node: "a", Duration: "1h", Reason: "running"}.Window(now, "A", "u")
+	sched := Window{ID: "upgrade", Name: "u", Kind: Once, Enabled: true, Nodes: []string{"a"}, From: ptr(now.Add(-50 * 24 * time.Hour)), To: ptr(now.Add(-49 * 24 * time.Hour))}
+	for _, w := range []Window{old, recent, running, sched} {
+		if err := Put(ctx, st, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := Prune(ctx, st, now.Add(-KeepMutes)); err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want 1", n, err)
+	}
+	ws, _ := List(ctx, st, nil)
+	left := map[string]bool{}
+	for _, w := range ws {
+		left[w.ID] = true
+	}
+	if left[old.ID] || !left[recent.ID] || !left[running.ID] || !left["upgrade"] {
+		t.Fatalf("left %v", left)
+	}
+}
+
 func BenchmarkActive(b *testing.B) {
 	ctx := context.Background()
 	st := storetest.New(b, Migrations())

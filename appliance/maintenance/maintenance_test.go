@@ -3,6 +3,7 @@ package maintenance
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -243,19 +244,32 @@ func TestPrune(t *testing.T) {
 	}
 }
 
+// Active with every window on the node asked (the worst case) and with
+// 1,000 windows over 500 nodes (two on the node asked).
 func BenchmarkActive(b *testing.B) {
-	ctx := context.Background()
-	st := storetest.New(b, Migrations())
-	for i := range 200 {
-		w := Window{ID: "w" + string(rune('a'+i%26)) + string(rune('a'+i/26)), Name: "w", Kind: Weekly, Enabled: true,
-			Nodes: []string{"n1"}, Weekdays: []string{"sun"}, Start: "01:00", End: "03:00", TimeZone: "Asia/Tokyo"}
-		if err := Put(ctx, st, w); err != nil {
-			b.Fatal(err)
-		}
-	}
-	c := NewChecker(st, nil)
-	at := utc("2026-02-02T03:00:00Z")
-	for b.Loop() {
-		c.Active(ctx, "n1", "s", "m", at)
+	for _, bc := range []struct {
+		name    string
+		windows int
+		node    func(i int) string
+	}{
+		{"200 windows on the node", 200, func(int) string { return "n1" }},
+		{"1000 windows over 500 nodes", 1000, func(i int) string { return fmt.Sprintf("n%d", i%500+1) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			ctx := context.Background()
+			st := storetest.New(b, Migrations())
+			for i := range bc.windows {
+				w := Window{ID: fmt.Sprintf("w%d", i), Name: "w", Kind: Weekly, Enabled: true,
+					Nodes: []string{bc.node(i)}, Weekdays: []string{"sun"}, Start: "01:00", End: "03:00", TimeZone: "Asia/Tokyo"}
+				if err := Put(ctx, st, w); err != nil {
+					b.Fatal(err)
+				}
+			}
+			c := NewChecker(st, nil)
+			at := utc("2026-02-02T03:00:00Z")
+			for b.Loop() {
+				c.Active(ctx, "n1", "s", "m", at)
+			}
+		})
 	}
 }

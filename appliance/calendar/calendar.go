@@ -93,6 +93,10 @@ type Rule struct {
 	// the previous one, 0 never. A holiday on a Sunday with shift 1
 	// closes the next business day (a substitute holiday).
 	Shift int `json:"shift,omitempty"`
+	// ShiftOn, if set, moves the rule only off these weekdays (mon..sun)
+	// rather than off any day the week leaves closed: Japan substitutes a
+	// holiday that falls on a Sunday, never one on a Saturday.
+	ShiftOn []string `json:"shift_on,omitempty"`
 }
 
 // Calendar is a named calendar of business time.
@@ -231,6 +235,11 @@ func (r Rule) validate(field string) error {
 	}
 	if r.Shift < -1 || r.Shift > 1 || (r.Shift != 0 && r.Kind == BusinessDay) {
 		return invalid("%s.shift must be 1 (next day with hours), -1 (previous) or 0, and is not for business_day rules", field)
+	}
+	for _, d := range r.ShiftOn {
+		if _, ok := weekdays[d]; !ok || r.Shift == 0 {
+			return invalid("%s.shift_on: weekdays (mon..sun) of a rule with a shift", field)
+		}
 	}
 	switch r.Kind {
 	case Dates:

@@ -312,3 +312,45 @@ func BenchmarkCacheOpen(b *testing.B) {
 		}
 	}
 }
+
+// Japan's holidays of 2026 and 2027 as the Cabinet Office lists them,
+// substitute and citizens' holidays included, on a Monday-to-Friday
+// calendar; a holiday on a Saturday is not substituted.
+func TestJapanHolidays(t *testing.T) {
+	rules, note, err := Holidays("jp", 2026, 2)
+	if err != nil || note != "" {
+		t.Fatal(err, note)
+	}
+	day := []Span{{"09:00", "18:00"}}
+	c := Calendar{ID: "jp", Name: "jp", TimeZone: "Asia/Tokyo", Week: Week{Mon: day, Tue: day, Wed: day, Thu: day, Fri: day}, Rules: rules}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	closed := map[string]bool{}
+	for _, d := range strings.Fields(`2026-01-01 2026-01-12 2026-02-11 2026-02-23 2026-03-20 2026-04-29 2026-05-04 2026-05-05 2026-05-06
+		2026-07-20 2026-08-11 2026-09-21 2026-09-22 2026-09-23 2026-10-12 2026-11-03 2026-11-23
+		2027-01-01 2027-01-11 2027-02-11 2027-02-23 2027-03-22 2027-04-29 2027-05-03 2027-05-04 2027-05-05
+		2027-07-19 2027-08-11 2027-09-20 2027-09-23 2027-10-11 2027-11-03 2027-11-23`) {
+		closed[d] = true
+	}
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	for d := time.Date(2026, 1, 1, 10, 0, 0, 0, tokyo); d.Year() < 2028; d = d.AddDate(0, 0, 1) {
+		weekday := d.Weekday() != time.Saturday && d.Weekday() != time.Sunday
+		want := weekday && !closed[d.Format(time.DateOnly)]
+		if got, _ := Open(c, d); got != want {
+			t.Errorf("%s (%s): open %v, want %v", d.Format(time.DateOnly), d.Weekday(), got, want)
+		}
+	}
+	// Foundation Day 2034 (11 February) is a Saturday: no substitute.
+	rules, _, _ = Holidays("jp", 2034, 1)
+	c.Rules = rules
+	if open, _ := Open(c, time.Date(2034, 2, 13, 10, 0, 0, 0, tokyo)); !open {
+		t.Error("Monday 13 February 2034 closed: a Saturday holiday was substituted")
+	}
+	if _, _, err := Holidays("us", 2026, 1); !errors.Is(err, ErrInvalid) {
+		t.Errorf("unknown country: %v", err)
+	}
+	if _, note, _ := Holidays("jp", 2100, 1); note == "" {
+		t.Error("no note for a year beyond the equinox formula")
+	}
+}

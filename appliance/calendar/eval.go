@@ -188,6 +188,18 @@ func (k *compiled) direct(d date) bool {
 	return len(ivs) > 0
 }
 
+// shiftsOff says whether a shifting rule moves off a day it selects: a
+// weekday of its ShiftOn, or else a day the weekly hours leave closed.
+func (k *compiled) shiftsOff(r Rule, d date) bool {
+	if len(r.ShiftOn) > 0 {
+		return slices.Contains(r.ShiftOn, dayNames[d.weekday()])
+	}
+	return len(k.week[d.weekday()]) == 0
+}
+
+// dayNames are the API's names of the weekdays, Sunday first.
+var dayNames = [...]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+
 // maxShift bounds how far a rule moves (days without hours in a row).
 const maxShift = 31
 
@@ -196,7 +208,7 @@ const maxShift = 31
 // (Sunday) and d is the first day after it (before it, for shift -1) with
 // hours, skipping the days other rules close (other holidays).
 func (k *compiled) shiftedTo(r Rule, d date) bool {
-	if r.selects(d) && len(k.week[d.weekday()]) > 0 {
+	if r.selects(d) && !k.shiftsOff(r, d) {
 		return true
 	}
 	if !k.direct(d) {
@@ -205,7 +217,7 @@ func (k *compiled) shiftedTo(r Rule, d date) bool {
 	for i := 1; i <= maxShift; i++ {
 		p := d.add(-i * r.Shift)
 		if r.selects(p) {
-			return len(k.week[p.weekday()]) == 0
+			return k.shiftsOff(r, p)
 		}
 		if k.direct(p) {
 			return false // a day with hours in between: p's rule lands there

@@ -69,7 +69,6 @@ func Preview(c Calendar, from time.Time, n int) ([]DayPreview, error) {
 	if err != nil {
 		return nil, err
 	}
-	names := [...]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 	out := make([]DayPreview, 0, n)
 	start := dateOf(from.In(k.loc))
 	for i := range n {
@@ -79,7 +78,7 @@ func Preview(c Calendar, from time.Time, n int) ([]DayPreview, error) {
 		for _, x := range h.ivs {
 			spans = append(spans, Span{From: hhmm(x.from), To: hhmm(x.to)})
 		}
-		out = append(out, DayPreview{Date: d.String(), Weekday: names[d.weekday()], Spans: spans, Source: h.source})
+		out = append(out, DayPreview{Date: d.String(), Weekday: dayNames[d.weekday()], Spans: spans, Source: h.source})
 	}
 	return out, nil
 }

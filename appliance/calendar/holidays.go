@@ -47,7 +47,9 @@ func Holidays(country string, from, years int) (rules []Rule, note string, err e
 			continue
 		}
 		spring, autumn := equinoxes(y)
-		day := func(m time.Month, d int) string { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Format(time.DateOnly) }
+		day := func(m time.Month, d int) string {
+			return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+		}
 		rules = append(rules,
 			Rule{Name: "春分の日 Vernal Equinox Day", Kind: Dates, Date: day(time.March, spring), Shift: 1, ShiftOn: sunday},
 			Rule{Name: "秋分の日 Autumnal Equinox Day", Kind: Dates, Date: day(time.September, autumn), Shift: 1, ShiftOn: sunday})

@@ -333,6 +333,7 @@ func (s *Server) table() []Route {
 		{http.MethodGet, "/api/v1/calendars", Priv, auth.Calendars, auth.Read, false, s.listCalendars},
 		{http.MethodPost, "/api/v1/calendars", Priv, auth.Calendars, auth.Add, true, s.putCalendar},
 		{http.MethodPost, "/api/v1/calendars/preview", Priv, auth.Calendars, auth.Read, false, s.previewCalendar},
+		{http.MethodGet, "/api/v1/calendars/holidays", Priv, auth.Calendars, auth.Read, false, s.holidays},
 		{http.MethodGet, "/api/v1/calendars/:id", Priv, auth.Calendars, auth.Read, false, s.getCalendar},
 		{http.MethodDelete, "/api/v1/calendars/:id", Priv, auth.Calendars, auth.Modify, true, s.deleteCalendar},
 		{http.MethodGet, "/api/v1/maintenance", Priv, auth.MonitorSetting, auth.Read, false, s.listWindows},

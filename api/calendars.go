@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -204,6 +205,38 @@ func (s *Server) previewCalendar(c *gin.Context) {
 	}
 	open, trs, _ := calendar.Transitions(cal, from, n)
 	c.JSON(http.StatusOK, CalendarPreview{OpenNow: open, TimeZone: cal.TimeZone, Days: preview, Transitions: trs})
+}
+
+// HolidayRules answers GET /api/v1/calendars/holidays: rules to add to a
+// calendar, and what was left out.
+type HolidayRules struct {
+	Rules []calendar.Rule `json:"rules"`
+	Note  string          `json:"note,omitempty"`
+}
+
+// holidays answers a country's public holidays as calendar rules, for
+// the editor to add (country jp; from a year, for 1..10 years).
+func (s *Server) holidays(c *gin.Context) {
+	from, years := time.Now().Year(), 3
+	for _, q := range []struct {
+		name string
+		v    *int
+	}{{"from", &from}, {"years", &years}} {
+		if raw := c.Query(q.name); raw != "" {
+			n, err := strconv.Atoi(raw)
+			if err != nil {
+				fail(c, http.StatusBadRequest, q.name+": a whole number")
+				return
+			}
+			*q.v = n
+		}
+	}
+	rules, note, err := calendar.Holidays(c.DefaultQuery("country", "jp"), from, years)
+	if err != nil {
+		fail(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	c.JSON(http.StatusOK, HolidayRules{Rules: rules, Note: note})
 }
 
 // decodeStrict decodes a JSON body refusing unknown fields: a misspelt

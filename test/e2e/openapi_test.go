@@ -146,6 +146,8 @@ func TestOpenAPIConformance(t *testing.T) {
 		{"admin", "GET", "/api/v1/calendars", nil, 200},
 		{"admin", "GET", "/api/v1/calendars/cal1", nil, 200},
 		{"admin", "POST", "/api/v1/calendars/preview", map[string]any{"id": "cal1", "days": 7}, 200},
+		{"admin", "GET", "/api/v1/calendars/holidays?country=jp&from=2026&years=2", nil, 200},
+		{"admin", "GET", "/api/v1/calendars/holidays?country=us", nil, 400},
 		{"admin", "POST", "/api/v1/maintenance", map[string]any{"id": "w1", "name": "weekly", "scope": "A", "kind": "weekly", "enabled": true,
 			"nodes": []string{"n1"}, "weekdays": []string{"sun"}, "start": "01:00", "end": "03:00", "time_zone": "UTC"}, 200},
 		{"admin", "POST", "/api/v1/maintenance", map[string]any{"id": "w2", "name": "nights", "scope": "A", "kind": "calendar", "enabled": true,
@@ -211,7 +213,7 @@ func checkOpenAPICall(t *testing.T, a *cluster.Node, v *openapi.Validator, token
 		tmpl = "/api/v1/maintenance/{id}/end"
 	case strings.HasPrefix(tmpl, "/api/v1/maintenance/") && tmpl != "/api/v1/maintenance/active" && tmpl != "/api/v1/maintenance/mute":
 		tmpl = "/api/v1/maintenance/{id}"
-	case strings.HasPrefix(tmpl, "/api/v1/calendars/") && tmpl != "/api/v1/calendars/preview":
+	case strings.HasPrefix(tmpl, "/api/v1/calendars/") && tmpl != "/api/v1/calendars/preview" && tmpl != "/api/v1/calendars/holidays":
 		tmpl = "/api/v1/calendars/{id}"
 	case strings.HasPrefix(tmpl, "/api/v1/events/") && strings.HasSuffix(tmpl, "/comments"):
 		tmpl = "/api/v1/events/{id}/comments"

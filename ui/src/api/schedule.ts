@@ -3,7 +3,7 @@
 // parallel do not all edit one object.
 
 import { client } from './index';
-import type { Body, CalendarList, CalendarPreview, MaintenanceActive, MuteSaved, WindowList, WindowState } from './types';
+import type { Body, CalendarList, CalendarPreview, HolidayRules, MaintenanceActive, MuteSaved, WindowList, WindowState } from './types';
 
 /** What the forms send (the request bodies' types: every member optional). */
 export type CalendarBody = Body<'POST /api/v1/calendars'>;
@@ -20,6 +20,8 @@ export const schedule = {
   /** Day-by-day hours and the next transitions of a saved or edited calendar (a read: not retried on refusal). */
   previewCalendar: (req: PreviewBody, signal?: AbortSignal) =>
     client.post<CalendarPreview>('/api/v1/calendars/preview', req, { retry: false, ...(signal ? { signal } : {}) }),
+  /** Japan's public holidays as rules to add: fixed ones every year, moving ones for `years` years from `from`. */
+  holidays: (from: number, years: number) => client.get<HolidayRules>('/api/v1/calendars/holidays', { query: { country: 'jp', from, years } }),
   windows: () => client.get<WindowList>('/api/v1/maintenance'),
   putWindow: (w: WindowBody) => client.post<{ window: string }>('/api/v1/maintenance', w),
   deleteWindow: (w: string) => client.delete<{ deleted: string }>(`/api/v1/maintenance/${id(w)}`),

@@ -149,6 +149,7 @@ export interface CalendarRule {
   nth?: number;
   open: boolean;
   shift?: number;
+  shift_on?: string[];
   spans?: CalendarSpan[];
   until?: string;
   weekday?: string;
@@ -163,6 +164,7 @@ export interface CalendarRuleInput {
   nth?: number;
   open?: boolean;
   shift?: number;
+  shift_on?: string[];
   spans?: CalendarSpanInput[];
   until?: string;
   weekday?: string;
@@ -366,6 +368,11 @@ export interface Health {
   node_id?: string;
   role?: Role;
   status: string;
+}
+
+export interface HolidayRules {
+  note?: string;
+  rules: CalendarRule[] | null;
 }
 
 export interface IngestStatus {
@@ -988,6 +995,7 @@ export interface Routes {
   'GET /api/v1/audit/verify': { body: never; answer: VerifyReport; query: Record<string, never> };
   'GET /api/v1/calendars': { body: never; answer: CalendarList; query: Record<string, never> };
   'POST /api/v1/calendars': { body: CalendarInput; answer: CalendarSaved; query: Record<string, never> };
+  'GET /api/v1/calendars/holidays': { body: never; answer: HolidayRules; query: { country?: 'jp'; from?: number; years?: number } };
   'POST /api/v1/calendars/preview': { body: CalendarPreviewRequest; answer: CalendarPreview; query: Record<string, never> };
   'DELETE /api/v1/calendars/{id}': { body: never; answer: CalendarDeleted; query: Record<string, never> };
   'GET /api/v1/calendars/{id}': { body: never; answer: Calendar; query: Record<string, never> };

@@ -5,7 +5,7 @@
 // operator sees is what monitors and maintenance windows will use.
 
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, type Calendar, type CalendarPreview, type CalendarRuleKind, type CalendarSpan } from '../api';
+import { ApiError, type Calendar, type CalendarPreview, type CalendarRule, type CalendarRuleKind, type CalendarSpan } from '../api';
 import { schedule, type CalendarBody } from '../api/schedule';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { Input, Select } from '../components/Inputs';
@@ -30,6 +30,8 @@ interface RuleForm {
   open: boolean;
   spans: string;
   shift: string;
+  /** Kept as the appliance gave it (the holidays' "only off Sundays"); not edited here. */
+  shiftOn: string[];
 }
 interface Form {
   id: string;
@@ -59,7 +61,7 @@ const blank = (): Form => ({
   week: { mon: office, tue: office, wed: office, thu: office, fri: office, sat: '', sun: '' },
   rules: [],
 });
-const blankRule = (): RuleForm => ({ kind: 'dates', name: '', date: '', until: '', month: '0', day: '1', weekday: 'mon', nth: '1', open: false, spans: '', shift: '0' });
+const blankRule = (): RuleForm => ({ kind: 'dates', name: '', date: '', until: '', month: '0', day: '1', weekday: 'mon', nth: '1', open: false, spans: '', shift: '0', shiftOn: [] });
 export const zones = ['Asia/Tokyo', 'UTC', 'America/New_York', 'America/Los_Angeles', 'Europe/London', 'Europe/Berlin', 'Asia/Singapore', 'Australia/Sydney'];
 
 /** "09:00-12:00, 13:00-18:00" as spans; undefined when a range is not HH:MM-HH:MM. */
@@ -100,7 +102,10 @@ function toRule(r: RuleForm) {
   if (r.name.trim()) out.name = r.name.trim();
   const spans = parseSpans(r.spans) ?? [];
   if (spans.length) out.spans = spans;
-  if (r.kind !== 'business_day' && Number(r.shift)) out.shift = Number(r.shift);
+  if (r.kind !== 'business_day' && Number(r.shift)) {
+    out.shift = Number(r.shift);
+    if (r.shiftOn.length) out.shift_on = r.shiftOn;
+  }
   if (r.kind === 'dates') {
     out.date = r.date;
     if (r.until) out.until = r.until;
@@ -137,19 +142,24 @@ function toForm(c: Calendar): Form {
     valid_from: c.valid_from ?? '',
     valid_to: c.valid_to ?? '',
     week,
-    rules: (c.rules ?? []).map((r) => ({
-      kind: r.kind,
-      name: r.name ?? '',
-      date: r.date ?? '',
-      until: r.until ?? '',
-      month: String(r.month ?? 0),
-      day: String(r.day ?? 1),
-      weekday: r.weekday ?? 'mon',
-      nth: String(r.nth ?? 1),
-      open: r.open,
-      spans: spansText(r.spans),
-      shift: String(r.shift ?? 0),
-    })),
+    rules: (c.rules ?? []).map(ruleForm),
+  };
+}
+
+function ruleForm(r: CalendarRule): RuleForm {
+  return {
+    kind: r.kind,
+    name: r.name ?? '',
+    date: r.date ?? '',
+    until: r.until ?? '',
+    month: String(r.month ?? 0),
+    day: String(r.day ?? 1),
+    weekday: r.weekday ?? 'mon',
+    nth: String(r.nth ?? 1),
+    open: r.open,
+    spans: spansText(r.spans),
+    shift: String(r.shift ?? 0),
+    shiftOn: r.shift_on ?? [],
   };
 }
 
@@ -362,10 +372,45 @@ function CalendarFields({ form, setForm, errors }: { form: Form; setForm: (f: Fo
         {form.rules.map((r, i) => (
           <RuleFields key={i} i={i} r={r} error={errors[`rule-${i}`]} set={(x) => setRule(i, x)} remove={() => setForm({ ...form, rules: form.rules.filter((_, j) => j !== i) })} />
         ))}
-        <button type="button" class="button" id="cal-add-rule" onClick={() => setForm({ ...form, rules: [...form.rules, blankRule()] })}>
-          {t('cal.addRule')}
-        </button>
+        <div class="form-actions">
+          <button type="button" class="button" id="cal-add-rule" onClick={() => setForm({ ...form, rules: [...form.rules, blankRule()] })}>
+            {t('cal.addRule')}
+          </button>
+          <HolidaysButton form={form} setForm={setForm} />
+        </div>
       </fieldset>
+    </>
+  );
+}
+
+/** Adds Japan's public holidays (this year and the next two for those that move), skipping rules already there. */
+function HolidaysButton({ form, setForm }: { form: Form; setForm: (f: Form) => void }) {
+  const [said, setSaid] = useState('');
+  const [err, setErr] = useState<unknown>(undefined);
+  const from = new Date().getFullYear();
+  const add = async () => {
+    setErr(undefined);
+    try {
+      const h = await schedule.holidays(from, 3);
+      const have = new Set(form.rules.map((r) => `${r.name}|${r.date}`));
+      const added = (h.rules ?? []).map(ruleForm).filter((r) => !have.has(`${r.name}|${r.date}`));
+      setForm({ ...form, rules: [...form.rules, ...added] });
+      setSaid(t('cal.holidaysAdded', { n: added.length }) + (h.note ? ` (${h.note})` : ''));
+    } catch (e) {
+      setErr(e);
+    }
+  };
+  return (
+    <>
+      <button type="button" class="button" id="cal-add-holidays" onClick={() => void add()}>
+        {t('cal.addHolidays', { from, to: from + 2 })}
+      </button>
+      {said && (
+        <p class="notice small" role="status" id="cal-holidays-added">
+          {said}
+        </p>
+      )}
+      {err !== undefined && <ErrorPanel error={err} what={t('cal.holidaysFailed')} />}
     </>
   );
 }

@@ -67,6 +67,12 @@ describe('calendars and maintenance windows', () => {
       assert.equal(await mondays.first().locator('.week-cell.open').count(), 9, 'Monday 09:00-18:00 is nine open hours');
     }
     assert.ok((await page.locator('.cal-transitions li').count()) > 0, 'next transitions listed');
+    // Japan's public holidays, added as rules: fixed ones, Happy Mondays, equinoxes.
+    await page.locator('#cal-add-holidays').click();
+    await page.locator('#cal-holidays-added', { hasText: 'holiday rules added' }).waitFor();
+    const names = await page.locator('input[id^="cal-rule-"][id$="-name"]').evaluateAll((els) => els.map((e) => e.value));
+    for (const n of ['元日 New Year\'s Day', '成人の日 Coming of Age Day', '春分の日 Vernal Equinox Day']) assert.ok(names.includes(n), `${n} in ${names}`);
+    await page.locator('#cal-preview .cal-preview[data-fresh="true"]').waitFor();
     await page.locator('form[aria-label="New calendar"] button[type=submit]').click();
     await page.locator('.notice', { hasText: 'Calendar office saved' }).waitFor();
     await page.locator('#cal-list tr[data-calendar="office"]').waitFor();

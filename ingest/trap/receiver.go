@@ -21,7 +21,7 @@ import (
 
 	"github.com/mamori-ops/mamori/internal/ratelimit"
 	"github.com/mamori-ops/mamori/internal/udpconn"
-	"github.com/mamori-ops/mamori/pollers/snmp"
+	"github.com/mamori-ops/mamori/internal/snmp"
 )
 
 // User is one USM user traps may come from. Several users may share a

@@ -1,7 +1,10 @@
-// Package snmp polls SNMP agents (v2c and v3 with USM, including
-// authPriv with SHA-2 authentication and AES privacy). gosnmp stays inside
-// this package; callers pass plain settings and the secrets already opened
-// from the credential store.
+// Package snmp is the SNMP client code shared by the trap receiver
+// (ingest/trap: USM users) and the SNMP pollers and node tools (Get, Walk):
+// features import this package, never each other. It talks to agents v2c
+// and v3 with USM, including authPriv with SHA-2 authentication and AES
+// privacy. gosnmp stays inside this package (and the trap receiver's
+// decoder); callers pass plain settings and the secrets already opened from
+// the credential store.
 package snmp
 
 import (

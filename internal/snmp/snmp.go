@@ -12,6 +12,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -114,17 +116,26 @@ func client(ctx context.Context, t Target) (*gosnmp.GoSNMP, error) {
 	return g, nil
 }
 
-// Get fetches oids from the target.
-func Get(ctx context.Context, t Target, oids []string) ([]Value, error) {
-	if len(oids) == 0 || len(oids) > gosnmp.MaxOids {
-		return nil, fmt.Errorf("%w: ask for 1..%d OIDs", ErrBadSettings, gosnmp.MaxOids)
-	}
+// connect opens a client's socket (UDP: no packet is sent yet).
+func connect(ctx context.Context, t Target) (*gosnmp.GoSNMP, error) {
 	g, err := client(ctx, t)
 	if err != nil {
 		return nil, err
 	}
 	if err := g.Connect(); err != nil {
 		return nil, fmt.Errorf("snmp %s: %w", t.Address, err)
+	}
+	return g, nil
+}
+
+// Get fetches oids from the target.
+func Get(ctx context.Context, t Target, oids []string) ([]Value, error) {
+	if len(oids) == 0 || len(oids) > gosnmp.MaxOids {
+		return nil, fmt.Errorf("%w: ask for 1..%d OIDs", ErrBadSettings, gosnmp.MaxOids)
+	}
+	g, err := connect(ctx, t)
+	if err != nil {
+		return nil, err
 	}
 	defer g.Conn.Close()
 	pkt, err := g.Get(oids)
@@ -133,7 +144,7 @@ func Get(ctx context.Context, t Target, oids []string) ([]Value, error) {
 	}
 	out := make([]Value, 0, len(pkt.Variables))
 	for _, v := range pkt.Variables {
-		out = append(out, Value{OID: strings.TrimPrefix(v.Name, "."), Type: v.Type.String(), Value: Render(v)})
+		out = append(out, value(v))
 	}
 	return out, nil
 }
@@ -165,4 +176,76 @@ func printable(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// MaxWalk bounds the rows one Walk returns: an agent that answers an
+// endless or looping table must not hold a poller or its memory.
+const MaxWalk = 100_000
+
+// errWalkFull stops a walk that reached its bound.
+var errWalkFull = errors.New("walk bound reached")
+
+// Walk reads the subtree under root (GETBULK; at most max rows, MaxWalk
+// when max <= 0). An empty subtree is no error: the caller decides whether
+// the agent lacks the table.
+func Walk(ctx context.Context, t Target, root string, max int) ([]Value, error) {
+	if max <= 0 || max > MaxWalk {
+		max = MaxWalk
+	}
+	g, err := connect(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	defer g.Conn.Close()
+	var out []Value
+	err = g.BulkWalk(root, func(v gosnmp.SnmpPDU) error {
+		if len(out) >= max {
+			return errWalkFull
+		}
+		out = append(out, value(v))
+		return nil
+	})
+	if errors.Is(err, errWalkFull) {
+		return out, fmt.Errorf("snmp walk of %s on %s: more than %d rows (walk a narrower OID)", root, t.Address, max)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("snmp walk of %s on %s: %w (check the address, the community or USM user and its keys)", root, t.Address, err)
+	}
+	return out, nil
+}
+
+func value(v gosnmp.SnmpPDU) Value {
+	return Value{OID: strings.TrimPrefix(v.Name, "."), Type: v.Type.String(), Value: Render(v)}
+}
+
+// Number reads v as a number: integers, counters, gauges, time ticks,
+// opaque floats, and octet strings holding a decimal number (UCD's
+// laLoad is "0.15"). ok is false for anything else.
+func (v Value) Number() (n float64, ok bool) {
+	switch v.Type {
+	case "Integer", "Counter32", "Gauge32", "TimeTicks", "Counter64", "Uinteger32", "OpaqueFloat", "OpaqueDouble", "OctetString":
+		n, err := strconv.ParseFloat(strings.TrimSpace(v.Value), 64)
+		return n, err == nil && !math.IsNaN(n) && !math.IsInf(n, 0)
+	}
+	return 0, false
+}
+
+// Counter says whether v is a monotonically increasing counter whose rate
+// matters more than its value.
+func (v Value) Counter() bool { return v.Type == "Counter32" || v.Type == "Counter64" }
+
+// Missing says whether the agent answered that the object does not exist.
+func (v Value) Missing() bool {
+	return v.Type == "NoSuchObject" || v.Type == "NoSuchInstance" || v.Type == "EndOfMibView" || v.Type == "Null"
+}
+
+// Index is the part of oid after the table column col ("1.3.6.1.2.1.2.2.1.2"
+// and "1.3.6.1.2.1.2.2.1.2.7" → "7"); ok is false outside the column.
+func Index(oid, col string) (string, bool) {
+	oid, col = strings.TrimPrefix(oid, "."), strings.TrimPrefix(col, ".")
+	rest, ok := strings.CutPrefix(oid, col+".")
+	if !ok || rest == "" {
+		return "", false
+	}
+	return rest, true
 }

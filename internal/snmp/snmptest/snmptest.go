@@ -24,6 +24,19 @@ const (
 	Descr     = "mamori-test-agent"
 )
 
+// Values is the subtree whose objects a test sets with SetValues.
+const Values = "1.3.6.1.4.1.99999"
+
+// passScript answers snmpd's pass protocol (-g OID) from a file of
+// "OID type value" lines, so a test can set any value of any type and
+// change it between two reads.
+const passScript = `#!/bin/sh
+[ "$1" = "-g" ] || exit 0
+while read -r oid type val; do
+  if [ "$oid" = "$2" ]; then printf '%%s\n%%s\n%%s\n' "$oid" "$type" "$val"; exit 0; fi
+done < %s
+`
+
 // Agent is a running snmpd.
 type Agent struct {
 	IP   string
@@ -41,8 +54,12 @@ func Start(t testing.TB, extra ...string) *Agent {
 		t.Skip("snmpd is not installed: make deps installs it (Debian package snmpd)")
 	}
 	a := &Agent{IP: "127.0.0.1", Port: freeUDPPort(t), Dir: t.TempDir()}
-	conf := fmt.Sprintf("agentAddress udp:%s:%d\nrocommunity %s 127.0.0.1\ncreateUser %s SHA-256 %q AES %q\nrouser %s priv\nsysDescr %s\n%s\n",
-		a.IP, a.Port, Community, User, AuthKey, PrivKey, User, Descr, strings.Join(extra, "\n"))
+	script := filepath.Join(a.Dir, "pass.sh")
+	if err := os.WriteFile(script, fmt.Appendf(nil, passScript, filepath.Join(a.Dir, "values")), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	conf := fmt.Sprintf("agentAddress udp:%s:%d\nrocommunity %s 127.0.0.1\ncreateUser %s SHA-256 %q AES %q\nrouser %s priv\nsysDescr %s\npass .%s %s\n%s\n",
+		a.IP, a.Port, Community, User, AuthKey, PrivKey, User, Descr, Values, script, strings.Join(extra, "\n"))
 	if err := os.WriteFile(filepath.Join(a.Dir, "snmpd.conf"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +99,16 @@ func (a *Agent) Stop() {
 	if a.cmd.ProcessState == nil {
 		_ = a.cmd.Process.Kill()
 		_ = a.cmd.Wait()
+	}
+}
+
+// SetValues sets the objects under Values: lines of "OID type value"
+// (OID with a leading dot; types as snmpd's pass takes them: integer,
+// gauge, counter, counter64, timeticks, string, objectid).
+func (a *Agent) SetValues(t testing.TB, lines ...string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(a.Dir, "values"), []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 

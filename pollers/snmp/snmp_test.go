@@ -1,7 +1,6 @@
 package snmp_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net"
@@ -18,14 +17,7 @@ import (
 
 func run(t *testing.T, k check.Kind, n nodetest.Node, p string) check.Result {
 	t.Helper()
-	c := k.New()
-	norm, err := c.Validate(json.RawMessage(p))
-	if err != nil {
-		t.Fatalf("validate %s: %v", p, err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), n.Env.Timeout)
-	defer cancel()
-	return c.Check(ctx, n.Env, n.Target, norm)
+	return nodetest.Run(t, k, n, p)
 }
 
 func oid(i int) string { return snmptest.Values + "." + strconv.Itoa(i) + ".0" }

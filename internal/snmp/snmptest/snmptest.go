@@ -69,7 +69,9 @@ func Start(t testing.TB, extra ...string) *Agent {
 	}
 	a.cmd = exec.Command("/usr/sbin/snmpd", "-f", "-Lo", "-C", "-c", filepath.Join(a.Dir, "snmpd.conf"), "-p", filepath.Join(a.Dir, "pid"))
 	// No MIB files: answers and snmpwalk output stay numeric.
-	a.cmd.Env = append(os.Environ(), "SNMP_PERSISTENT_DIR="+a.Dir, "MIBS=")
+	// Its persistent state in a folder of its own: snmpd rewrites a
+	// snmpd.conf there on exit, which must not be the configuration.
+	a.cmd.Env = append(os.Environ(), "SNMP_PERSISTENT_DIR="+filepath.Join(a.Dir, "state"), "MIBS=")
 	a.cmd.Stdout, a.cmd.Stderr = logf, logf
 	if err := a.cmd.Start(); err != nil {
 		t.Fatal(err)

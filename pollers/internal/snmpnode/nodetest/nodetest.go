@@ -5,7 +5,9 @@ package nodetest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"testing"
 	"time"
 
 	"github.com/mamori-ops/mamori/internal/snmp/snmptest"
@@ -45,4 +47,17 @@ func WrongKey(a *snmptest.Agent) Node {
 	s.PrivCredential = "wrong"
 	n.Target.SNMP = &s
 	return n
+}
+
+// Run validates params for kind k and checks n once within its timeout.
+func Run(t testing.TB, k check.Kind, n Node, params string) check.Result {
+	t.Helper()
+	c := k.New()
+	norm, err := c.Validate(json.RawMessage(params))
+	if err != nil {
+		t.Fatalf("validate %s: %v", params, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), n.Env.Timeout)
+	defer cancel()
+	return c.Check(ctx, n.Env, n.Target, norm)
 }

@@ -59,11 +59,7 @@ type checker struct{ numeric bool }
 
 // Validate checks the OID and applies defaults.
 func (c checker) Validate(raw json.RawMessage) (json.RawMessage, error) {
-	p, err := c.parse(raw)
-	if err != nil {
-		return nil, err
-	}
-	return params.Encode(p)
+	return params.Normalise(raw, c.parse)
 }
 
 func (c checker) parse(raw json.RawMessage) (Params, error) {

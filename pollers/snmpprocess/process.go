@@ -62,11 +62,7 @@ type parsed struct {
 // Validate compiles the patterns; at least one is needed (counting every
 // process is a different question).
 func (checker) Validate(raw json.RawMessage) (json.RawMessage, error) {
-	p, err := parse(raw)
-	if err != nil {
-		return nil, err
-	}
-	return params.Encode(p.Params)
+	return params.Normalise(raw, parse)
 }
 
 func parse(raw json.RawMessage) (parsed, error) {

@@ -74,11 +74,7 @@ type parsed struct {
 
 // Validate checks the resource names and patterns and applies defaults.
 func (checker) Validate(raw json.RawMessage) (json.RawMessage, error) {
-	p, err := parse(raw)
-	if err != nil {
-		return nil, err
-	}
-	return params.Encode(p.Params)
+	return params.Normalise(raw, parse)
 }
 
 func parse(raw json.RawMessage) (parsed, error) {

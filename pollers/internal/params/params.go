@@ -82,3 +82,14 @@ func Default(v any) json.RawMessage {
 	b, _ := json.Marshal(v)
 	return b
 }
+
+// Normalise is a kind's Validate: parse raw (decoding, defaults, checks)
+// and write back what parse made of it. Unexported fields of P (compiled
+// patterns) are not written.
+func Normalise[P any](raw json.RawMessage, parse func(json.RawMessage) (P, error)) (json.RawMessage, error) {
+	p, err := parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	return Encode(p)
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/mamori-ops/mamori/pollers/snmp"
 	"github.com/mamori-ops/mamori/pollers/snmpprocess"
 	"github.com/mamori-ops/mamori/pollers/snmpresource"
+	"github.com/mamori-ops/mamori/pollers/sql"
 )
 
 // All returns every monitor kind, in the order the console offers them.
@@ -15,6 +16,7 @@ func All() []check.Kind {
 		// Each kind's package adds its line here: ping.Kind(), http.Kind(), …
 		// data kinds (issue 12 "data" part):
 		snmp.Kind(), snmp.StringKind(), snmpresource.Kind(), snmpprocess.Kind(),
+		sql.Kind(), sql.StringKind(),
 	}
 }
 

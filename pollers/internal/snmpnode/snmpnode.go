@@ -12,6 +12,7 @@ import (
 
 	"github.com/mamori-ops/mamori/internal/snmp"
 	"github.com/mamori-ops/mamori/pollers/check"
+	"github.com/mamori-ops/mamori/pollers/internal/credential"
 )
 
 // ErrNoSettings: the node has no usable SNMP settings.
@@ -56,15 +57,5 @@ func split(ctx context.Context, env check.Env) (time.Duration, int) {
 }
 
 func reveal(ctx context.Context, env check.Env, name string) (string, error) {
-	if name == "" {
-		return "", nil
-	}
-	if env.Secret == nil {
-		return "", fmt.Errorf("credential %q: no credential store in this context", name)
-	}
-	v, err := env.Secret(ctx, name)
-	if err != nil {
-		return "", fmt.Errorf("credential %q: %w (add it under Credentials or fix the node's SNMP settings)", name, err)
-	}
-	return v, nil
+	return credential.Open(ctx, env, name, "add it under Credentials or fix the node's SNMP settings")
 }

@@ -1,0 +1,189 @@
+package sql_test
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// server is a database server the test started and can stop.
+type server struct {
+	port int
+	cmd  *exec.Cmd
+	log  string
+}
+
+func (s *server) stop() {
+	if s.cmd.ProcessState == nil {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = s.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-done
+		}
+	}
+}
+
+// ownedDir is a fresh folder owned by the account a server runs as (the
+// servers refuse to run as root, and the test runs as root): the
+// temporary folders above it are opened for traversal.
+func ownedDir(t *testing.T, account string) (string, *syscall.Credential) {
+	t.Helper()
+	u, err := user.Lookup(account)
+	if err != nil {
+		t.Skipf("no %s account: install the server package (make deps)", account)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	root := t.TempDir()
+	for d := root; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		_ = os.Chmod(d, 0o755)
+	}
+	dir := filepath.Join(root, account)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	return dir, &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+}
+
+func run(t *testing.T, cred *syscall.Credential, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+}
+
+func start(t *testing.T, cred *syscall.Credential, log string, port int, name string, args ...string) *server {
+	t.Helper()
+	f, err := os.Create(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &server{port: port, log: log, cmd: exec.Command(name, args...)}
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	s.cmd.Stdout, s.cmd.Stderr = f, f
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.stop(); f.Close() })
+	return s
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// waitReady polls ready until it holds, or fails with the server's log.
+func (s *server) waitReady(t *testing.T, ready func() error) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		err := ready()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(s.log)
+			t.Fatalf("server not ready after 60s: %v\n%s", err, b)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+const dbPassword = "s3cret 'pw\\x"
+
+// startPostgres runs Debian's PostgreSQL as postgres on a loopback port
+// with a superuser mamori (password dbPassword, SCRAM) and the given SQL
+// run in database postgres.
+func startPostgres(t *testing.T, setup ...string) *server {
+	t.Helper()
+	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	if len(bins) == 0 {
+		t.Skip("PostgreSQL is not installed: make deps installs it (Debian package postgresql)")
+	}
+	bin := filepath.Dir(bins[len(bins)-1])
+	dir, cred := ownedDir(t, "postgres")
+	pw := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pw, []byte(dbPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chown(pw, int(cred.Uid), int(cred.Gid))
+	data := filepath.Join(dir, "data")
+	run(t, cred, filepath.Join(bin, "initdb"), "-D", data, "-U", "mamori", "--pwfile="+pw, "-A", "scram-sha-256", "--no-sync", "-E", "UTF8")
+	port := freePort(t)
+	s := start(t, cred, filepath.Join(dir, "log"), port, filepath.Join(bin, "postgres"), "-D", data, "-c", "listen_addresses=127.0.0.1",
+		"-c", "port="+strconv.Itoa(port), "-c", "unix_socket_directories="+dir, "-c", "fsync=off", "-c", "shared_buffers=16MB")
+	s.waitReady(t, func() error {
+		return runSQL(cred, filepath.Join(bin, "psql"), "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "mamori", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", "SELECT 1")
+	})
+	for _, q := range setup {
+		if err := runSQL(cred, filepath.Join(bin, "psql"), "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "mamori", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+func runSQL(cred *syscall.Credential, name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+dbPassword, "PGCONNECT_TIMEOUT=2")
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// startMariaDB runs Debian's MariaDB as mysql on a loopback port with a
+// user mon@127.0.0.1 (password dbPassword) that may read database mon,
+// after running setup as root over the socket.
+func startMariaDB(t *testing.T, setup ...string) *server {
+	t.Helper()
+	if _, err := os.Stat("/usr/sbin/mariadbd"); err != nil {
+		t.Skip("MariaDB is not installed: make deps installs it (Debian package mariadb-server)")
+	}
+	dir, cred := ownedDir(t, "mysql")
+	data := filepath.Join(dir, "data")
+	run(t, nil, "/usr/bin/mariadb-install-db", "--no-defaults", "--datadir="+data, "--user=mysql", "--auth-root-authentication-method=normal", "--skip-test-db")
+	port := freePort(t)
+	sock := filepath.Join(dir, "sock")
+	s := start(t, cred, filepath.Join(dir, "log"), port, "/usr/sbin/mariadbd", "--no-defaults", "--datadir="+data, "--bind-address=127.0.0.1",
+		"--port="+strconv.Itoa(port), "--socket="+sock, "--pid-file="+filepath.Join(dir, "pid"), "--skip-log-bin", "--innodb-buffer-pool-size=16M")
+	root := func(q string) error {
+		return runSQL(nil, "/usr/bin/mariadb", "--no-defaults", "-S", sock, "-u", "root", "-e", q)
+	}
+	s.waitReady(t, func() error { return root("SELECT 1") })
+	pw := strings.ReplaceAll(strings.ReplaceAll(dbPassword, `\`, `\\`), `'`, `\'`)
+	all := append([]string{"CREATE DATABASE mon", "CREATE USER 'mon'@'127.0.0.1' IDENTIFIED BY '" + pw + "'", "GRANT SELECT ON mon.* TO 'mon'@'127.0.0.1'"}, setup...)
+	for _, q := range all {
+		if err := root(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}

@@ -5,6 +5,7 @@ package kinds
 import (
 	"github.com/mamori-ops/mamori/pollers/check"
 	"github.com/mamori-ops/mamori/pollers/command"
+	"github.com/mamori-ops/mamori/pollers/prometheus"
 	"github.com/mamori-ops/mamori/pollers/snmp"
 	"github.com/mamori-ops/mamori/pollers/snmpprocess"
 	"github.com/mamori-ops/mamori/pollers/snmpresource"
@@ -17,7 +18,7 @@ func All() []check.Kind {
 		// Each kind's package adds its line here: ping.Kind(), http.Kind(), …
 		// data kinds (issue 12 "data" part):
 		snmp.Kind(), snmp.StringKind(), snmpresource.Kind(), snmpprocess.Kind(),
-		sql.Kind(), sql.StringKind(), command.Kind(),
+		sql.Kind(), sql.StringKind(), command.Kind(), prometheus.Kind(),
 	}
 }
 

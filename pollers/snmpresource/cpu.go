@@ -46,7 +46,11 @@ func readCPU(ctx context.Context, a snmp.Target, p parsed) ([]check.Item, error)
 	if p.CPUSample <= 0 {
 		return nil, errors.New("the agent has no CPU load yet (hrProcessorLoad, ssCpuIdle): it averages over its first minute; set cpu_sample to sample its raw counters")
 	}
-	return sampleCPU(ctx, a, time.Duration(p.CPUSample))
+	d := time.Duration(p.CPUSample)
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d+time.Second {
+		return nil, fmt.Errorf("the agent has no CPU load yet and a %v sample does not fit in the check's timeout: raise the timeout or lower cpu_sample", d)
+	}
+	return sampleCPU(ctx, a, d)
 }
 
 // processorLoads turns hrProcessorLoad rows into cpu:0… (in index order)

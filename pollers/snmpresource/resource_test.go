@@ -117,6 +117,12 @@ func TestResourceCPU(t *testing.T) {
 	if cpu := number(t, byKey(r), "cpu"); cpu < 0 || cpu > 100 {
 		t.Errorf("cpu %v%%", cpu)
 	}
+	short := n
+	short.Env.Timeout = 3 * time.Second
+	r = run(t, short, `{"resources":["cpu","memory"],"cpu_sample":"6s"}`)
+	if it := byKey(r)["cpu"]; r.Err != nil || !strings.Contains(it.Err, "timeout") || byKey(r)["mem_used_pct"].Number == nil {
+		t.Errorf("a sample longer than the timeout: %+v %v; want a cpu item error and memory read", r.Items, r.Err)
+	}
 	a2 := snmptest.Start(t)
 	r = run(t, nodetest.Nodes(a2)["v2c"], `{"resources":["cpu"],"cpu_sample":"0s"}`)
 	if it := byKey(r)["cpu"]; r.Err != nil || it.Err == "" || it.Number != nil {

@@ -100,8 +100,11 @@ func parse(raw json.RawMessage) (Params, error) {
 	case p.Port < 1 || p.Port > 65535:
 		return p, params.Bad("port", "%d: 1-65535", p.Port)
 	}
-	if p.Database == "" || p.User == "" {
-		return p, params.Bad("database", "name the database and the user to connect as")
+	if p.Database == "" {
+		return p, params.Bad("database", "name the database to connect to")
+	}
+	if p.User == "" {
+		return p, params.Bad("user", "name the user to connect as (one that may only read what the query needs)")
 	}
 	if !contains(tlsModes, p.TLS) {
 		return p, params.Bad("tls", "%q: one of %s", p.TLS, strings.Join(tlsModes, ", "))

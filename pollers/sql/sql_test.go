@@ -247,11 +247,12 @@ func TestSQLValidate(t *testing.T) {
 		t.Errorf("defaults: %s %v", got, err)
 	}
 	for p, field := range map[string]string{
-		`{"database":"a","user":"u","query":"SELECT 1"}`:   "driver",
-		`{"driver":"oracle","database":"a","user":"u"}`:    "driver",
-		`{` + good + `,"port":70000,"query":"SELECT 1"}`:   "port",
-		`{"driver":"mysql","user":"u","query":"SELECT 1"}`: "database",
-		`{` + good + `,"tls":"maybe","query":"SELECT 1"}`:  "tls",
+		`{"database":"a","user":"u","query":"SELECT 1"}`:       "driver",
+		`{"driver":"oracle","database":"a","user":"u"}`:        "driver",
+		`{` + good + `,"port":70000,"query":"SELECT 1"}`:       "port",
+		`{"driver":"mysql","user":"u","query":"SELECT 1"}`:     "database",
+		`{"driver":"mysql","database":"d","query":"SELECT 1"}`: "user",
+		`{` + good + `,"tls":"maybe","query":"SELECT 1"}`:      "tls",
 		`{` + good + `}`: "query",
 		`{` + good + `,"query":"DELETE FROM jobs"}`:               "query",
 		`{` + good + `,"query":"select 1; drop table jobs"}`:      "query",

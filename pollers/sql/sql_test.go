@@ -167,6 +167,16 @@ func TestMariaDB(t *testing.T) {
 		{"no rows", sql.Kind(), "SELECT 1 FROM DUAL WHERE FALSE", itemErr("no rows")},
 		{"no such table", sql.Kind(), "SELECT count(*) FROM nope", failed("doesn't exist")},
 	})
+	// Differential: the mariadb client reads the same values.
+	for _, q := range []string{"SELECT sum(id) * 1.25 FROM jobs", "SELECT count(*) FROM information_schema.columns", "SELECT 10 / 3"} {
+		out, err := exec.Command("/usr/bin/mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", strconv.Itoa(s.port), "-u", "mon",
+			"-p"+dbPassword, "-D", "mon", "-N", "-B", "-e", q).CombinedOutput()
+		w, perr := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+		if err != nil || perr != nil {
+			t.Fatalf("mariadb %s: %v %s", q, err, out)
+		}
+		runCases(t, base, []queryCase{{"mariadb " + q, sql.Kind(), q, num(w)}})
+	}
 	failures(t, base, s, "SELECT SLEEP(10)")
 }
 

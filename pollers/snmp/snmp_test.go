@@ -3,7 +3,6 @@ package snmp_test
 import (
 	"encoding/json"
 	"errors"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -147,34 +146,12 @@ func TestSNMPFailures(t *testing.T) {
 	if d := time.Since(start); d > n.Env.Timeout+time.Second {
 		t.Errorf("stopped agent: the check took %v, timeout %v", d, n.Env.Timeout)
 	}
-	garbage := garbageAgent(t)
+	garbage := snmptest.Garbage(t)
 	n.Target.SNMP.Port = garbage
 	n.Env.Timeout = time.Second
 	if r := run(t, snmp.Kind(), n, p); r.Err == nil {
 		t.Errorf("garbage agent: %+v", r.Items)
 	}
-}
-
-// garbageAgent answers every datagram with bytes that look like the
-// start of a BER sequence and are not one.
-func garbageAgent(t *testing.T) int {
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	go func() {
-		buf := make([]byte, 65536)
-		for i := 0; ; i++ {
-			_, from, err := c.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			junk := [][]byte{{0x30, 0x82, 0xff, 0xff, 0x02}, {0x30, 0x03, 0x02, 0x01}, []byte("HTTP/1.0 400 nonsense"), {0x30, 0x80, 0x04, 0x84, 0x7f, 0xff, 0xff, 0xff}}
-			_, _ = c.WriteTo(junk[i%len(junk)], from)
-		}
-	}()
-	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
 func TestSNMPValidate(t *testing.T) {

@@ -114,6 +114,10 @@ func TestProcessCount(t *testing.T) {
 	if r := nodetest.Run(t, snmpprocess.Kind(), n, `{"name":"^`+name+`$"}`); r.Err == nil {
 		t.Errorf("stopped agent: %+v", r.Items)
 	}
+	n.Target.SNMP.Port = snmptest.Garbage(t)
+	if r := nodetest.Run(t, snmpprocess.Kind(), n, `{"name":"^`+name+`$"}`); r.Err == nil {
+		t.Errorf("agent answering garbage: %+v", r.Items)
+	}
 }
 
 func TestProcessValidate(t *testing.T) {

@@ -154,6 +154,10 @@ func TestResourceFiltersAndFailure(t *testing.T) {
 	if r := run(t, n, `{"resources":["memory"]}`); r.Err == nil {
 		t.Errorf("stopped agent: %+v", r.Items)
 	}
+	n.Target.SNMP.Port = snmptest.Garbage(t)
+	if r := run(t, n, `{}`); r.Err == nil {
+		t.Errorf("agent answering garbage: %+v", r.Items)
+	}
 }
 
 func TestResourceValidate(t *testing.T) {

@@ -168,3 +168,26 @@ func freeUDPPort(t testing.TB) int {
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
+
+// Garbage starts a UDP "agent" that answers every datagram with bytes
+// that look like the start of a BER message and are not one, and
+// returns its port.
+func Garbage(t testing.TB) int {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	junk := [][]byte{{0x30, 0x82, 0xff, 0xff, 0x02}, {0x30, 0x03, 0x02, 0x01}, []byte("HTTP/1.0 400 nonsense"), {0x30, 0x80, 0x04, 0x84, 0x7f, 0xff, 0xff, 0xff}}
+	go func() {
+		buf := make([]byte, 65536)
+		for i := 0; ; i++ {
+			_, from, err := c.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_, _ = c.WriteTo(junk[i%len(junk)], from)
+		}
+	}()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}

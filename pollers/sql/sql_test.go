@@ -14,6 +14,7 @@ import (
 
 	"github.com/mamori-ops/mamori/pollers/check"
 	"github.com/mamori-ops/mamori/pollers/sql"
+	"github.com/mamori-ops/mamori/pollers/sql/sqltest"
 )
 
 var node = check.Target{NodeID: "db1", Address: "127.0.0.1"}
@@ -22,7 +23,7 @@ func env(timeout time.Duration) check.Env {
 	return check.Env{Timeout: timeout, Secret: func(_ context.Context, name string) (string, error) {
 		switch name {
 		case "db-pw":
-			return dbPassword, nil
+			return sqltest.Password, nil
 		case "db-wrong":
 			return "not-the-password", nil
 		}
@@ -110,9 +111,9 @@ func TestPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL: not in -short")
 	}
-	s := startPostgres(t, "CREATE TABLE jobs (id int, state text)", "CREATE SEQUENCE s",
+	s := sqltest.StartPostgres(t, "CREATE TABLE jobs (id int, state text)", "CREATE SEQUENCE s",
 		"INSERT INTO jobs VALUES (1,'ok'),(2,'failed'),(3,'failed'),(4,'ok')")
-	base := map[string]any{"driver": "postgres", "port": s.port, "database": "postgres", "user": "mamori", "credential": "db-pw", "tls": "prefer"}
+	base := map[string]any{"driver": "postgres", "port": s.Port, "database": "postgres", "user": "mamori", "credential": "db-pw", "tls": "prefer"}
 	runCases(t, base, []queryCase{
 		{"count", sql.Kind(), "SELECT count(*) FROM jobs WHERE state = 'failed'", num(2)},
 		{"numeric", sql.Kind(), "SELECT 1.5::numeric", num(1.5)},
@@ -135,8 +136,8 @@ func TestPostgres(t *testing.T) {
 	runCases(t, base, []queryCase{{"rows kept", sql.Kind(), "SELECT count(*) FROM jobs", num(4)}})
 	// Differential: psql reads the same values.
 	for _, q := range []string{"SELECT sum(id) * 1.25 FROM jobs", "SELECT count(*) FROM pg_catalog.pg_class", "SELECT 10::float8 / 3"} {
-		cmd := exec.Command("psql", "-h", "127.0.0.1", "-p", strconv.Itoa(s.port), "-U", "mamori", "-d", "postgres", "-tA", "-c", q)
-		cmd.Env = append(cmd.Environ(), "PGPASSWORD="+dbPassword)
+		cmd := exec.Command("psql", "-h", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-U", "mamori", "-d", "postgres", "-tA", "-c", q)
+		cmd.Env = append(cmd.Environ(), "PGPASSWORD="+sqltest.Password)
 		out, err := cmd.CombinedOutput()
 		w, perr := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
 		if err != nil || perr != nil {
@@ -151,9 +152,9 @@ func TestMariaDB(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts MariaDB: not in -short")
 	}
-	s := startMariaDB(t, "CREATE TABLE mon.jobs (id int, state varchar(20))",
+	s := sqltest.StartMariaDB(t, "CREATE TABLE mon.jobs (id int, state varchar(20))",
 		"INSERT INTO mon.jobs VALUES (1,'ok'),(2,'failed'),(3,'failed'),(4,'ok')")
-	base := map[string]any{"driver": "mysql", "port": s.port, "database": "mon", "user": "mon", "credential": "db-pw"}
+	base := map[string]any{"driver": "mysql", "port": s.Port, "database": "mon", "user": "mon", "credential": "db-pw"}
 	runCases(t, base, []queryCase{
 		{"count", sql.Kind(), "SELECT count(*) FROM jobs WHERE state = 'failed'", num(2)},
 		{"decimal", sql.Kind(), "SELECT 1.5", num(1.5)},
@@ -169,8 +170,8 @@ func TestMariaDB(t *testing.T) {
 	})
 	// Differential: the mariadb client reads the same values.
 	for _, q := range []string{"SELECT sum(id) * 1.25 FROM jobs", "SELECT count(*) FROM information_schema.columns", "SELECT 10 / 3"} {
-		out, err := exec.Command("/usr/bin/mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", strconv.Itoa(s.port), "-u", "mon",
-			"-p"+dbPassword, "-D", "mon", "-N", "-B", "-e", q).CombinedOutput()
+		out, err := exec.Command("/usr/bin/mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", strconv.Itoa(s.Port), "-u", "mon",
+			"-p"+sqltest.Password, "-D", "mon", "-N", "-B", "-e", q).CombinedOutput()
 		w, perr := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
 		if err != nil || perr != nil {
 			t.Fatalf("mariadb %s: %v %s", q, err, out)
@@ -183,7 +184,7 @@ func TestMariaDB(t *testing.T) {
 // failures: a wrong password, TLS demanded of a server without it, a
 // query slower than the timeout, a server that answers garbage and a
 // stopped server all fail the check (→ unknown) within the timeout.
-func failures(t *testing.T, base map[string]any, s *server, slow string) {
+func failures(t *testing.T, base map[string]any, s *sqltest.Server, slow string) {
 	t.Helper()
 	with := func(k string, v any) map[string]any {
 		p := map[string]any{"query": "SELECT 1"}
@@ -213,7 +214,7 @@ func failures(t *testing.T, base map[string]any, s *server, slow string) {
 		}
 		t.Logf("%s: %v", name, r.Err)
 	}
-	s.stop()
+	s.Stop()
 	if r := check1(t, sql.Kind(), with("query", "SELECT 1"), 3*time.Second); r.Err == nil {
 		t.Errorf("stopped server: %+v", r.Items)
 	}

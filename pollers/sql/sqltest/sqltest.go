@@ -1,4 +1,8 @@
-package sql_test
+// Package sqltest starts Debian's PostgreSQL and MariaDB on loopback ports
+// for tests of the SQL monitor (pollers/sql) and the end-to-end tests: a
+// throwaway cluster in a temporary folder, run as the server's own
+// account (both refuse root, and tests run as root).
+package sqltest
 
 import (
 	"fmt"
@@ -14,14 +18,15 @@ import (
 	"time"
 )
 
-// server is a database server the test started and can stop.
-type server struct {
-	port int
+// Server is a database server the test started and can stop.
+type Server struct {
+	Port int
 	cmd  *exec.Cmd
 	log  string
 }
 
-func (s *server) stop() {
+// Stop stops the server (a test of "the target is gone").
+func (s *Server) Stop() {
 	if s.cmd.ProcessState == nil {
 		_ = s.cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
@@ -38,7 +43,7 @@ func (s *server) stop() {
 // ownedDir is a fresh folder owned by the account a server runs as (the
 // servers refuse to run as root, and the test runs as root): the
 // temporary folders above it are opened for traversal.
-func ownedDir(t *testing.T, account string) (string, *syscall.Credential) {
+func ownedDir(t testing.TB, account string) (string, *syscall.Credential) {
 	t.Helper()
 	u, err := user.Lookup(account)
 	if err != nil {
@@ -60,7 +65,7 @@ func ownedDir(t *testing.T, account string) (string, *syscall.Credential) {
 	return dir, &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 }
 
-func run(t *testing.T, cred *syscall.Credential, name string, args ...string) {
+func run(t testing.TB, cred *syscall.Credential, name string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	if cred != nil {
@@ -71,23 +76,23 @@ func run(t *testing.T, cred *syscall.Credential, name string, args ...string) {
 	}
 }
 
-func start(t *testing.T, cred *syscall.Credential, log string, port int, name string, args ...string) *server {
+func start(t testing.TB, cred *syscall.Credential, log string, port int, name string, args ...string) *Server {
 	t.Helper()
 	f, err := os.Create(log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{port: port, log: log, cmd: exec.Command(name, args...)}
+	s := &Server{Port: port, log: log, cmd: exec.Command(name, args...)}
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	s.cmd.Stdout, s.cmd.Stderr = f, f
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.stop(); f.Close() })
+	t.Cleanup(func() { s.Stop(); f.Close() })
 	return s
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +102,7 @@ func freePort(t *testing.T) int {
 }
 
 // waitReady polls ready until it holds, or fails with the server's log.
-func (s *server) waitReady(t *testing.T, ready func() error) {
+func (s *Server) waitReady(t testing.TB, ready func() error) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -113,12 +118,14 @@ func (s *server) waitReady(t *testing.T, ready func() error) {
 	}
 }
 
-const dbPassword = "s3cret 'pw\\x"
+// Password is the password of the test users (with quotes and a
+// backslash, so quoting mistakes show).
+const Password = "s3cret 'pw\\x"
 
-// startPostgres runs Debian's PostgreSQL as postgres on a loopback port
-// with a superuser mamori (password dbPassword, SCRAM) and the given SQL
+// StartPostgres runs Debian's PostgreSQL as postgres on a loopback port
+// with a superuser mamori (password Password, SCRAM) and the given SQL
 // run in database postgres.
-func startPostgres(t *testing.T, setup ...string) *server {
+func StartPostgres(t testing.TB, setup ...string) *Server {
 	t.Helper()
 	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
 	if len(bins) == 0 {
@@ -127,7 +134,7 @@ func startPostgres(t *testing.T, setup ...string) *server {
 	bin := filepath.Dir(bins[len(bins)-1])
 	dir, cred := ownedDir(t, "postgres")
 	pw := filepath.Join(dir, "pw")
-	if err := os.WriteFile(pw, []byte(dbPassword+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(pw, []byte(Password+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_ = os.Chown(pw, int(cred.Uid), int(cred.Gid))
@@ -149,7 +156,7 @@ func startPostgres(t *testing.T, setup ...string) *server {
 
 func runSQL(cred *syscall.Credential, name string, args ...string) error {
 	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), "PGPASSWORD="+dbPassword, "PGCONNECT_TIMEOUT=2")
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+Password, "PGCONNECT_TIMEOUT=2")
 	if cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	}
@@ -159,10 +166,10 @@ func runSQL(cred *syscall.Credential, name string, args ...string) error {
 	return nil
 }
 
-// startMariaDB runs Debian's MariaDB as mysql on a loopback port with a
-// user mon@127.0.0.1 (password dbPassword) that may read database mon,
+// StartMariaDB runs Debian's MariaDB as mysql on a loopback port with a
+// user mon@127.0.0.1 (password Password) that may read database mon,
 // after running setup as root over the socket.
-func startMariaDB(t *testing.T, setup ...string) *server {
+func StartMariaDB(t testing.TB, setup ...string) *Server {
 	t.Helper()
 	if _, err := os.Stat("/usr/sbin/mariadbd"); err != nil {
 		t.Skip("MariaDB is not installed: make deps installs it (Debian package mariadb-server)")
@@ -178,7 +185,7 @@ func startMariaDB(t *testing.T, setup ...string) *server {
 		return runSQL(nil, "/usr/bin/mariadb", "--no-defaults", "-S", sock, "-u", "root", "-e", q)
 	}
 	s.waitReady(t, func() error { return root("SELECT 1") })
-	pw := strings.ReplaceAll(strings.ReplaceAll(dbPassword, `\`, `\\`), `'`, `\'`)
+	pw := strings.ReplaceAll(strings.ReplaceAll(Password, `\`, `\\`), `'`, `\'`)
 	all := append([]string{"CREATE DATABASE mon", "CREATE USER 'mon'@'127.0.0.1' IDENTIFIED BY '" + pw + "'", "GRANT SELECT ON mon.* TO 'mon'@'127.0.0.1'"}, setup...)
 	for _, q := range all {
 		if err := root(q); err != nil {

@@ -28,7 +28,8 @@ type Params struct {
 	// Multiply scales a number (8 turns octets into bits; 0.01 turns
 	// hundredths into units). 0 or absent is 1.
 	Multiply float64 `json:"multiply,omitempty"`
-	// Unit labels the value ("%", "°C", "bit/s").
+	// Unit labels the value ("%", "°C"); for a counter the unit of what
+	// it counts ("bit"): the runner shows its rate per second ("bit/s").
 	Unit string `json:"unit,omitempty"`
 }
 
@@ -39,7 +40,7 @@ func Kind() check.Kind {
 	return check.Kind{Name: "snmp", Label: "SNMP value (numeric)", Value: check.Numeric, Where: check.Appliance,
 		Fields: []check.Field{oidField(),
 			{Name: "multiply", Type: "number", Label: "Multiply by", Help: "Scale the value: 8 turns octets into bits. Counters are judged as a rate per second after scaling.", Default: params.Default(1)},
-			{Name: "unit", Type: "string", Label: "Unit", Help: "Shown with the value, e.g. % or bit/s."}},
+			{Name: "unit", Type: "string", Label: "Unit", Help: "Shown with the value, e.g. % or °C. For a counter, what it counts (bit, packet): the rate shows as bit/s."}},
 		New: func() check.Checker { return checker{numeric: true} }}
 }
 

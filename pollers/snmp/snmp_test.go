@@ -51,7 +51,7 @@ func TestSNMPValues(t *testing.T) {
 	}{
 		{"integer", `{"oid":"` + oid(1) + `"}`, snmp.Kind(), want{num: -42}},
 		{"counter64", `{"oid":"` + oid(2) + `"}`, snmp.Kind(), want{num: 18446744073709551000, counter: true}},
-		{"counter32 scaled", `{"oid":"` + oid(4) + `","multiply":8,"unit":"bit/s"}`, snmp.Kind(), want{num: 4294967295 * 8, counter: true}},
+		{"counter32 scaled", `{"oid":"` + oid(4) + `","multiply":8,"unit":"bit"}`, snmp.Kind(), want{num: 4294967295 * 8, counter: true}},
 		{"gauge", `{"oid":".` + oid(5) + `"}`, snmp.Kind(), want{num: 12}},
 		{"timeticks", `{"oid":"` + oid(6) + `","multiply":0.01,"unit":"s"}`, snmp.Kind(), want{num: 3600}},
 		{"numeric string", `{"oid":"` + oid(7) + `"}`, snmp.Kind(), want{num: 0.75}},
@@ -162,7 +162,7 @@ func TestSNMPValidate(t *testing.T) {
 		norm   string
 	}{
 		{snmp.Kind(), `{"oid":".1.3.6.1.2.1.1.3.0"}`, "", `{"oid":"1.3.6.1.2.1.1.3.0","multiply":1}`},
-		{snmp.Kind(), `{"oid":"1.3.6.1.2.1.1.3.0","multiply":8,"unit":"bit/s"}`, "", `{"oid":"1.3.6.1.2.1.1.3.0","multiply":8,"unit":"bit/s"}`},
+		{snmp.Kind(), `{"oid":"1.3.6.1.2.1.1.3.0","multiply":8,"unit":"bit"}`, "", `{"oid":"1.3.6.1.2.1.1.3.0","multiply":8,"unit":"bit"}`},
 		{snmp.StringKind(), `{"oid":"1.3.6.1.2.1.1.1.0"}`, "", `{"oid":"1.3.6.1.2.1.1.1.0"}`},
 		{snmp.Kind(), `{}`, "oid", ""},
 		{snmp.Kind(), `{"oid":"sysUpTime.0"}`, "oid", ""},

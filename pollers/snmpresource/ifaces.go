@@ -68,7 +68,7 @@ func bits(key string, v snmp.Value) check.Item {
 	if !ok || !v.Counter() {
 		return check.Item{Key: key, Err: "the agent has no octet counter for this interface"}
 	}
-	it := check.Num(key, n*8, "bit/s")
+	it := check.Num(key, n*8, "bit") // the runner shows the rate as bit/s
 	it.Counter = true
 	return it
 }

@@ -62,7 +62,7 @@ func TestResourcesMatchNetSNMP(t *testing.T) {
 				t.Fatal(r.Err)
 			}
 			items := byKey(r)
-			if lo := items["if:lo:in_bps"]; lo.Number == nil || !lo.Counter || lo.Unit != "bit/s" ||
+			if lo := items["if:lo:in_bps"]; lo.Number == nil || !lo.Counter || lo.Unit != "bit" ||
 				*lo.Number/8 < loBefore || *lo.Number/8 > loAfter {
 				t.Errorf("if:lo:in_bps %+v: want a counter of octets×8 within snmpget's %v..%v", lo, loBefore, loAfter)
 			}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/mamori-ops/mamori/internal/snmp/snmptest"
 	"github.com/mamori-ops/mamori/pollers/sql/sqltest"
@@ -79,6 +80,7 @@ func TestDataMonitorKinds(t *testing.T) {
 
 	t.Run("snmp", func(t *testing.T) { dataSNMP(t, a, agent) })
 	t.Run("snmp_resource", func(t *testing.T) { dataResource(t, a) })
+	t.Run("counter rates through the runner", func(t *testing.T) { dataRates(t, a) })
 	t.Run("snmp_process", func(t *testing.T) { dataProcess(t, a) })
 	t.Run("sql", func(t *testing.T) { dataSQL(t, a, pg) })
 	t.Run("command", func(t *testing.T) { dataCommand(t, a) })
@@ -136,6 +138,42 @@ func dataResource(t *testing.T, a *cluster.Node) {
 	if pr, _ := r.item("disk:/"); pr != "info" {
 		t.Errorf("disk:/ with the monitor's ranges: %q", pr)
 	}
+}
+
+// dataRates saves a traffic monitor and waits for the runner to judge
+// the loopback's octet counters as a rate in bit/s (the first sample
+// gives none; net-snmp refreshes the counters every few seconds, so some
+// rates between two checks a second apart are 0).
+func dataRates(t *testing.T, a *cluster.Node) {
+	m := map[string]any{"id": "data-traffic", "kind": "snmp_resource", "node": "d1", "interval": "1s", "timeout": "1s",
+		"params":    map[string]any{"resources": []string{"interfaces"}, "if_match": "^lo$"},
+		"judgement": map[string]any{"numeric": map[string]any{"info": map[string]any{"max": 1e12}}}}
+	if code, err := a.Do(http.MethodPost, "/api/v1/monitors", m, nil); code != 200 {
+		t.Fatalf("save: HTTP %d %v", code, err)
+	}
+	defer a.Do(http.MethodDelete, "/api/v1/monitors/data-traffic", nil, nil)
+	var rows []struct{ Item, Priority, Value string }
+	ok := cluster.WaitFor(t.Context(), 30*time.Second, func() bool {
+		var out struct {
+			Rows []struct{ Item, Priority, Value string }
+		}
+		if code, _ := a.Do(http.MethodGet, "/api/v1/status?monitor=data-traffic", nil, &out); code != 200 {
+			return false
+		}
+		rows = out.Rows
+		n := 0
+		for _, r := range rows {
+			if (r.Item == "if:lo:in_bps" || r.Item == "if:lo:out_bps") && r.Priority == "info" && strings.HasSuffix(r.Value, " bit/s") &&
+				!strings.HasPrefix(r.Value, "0 ") {
+				n++
+			}
+		}
+		return n == 2
+	})
+	if !ok {
+		t.Fatalf("no non-zero rates of lo within 30s: %+v", rows)
+	}
+	t.Logf("rates: %+v", rows)
 }
 
 func dataProcess(t *testing.T, a *cluster.Node) {

@@ -50,9 +50,10 @@ func pgConfig(p Params, password string, timeout time.Duration) (*pgx.ConnConfig
 		return nil, fmt.Errorf("postgres settings: %w", err)
 	}
 	cfg.Password = password
-	// Simple protocol: one round trip and no prepared statement left on
-	// the server by a monitor.
-	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	// The extended protocol without a prepared statement: one statement
+	// per query whatever the text holds (the simple protocol would run
+	// "a; b"), and nothing left prepared on the server.
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
 	return cfg, nil
 }
 

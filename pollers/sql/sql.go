@@ -191,6 +191,11 @@ func (c checker) Check(ctx context.Context, env check.Env, t check.Target, raw j
 	if errors.Is(err, errNoRows) {
 		return check.Result{Items: []check.Item{{Key: Value, Err: err.Error()}, ms(took)}, Raw: "(no rows)"}
 	}
+	if err != nil && ctx.Err() != nil {
+		// The drivers word a cancelled query in their own ways ("invalid
+		// connection"): say what happened.
+		err = fmt.Errorf("no answer within the check's timeout (%w); last error: %v", ctx.Err(), err)
+	}
 	if err != nil {
 		return check.Failed(fmt.Errorf("%s on %s:%d: %w", p.Driver, p.Host, p.Port, err), "")
 	}

@@ -145,7 +145,18 @@ func TestPostgres(t *testing.T) {
 		}
 		runCases(t, base, []queryCase{{"psql " + q, sql.Kind(), q, num(w)}})
 	}
-	failures(t, base, s, "SELECT pg_sleep(10)")
+	// TLS modes against a server with a self-signed certificate.
+	const ssl = "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+	for mode, w := range map[string]want{"disable": text("false"), "prefer": text("true"), "require": text("true"), "verify": failed("certificate")} {
+		b := map[string]any{"tls": mode}
+		for k, v := range base {
+			if k != "tls" {
+				b[k] = v
+			}
+		}
+		runCases(t, b, []queryCase{{"tls " + mode, sql.StringKind(), ssl, w}})
+	}
+	failures(t, base, s, "SELECT pg_sleep(10)", true)
 }
 
 func TestMariaDB(t *testing.T) {
@@ -178,13 +189,13 @@ func TestMariaDB(t *testing.T) {
 		}
 		runCases(t, base, []queryCase{{"mariadb " + q, sql.Kind(), q, num(w)}})
 	}
-	failures(t, base, s, "SELECT SLEEP(10)")
+	failures(t, base, s, "SELECT SLEEP(10)", false)
 }
 
 // failures: a wrong password, TLS demanded of a server without it, a
 // query slower than the timeout, a server that answers garbage and a
 // stopped server all fail the check (→ unknown) within the timeout.
-func failures(t *testing.T, base map[string]any, s *sqltest.Server, slow string) {
+func failures(t *testing.T, base map[string]any, s *sqltest.Server, slow string, hasTLS bool) {
 	t.Helper()
 	with := func(k string, v any) map[string]any {
 		p := map[string]any{"query": "SELECT 1"}
@@ -200,7 +211,6 @@ func failures(t *testing.T, base map[string]any, s *sqltest.Server, slow string)
 	}{
 		"wrong password": {with("credential", "db-wrong"), 5 * time.Second},
 		"no password":    {with("credential", ""), 5 * time.Second},
-		"TLS required":   {with("tls", "require"), 5 * time.Second},
 		"slow query":     {with("query", slow), 1500 * time.Millisecond},
 		"garbage server": {with("port", garbageServer(t)), 2 * time.Second},
 	} {
@@ -208,11 +218,16 @@ func failures(t *testing.T, base map[string]any, s *sqltest.Server, slow string)
 		r := check1(t, sql.Kind(), c.p, c.timeout)
 		if r.Err == nil {
 			t.Errorf("%s: %+v, want a failed check", name, r.Items)
+		} else if name == "slow query" && !strings.Contains(r.Err.Error(), "timeout") {
+			t.Errorf("slow query: %v, want it to say timeout", r.Err)
 		}
 		if d := time.Since(start); d > c.timeout+time.Second {
 			t.Errorf("%s: took %v, timeout %v", name, d, c.timeout)
 		}
 		t.Logf("%s: %v", name, r.Err)
+	}
+	if r := check1(t, sql.Kind(), with("tls", "require"), 5*time.Second); !hasTLS && r.Err == nil {
+		t.Errorf("TLS required of a server without TLS: %+v", r.Items)
 	}
 	s.Stop()
 	if r := check1(t, sql.Kind(), with("query", "SELECT 1"), 3*time.Second); r.Err == nil {

@@ -5,7 +5,14 @@
 package sqltest
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -123,8 +130,9 @@ func (s *Server) waitReady(t testing.TB, ready func() error) {
 const Password = "s3cret 'pw\\x"
 
 // StartPostgres runs Debian's PostgreSQL as postgres on a loopback port
-// with a superuser mamori (password Password, SCRAM) and the given SQL
-// run in database postgres.
+// with a superuser mamori (password Password, SCRAM), TLS on with a
+// self-signed certificate (so "require" works and "verify" must fail),
+// and the given SQL run in database postgres.
 func StartPostgres(t testing.TB, setup ...string) *Server {
 	t.Helper()
 	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
@@ -134,24 +142,58 @@ func StartPostgres(t testing.TB, setup ...string) *Server {
 	bin := filepath.Dir(bins[len(bins)-1])
 	dir, cred := ownedDir(t, "postgres")
 	pw := filepath.Join(dir, "pw")
-	if err := os.WriteFile(pw, []byte(Password+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_ = os.Chown(pw, int(cred.Uid), int(cred.Gid))
+	writeOwned(t, pw, []byte(Password+"\n"), cred)
+	crt, key := selfSigned(t)
+	writeOwned(t, filepath.Join(dir, "server.crt"), crt, cred)
+	writeOwned(t, filepath.Join(dir, "server.key"), key, cred)
 	data := filepath.Join(dir, "data")
 	run(t, cred, filepath.Join(bin, "initdb"), "-D", data, "-U", "mamori", "--pwfile="+pw, "-A", "scram-sha-256", "--no-sync", "-E", "UTF8")
 	port := freePort(t)
 	s := start(t, cred, filepath.Join(dir, "log"), port, filepath.Join(bin, "postgres"), "-D", data, "-c", "listen_addresses=127.0.0.1",
-		"-c", "port="+strconv.Itoa(port), "-c", "unix_socket_directories="+dir, "-c", "fsync=off", "-c", "shared_buffers=16MB")
-	s.waitReady(t, func() error {
-		return runSQL(cred, filepath.Join(bin, "psql"), "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "mamori", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", "SELECT 1")
-	})
+		"-c", "port="+strconv.Itoa(port), "-c", "unix_socket_directories="+dir, "-c", "fsync=off", "-c", "shared_buffers=16MB",
+		"-c", "ssl=on", "-c", "ssl_cert_file="+filepath.Join(dir, "server.crt"), "-c", "ssl_key_file="+filepath.Join(dir, "server.key"))
+	psql := func(q string) error {
+		return runSQL(cred, filepath.Join(bin, "psql"), "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "mamori", "-d", "postgres",
+			"-v", "ON_ERROR_STOP=1", "-c", q)
+	}
+	s.waitReady(t, func() error { return psql("SELECT 1") })
 	for _, q := range setup {
-		if err := runSQL(cred, filepath.Join(bin, "psql"), "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "mamori", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", q); err != nil {
+		if err := psql(q); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return s
+}
+
+func writeOwned(t testing.TB, path string, b []byte, cred *syscall.Credential) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(path, int(cred.Uid), int(cred.Gid)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// selfSigned makes a certificate for 127.0.0.1 that no system trusts.
+func selfSigned(t testing.TB) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd})
 }
 
 func runSQL(cred *syscall.Credential, name string, args ...string) error {

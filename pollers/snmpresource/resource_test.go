@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -179,4 +180,34 @@ func TestResourceValidate(t *testing.T) {
 			t.Errorf("%s: %v; want ErrBadParams naming %s", p, err, field)
 		}
 	}
+}
+
+// An agent up for more than a minute has its own CPU averages: cpu:N are
+// hrProcessorLoad's rows and cpu their mean, as snmpwalk reads them. It
+// takes 65 s, so it runs only when MAMORI_SLOW_SNMP=1.
+func TestResourceCPULoadAverages(t *testing.T) {
+	if os.Getenv("MAMORI_SLOW_SNMP") != "1" {
+		t.Skip("waits 65 s for snmpd's one-minute CPU averages: set MAMORI_SLOW_SNMP=1 to run it")
+	}
+	a := snmptest.Start(t)
+	time.Sleep(65 * time.Second)
+	r := run(t, nodetest.Nodes(a)["v2c"], `{"resources":["cpu"],"cpu_sample":"0s"}`)
+	loads := a.Walk(t, "1.3.6.1.2.1.25.3.3.1.2")
+	if r.Err != nil || len(loads) == 0 || len(r.Items) != len(loads)+1 {
+		t.Fatalf("items %+v err %v; snmpwalk %v", r.Items, r.Err, loads)
+	}
+	items, sum := byKey(r), 0.0
+	for i, l := range loads {
+		w, _ := strconv.ParseFloat(l.Value, 64)
+		sum += w
+		// The agent refreshes its averages every 5 s: allow a refresh
+		// between the two reads.
+		if got := number(t, items, "cpu:"+strconv.Itoa(i)); math.Abs(got-w) > 15 {
+			t.Errorf("cpu:%d %v, snmpwalk %v", i, got, w)
+		}
+	}
+	if got := number(t, items, "cpu"); math.Abs(got-sum/float64(len(loads))) > 15 {
+		t.Errorf("cpu %v, snmpwalk mean %v", got, sum/float64(len(loads)))
+	}
+	t.Logf("cpu items %v, snmpwalk %v", r.Raw, loads)
 }

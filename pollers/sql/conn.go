@@ -75,7 +75,10 @@ func myConfig(p Params, password string, timeout time.Duration) *mysql.Config {
 	cfg := mysql.NewConfig()
 	cfg.Net, cfg.Addr = "tcp", net.JoinHostPort(p.Host, strconv.Itoa(p.Port))
 	cfg.User, cfg.Passwd, cfg.DBName = p.User, password, p.Database
-	cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = timeout, timeout, timeout
+	// The context ends a slow query (the driver kills it); the I/O
+	// deadlines, a second later, only catch a server that stopped
+	// answering in the middle of a packet.
+	cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = timeout, timeout+time.Second, timeout+time.Second
 	cfg.TLSConfig = myTLS[p.TLS]
 	if p.TLS == "verify" {
 		cfg.TLS = &tls.Config{ServerName: p.Host, MinVersion: tls.VersionTLS12}

@@ -191,7 +191,7 @@ func (c checker) Check(ctx context.Context, env check.Env, t check.Target, raw j
 	if errors.Is(err, errNoRows) {
 		return check.Result{Items: []check.Item{{Key: Value, Err: err.Error()}, ms(took)}, Raw: "(no rows)"}
 	}
-	if err != nil && ctx.Err() != nil {
+	if err != nil && expired(ctx) {
 		// The drivers word a cancelled query in their own ways ("invalid
 		// connection"): say what happened.
 		err = fmt.Errorf("no answer within the check's timeout (%w); last error: %v", ctx.Err(), err)
@@ -200,6 +200,13 @@ func (c checker) Check(ctx context.Context, env check.Env, t check.Target, raw j
 		return check.Failed(fmt.Errorf("%s on %s:%d: %w", p.Driver, p.Host, p.Port, err), "")
 	}
 	return c.result(cell, took)
+}
+
+// expired says whether ctx ended or its deadline passed: the context's
+// own timer may run a moment after a driver's I/O deadline fired.
+func expired(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ctx.Err() != nil || ok && !time.Now().Before(d)
 }
 
 func deadline(ctx context.Context, env check.Env) time.Duration {

@@ -4,6 +4,7 @@ package kinds
 
 import (
 	"github.com/mamori-ops/mamori/pollers/check"
+	"github.com/mamori-ops/mamori/pollers/http"
 	"github.com/mamori-ops/mamori/pollers/ping"
 )
 
@@ -13,6 +14,7 @@ func All() []check.Kind {
 		// Each kind's package adds its line here: ping.Kind(), http.Kind(), …
 		// net: ping, HTTP/HTTPS, TCP services
 		ping.Kind(),
+		http.Kind(),
 	}
 }
 

@@ -2,17 +2,14 @@ package tcp
 
 import (
 	"bufio"
-	"encoding/json"
-	"errors"
+	"github.com/mamori-ops/mamori/pollers/params/paramstest"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/mamori-ops/mamori/pollers/check"
 )
 
 func TestValidate(t *testing.T) {
-	cases := []struct{ name, in, want, err string }{
+	paramstest.Validate(t, Checker{}, []paramstest.Case{
 		{"tcp", `{"port":22}`, `{"protocol":"tcp","port":22,"tls":false,"starttls":false,"tls_verify":true,"timeout":"5s"}`, ""},
 		{"smtp default port", `{"protocol":"SMTP"}`, `{"protocol":"smtp","port":25,"tls":false,"starttls":false,"tls_verify":true,"ehlo_name":"mamori.invalid","timeout":"5s"}`, ""},
 		{"imaps port", `{"protocol":"imap","tls":true}`, `{"protocol":"imap","port":993,"tls":true,"starttls":false,"tls_verify":true,"timeout":"5s"}`, ""},
@@ -32,21 +29,7 @@ func TestValidate(t *testing.T) {
 		{"query on smtp", `{"protocol":"smtp","query":"a"}`, "", "for protocol dns only"},
 		{"ehlo on pop3", `{"protocol":"pop3","ehlo_name":"x"}`, "", "ehlo_name: only for protocol smtp"},
 		{"unknown field", `{"port":1,"prot":"x"}`, "", `unknown field "prot"`},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := Checker{}.Validate(json.RawMessage(c.in))
-			if c.err != "" {
-				if !errors.Is(err, check.ErrBadParams) || !strings.Contains(err.Error(), c.err) {
-					t.Fatalf("err = %v, want ErrBadParams with %q", err, c.err)
-				}
-				return
-			}
-			if err != nil || string(got) != c.want {
-				t.Fatalf("got %s, %v\nwant %s", got, err, c.want)
-			}
-		})
-	}
+	})
 }
 
 func TestReplyCode(t *testing.T) {

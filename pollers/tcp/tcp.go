@@ -62,11 +62,7 @@ type Checker struct{}
 
 // Validate applies defaults (the protocol's port) and checks fields.
 func (Checker) Validate(raw json.RawMessage) (json.RawMessage, error) {
-	p, err := parse(raw)
-	if err != nil {
-		return nil, err
-	}
-	return params.Encode(p)
+	return params.Normalise(raw, parse)
 }
 
 // Check runs the probe once.
@@ -76,7 +72,7 @@ func (Checker) Check(ctx context.Context, _ check.Env, t check.Target, raw json.
 		return check.Failed(err, "")
 	}
 	if t.Address == "" {
-		return check.Failed(errors.New("the node has no address: set one in the inventory"), "")
+		return check.Failed(params.ErrNoAddress, "")
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.Timeout.D())
 	defer cancel()

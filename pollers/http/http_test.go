@@ -333,3 +333,17 @@ func TestIPv6Address(t *testing.T) {
 		t.Fatalf("err %v raw %q", r.Err, r.Raw)
 	}
 }
+
+// TestCancel: the runner's ctx ends the check at once, whatever the
+// request timeout says.
+func TestCancel(t *testing.T) {
+	srv := httptest.NewServer(site())
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	r := Checker{}.Check(ctx, check.Env{}, check.Target{Address: "127.0.0.1"}, json.RawMessage(`{"url":"`+srv.URL+`/slow","timeout":"1m"}`))
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "context canceled") || time.Since(start) > time.Second {
+		t.Fatalf("err %v after %s", r.Err, time.Since(start))
+	}
+}

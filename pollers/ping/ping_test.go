@@ -231,3 +231,5 @@ func TestWithoutNetRaw(t *testing.T) {
 		}
 	}
 }
+
+func TestFields(t *testing.T) { paramstest.Fields(t, Kind(), `{}`) }

@@ -132,3 +132,9 @@ func FuzzCodeReply(f *testing.F) {
 		}
 	})
 }
+
+func TestFields(t *testing.T) {
+	paramstest.Fields(t, Kind(), `{"port":22}`)
+	paramstest.Fields(t, Kind(), `{"protocol":"smtp"}`)
+	paramstest.Fields(t, Kind(), `{"protocol":"dns","query":"example.com"}`)
+}

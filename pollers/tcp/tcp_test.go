@@ -201,6 +201,7 @@ func TestNTP(t *testing.T) {
 	}{
 		{"kiss of death", func(b []byte) { b[1] = 0; copy(b[12:], "RATE") }, `kiss-o'-death "RATE"`},
 		{"unsynchronised", func(b []byte) { b[0] |= 3 << 6 }, "not synchronised"},
+		{"no source", func(b []byte) { b[0] |= 3 << 6; b[1] = 0; clear(b[12:16]) }, "not synchronised (leap 3, stratum 0)"},
 		{"other request", func(b []byte) { b[31] ^= 1 }, "answers another request"},
 		{"client mode", func(b []byte) { b[0] = 4<<3 | 3 }, "mode 3"},
 		{"no transmit stamp", func(b []byte) { clear(b[40:48]) }, "no transmit stamp"},

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // aiosmtpd (Debian package python3-aiosmtpd, in the Makefile's DEB_PKGS)
@@ -32,28 +31,8 @@ func startAiosmtpd(t *testing.T, tlsArg string, smtps bool) int {
 	if !smtps {
 		args = append(args, "--no-requiretls")
 	}
-	cmd := exec.Command(debianPython, args...)
-	logf, err := os.Create(filepath.Join(dir, "log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		r := run(t, p(`"port":%d,"timeout":"200ms"`, port))
-		if r.Err == nil {
-			return port
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	log, _ := os.ReadFile(filepath.Join(dir, "log"))
-	t.Fatalf("aiosmtpd did not listen on %d:\n%s", port, log)
-	return 0
+	daemon(t, func() bool { return run(t, p(`"port":%d,"timeout":"200ms"`, port)).Err == nil }, debianPython, args...)
+	return port
 }
 
 func writeCert(t *testing.T, dir string) (string, string) {

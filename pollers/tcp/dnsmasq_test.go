@@ -2,12 +2,9 @@ package tcp
 
 import (
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 )
 
 // dnsmasq (Debian package dnsmasq-base, in the Makefile's DEB_PKGS) is a
@@ -23,33 +20,15 @@ func startDnsmasq(t *testing.T) int {
 		t.Skip("skipped: dnsmasq is not installed (make deps installs dnsmasq-base)")
 	}
 	port := freeUDPPort(t)
-	cmd := exec.Command(bin, "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+	daemon(t, func() bool {
+		return run(t, p(`"protocol":"dns","port":%d,"query":"www.real.test","timeout":"200ms"`, port)).Err == nil
+	}, bin, "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
 		"--listen-address=127.0.0.1", "--bind-interfaces", "--port="+strconv.Itoa(port), "--user=root",
 		"--pid-file=", "--log-facility=-", "--local=/real.test/",
 		"--host-record=www.real.test,192.0.2.20", "--host-record=www.real.test,2001:db8::20",
 		"--cname=alias.real.test,www.real.test", "--mx-host=real.test,mail.real.test,10",
 		"--txt-record=real.test,v=mamori test")
-	logPath := filepath.Join(t.TempDir(), "dnsmasq.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if r := run(t, p(`"protocol":"dns","port":%d,"query":"www.real.test","timeout":"200ms"`, port)); r.Err == nil {
-			return port
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	log, _ := os.ReadFile(logPath)
-	t.Fatalf("dnsmasq did not answer on port %d:\n%s", port, log)
-	return 0
+	return port
 }
 
 func freeUDPPort(t *testing.T) int {

@@ -76,6 +76,10 @@ func (Checker) Check(ctx context.Context, env check.Env, t check.Target, raw jso
 	if err != nil {
 		return check.Failed(err, "")
 	}
+	if t.Address == "" && c.usesAddress() {
+		// An empty host would make the URL point at the appliance itself.
+		return check.Failed(params.ErrNoAddress, "")
+	}
 	password, err := c.password(ctx, env)
 	if err != nil {
 		return check.Failed(err, "")

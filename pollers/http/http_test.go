@@ -279,12 +279,17 @@ func TestTargetGone(t *testing.T) {
 		{"garbage", `{"url":"http://{{address}}:` + garbage + `/"}`, "malformed HTTP"},
 		{"hang up", `{"url":"http://{{address}}:` + hangup + `/"}`, "EOF"},
 		{"TLS to plain HTTP", `{"url":"https://{{address}}:` + port + `/"}`, "http: server gave HTTP response to HTTPS client"},
+		{"no address", `{"url":"http://{{address}}:` + port + `/"}`, "the node has no address"},
 		{"missing credential", `{"url":"http://{{address}}:` + port + `/","user":"u","password_credential":"x"}`, "no credential store"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			start := time.Now()
-			r := run(t, check.Env{}, addr, c.params)
+			a := addr
+			if c.name == "no address" {
+				a = ""
+			}
+			r := run(t, check.Env{}, a, c.params)
 			if r.Err == nil || !strings.Contains(r.Err.Error(), c.err) {
 				t.Fatalf("err = %v, want %q (raw %q)", r.Err, c.err, r.Raw)
 			}

@@ -246,3 +246,9 @@ func isToken(s string) bool {
 	}
 	return true
 }
+
+// usesAddress: some request (URL, header, body) names the node's address.
+func (c compiled) usesAddress() bool {
+	b, _ := json.Marshal(c.Params) // plain strings and maps: cannot fail
+	return strings.Contains(string(b), "{{address}}")
+}

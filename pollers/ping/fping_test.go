@@ -88,11 +88,13 @@ func TestAgainstFping(t *testing.T) {
 	needFping(t)
 	ns := deadNetns(t)
 	targets := []string{"127.0.0.1", "10.77.0.1", "10.77.0.2"}
-	ref := fping(t, ns, append([]string{"-c", "3", "-p", "50", "-t", "300"}, targets...)...)
+	// A 1s timeout: on a loaded machine a loopback reply can be read
+	// hundreds of milliseconds late, by either program.
+	ref := fping(t, ns, append([]string{"-c", "3", "-p", "50", "-t", "1000"}, targets...)...)
 	for _, addr := range targets {
 		var r check.Result
 		inNetns(t, ns, func() {
-			r = runCheck(context.Background(), addr, `{"count":3,"interval":"50ms","timeout":"300ms"}`)
+			r = runCheck(context.Background(), addr, `{"count":3,"interval":"50ms","timeout":"1s"}`)
 		})
 		f, ok := ref[addr]
 		if !ok {
@@ -100,16 +102,16 @@ func TestAgainstFping(t *testing.T) {
 		}
 		loss, rtt := item(t, r, ItemLoss), item(t, r, ItemRTT)
 		if loss.Number == nil || *loss.Number != f.loss {
-			t.Errorf("%s: loss %+v, fping %v%%", addr, loss, f.loss)
+			t.Errorf("%s: loss %v%% (%s), fping %v%%", addr, num(loss), r.Raw, f.loss)
 		}
 		switch {
 		case f.avg < 0 && rtt.Number != nil:
 			t.Errorf("%s: rtt %v but fping had no reply", addr, *rtt.Number)
 		case f.avg >= 0 && rtt.Number == nil:
 			t.Errorf("%s: no rtt (%s) but fping had %v ms", addr, rtt.Err, f.avg)
-		case f.avg >= 0 && *rtt.Number > 10*f.avg+5:
+		case f.avg >= 0 && *rtt.Number > 10*f.avg+20:
 			// Same order of magnitude: loopback RTTs are tens of
-			// microseconds, scheduling noise adds up to a few ms.
+			// microseconds; on a loaded machine scheduling adds milliseconds.
 			t.Errorf("%s: rtt %.3f ms, fping %.3f ms", addr, *rtt.Number, f.avg)
 		}
 	}
@@ -167,4 +169,11 @@ func pingAll(b *testing.B, targets []string) int {
 	}
 	wg.Wait()
 	return int(lost.Load())
+}
+
+func num(it check.Item) any {
+	if it.Number == nil {
+		return it.Err
+	}
+	return *it.Number
 }

@@ -3,10 +3,10 @@ package http
 import (
 	"encoding/json"
 	"errors"
-	"github.com/mamori-ops/mamori/pollers/params/paramstest"
 	"testing"
 
 	"github.com/mamori-ops/mamori/pollers/check"
+	"github.com/mamori-ops/mamori/pollers/params/paramstest"
 )
 
 func TestValidate(t *testing.T) {

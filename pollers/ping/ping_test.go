@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/mamori-ops/mamori/pollers/params/paramstest"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mamori-ops/mamori/pollers/check"
+	"github.com/mamori-ops/mamori/pollers/params/paramstest"
 )
 
 func item(t testing.TB, r check.Result, key string) check.Item {

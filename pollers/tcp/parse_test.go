@@ -2,10 +2,11 @@ package tcp
 
 import (
 	"bufio"
-	"github.com/mamori-ops/mamori/pollers/params/paramstest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mamori-ops/mamori/pollers/params/paramstest"
 )
 
 func TestValidate(t *testing.T) {

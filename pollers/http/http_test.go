@@ -177,6 +177,9 @@ func TestScenario(t *testing.T) {
 	if r.Err != nil {
 		t.Fatalf("scenario: %v\n%s", r.Err, r.Raw)
 	}
+	if r.Items[0].Key != ItemResponse {
+		t.Fatalf("first item %q: the main value comes first", r.Items[0].Key)
+	}
 	for _, k := range []string{"step1.status", "step2.status", "step3.status", ItemStatus} {
 		if v := num(t, r, k); v != 200 {
 			t.Fatalf("%s = %v", k, v)

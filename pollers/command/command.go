@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/mamori-ops/mamori/pollers/check"
-	"github.com/mamori-ops/mamori/pollers/internal/params"
+	"github.com/mamori-ops/mamori/pollers/params"
 )
 
 // ExitCode is the key of the exit code item.

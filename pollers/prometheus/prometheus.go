@@ -23,7 +23,7 @@ import (
 
 	"github.com/mamori-ops/mamori/pollers/check"
 	"github.com/mamori-ops/mamori/pollers/internal/credential"
-	"github.com/mamori-ops/mamori/pollers/internal/params"
+	"github.com/mamori-ops/mamori/pollers/params"
 )
 
 // Bounds: a page larger than maxBody fails the check (a node exporter's
@@ -52,11 +52,11 @@ func Kind() check.Kind {
 	return check.Kind{Name: "prometheus", Label: "Prometheus metrics (scrape)", Value: check.Numeric, Where: check.Appliance,
 		PerItem: true,
 		Fields: []check.Field{
-			{Name: "url", Type: "string", Label: "URL", Default: params.Default(defaultURL),
+			{Name: "url", Type: "string", Label: "URL", Default: params.JSON(defaultURL),
 				Help: "The metrics page; {{address}} is the node's address."},
 			{Name: "select", Type: "string", Label: "Series", Required: true,
 				Help: `A selector as in PromQL: node_filesystem_avail_bytes{mountpoint="/"}, {__name__=~"node_load.*"}. One item per series.`},
-			{Name: "tls_verify", Type: "bool", Label: "Verify TLS certificate", Default: params.Default(true)},
+			{Name: "tls_verify", Type: "bool", Label: "Verify TLS certificate", Default: params.JSON(true)},
 			{Name: "credential", Type: "credential", Label: "Bearer token", Help: "A credential sent as Authorization: Bearer."},
 		},
 		New: func() check.Checker { return checker{} }}

@@ -14,8 +14,8 @@ import (
 
 	isnmp "github.com/mamori-ops/mamori/internal/snmp"
 	"github.com/mamori-ops/mamori/pollers/check"
-	"github.com/mamori-ops/mamori/pollers/internal/params"
 	"github.com/mamori-ops/mamori/pollers/internal/snmpnode"
+	"github.com/mamori-ops/mamori/pollers/params"
 )
 
 // Item is the key of the one item this kind reads.
@@ -39,7 +39,7 @@ var oidRE = regexp.MustCompile(`^[0-2](\.[0-9]{1,10})+$`)
 func Kind() check.Kind {
 	return check.Kind{Name: "snmp", Label: "SNMP value (numeric)", Value: check.Numeric, Where: check.Appliance,
 		Fields: []check.Field{oidField(),
-			{Name: "multiply", Type: "number", Label: "Multiply by", Help: "Scale the value: 8 turns octets into bits. Counters are judged as a rate per second after scaling.", Default: params.Default(1)},
+			{Name: "multiply", Type: "number", Label: "Multiply by", Help: "Scale the value: 8 turns octets into bits. Counters are judged as a rate per second after scaling.", Default: params.JSON(1)},
 			{Name: "unit", Type: "string", Label: "Unit", Help: "Shown with the value, e.g. % or °C. For a counter, what it counts (bit, packet): the rate shows as bit/s."}},
 		New: func() check.Checker { return checker{numeric: true} }}
 }

@@ -16,8 +16,8 @@ import (
 
 	"github.com/mamori-ops/mamori/internal/snmp"
 	"github.com/mamori-ops/mamori/pollers/check"
-	"github.com/mamori-ops/mamori/pollers/internal/params"
 	"github.com/mamori-ops/mamori/pollers/internal/snmpnode"
+	"github.com/mamori-ops/mamori/pollers/params"
 )
 
 // Item is the key of the count.
@@ -47,7 +47,7 @@ func Kind() check.Kind {
 		Fields: []check.Field{
 			{Name: "name", Type: "string", Label: "Name or path (regex)", Help: "Matches the process name (15 characters on Linux) or its full path, e.g. ^nginx$ or ^/usr/sbin/sshd$."},
 			{Name: "args", Type: "string", Label: "Arguments (regex)", Help: "Matches the arguments, e.g. -D or --config /etc/app.conf. Empty: any."},
-			{Name: "ignore_case", Type: "bool", Label: "Ignore case", Default: params.Default(false)},
+			{Name: "ignore_case", Type: "bool", Label: "Ignore case", Default: params.JSON(false)},
 		},
 		New: func() check.Checker { return checker{} }}
 }

@@ -16,8 +16,8 @@ import (
 
 	"github.com/mamori-ops/mamori/internal/snmp"
 	"github.com/mamori-ops/mamori/pollers/check"
-	"github.com/mamori-ops/mamori/pollers/internal/params"
 	"github.com/mamori-ops/mamori/pollers/internal/snmpnode"
+	"github.com/mamori-ops/mamori/pollers/params"
 )
 
 // Resource groups.
@@ -55,11 +55,11 @@ func Kind() check.Kind {
 	return check.Kind{Name: "snmp_resource", Label: "Resources over SNMP (CPU, memory, disk, traffic)", Value: check.Numeric,
 		Where: check.Appliance, PerItem: true,
 		Fields: []check.Field{
-			{Name: "resources", Type: "list", Label: "Resources", Options: allResources, Default: params.Default(allResources),
+			{Name: "resources", Type: "list", Label: "Resources", Options: allResources, Default: params.JSON(allResources),
 				Help: "Items: cpu and cpu:N (%), mem_used_pct and swap_used_pct (%), disk:<mount> (% used), if:<name>:in_bps and out_bps (bit/s)."},
 			{Name: "disk_match", Type: "string", Label: "Mounts (regex)", Help: "Only mounts matching, e.g. ^/(var)?$. Empty: all."},
 			{Name: "if_match", Type: "string", Label: "Interfaces (regex)", Help: "Only interfaces whose name matches, e.g. ^eth. Empty: all."},
-			{Name: "cpu_sample", Type: "duration", Label: "CPU sample", Default: params.Default(defaultSample.String()),
+			{Name: "cpu_sample", Type: "duration", Label: "CPU sample", Default: params.JSON(defaultSample.String()),
 				Help: "A fresh agent has no averaged CPU load for its first minute: then sample its raw CPU counters this long (net-snmp refreshes them every 5s). 0s: do not."},
 		},
 		New: func() check.Checker { return checker{} }}

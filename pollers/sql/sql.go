@@ -15,7 +15,7 @@ import (
 
 	"github.com/mamori-ops/mamori/pollers/check"
 	"github.com/mamori-ops/mamori/pollers/internal/credential"
-	"github.com/mamori-ops/mamori/pollers/internal/params"
+	"github.com/mamori-ops/mamori/pollers/params"
 )
 
 // Item keys.
@@ -72,7 +72,7 @@ func fields() []check.Field {
 		{Name: "database", Type: "string", Label: "Database name", Required: true},
 		{Name: "user", Type: "string", Label: "User", Required: true, Help: "A user that may only read what the query needs."},
 		{Name: "credential", Type: "credential", Label: "Password credential", Help: "A credential of kind database holding the password."},
-		{Name: "tls", Type: "select", Label: "TLS", Options: tlsModes, Default: params.Default("prefer"),
+		{Name: "tls", Type: "select", Label: "TLS", Options: tlsModes, Default: params.JSON("prefer"),
 			Help: "disable; prefer (if offered, unverified); require (unverified); verify (certificate and name checked)."},
 		{Name: "query", Type: "text", Label: "Query", Required: true,
 			Help: "One SELECT (or WITH … SELECT); the first cell of the first row is the value. Runs in a read-only transaction."},

@@ -217,7 +217,7 @@ func (n *Notifier) judge(ctx context.Context, j Judged) {
 		kind := s.observe(r, j)
 		if kind == "" {
 			if s.settles(j.Priority) && s.count >= r.After {
-				n.settle(ctx, k, s, j)
+				n.settleOrHold(ctx, k, s, j)
 			}
 			continue
 		}
@@ -278,6 +278,19 @@ func (n *Notifier) notify(ctx context.Context, r Rule, k stateKey, s *state, j J
 	}
 	s.notifiedNow(j.Priority, j.At, seq)
 	n.kick()
+}
+
+// settleOrHold closes a problem without a notice, or, inside a
+// maintenance window, leaves it for the window's end (the receiver was
+// told of the problem and may still be, if it is back by then).
+func (n *Notifier) settleOrHold(ctx context.Context, k stateKey, s *state, j Judged) {
+	if n.opts.Maintenance != nil {
+		if w, ok := n.opts.Maintenance.Active(ctx, j.NodeID, j.Scope, j.MonitorID, j.At); ok && w != "" {
+			s.held, s.heldPriority = w, j.Priority
+			return
+		}
+	}
+	n.settle(ctx, k, s, j)
 }
 
 // settle records that a problem closed without a notice.

@@ -32,7 +32,9 @@ func (n *Notifier) sendLoop(ctx context.Context) {
 	}
 }
 
-// sendDue sends one batch; it says whether a full batch went (more may wait).
+// sendDue sends one batch; it says whether a full batch went (more may
+// wait). Channels send in parallel, each in record order (a recovery
+// never overtakes its problem); a failure defers the channel's rest.
 func (n *Notifier) sendDue(ctx context.Context) bool {
 	const batch = 64
 	ns, err := due(ctx, n.opts.Store, n.opts.Now(), batch)
@@ -42,21 +44,30 @@ func (n *Notifier) sendDue(ctx context.Context) bool {
 		}
 		return false
 	}
+	byChannel := map[string][]Notification{}
+	for _, nt := range ns {
+		byChannel[nt.Channel] = append(byChannel[nt.Channel], nt)
+	}
 	sem := make(chan struct{}, n.opts.Senders)
 	var wg sync.WaitGroup
-	for _, nt := range ns {
+	for _, queue := range byChannel {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			n.sendOne(ctx, nt)
+			for _, nt := range queue {
+				if !n.sendOne(ctx, nt) {
+					return
+				}
+			}
 		}()
 	}
 	wg.Wait()
 	return len(ns) == batch && ctx.Err() == nil
 }
 
-func (n *Notifier) sendOne(ctx context.Context, nt Notification) {
+// sendOne makes one attempt and records its outcome; false: it failed.
+func (n *Notifier) sendOne(ctx context.Context, nt Notification) bool {
 	n.mu.Lock()
 	ch, ok := n.channels[nt.Channel]
 	n.mu.Unlock()
@@ -69,9 +80,10 @@ func (n *Notifier) sendOne(ctx context.Context, nt Notification) {
 		cancel()
 	}
 	if ctx.Err() != nil {
-		return // stopping: the next active sends it (same key)
+		return false // stopping: the next active sends it (same key)
 	}
 	n.mark(ctx, nt, err)
+	return err == nil
 }
 
 // mark records the outcome of an attempt: sent, a retry later, or failed

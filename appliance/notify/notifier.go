@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/mamori-ops/mamori/appliance/store"
 )
 
@@ -342,4 +344,16 @@ func (n *Notifier) releaseWindows(ctx context.Context) {
 			n.settle(ctx, k, s, j)
 		}
 	}
+}
+
+// RegisterMetrics exports the queue's drops and the sends' outcomes.
+func (n *Notifier) RegisterMetrics(reg prometheus.Registerer) {
+	counter := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "mamori", Subsystem: "notify", Name: name, Help: help}, f)
+	}
+	reg.MustRegister(
+		counter("dropped_total", "Judged results dropped on a full notification queue.", func() float64 { return float64(n.dropped.Load()) }),
+		counter("sent_total", "Notifications this appliance sent.", func() float64 { return float64(n.sent.Load()) }),
+		counter("failed_total", "Notifications given up after the last attempt.", func() float64 { return float64(n.failed.Load()) }),
+	)
 }

@@ -136,6 +136,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 	if err := n.loadStates(ctx); err != nil {
 		n.opts.Log.Warn("notify: cannot read what was last notified; suppression starts afresh", "err", err)
 	}
+	n.retryNow(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); n.sendLoop(ctx) }()
@@ -153,6 +154,17 @@ func (n *Notifier) Run(ctx context.Context) error {
 			n.tailEvents(ctx)
 			n.releaseWindows(ctx)
 		}
+	}
+}
+
+// retryNow makes what a previous active left due at once: its failures
+// may have been its own (its network, its DNS), not the receivers'.
+func (n *Notifier) retryNow(ctx context.Context) {
+	now := fmtTime(n.opts.Now())
+	_, err := n.opts.Store.Exec(ctx, store.Statement{SQL: `UPDATE notify_outbox SET next_at = ? WHERE status = ? AND next_at > ?`,
+		Args: []any{now, Recorded, now}})
+	if err != nil {
+		n.opts.Log.Warn("notify: cannot make the left notifications due", "err", err)
 	}
 }
 

@@ -1,0 +1,170 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mamori-ops/mamori/api"
+	"github.com/mamori-ops/mamori/appliance/events"
+	"github.com/mamori-ops/mamori/appliance/ha"
+	"github.com/mamori-ops/mamori/appliance/notify"
+	"github.com/mamori-ops/mamori/appliance/notify/notifytest"
+	"github.com/mamori-ops/mamori/test/cluster"
+)
+
+// put POSTs in and fails the test unless the answer is want.
+func put(t *testing.T, n *cluster.Node, path string, in any, want int) {
+	t.Helper()
+	var out map[string]any
+	if code, err := n.Do(http.MethodPost, path, in, &out); code != want {
+		t.Fatalf("POST %s: HTTP %d %v %v, want %d", path, code, out, err, want)
+	}
+}
+
+// notifyLog reads the notification log of n.
+func notifyLog(t *testing.T, n *cluster.Node, query string) []notify.Notification {
+	t.Helper()
+	var l api.NotifyLog
+	if code, err := n.Do(http.MethodGet, "/api/v1/notify/log?limit=1000&"+query, nil, &l); code != http.StatusOK {
+		t.Fatalf("notification log: HTTP %d %v", code, err)
+	}
+	return l.Notifications
+}
+
+func postEvents(t *testing.T, n *cluster.Node, kind string, count int, prefix string) {
+	t.Helper()
+	var evs []events.Event
+	for i := range count {
+		evs = append(evs, events.Event{UID: fmt.Sprintf("%s-%d", prefix, i), Kind: kind, Severity: events.Critical, Node: "db-1",
+			Message: fmt.Sprintf("%s state change %d", prefix, i)})
+	}
+	if code, err := n.Do(http.MethodPost, "/api/v1/events", evs, nil); code != http.StatusOK {
+		t.Fatalf("post events: HTTP %d %v", code, err)
+	}
+}
+
+// Channels, the test send, a rule on event kinds, the log, and bad input
+// through a real appliance, to a real SMTP server (STARTTLS, AUTH PLAIN)
+// and a real webhook receiver.
+func TestNotifyChannelsRulesAndLog(t *testing.T) {
+	skipShort(t)
+	a := newSingle(t, cluster.Options{})
+	smtp := notifytest.NewSMTP(t, "alerts", "mail-pw")
+	hook := notifytest.NewWebhook(t)
+	put(t, a, "/api/v1/credentials", map[string]any{"name": "smtp-pass", "kind": "smtp", "secret": "mail-pw"}, http.StatusOK)
+	put(t, a, "/api/v1/credentials", map[string]any{"name": "hook-token", "kind": "password", "secret": "tok-e2e"}, http.StatusOK)
+	mail := notify.Channel{ID: "ops-mail", Name: "Operators", Type: notify.Mail, Mail: &notify.MailConfig{Server: smtp.Addr,
+		Username: "alerts", PasswordCredential: "smtp-pass", From: "mamori@example.com", To: []string{"ops@example.com"}, CA: smtp.CA}}
+	am := notify.Channel{ID: "am", Type: notify.Webhook, Webhook: &notify.WebhookConfig{URL: hook.URL, Format: notify.FormatAlertmanager, TokenCredential: "hook-token"}}
+	put(t, a, "/api/v1/notify/channels", mail, http.StatusOK)
+	put(t, a, "/api/v1/notify/channels", am, http.StatusOK)
+
+	// Bad input names the field; a missing credential is refused.
+	var e struct{ Error string }
+	bad := notify.Channel{ID: "x", Type: notify.Mail, Mail: &notify.MailConfig{Server: "nohost", From: "a@b", To: []string{"c@d"}}}
+	if code, _ := a.Do(http.MethodPost, "/api/v1/notify/channels", bad, &e); code != http.StatusBadRequest || !strings.Contains(e.Error, "mail.server") {
+		t.Errorf("a channel without a port: HTTP %d %q, want 400 naming mail.server", code, e.Error)
+	}
+	noCred := am
+	noCred.ID, noCred.Webhook = "y", &notify.WebhookConfig{URL: hook.URL, Format: notify.FormatJSON, TokenCredential: "missing"}
+	if code, _ := a.Do(http.MethodPost, "/api/v1/notify/channels", noCred, &e); code != http.StatusBadRequest || !strings.Contains(e.Error, "webhook.token_credential") {
+		t.Errorf("a channel naming a missing credential: HTTP %d %q, want 400 naming webhook.token_credential", code, e.Error)
+	}
+	if code, _ := a.Do(http.MethodPost, "/api/v1/notify/rules", notify.Rule{ID: "r", Channels: []string{"nope"}, Events: []string{"x"}}, &e); code != http.StatusBadRequest || !strings.Contains(e.Error, "channels[0]") {
+		t.Errorf("a rule naming a missing channel: HTTP %d %q, want 400 naming channels[0]", code, e.Error)
+	}
+
+	// The test send reaches the SMTP server; a closed port says why.
+	var res api.NotifyTestResult
+	if code, _ := a.Do(http.MethodPost, "/api/v1/notify/channels/test", mail, &res); code != http.StatusOK || !res.Sent {
+		t.Fatalf("test send by mail: HTTP %d %+v", code, res)
+	}
+	if m := smtp.Mails(); len(m) != 1 || !m[0].TLS || !m[0].Auth || m[0].MessageID != notify.MessageID(res.Key, "a") {
+		t.Fatalf("the SMTP server got %+v, want one mail over STARTTLS with AUTH PLAIN and Message-ID from key %s", m, res.Key)
+	}
+	closed := notify.Channel{ID: "closed", Type: notify.Webhook, Webhook: &notify.WebhookConfig{URL: "http://127.0.0.1:" + cluster.FreePort(t, "127.0.0.1") + "/", Format: notify.FormatJSON}}
+	if code, _ := a.Do(http.MethodPost, "/api/v1/notify/channels/test", closed, &res); code != http.StatusOK || res.Sent || !strings.Contains(res.Error, "refused") {
+		t.Errorf("test send to a closed port: HTTP %d %+v, want not sent, connection refused", code, res)
+	}
+
+	// Events of a kind a rule names notify through both channels.
+	put(t, a, "/api/v1/notify/rules", notify.Rule{ID: "db-changes", Enabled: true, Channels: []string{"ops-mail", "am"}, Events: []string{"e2e.change"}}, http.StatusOK)
+	time.Sleep(2 * time.Second) // the notifier starts the events cursor at the store's end
+	postEvents(t, a, "e2e.change", 3, "single")
+	postEvents(t, a, "e2e.other", 2, "ignored")
+	if !cluster.WaitFor(t.Context(), 20*time.Second, func() bool { return len(notifyLog(t, a, "status=sent")) == 6 }) {
+		t.Fatalf("log after 20 s: %+v, want 6 sent", notifyLog(t, a, ""))
+	}
+	if m, h := smtp.Mails(), hook.Hooks(); len(m) != 4 || len(h) != 3 {
+		t.Fatalf("%d mails, %d webhooks; want 1+3 and 3", len(m), len(h))
+	}
+	for _, h := range hook.Hooks() {
+		if h.Authorization != "Bearer tok-e2e" || h.Body["version"] != "4" || h.Key == "" || h.Body["groupKey"] != h.Key {
+			t.Errorf("Alertmanager webhook: %+v", h)
+		}
+	}
+	if code, _ := a.Do(http.MethodDelete, "/api/v1/notify/channels/am", nil, &e); code != http.StatusConflict || !strings.Contains(e.Error, "db-changes") {
+		t.Errorf("deleting a channel a rule sends to: HTTP %d %q, want 409 naming the rule", code, e.Error)
+	}
+}
+
+// Notifications recorded on the active and not yet sent when it is
+// killed are sent by the new active with the same keys; the receiver
+// counts repeats.
+func TestNotifyThroughFailover(t *testing.T) {
+	skipShort(t)
+	const detection = 3 * time.Second
+	a, b := newPair(t, cluster.Options{Detection: detection})
+	hook := notifytest.NewWebhook(t)
+	put(t, a, "/api/v1/notify/channels", notify.Channel{ID: "pd", Type: notify.Webhook,
+		Webhook: &notify.WebhookConfig{URL: hook.URL, Format: notify.FormatJSON}}, http.StatusOK)
+	put(t, a, "/api/v1/notify/rules", notify.Rule{ID: "changes", Enabled: true, Channels: []string{"pd"},
+		Events: []string{"e2e.change", "ha.failover"}}, http.StatusOK)
+	time.Sleep(2 * time.Second)
+
+	// 25 state changes sent, then 25 the receiver refuses: recorded, unsent.
+	postEvents(t, a, "e2e.change", 25, "sent")
+	if !cluster.WaitFor(t.Context(), 20*time.Second, func() bool { return len(notifyLog(t, a, "status=sent")) == 25 }) {
+		t.Fatalf("the first 25 not sent: %d", len(notifyLog(t, a, "status=sent")))
+	}
+	hook.SetStatus(http.StatusServiceUnavailable)
+	postEvents(t, a, "e2e.change", 25, "left")
+	if !cluster.WaitFor(t.Context(), 20*time.Second, func() bool { return len(notifyLog(t, a, "status=recorded")) == 25 }) {
+		t.Fatalf("the next 25 not recorded: %d", len(notifyLog(t, a, "status=recorded")))
+	}
+	left := map[string]bool{}
+	for _, n := range notifyLog(t, a, "status=recorded") {
+		left[n.Key] = true
+	}
+	time.Sleep(time.Second) // replicated to b
+
+	a.Kill()
+	hook.SetStatus(http.StatusOK)
+	b.WaitRole(ha.Active, 30*time.Second)
+	if !cluster.WaitFor(t.Context(), 60*time.Second, func() bool { return len(notifyLog(t, b, "status=sent")) == 51 }) {
+		t.Fatalf("after the failover: %d sent, want 25 + 25 left + the failover", len(notifyLog(t, b, "status=sent")))
+	}
+	var keys []string
+	got := map[string]bool{}
+	failover := 0
+	for _, h := range hook.Hooks() {
+		keys = append(keys, h.Key)
+		got[h.Key] = true
+		if h.Body["EventKind"] == "ha.failover" {
+			failover++
+		}
+	}
+	for k := range left {
+		if !got[k] {
+			t.Errorf("notification %s recorded on the killed active never arrived", k)
+		}
+	}
+	repeats := notifytest.Repeats(keys)
+	t.Logf("REPORT notify_failover: %d notifications, %d distinct keys, %d repeats (expected 0), failover notices %d", len(keys), len(got), repeats, failover)
+	if len(got) != 51 || failover != 1 {
+		t.Errorf("%d distinct notifications (want 51), %d failover notices (want 1)", len(got), failover)
+	}
+}

@@ -38,12 +38,15 @@ const RulesPage = lazyPage(() => import('./pages/Rules').then((m) => m.RulesPage
 const InventoryPage = lazyPage(() => import('./pages/Inventory').then((m) => m.InventoryPage));
 const AdminPage = lazyPage(() => import('./pages/Admin').then((m) => m.AdminPage));
 const AuditPage = lazyPage(() => import('./pages/Audit').then((m) => m.AuditPage));
+// notify (issue 12)
+const NotificationsPage = lazyPage(() => import('./pages/Notifications').then((m) => m.NotificationsPage));
 
 const routes: Route[] = [
   { path: '/', page: Dashboard, title: 'nav.dashboard', nav: true },
   { path: '/events', page: EventsPage, title: 'nav.events', nav: true, reads: 'monitor_results' },
   { path: '/messages', page: MessagesPage, title: 'nav.messages', nav: true, reads: 'monitor_results' },
   { path: '/rules', page: RulesPage, title: 'nav.rules', nav: true, reads: 'monitor_settings' },
+  { path: '/notifications', page: NotificationsPage, title: 'nav.notifications', nav: true, reads: 'notifications' }, // notify (issue 12)
   { path: '/inventory', page: InventoryPage, title: 'nav.inventory', nav: true, reads: 'inventory' },
   // Every user has an account there (own tokens, second factor).
   { path: '/admin', page: AdminPage, title: 'nav.admin', nav: true },

@@ -13,7 +13,9 @@ import (
 // through rules that name their kinds. The active tails the events table
 // from a cursor kept in the store and moved in the same write as the
 // notifications it records, so each event notifies once across failovers
-// (and a key that is recorded already is not recorded again).
+// (and a key that is recorded already is not recorded again). The
+// cursor starts where the events were when notify's schema was made
+// (migration 800): older events are history, not news.
 
 const eventsCursor = "events"
 
@@ -27,19 +29,32 @@ type tailedEvent struct {
 	attrs                                map[string]string
 }
 
-func (n *Notifier) tailEvents(ctx context.Context) {
-	if !n.anyEventRule() {
-		return
+// lastEventID is the newest event's id (-1 if unreadable).
+func (n *Notifier) lastEventID(ctx context.Context) int64 {
+	rows, err := n.opts.Store.Query(ctx, store.Strong, `SELECT COALESCE(MAX(id), 0) FROM events`)
+	if err != nil || len(rows.Values) == 0 {
+		return -1
 	}
+	end, _ := rows.Values[0][0].(int64)
+	return end
+}
+
+// tailEvents records the notifications of the events after the cursor.
+// end is the newest event id read before the rules were: with no event
+// rule the cursor moves up to it, never past an event stored after a
+// rule the reload may not have seen.
+func (n *Notifier) tailEvents(ctx context.Context, end int64) {
 	cursor, ok, err := n.cursor(ctx)
 	if err != nil {
 		n.opts.Log.Warn("notify: cannot read the events cursor", "err", err)
 		return
 	}
-	if !ok {
-		// First run with an event rule: start at the store's end, not
-		// with the whole history.
-		n.startCursor(ctx)
+	if !ok || !n.anyEventRule() {
+		// Keep up, so that a rule made later notifies what follows it,
+		// not the backlog of when there was none.
+		if end > cursor || !ok {
+			n.setCursor(ctx, end)
+		}
 		return
 	}
 	rows, err := n.opts.Store.Query(ctx, store.Local, `SELECT id, uid, at, severity, kind, node, scope, message, attrs FROM events
@@ -80,15 +95,14 @@ func (n *Notifier) cursor(ctx context.Context) (int64, bool, error) {
 	return v, true, nil
 }
 
-func (n *Notifier) startCursor(ctx context.Context) {
-	rows, err := n.opts.Store.Query(ctx, store.Strong, `SELECT COALESCE(MAX(id), 0) FROM events`)
-	if err != nil || len(rows.Values) == 0 {
+func (n *Notifier) setCursor(ctx context.Context, to int64) {
+	if to < 0 {
 		return
 	}
-	end, _ := rows.Values[0][0].(int64)
-	_, err = n.opts.Store.Exec(ctx, store.Statement{SQL: `INSERT OR IGNORE INTO notify_cursor (name, value) VALUES (?, ?)`, Args: []any{eventsCursor, end}})
+	_, err := n.opts.Store.Exec(ctx, store.Statement{SQL: `INSERT INTO notify_cursor (name, value) VALUES (?, ?)
+		ON CONFLICT(name) DO UPDATE SET value = MAX(value, excluded.value)`, Args: []any{eventsCursor, to}})
 	if err != nil {
-		n.opts.Log.Warn("notify: cannot start the events cursor", "err", err)
+		n.opts.Log.Warn("notify: cannot move the events cursor", "err", err)
 	}
 }
 

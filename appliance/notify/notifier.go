@@ -144,14 +144,18 @@ func (n *Notifier) Run(ctx context.Context) error {
 	t := time.NewTicker(n.opts.Tick)
 	defer t.Stop()
 	for {
-		n.reload(ctx)
 		select {
 		case <-ctx.Done():
 			return nil
 		case j := <-n.queue:
+			n.reload(ctx, false)
 			n.judge(ctx, j)
 		case <-t.C:
-			n.tailEvents(ctx)
+			// The rules as they are now: an event stored after a rule
+			// was saved is tailed with that rule.
+			end := n.lastEventID(ctx)
+			n.reload(ctx, true)
+			n.tailEvents(ctx, end)
 			n.releaseWindows(ctx)
 		}
 	}
@@ -168,10 +172,10 @@ func (n *Notifier) retryNow(ctx context.Context) {
 	}
 }
 
-// reload reads the rules and channels at most once a tick.
-func (n *Notifier) reload(ctx context.Context) {
-	now := n.opts.Now()
-	if now.Sub(n.loaded) < n.opts.Tick {
+// reload reads the rules and channels, at most once a tick unless now.
+func (n *Notifier) reload(ctx context.Context, now bool) {
+	at := n.opts.Now()
+	if !now && at.Sub(n.loaded) < n.opts.Tick {
 		return
 	}
 	rs, err := Rules(ctx, n.opts.Store, nil)
@@ -195,7 +199,7 @@ func (n *Notifier) reload(ctx context.Context) {
 	n.mu.Lock()
 	n.channels = chs
 	n.mu.Unlock()
-	n.loaded = now
+	n.loaded = at
 }
 
 func (n *Notifier) loadStates(ctx context.Context) error {

@@ -304,14 +304,16 @@ func TestApplianceEventsNotify(t *testing.T) {
 	ctx := context.Background()
 	hook := notifytest.NewWebhook(t)
 	putWebhook(t, st, "hook", hook.URL, FormatJSON)
-	putRule(t, st, Rule{ID: "ha", Channels: []string{"hook"}, Events: []string{"ha.failover", "ha.fenced"}})
+	n := testNotifier(st, Options{})
+	start(t, n)
+	// An event while no rule names events: history by the time a rule comes.
 	old := events.Event{UID: "before", At: time.Now(), Severity: events.Critical, Kind: "ha.failover", Node: "n2", Message: "old"}
 	if err := events.Insert(ctx, st, []events.Event{old}); err != nil {
 		t.Fatal(err)
 	}
-	n := testNotifier(st, Options{})
-	start(t, n)
-	waitFor(t, "cursor", func() bool { _, ok, _ := n.cursor(ctx); return ok })
+	waitFor(t, "the cursor past it", func() bool { c, _, _ := n.cursor(ctx); return c == 1 })
+	// Events stored right after the rule is saved notify through it.
+	putRule(t, st, Rule{ID: "ha", Channels: []string{"hook"}, Events: []string{"ha.failover", "ha.fenced"}})
 	evs := []events.Event{
 		{UID: "e1", At: time.Now(), Severity: events.Critical, Kind: "ha.failover", Node: "n2", Message: "n2 took over"},
 		{UID: "e2", At: time.Now(), Severity: events.Info, Kind: "ha.recovered", Node: "n1", Message: "not named by the rule"},

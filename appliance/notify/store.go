@@ -40,6 +40,7 @@ func Migrations() []store.Migration {
 		`CREATE TABLE notify_state (rule TEXT NOT NULL, monitor TEXT NOT NULL, node TEXT NOT NULL, item TEXT NOT NULL,
 			priority TEXT NOT NULL, at TEXT NOT NULL, seq TEXT NOT NULL, PRIMARY KEY (rule, monitor, node, item))`,
 		`CREATE TABLE notify_cursor (name TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
+		`INSERT INTO notify_cursor (name, value) SELECT 'events', COALESCE(MAX(id), 0) FROM events`,
 	}}}
 }
 

@@ -92,7 +92,6 @@ func TestNotifyChannelsRulesAndLog(t *testing.T) {
 
 	// Events of a kind a rule names notify through both channels.
 	put(t, a, "/api/v1/notify/rules", notify.Rule{ID: "db-changes", Enabled: true, Channels: []string{"ops-mail", "am"}, Events: []string{"e2e.change"}}, http.StatusOK)
-	time.Sleep(2 * time.Second) // the notifier starts the events cursor at the store's end
 	postEvents(t, a, "e2e.change", 3, "single")
 	postEvents(t, a, "e2e.other", 2, "ignored")
 	if !cluster.WaitFor(t.Context(), 20*time.Second, func() bool { return len(notifyLog(t, a, "status=sent")) == 6 }) {
@@ -123,7 +122,6 @@ func TestNotifyThroughFailover(t *testing.T) {
 		Webhook: &notify.WebhookConfig{URL: hook.URL, Format: notify.FormatJSON}}, http.StatusOK)
 	put(t, a, "/api/v1/notify/rules", notify.Rule{ID: "changes", Enabled: true, Channels: []string{"pd"},
 		Events: []string{"e2e.change", "ha.failover"}}, http.StatusOK)
-	time.Sleep(2 * time.Second)
 
 	// 25 state changes sent, then 25 the receiver refuses: recorded, unsent.
 	postEvents(t, a, "e2e.change", 25, "sent")

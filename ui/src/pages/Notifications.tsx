@@ -14,6 +14,9 @@ import { t, tOr, type Key } from '../i18n';
 import { query } from '../router';
 
 type Tab = 'channels' | 'rules' | 'log';
+
+/** A priority in words ("unknown" is the monitors' own, beside the events' severities). */
+const prio = (p: string) => tOr(`severity.${p}`, tOr(`notify.p.${p}`, p));
 const tabs: Tab[] = ['channels', 'rules', 'log'];
 
 export function NotificationsPage() {
@@ -472,7 +475,7 @@ function RulesTab() {
                     </td>
                     <td data-label={rLabel('channels')}>{(r.channels ?? []).join(', ')}</td>
                     <td data-label={t('notify.covers')} class="wrap">
-                      {[...(r.priorities ?? []).map((p) => tOr(`severity.${p}`, p)), ...(r.events ?? [])].join(', ')}
+                      {[...(r.priorities ?? []).map(prio), ...(r.events ?? [])].join(', ')}
                     </td>
                     <td data-label={t('notify.suppression')}>{suppression(r)}</td>
                     <td data-label={t('notify.enabled')}>{r.enabled ? t('common.yes') : t('common.no')}</td>
@@ -499,7 +502,7 @@ function RulesTab() {
             <Checks id="nrule-channels" label={rLabel('channels')} values={(chans.items ?? []).map((c) => c.id)} chosen={form.channels}
               onChosen={(v) => setForm({ ...form, channels: v })} error={s.errors.channels} name={(v) => v} />
             <Checks id="nrule-priorities" label={rLabel('priorities')} values={priorities} chosen={form.priorities}
-              onChosen={(v) => setForm({ ...form, priorities: v })} error={s.errors.priorities} name={(p) => tOr(`severity.${p}`, p)} />
+              onChosen={(v) => setForm({ ...form, priorities: v })} error={s.errors.priorities} name={prio} />
             {field('events', 'notify.h.events')}
             {field('after', 'notify.h.after')}
             <Select id="nrule-renotify" label={rLabel('renotify')} value={form.renotify} onValue={set('renotify')} error={s.errors.renotify}
@@ -584,7 +587,7 @@ function LogTab() {
                   {n.window && <span class="muted small"> {t('notify.heldBy', { window: n.window })}</span>}
                 </td>
                 <td data-label={t('notify.what')} class="wrap">
-                  <span class={`sev sev-${n.priority}`}>{tOr(`severity.${n.priority}`, n.priority)}</span> {tOr(`notify.kind.${n.kind}`, n.kind)}:{' '}
+                  <span class={`sev sev-${n.priority}`}>{prio(n.priority)}</span> {tOr(`notify.kind.${n.kind}`, n.kind)}:{' '}
                   {n.event_kind || n.monitor_name || n.monitor} {n.node_name || n.node ? `@ ${n.node_name || n.node}` : ''} — {n.message}
                   {n.error && <p class="field-error small">{n.error}</p>}
                 </td>

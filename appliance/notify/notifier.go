@@ -66,7 +66,7 @@ type Notifier struct {
 	rules    map[string]Rule
 	channels map[string]Channel
 	loaded   time.Time
-	mu       sync.Mutex // guards channels for the senders
+	mu       sync.Mutex // guards the maps' replacement (the senders read channels)
 }
 
 // New returns a notifier.
@@ -119,6 +119,13 @@ func (n *Notifier) Dropped() int64 { return n.dropped.Load() }
 
 // Counts are the notifications this appliance sent and gave up on.
 func (n *Notifier) Counts() (sent, failed int64) { return n.sent.Load(), n.failed.Load() }
+
+// ruleCount is how many rules Run has read.
+func (n *Notifier) ruleCount() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.rules)
+}
 
 func (n *Notifier) kick() {
 	select {
@@ -188,16 +195,16 @@ func (n *Notifier) reload(ctx context.Context, now bool) {
 		n.opts.Log.Warn("notify: cannot read the channels", "err", err)
 		return
 	}
-	n.rules = map[string]Rule{}
+	rules := map[string]Rule{}
 	for _, r := range rs {
-		n.rules[r.ID] = r
+		rules[r.ID] = r
 	}
 	chs := map[string]Channel{}
 	for _, c := range cs {
 		chs[c.ID] = c
 	}
 	n.mu.Lock()
-	n.channels = chs
+	n.rules, n.channels = rules, chs
 	n.mu.Unlock()
 	n.loaded = at
 }

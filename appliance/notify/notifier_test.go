@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,7 +119,7 @@ func TestMailAndWebhookThroughTheOutbox(t *testing.T) {
 	putRule(t, st, Rule{ID: "r", Channels: []string{"hook", "mail"}, Priorities: []string{"critical"}, Recovery: true})
 	n := testNotifier(st, Options{})
 	start(t, n)
-	waitFor(t, "rules loaded", func() bool { return len(n.rules) == 1 })
+	waitFor(t, "rules loaded", func() bool { return n.ruleCount() == 1 })
 	t0 := time.Now()
 	for i, p := range []string{"critical", "critical", "info"} {
 		n.Judged(ctx, judged(p, t0.Add(time.Duration(i)*time.Second), "r"))
@@ -162,7 +163,7 @@ func TestNextActiveSendsWhatWasLeft(t *testing.T) {
 	putRule(t, st, Rule{ID: "r", Channels: []string{"hook"}, Priorities: []string{"critical"}})
 	first := testNotifier(st, Options{RetryBase: time.Hour})
 	stop := start(t, first)
-	waitFor(t, "rules loaded", func() bool { return len(first.rules) == 1 })
+	waitFor(t, "rules loaded", func() bool { return first.ruleCount() == 1 })
 	first.Judged(ctx, judged("critical", time.Now(), "r"))
 	waitFor(t, "a failed attempt", func() bool { ns := logOf(t, st, LogFilter{}); return len(ns) == 1 && ns[0].Attempts == 1 })
 	stop()
@@ -193,7 +194,7 @@ func TestRetriesAreBounded(t *testing.T) {
 	putRule(t, st, Rule{ID: "r", Channels: []string{"hook"}, Priorities: []string{"critical"}})
 	n := testNotifier(st, Options{MaxAttempts: 3, RetryBase: 20 * time.Millisecond})
 	start(t, n)
-	waitFor(t, "rules loaded", func() bool { return len(n.rules) == 1 })
+	waitFor(t, "rules loaded", func() bool { return n.ruleCount() == 1 })
 	n.Judged(context.Background(), judged("critical", time.Now(), "r"))
 	waitFor(t, "failed", func() bool { return len(logOf(t, st, LogFilter{Status: Failed})) == 1 })
 	nt := logOf(t, st, LogFilter{})[0]
@@ -224,7 +225,7 @@ func TestMaintenanceHoldsThenNotifiesOnce(t *testing.T) {
 	win := &fakeWindows{on: "patch-tuesday"}
 	n := testNotifier(st, Options{Maintenance: win})
 	start(t, n)
-	waitFor(t, "rules loaded", func() bool { return len(n.rules) == 1 })
+	waitFor(t, "rules loaded", func() bool { return n.ruleCount() == 1 })
 	t0 := time.Now()
 	for i := range 3 {
 		n.Judged(ctx, judged("critical", t0.Add(time.Duration(i)*time.Second), "r"))
@@ -262,7 +263,7 @@ func TestWindowEndsWithNothingNew(t *testing.T) {
 	win := &fakeWindows{}
 	n := testNotifier(st, Options{Maintenance: win})
 	start(t, n)
-	waitFor(t, "rules loaded", func() bool { return len(n.rules) == 1 })
+	waitFor(t, "rules loaded", func() bool { return n.ruleCount() == 1 })
 	t0 := time.Now()
 	n.Judged(ctx, judged("critical", t0, "r"))
 	waitFor(t, "sent", func() bool { return len(hook.Hooks()) == 1 })
@@ -277,24 +278,25 @@ func TestWindowEndsWithNothingNew(t *testing.T) {
 	}
 }
 
-type fakeCalendar struct{ open bool }
+type fakeCalendar struct{ open atomic.Bool }
 
-func (f fakeCalendar) Open(context.Context, string, time.Time) (bool, error) { return f.open, nil }
+func (f *fakeCalendar) Open(context.Context, string, time.Time) (bool, error) { return f.open.Load(), nil }
 
 func TestCalendarClosedDoesNotNotify(t *testing.T) {
 	st := testStore(t)
 	hook := notifytest.NewWebhook(t)
 	putWebhook(t, st, "hook", hook.URL, FormatJSON)
 	putRule(t, st, Rule{ID: "r", Channels: []string{"hook"}, Priorities: []string{"critical"}, Calendar: "weekdays"})
-	n := testNotifier(st, Options{Calendar: fakeCalendar{open: false}})
+	cal := &fakeCalendar{}
+	n := testNotifier(st, Options{Calendar: cal})
 	start(t, n)
-	waitFor(t, "rules loaded", func() bool { return len(n.rules) == 1 })
+	waitFor(t, "rules loaded", func() bool { return n.ruleCount() == 1 })
 	n.Judged(context.Background(), judged("critical", time.Now(), "r"))
 	time.Sleep(300 * time.Millisecond)
 	if got := len(logOf(t, st, LogFilter{})); got != 0 {
 		t.Errorf("%d notifications outside business hours, want 0", got)
 	}
-	n.opts.Calendar = fakeCalendar{open: true} // Run reads it on each result
+	cal.open.Store(true)
 	n.Judged(context.Background(), judged("critical", time.Now(), "r"))
 	waitFor(t, "sent inside business hours", func() bool { return len(hook.Hooks()) == 1 })
 }

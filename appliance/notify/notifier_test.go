@@ -280,7 +280,9 @@ func TestWindowEndsWithNothingNew(t *testing.T) {
 
 type fakeCalendar struct{ open atomic.Bool }
 
-func (f *fakeCalendar) Open(context.Context, string, time.Time) (bool, error) { return f.open.Load(), nil }
+func (f *fakeCalendar) Open(context.Context, string, time.Time) (bool, error) {
+	return f.open.Load(), nil
+}
 
 func TestCalendarClosedDoesNotNotify(t *testing.T) {
 	st := testStore(t)

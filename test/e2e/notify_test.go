@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mamori-ops/mamori/api"
+	"github.com/mamori-ops/mamori/appliance/auth"
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/notify"
@@ -107,6 +108,48 @@ func TestNotifyChannelsRulesAndLog(t *testing.T) {
 	}
 	if code, _ := a.Do(http.MethodDelete, "/api/v1/notify/channels/am", nil, &e); code != http.StatusConflict || !strings.Contains(e.Error, "db-changes") {
 		t.Errorf("deleting a channel a rule sends to: HTTP %d %q, want 409 naming the rule", code, e.Error)
+	}
+	checkNotifyScopes(t, a, hook.URL)
+}
+
+// checkNotifyScopes: a role limited to one scope writes channels and
+// rules only there and names only what it sees.
+func checkNotifyScopes(t *testing.T, a *cluster.Node, hookURL string) {
+	t.Helper()
+	put(t, a, "/api/v1/roles", auth.Role{Name: "notify_a", Scopes: []string{"scope-a"}, Privileges: map[auth.Function][]auth.Action{
+		auth.Notifications: {auth.Read, auth.Add, auth.Modify, auth.Execute}}}, http.StatusCreated)
+	put(t, a, "/api/v1/users", map[string]any{"user": "notifier-a", "password": pw, "roles": []string{"notify_a"}}, http.StatusCreated)
+	tok := a.Login("notifier-a", pw)
+	hookIn := func(scope, cred string) notify.Channel {
+		return notify.Channel{ID: "hook-" + scope, Scope: scope, Type: notify.Webhook, Webhook: &notify.WebhookConfig{URL: hookURL, Format: notify.FormatJSON, TokenCredential: cred}}
+	}
+	for _, c := range []struct {
+		what string
+		path string
+		body any
+		want int
+	}{
+		{"a channel in its scope", "/api/v1/notify/channels", hookIn("scope-a", ""), http.StatusOK},
+		{"a channel in another scope", "/api/v1/notify/channels", hookIn("scope-b", ""), http.StatusForbidden},
+		{"a channel for every scope", "/api/v1/notify/channels", hookIn("", ""), http.StatusForbidden},
+		{"a channel naming a credential it does not see", "/api/v1/notify/channels", hookIn("scope-a", "hook-token"), http.StatusForbidden},
+		{"a rule sending to a channel of every scope", "/api/v1/notify/rules", notify.Rule{ID: "ra", Scope: "scope-a", Channels: []string{"am"}, Events: []string{"x"}}, http.StatusForbidden},
+		{"a rule sending to its channel", "/api/v1/notify/rules", notify.Rule{ID: "ra", Scope: "scope-a", Channels: []string{"hook-scope-a"}, Events: []string{"x"}}, http.StatusOK},
+		{"replacing a rule of every scope", "/api/v1/notify/rules", notify.Rule{ID: "db-changes", Scope: "scope-a", Channels: []string{"hook-scope-a"}, Events: []string{"x"}}, http.StatusForbidden},
+	} {
+		var out struct{ Error string }
+		if code, _ := a.DoAs(tok, http.MethodPost, c.path, c.body, &out); code != c.want {
+			t.Errorf("%s: HTTP %d %q, want %d", c.what, code, out.Error, c.want)
+		}
+	}
+	var l api.NotifyChannelList
+	if code, _ := a.DoAs(tok, http.MethodGet, "/api/v1/notify/channels", nil, &l); code != http.StatusOK {
+		t.Fatalf("list: HTTP %d", code)
+	}
+	for _, c := range l.Channels {
+		if c.Scope != "scope-a" && c.Scope != "" {
+			t.Errorf("a role of scope-a sees channel %s of scope %q", c.ID, c.Scope)
+		}
 	}
 }
 

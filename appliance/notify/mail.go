@@ -45,7 +45,7 @@ func (n *Notifier) sendMail(ctx context.Context, m *MailConfig, v Vars) error {
 			return err
 		}
 	}
-	msg := mailMessage(m, v.Key, n.opts.Host, subject, body, n.opts.Now())
+	msg := mailMessage(m, v.Key, subject, body, n.opts.Now())
 	return smtpSend(ctx, m, password, msg)
 }
 
@@ -56,17 +56,18 @@ func or(s, def string) string {
 	return s
 }
 
-// MessageID is the Message-ID of a notification's mail.
-func MessageID(key, host string) string { return "<" + key + "@" + host + ".mamori>" }
+// MessageID is the Message-ID of a notification's mail: the key alone,
+// so that either appliance of the pair sends a repeat under the same id.
+func MessageID(key string) string { return "<" + key + "@notify.mamori>" }
 
-func mailMessage(m *MailConfig, key, host, subject, body string, now time.Time) []byte {
+func mailMessage(m *MailConfig, key, subject, body string, now time.Time) []byte {
 	var b strings.Builder
 	hdr := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
 	hdr("From", m.From)
 	hdr("To", strings.Join(m.To, ", "))
 	hdr("Subject", mime.QEncoding.Encode("utf-8", strings.ReplaceAll(subject, "\n", " ")))
 	hdr("Date", now.UTC().Format(time.RFC1123Z))
-	hdr("Message-ID", MessageID(key, host))
+	hdr("Message-ID", MessageID(key))
 	hdr("X-Mamori-Key", key)
 	hdr("MIME-Version", "1.0")
 	hdr("Content-Type", "text/plain; charset=utf-8")

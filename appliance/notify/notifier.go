@@ -33,7 +33,7 @@ type Options struct {
 	Calendar    Calendar
 	Maintenance Maintenance
 	Log         *slog.Logger
-	// Host names this appliance in syslog messages and Message-IDs.
+	// Host names this appliance in syslog messages and test notifications.
 	Host string
 	// QueueSize bounds the results waiting to be judged for notification
 	// (default 10,000); past it results are dropped and counted.

@@ -83,7 +83,7 @@ func TestNotifyChannelsRulesAndLog(t *testing.T) {
 	if code, _ := a.Do(http.MethodPost, "/api/v1/notify/channels/test", mail, &res); code != http.StatusOK || !res.Sent {
 		t.Fatalf("test send by mail: HTTP %d %+v", code, res)
 	}
-	if m := smtp.Mails(); len(m) != 1 || !m[0].TLS || !m[0].Auth || m[0].MessageID != notify.MessageID(res.Key, "a") {
+	if m := smtp.Mails(); len(m) != 1 || !m[0].TLS || !m[0].Auth || m[0].MessageID != notify.MessageID(res.Key) {
 		t.Fatalf("the SMTP server got %+v, want one mail over STARTTLS with AUTH PLAIN and Message-ID from key %s", m, res.Key)
 	}
 	closed := notify.Channel{ID: "closed", Type: notify.Webhook, Webhook: &notify.WebhookConfig{URL: "http://127.0.0.1:" + cluster.FreePort(t, "127.0.0.1") + "/", Format: notify.FormatJSON}}
@@ -161,20 +161,24 @@ func TestNotifyThroughFailover(t *testing.T) {
 	const detection = 3 * time.Second
 	a, b := newPair(t, cluster.Options{Detection: detection})
 	hook := notifytest.NewWebhook(t)
+	smtp := notifytest.NewSMTP(t, "", "")
 	put(t, a, "/api/v1/notify/channels", notify.Channel{ID: "pd", Type: notify.Webhook,
 		Webhook: &notify.WebhookConfig{URL: hook.URL, Format: notify.FormatJSON}}, http.StatusOK)
-	put(t, a, "/api/v1/notify/rules", notify.Rule{ID: "changes", Enabled: true, Channels: []string{"pd"},
+	put(t, a, "/api/v1/notify/channels", notify.Channel{ID: "mail", Type: notify.Mail, Mail: &notify.MailConfig{Server: smtp.Addr,
+		From: "mamori@example.com", To: []string{"ops@example.com"}, CA: smtp.CA}}, http.StatusOK)
+	put(t, a, "/api/v1/notify/rules", notify.Rule{ID: "changes", Enabled: true, Channels: []string{"pd", "mail"},
 		Events: []string{"e2e.change", "ha.failover"}}, http.StatusOK)
 
-	// 25 state changes sent, then 25 the receiver refuses: recorded, unsent.
+	// 25 state changes sent, then 25 the receivers refuse: recorded, unsent.
 	postEvents(t, a, "e2e.change", 25, "sent")
-	if !cluster.WaitFor(t.Context(), 20*time.Second, func() bool { return len(notifyLog(t, a, "status=sent")) == 25 }) {
-		t.Fatalf("the first 25 not sent: %d", len(notifyLog(t, a, "status=sent")))
+	if !cluster.WaitFor(t.Context(), 30*time.Second, func() bool { return len(notifyLog(t, a, "status=sent")) == 50 }) {
+		t.Fatalf("the first 25 not sent to both: %d", len(notifyLog(t, a, "status=sent")))
 	}
 	hook.SetStatus(http.StatusServiceUnavailable)
+	smtp.SetReject(true)
 	postEvents(t, a, "e2e.change", 25, "left")
-	if !cluster.WaitFor(t.Context(), 20*time.Second, func() bool { return len(notifyLog(t, a, "status=recorded")) == 25 }) {
-		t.Fatalf("the next 25 not recorded: %d", len(notifyLog(t, a, "status=recorded")))
+	if !cluster.WaitFor(t.Context(), 30*time.Second, func() bool { return len(notifyLog(t, a, "status=recorded")) == 50 }) {
+		t.Fatalf("the next 25 not recorded for both: %d", len(notifyLog(t, a, "status=recorded")))
 	}
 	left := map[string]bool{}
 	for _, n := range notifyLog(t, a, "status=recorded") {
@@ -184,19 +188,28 @@ func TestNotifyThroughFailover(t *testing.T) {
 
 	a.Kill()
 	hook.SetStatus(http.StatusOK)
+	smtp.SetReject(false)
 	b.WaitRole(ha.Active, 30*time.Second)
-	if !cluster.WaitFor(t.Context(), 60*time.Second, func() bool { return len(notifyLog(t, b, "status=sent")) == 51 }) {
-		t.Fatalf("after the failover: %d sent, want 25 + 25 left + the failover", len(notifyLog(t, b, "status=sent")))
+	if !cluster.WaitFor(t.Context(), 60*time.Second, func() bool { return len(notifyLog(t, b, "status=sent")) == 102 }) {
+		t.Fatalf("after the failover: %d sent, want 2 × (25 + 25 left + the failover)", len(notifyLog(t, b, "status=sent")))
 	}
 	var keys []string
-	got := map[string]bool{}
 	failover := 0
 	for _, h := range hook.Hooks() {
 		keys = append(keys, h.Key)
-		got[h.Key] = true
 		if h.Body["EventKind"] == "ha.failover" {
 			failover++
 		}
+	}
+	for _, m := range smtp.Mails() {
+		keys = append(keys, m.Key)
+		if m.MessageID != notify.MessageID(m.Key) {
+			t.Errorf("Message-ID %s is not derived from key %s", m.MessageID, m.Key)
+		}
+	}
+	got := map[string]bool{}
+	for _, k := range keys {
+		got[k] = true
 	}
 	for k := range left {
 		if !got[k] {
@@ -204,8 +217,8 @@ func TestNotifyThroughFailover(t *testing.T) {
 		}
 	}
 	repeats := notifytest.Repeats(keys)
-	t.Logf("REPORT notify_failover: %d notifications, %d distinct keys, %d repeats (expected 0), failover notices %d", len(keys), len(got), repeats, failover)
-	if len(got) != 51 || failover != 1 {
-		t.Errorf("%d distinct notifications (want 51), %d failover notices (want 1)", len(got), failover)
+	t.Logf("REPORT notify_failover: %d notifications received (webhook + mail), %d distinct keys, %d repeats (expected 0), failover notices by webhook %d", len(keys), len(got), repeats, failover)
+	if len(got) != 102 || failover != 1 {
+		t.Errorf("%d distinct notifications (want 102), %d failover notices (want 1)", len(got), failover)
 	}
 }

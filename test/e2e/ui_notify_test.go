@@ -52,7 +52,7 @@ func TestConsoleNotify(t *testing.T) {
 	for _, n := range sent {
 		byChannel[n.Channel] = n
 	}
-	if m := mails[1]; !m.TLS || !m.Auth || m.Key != byChannel["ops-mail"].Key || m.MessageID != notify.MessageID(m.Key, "a") {
+	if m := mails[1]; !m.TLS || !m.Auth || m.Key != byChannel["ops-mail"].Key || m.MessageID != notify.MessageID(m.Key) {
 		t.Errorf("the event's mail %+v does not carry the logged key %s", m, byChannel["ops-mail"].Key)
 	}
 	if hooks[0].Key != byChannel["am"].Key {

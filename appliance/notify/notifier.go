@@ -48,6 +48,9 @@ type Options struct {
 	RetryBase, RetryMax time.Duration
 	// Senders bound concurrent sends (default 4).
 	Senders int
+	// Keep is how long the log keeps what was sent, held or failed
+	// (default 30 days); what is still to be sent is never pruned.
+	Keep time.Duration
 	Now     func() time.Time
 }
 
@@ -66,6 +69,7 @@ type Notifier struct {
 	rules    map[string]Rule
 	channels map[string]Channel
 	loaded   time.Time
+	pruned   time.Time
 	mu       sync.Mutex // guards the maps' replacement (the senders read channels)
 }
 
@@ -88,6 +92,9 @@ func New(o Options) *Notifier {
 	}
 	if o.Senders <= 0 {
 		o.Senders = 4
+	}
+	if o.Keep <= 0 {
+		o.Keep = 30 * 24 * time.Hour
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -164,7 +171,22 @@ func (n *Notifier) Run(ctx context.Context) error {
 			n.reload(ctx, true)
 			n.tailEvents(ctx, end)
 			n.releaseWindows(ctx)
+			n.prune(ctx)
 		}
+	}
+}
+
+// prune deletes, a bounded batch at a time, what the log no longer keeps.
+func (n *Notifier) prune(ctx context.Context) {
+	now := n.opts.Now()
+	if now.Sub(n.pruned) < time.Minute {
+		return
+	}
+	n.pruned = now
+	_, err := n.opts.Store.Exec(ctx, store.Statement{SQL: `DELETE FROM notify_outbox WHERE id IN (SELECT id FROM notify_outbox
+		WHERE status != ? AND recorded_at < ? ORDER BY id LIMIT 5000)`, Args: []any{Recorded, fmtTime(now.Add(-n.opts.Keep))}})
+	if err != nil {
+		n.opts.Log.Warn("notify: cannot prune the notification log", "err", err)
 	}
 }
 

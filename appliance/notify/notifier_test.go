@@ -348,3 +348,30 @@ func TestJudgedNeverBlocks(t *testing.T) {
 		t.Errorf("dropped %d, want 3", n.Dropped())
 	}
 }
+
+func TestLogKeepsWhatIsDue(t *testing.T) {
+	st := testStore(t)
+	ctx := context.Background()
+	old := time.Now().Add(-40 * 24 * time.Hour)
+	var stmts []store.Statement
+	for i, status := range []string{Sent, Failed, Held, Recorded} {
+		nt := notification("r", "c", judged("critical", old, "r"), KindProblem, fmt.Sprint(i), old)
+		nt.Status = status
+		stmts = append(stmts, recordStmt(nt))
+	}
+	recent := notification("r", "c", judged("critical", time.Now(), "r"), KindProblem, "new", time.Now())
+	recent.Status = Sent
+	stmts = append(stmts, recordStmt(recent))
+	if _, err := st.Exec(ctx, stmts...); err != nil {
+		t.Fatal(err)
+	}
+	n := testNotifier(st, Options{})
+	n.prune(ctx)
+	var got []string
+	for _, nt := range logOf(t, st, LogFilter{}) {
+		got = append(got, nt.Status+"@"+map[bool]string{true: "old", false: "new"}[nt.RecordedAt.Before(time.Now().Add(-time.Hour))])
+	}
+	if strings.Join(got, ",") != "sent@new,recorded@old" {
+		t.Errorf("after pruning: %v, want the recent one and the old one still to send", got)
+	}
+}

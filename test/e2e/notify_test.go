@@ -222,3 +222,39 @@ func TestNotifyThroughFailover(t *testing.T) {
 		t.Errorf("%d distinct notifications (want 102), %d failover notices (want 1)", len(got), failover)
 	}
 }
+
+// The one repeat the outbox allows: the receiver took a notification and
+// the active died before recording that it was sent. The new active sends
+// it again under the same key, which the receiver sees (and counts).
+func TestNotifyRepeatCarriesTheKey(t *testing.T) {
+	skipShort(t)
+	a, b := newPair(t, cluster.Options{Detection: 3 * time.Second})
+	hook := notifytest.NewWebhook(t)
+	hook.SetDelay(8 * time.Second) // taken at once, answered after the kill
+	put(t, a, "/api/v1/notify/channels", notify.Channel{ID: "pd", Type: notify.Webhook,
+		Webhook: &notify.WebhookConfig{URL: hook.URL, Format: notify.FormatPagerDuty, TokenCredential: "pd-key"}}, http.StatusBadRequest)
+	put(t, a, "/api/v1/credentials", map[string]any{"name": "pd-key", "kind": "password", "secret": "R0UT1NGKEY"}, http.StatusOK)
+	put(t, a, "/api/v1/notify/channels", notify.Channel{ID: "pd", Type: notify.Webhook,
+		Webhook: &notify.WebhookConfig{URL: hook.URL, Format: notify.FormatPagerDuty, TokenCredential: "pd-key"}}, http.StatusOK)
+	put(t, a, "/api/v1/notify/rules", notify.Rule{ID: "changes", Enabled: true, Channels: []string{"pd"}, Events: []string{"e2e.change"}}, http.StatusOK)
+	postEvents(t, a, "e2e.change", 1, "handed-off")
+	if !cluster.WaitFor(t.Context(), 20*time.Second, func() bool { return len(hook.Hooks()) == 1 }) {
+		t.Fatal("the receiver never got the notification")
+	}
+	time.Sleep(time.Second) // the record (recorded, unsent) is replicated; the answer is still pending
+	a.Kill()
+	hook.SetDelay(0)
+	b.WaitRole(ha.Active, 30*time.Second)
+	if !cluster.WaitFor(t.Context(), 30*time.Second, func() bool { return len(notifyLog(t, b, "status=sent")) == 1 }) {
+		t.Fatalf("the new active did not send what the old one handed off: %+v", notifyLog(t, b, ""))
+	}
+	hooks := hook.Hooks()
+	var keys []string
+	for _, h := range hooks {
+		keys = append(keys, h.Body["dedup_key"].(string))
+	}
+	t.Logf("REPORT notify_handoff_repeat: %d deliveries, dedup_keys %v, %d repeats (1 expected here: killed between hand-off and record)", len(hooks), keys, notifytest.Repeats(keys))
+	if len(hooks) != 2 || keys[0] != keys[1] || keys[0] != notifyLog(t, b, "")[0].Key || hooks[1].Body["routing_key"] != "R0UT1NGKEY" {
+		t.Errorf("deliveries %+v: want the same notification twice under its key", hooks)
+	}
+}

@@ -231,6 +231,7 @@ type Webhook struct {
 	mu     sync.Mutex
 	hooks  []Hook
 	status int
+	delay  time.Duration
 }
 
 // NewWebhook starts an HTTP receiver on loopback.
@@ -242,6 +243,10 @@ func NewWebhook(t testing.TB) *Webhook {
 	w.URL = srv.URL
 	return w
 }
+
+// SetDelay makes the receiver record a request at once and answer it
+// only after d: a sender killed meanwhile never learns it was taken.
+func (w *Webhook) SetDelay(d time.Duration) { w.mu.Lock(); w.delay = d; w.mu.Unlock() }
 
 // SetStatus makes the receiver answer status (e.g. 503 to force retries).
 func (w *Webhook) SetStatus(code int) { w.mu.Lock(); w.status = code; w.mu.Unlock() }
@@ -255,7 +260,9 @@ func (w *Webhook) serve(rw http.ResponseWriter, r *http.Request) {
 		_ = json.Unmarshal(b, &h.Body)
 		w.hooks = append(w.hooks, h)
 	}
+	delay := w.delay
 	w.mu.Unlock()
+	time.Sleep(delay)
 	rw.WriteHeader(code)
 }
 

@@ -51,7 +51,7 @@ type Options struct {
 	// Keep is how long the log keeps what was sent, held or failed
 	// (default 30 days); what is still to be sent is never pruned.
 	Keep time.Duration
-	Now     func() time.Time
+	Now  func() time.Time
 }
 
 // Notifier records and sends notifications. Judged may be called from

@@ -292,10 +292,7 @@ func (n *Notifier) calendarOpen(ctx context.Context, r Rule, at time.Time) bool 
 // channels, held if a maintenance window covers it, with what the rule
 // last notified, in one write.
 func (n *Notifier) notify(ctx context.Context, r Rule, k stateKey, s *state, j Judged, kind, seq string) {
-	window := ""
-	if n.opts.Maintenance != nil {
-		window, _ = n.opts.Maintenance.Active(ctx, j.NodeID, j.Scope, j.MonitorID, j.At)
-	}
+	window := n.windowFor(ctx, j)
 	if window != "" && s.held == window && s.heldPriority == j.Priority {
 		return // held already: one held record per change within a window
 	}
@@ -331,13 +328,23 @@ func (n *Notifier) notify(ctx context.Context, r Rule, k stateKey, s *state, j J
 // maintenance window, leaves it for the window's end (the receiver was
 // told of the problem and may still be, if it is back by then).
 func (n *Notifier) settleOrHold(ctx context.Context, k stateKey, s *state, j Judged) {
-	if n.opts.Maintenance != nil {
-		if w, ok := n.opts.Maintenance.Active(ctx, j.NodeID, j.Scope, j.MonitorID, j.At); ok && w != "" {
-			s.held, s.heldPriority = w, j.Priority
-			return
-		}
+	if w := n.windowFor(ctx, j); w != "" {
+		s.held, s.heldPriority = w, j.Priority
+		return
 	}
 	n.settle(ctx, k, s, j)
+}
+
+// windowFor is the maintenance window holding j: the runner's word, or
+// else the Maintenance checker's ("" none).
+func (n *Notifier) windowFor(ctx context.Context, j Judged) string {
+	if j.Maintenance != "" || n.opts.Maintenance == nil {
+		return j.Maintenance
+	}
+	if w, ok := n.opts.Maintenance.Active(ctx, j.NodeID, j.Scope, j.MonitorID, j.At); ok {
+		return w
+	}
+	return ""
 }
 
 // settle records that a problem closed without a notice.
@@ -364,7 +371,12 @@ func notification(rule, channel string, j Judged, kind, seq string, now time.Tim
 
 // releaseWindows notifies, once, the state of what a window held when
 // the window has ended and the state differs from what was last notified.
+// Without a Maintenance checker the next result after the window does
+// (it carries no window, and differs from what was last notified).
 func (n *Notifier) releaseWindows(ctx context.Context) {
+	if n.opts.Maintenance == nil {
+		return
+	}
 	now := n.opts.Now()
 	for k, s := range n.states {
 		if s.held == "" {

@@ -375,3 +375,39 @@ func TestLogKeepsWhatIsDue(t *testing.T) {
 		t.Errorf("after pruning: %v, want the recent one and the old one still to send", got)
 	}
 }
+
+// The runner says which window holds a result (Judged.Maintenance): held
+// while it does, notified once by the first result after it.
+func TestRunnerWindowHoldsThenNextResultNotifies(t *testing.T) {
+	st := testStore(t)
+	ctx := context.Background()
+	hook := notifytest.NewWebhook(t)
+	putWebhook(t, st, "hook", hook.URL, FormatJSON)
+	putRule(t, st, Rule{ID: "r", Channels: []string{"hook"}, Priorities: []string{"critical"}, Recovery: true})
+	n := testNotifier(st, Options{}) // no Maintenance checker: the runner's word only
+	start(t, n)
+	waitFor(t, "rules loaded", func() bool { return n.ruleCount() == 1 })
+	t0 := time.Now()
+	in := func(p string, i int, window string) Judged {
+		j := judged(p, t0.Add(time.Duration(i)*time.Second), "r")
+		j.Maintenance = window
+		return j
+	}
+	n.Judged(ctx, in("critical", 0, "w1"))
+	n.Judged(ctx, in("critical", 1, "w1"))
+	waitFor(t, "held", func() bool { return len(logOf(t, st, LogFilter{Status: Held})) == 1 })
+	n.Judged(ctx, in("critical", 2, ""))
+	n.Judged(ctx, in("critical", 3, ""))
+	waitFor(t, "sent after the window", func() bool { return len(hook.Hooks()) == 1 })
+	n.Judged(ctx, in("info", 4, "w2")) // the recovery, held by another window
+	n.Judged(ctx, in("info", 5, ""))
+	waitFor(t, "the recovery after it", func() bool { return len(hook.Hooks()) == 2 })
+	drain(n)
+	hooks := hook.Hooks()
+	if len(hooks) != 2 || hooks[0].Body["Priority"] != "critical" || hooks[1].Body["Kind"] != KindRecovery {
+		t.Errorf("hooks %+v: want the critical once after w1 and the recovery once after w2", hooks)
+	}
+	if held := logOf(t, st, LogFilter{Status: Held}); len(held) != 2 || held[0].Window != "w2" || held[1].Window != "w1" {
+		t.Errorf("held records %+v: want one per window", held)
+	}
+}

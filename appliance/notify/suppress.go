@@ -14,6 +14,7 @@ type Judged struct {
 	At                                                          time.Time
 	Rules                                                       []string // the monitor's "notify" rule ids
 	EventUID                                                    string   // the event recorded for a change of priority ("" if none)
+	Maintenance                                                 string   // the maintenance window holding it ("" none), as the runner found it
 }
 
 // seq names the result's state change in the notification key: the

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/notify"
 	"github.com/mamori-ops/mamori/appliance/notify/notifytest"
 	"github.com/mamori-ops/mamori/test/cluster"
@@ -155,4 +156,72 @@ func byRule(hooks []notifytest.Hook) map[string]int {
 		out[h.Body["Rule"].(string)+"/"+h.Body["Kind"].(string)]++
 	}
 	return out
+}
+
+// 50 state changes around a kill -9 of the active: 25 services go down
+// just before it, 25 just after; every problem is notified once, the
+// ones the killed active had not sent by the new active under the same
+// key; the receiver counts repeats.
+func TestNotifyMonitorsThroughFailover(t *testing.T) {
+	skipShort(t)
+	a, b := newPair(t, cluster.Options{Detection: 3 * time.Second})
+	needMonitorKind(t, a, "tcp")
+	hook := notifytest.NewWebhook(t)
+	put(t, a, "/api/v1/nodes", map[string]any{"id": "svc-1", "address": "127.0.0.1"}, http.StatusOK)
+	put(t, a, "/api/v1/notify/channels", notify.Channel{ID: "hook", Type: notify.Webhook,
+		Webhook: &notify.WebhookConfig{URL: hook.URL, Format: notify.FormatAlertmanager}}, http.StatusOK)
+	put(t, a, "/api/v1/notify/rules", notify.Rule{ID: "changes", Enabled: true, Channels: []string{"hook"},
+		Priorities: []string{"critical", "unknown"}, Events: []string{"ha.failover"}}, http.StatusOK)
+	const n = 50
+	targets := make([]*notifyTarget, n)
+	for i := range targets {
+		targets[i] = &notifyTarget{}
+		targets[i].open(t)
+		t.Cleanup(targets[i].close)
+		put(t, a, "/api/v1/monitors", map[string]any{"id": "svc-" + strconv.Itoa(i), "kind": "tcp", "node": "svc-1",
+			"interval": "2s", "timeout": "1s", "params": map[string]any{"port": targets[i].port, "timeout": "1s"}, "notify": []string{"changes"},
+			"judgement": map[string]any{"numeric": map[string]any{"info": map[string]any{"max": 1000}, "warning": map[string]any{"max": 2000}}}}, http.StatusOK)
+	}
+	time.Sleep(5 * time.Second) // every monitor judged info
+	for _, tg := range targets[:n/2] {
+		tg.close()
+	}
+	time.Sleep(1500 * time.Millisecond) // some judged and notified, some not yet
+	killed := time.Now()
+	a.Kill()
+	for _, tg := range targets[n/2:] {
+		tg.close()
+	}
+	b.WaitRole(ha.Active, 30*time.Second)
+	if !cluster.WaitFor(t.Context(), 60*time.Second, func() bool { return len(notifyLog(t, b, "status=sent")) >= n+1 }) {
+		t.Fatalf("after the failover: %d sent, want %d problems and the failover notice", len(notifyLog(t, b, "status=sent")), n)
+	}
+	time.Sleep(3 * time.Second) // nothing more should come
+	var keys []string
+	alerts := map[string]int{}
+	for _, h := range hook.Hooks() {
+		keys = append(keys, h.Key)
+		labels := h.Body["commonLabels"].(map[string]any)
+		alerts[labels["alertname"].(string)]++
+	}
+	repeats := notifytest.Repeats(keys)
+	before, left := 0, 0
+	for _, nt := range notifyLog(t, b, "status=sent") {
+		switch {
+		case nt.SentAt != nil && nt.SentAt.Before(killed):
+			before++
+		case nt.RecordedAt.Before(killed):
+			left++ // recorded by the killed active, sent by the new one
+		}
+	}
+	t.Logf("REPORT notify_monitor_failover: %d state changes, %d notifications received (with the failover notice), %d repeats (expected 0); %d sent by the old active, %d it recorded and the new one sent",
+		n, len(keys), repeats, before, left)
+	for i := range n {
+		if c := alerts["svc-"+strconv.Itoa(i)]; c != 1 {
+			t.Errorf("monitor svc-%d: %d notifications of its problem, want 1 (a repeat would carry the same key: %d repeats)", i, c, repeats)
+		}
+	}
+	if alerts["ha.failover"] != 1 {
+		t.Errorf("%d failover notices, want 1", alerts["ha.failover"])
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/mamori-ops/mamori/appliance/auth"
+	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/notify"
 )
 
@@ -250,7 +251,8 @@ func (s *Server) notifyFail(c *gin.Context, err error) {
 }
 
 // testNotifyChannel sends a test notification through a channel as given
-// (saved or not), at once, and answers what the receiver said.
+// (saved or not), at once, from the active, and answers what the
+// receiver said.
 func (s *Server) testNotifyChannel(c *gin.Context) {
 	var ch notify.Channel
 	if !decodeStrict(c, "channel", &ch) {
@@ -258,6 +260,12 @@ func (s *Server) testNotifyChannel(c *gin.Context) {
 	}
 	if s.opts.Notifier == nil {
 		fail(c, http.StatusServiceUnavailable, "notifications are not running on this appliance: try the other one")
+		return
+	}
+	// Notifications leave from the active (a command runs there): the
+	// test tries that path, not the standby's.
+	if s.cluster.Role() != ha.Active {
+		s.notActive(c)
 		return
 	}
 	ctx := c.Request.Context()

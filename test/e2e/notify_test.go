@@ -168,6 +168,12 @@ func TestNotifyThroughFailover(t *testing.T) {
 		From: "mamori@example.com", To: []string{"ops@example.com"}, CA: smtp.CA}}, http.StatusOK)
 	put(t, a, "/api/v1/notify/rules", notify.Rule{ID: "changes", Enabled: true, Channels: []string{"pd", "mail"},
 		Events: []string{"e2e.change", "ha.failover"}}, http.StatusOK)
+	// A test send goes from the active: the standby names it.
+	var na struct{ Code, ActiveID string }
+	testPD := notify.Channel{ID: "pd", Type: notify.Webhook, Webhook: &notify.WebhookConfig{URL: hook.URL, Format: notify.FormatJSON}}
+	if code, _ := b.Do(http.MethodPost, "/api/v1/notify/channels/test", testPD, &na); code != http.StatusServiceUnavailable || na.Code != "not_active" {
+		t.Errorf("test send on the standby: HTTP %d %+v, want 503 not_active", code, na)
+	}
 
 	// 25 state changes sent, then 25 the receivers refuse: recorded, unsent.
 	postEvents(t, a, "e2e.change", 25, "sent")

@@ -57,24 +57,72 @@ func (n *Notifier) tailEvents(ctx context.Context, end int64) {
 		}
 		return
 	}
-	rows, err := n.opts.Store.Query(ctx, store.Local, `SELECT id, uid, at, severity, kind, node, scope, message, attrs FROM events
-		WHERE id > ? ORDER BY id LIMIT ?`, cursor, eventBatch)
-	if err != nil || len(rows.Values) == 0 {
-		return
+	// A flood of events catches up a bounded number of batches per tick.
+	for range 20 {
+		next, more := n.tailBatch(ctx, cursor, end)
+		if next <= cursor || !more {
+			return
+		}
+		cursor = next
 	}
+}
+
+// tailBatch records the notifications of the events after cursor, up to
+// end, of the kinds the rules name, one batch; it returns the new cursor
+// and whether events of those kinds may remain.
+func (n *Notifier) tailBatch(ctx context.Context, cursor, end int64) (int64, bool) {
+	q, args := `SELECT id, uid, at, severity, kind, node, scope, message, attrs FROM events WHERE id > ? AND id <= ?`, []any{cursor, end}
+	if kinds := n.eventKinds(); kinds != nil {
+		q += ` AND kind IN (` + placeholders(len(kinds)) + `)`
+		for _, k := range kinds {
+			args = append(args, k)
+		}
+	}
+	rows, err := n.opts.Store.Query(ctx, store.Local, q+` ORDER BY id LIMIT ?`, append(args, eventBatch)...)
+	if err != nil {
+		n.opts.Log.Warn("notify: cannot read the events", "err", err)
+		return cursor, false
+	}
+	next, more := end, len(rows.Values) == eventBatch
 	var stmts []store.Statement
-	var last int64
 	for _, v := range rows.Values {
 		ev := scanEvent(v)
 		stmts = append(stmts, n.eventNotifications(ctx, ev)...)
-		last = ev.id
+		if more {
+			next = ev.id
+		}
 	}
-	stmts = append(stmts, store.Statement{SQL: `UPDATE notify_cursor SET value = ? WHERE name = ?`, Args: []any{last, eventsCursor}})
+	if next <= cursor {
+		return cursor, false
+	}
+	stmts = append(stmts, store.Statement{SQL: `UPDATE notify_cursor SET value = ? WHERE name = ?`, Args: []any{next, eventsCursor}})
 	if _, err := n.opts.Store.Exec(ctx, stmts...); err != nil {
 		n.opts.Log.Warn("notify: cannot record event notifications", "err", err)
-		return
+		return cursor, false
 	}
-	n.kick()
+	if len(rows.Values) > 0 {
+		n.kick()
+	}
+	return next, more
+}
+
+// eventKinds are the event kinds the enabled rules name; nil: every kind ("*").
+func (n *Notifier) eventKinds() []string {
+	var kinds []string
+	for _, r := range n.rules {
+		if !r.Enabled {
+			continue
+		}
+		for _, k := range r.Events {
+			if k == "*" {
+				return nil
+			}
+			if !slices.Contains(kinds, k) {
+				kinds = append(kinds, k)
+			}
+		}
+	}
+	return kinds
 }
 
 func (n *Notifier) anyEventRule() bool {

@@ -411,3 +411,28 @@ func TestRunnerWindowHoldsThenNextResultNotifies(t *testing.T) {
 		t.Errorf("held records %+v: want one per window", held)
 	}
 }
+
+// A flood of events of other kinds neither hides the ones a rule names
+// nor leaves the cursor behind.
+func TestEventFloodCatchesUp(t *testing.T) {
+	st := testStore(t)
+	ctx := context.Background()
+	hook := notifytest.NewWebhook(t)
+	putWebhook(t, st, "hook", hook.URL, FormatJSON)
+	putRule(t, st, Rule{ID: "ha", Channels: []string{"hook"}, Events: []string{"ha.fenced"}})
+	var evs []events.Event
+	for i := range 1500 {
+		kind := "syslog.noise"
+		if i%600 == 599 {
+			kind = "ha.fenced"
+		}
+		evs = append(evs, events.Event{UID: fmt.Sprint("flood-", i), At: time.Now(), Severity: events.Warning, Kind: kind, Node: "n", Message: "m"})
+	}
+	if err := events.Insert(ctx, st, evs); err != nil {
+		t.Fatal(err)
+	}
+	n := testNotifier(st, Options{})
+	start(t, n)
+	waitFor(t, "2 notifications", func() bool { return len(hook.Hooks()) == 2 })
+	waitFor(t, "the cursor at the end", func() bool { c, _, _ := n.cursor(ctx); return c == 1500 })
+}

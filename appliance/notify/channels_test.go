@@ -121,3 +121,29 @@ func TestPagerDutyResolveUsesTheProblemKey(t *testing.T) {
 		t.Errorf("the resolved alert's labels %v differ from the firing one's %v", b.Alerts[0].Labels, a.Alerts[0].Labels)
 	}
 }
+
+func TestMailFailuresSayWhatToDo(t *testing.T) {
+	smtp := notifytest.NewSMTP(t, "alerts", "right")
+	n := New(Options{Secret: func(context.Context, string) (string, error) { return "wrong", nil }})
+	ch := Channel{ID: "m", Type: Mail, Mail: &MailConfig{Server: smtp.Addr, Username: "alerts", PasswordCredential: "p",
+		From: "a@example.com", To: []string{"b@example.com"}, CA: smtp.CA}}
+	if err := ValidateChannel(&ch); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.deliver(context.Background(), ch, sample()); err == nil || !strings.Contains(err.Error(), "check the username and the password credential") {
+		t.Errorf("a wrong password: %v", err)
+	}
+	untrusted := ch
+	untrusted.Mail = &MailConfig{Server: smtp.Addr, Security: "starttls", From: "a@example.com", To: []string{"b@example.com"}}
+	if err := n.deliver(context.Background(), untrusted, sample()); err == nil || !strings.Contains(err.Error(), "STARTTLS") {
+		t.Errorf("a certificate of an unknown CA: %v", err)
+	}
+	if len(smtp.Mails()) != 0 {
+		t.Errorf("mails accepted: %d", len(smtp.Mails()))
+	}
+	smtp.SetReject(true)
+	n.opts.Secret = func(context.Context, string) (string, error) { return "right", nil }
+	if err := n.deliver(context.Background(), ch, sample()); err == nil || !strings.Contains(err.Error(), "451") {
+		t.Errorf("a temporary refusal: %v", err)
+	}
+}

@@ -246,7 +246,9 @@ function ChannelsTab() {
                 {list.items.map((c) => (
                   <tr key={c.id}>
                     <td data-label={cLabel('id')}>
-                      {c.name || c.id} <span class="muted small">({c.id})</span>
+                      <span>
+                        {c.name || c.id} <span class="muted small">({c.id})</span>
+                      </span>
                     </td>
                     <td data-label={cLabel('type')}>{tOr(`notify.opt.${c.type}`, c.type)}</td>
                     <td data-label={t('notify.target')} class="wrap">{target(c)}</td>
@@ -309,9 +311,11 @@ function ChannelsTab() {
             )}
             {field('owner_role')}
             {tested && (
-              <p class={tested.sent ? 'notice' : 'field-error'} role="status" id="notify-test-result">
-                {tested.sent ? t('notify.testSent', { key: tested.key }) : t('notify.testFailed', { error: tested.error ?? '' })}
-              </p>
+              <div class="form-actions">
+                <p class={tested.sent ? 'notice' : 'field-error'} role="status" id="notify-test-result">
+                  {tested.sent ? t('notify.testSent', { key: tested.key }) : t('notify.testFailed', { error: tested.error ?? '' })}
+                </p>
+              </div>
             )}
             <div class="form-actions">
               <button type="submit" class="button primary" disabled={s.busy}>
@@ -471,7 +475,9 @@ function RulesTab() {
                 {list.items.map((r) => (
                   <tr key={r.id}>
                     <td data-label={rLabel('id')}>
-                      {r.name || r.id} <span class="muted small">({r.id})</span>
+                      <span>
+                        {r.name || r.id} <span class="muted small">({r.id})</span>
+                      </span>
                     </td>
                     <td data-label={rLabel('channels')}>{(r.channels ?? []).join(', ')}</td>
                     <td data-label={t('notify.covers')} class="wrap">
@@ -587,12 +593,22 @@ function LogTab() {
                   {n.window && <span class="muted small"> {t('notify.heldBy', { window: n.window })}</span>}
                 </td>
                 <td data-label={t('notify.what')} class="wrap">
-                  <span class={`sev sev-${n.priority}`}>{prio(n.priority)}</span> {tOr(`notify.kind.${n.kind}`, n.kind)}:{' '}
-                  {n.event_kind || n.monitor_name || n.monitor} {n.node_name || n.node ? `@ ${n.node_name || n.node}` : ''} — {n.message}
-                  {n.error && <p class="field-error small">{n.error}</p>}
+                  {/* One block: the phone's stacked rows lay out a cell's children side by side. */}
+                  <span>
+                    {prio(n.priority)} {tOr(`notify.kind.${n.kind}`, n.kind)}: {n.event_kind || n.monitor_name || n.monitor}
+                    {n.node_name || n.node ? ` @ ${n.node_name || n.node}` : ''} — {n.message}
+                    {n.error && (
+                      <>
+                        <br />
+                        <span class="field-error small">{n.error}</span>
+                      </>
+                    )}
+                  </span>
                 </td>
                 <td data-label={rLabel('channels')}>
-                  {n.channel} <span class="muted small">({n.rule})</span>
+                  <span>
+                    {n.channel} <span class="muted small">({n.rule})</span>
+                  </span>
                 </td>
                 <td data-label={t('notify.attempts')} class="num">{n.attempts}</td>
                 <td data-label={t('notify.sentAt')}>

@@ -61,6 +61,7 @@ describe('notifications end to end', () => {
     const result = page.locator('#notify-test-result');
     await result.waitFor();
     assert.match(await result.innerText(), /took the test notification \(key test-[0-9a-f]+\)/);
+    await page.evaluate(() => window.scrollTo(0, 0)); // the sticky header at the top of the shot
     await shot(page, 'notify-channel-mail-tested');
     await page.locator('#notify-channel-form button[type=submit]').click();
     await page.locator('#notify-channels td', { hasText: 'ops-mail' }).first().waitFor();
@@ -87,7 +88,8 @@ describe('notifications end to end', () => {
     await byId(page, 'nrule-period').fill('1h');
     await page.locator('#notify-rule-form button[type=submit]').click();
     await page.locator('#notify-rules td', { hasText: 'ui-events' }).first().waitFor();
-    await shot(page, 'notify-rules-en-light-desktop');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, 'notify-rules-made');
 
     // An event of that kind (posted as a script would) notifies through both.
     const code = await page.evaluate(async () => {
@@ -107,7 +109,7 @@ describe('notifications end to end', () => {
     }
     assert.equal(await page.locator('#nlog-table tbody tr', { hasText: 'database db-1 is down' }).count(), 2);
     assert.equal(await page.locator('#nlog-table tbody tr .badge.ok').count(), 2, 'both notifications sent');
-    await shot(page, 'notify-log-en-light-desktop');
+    await shot(page, 'notify-log-sent');
     assertClean(page);
     await ctx.close();
   });

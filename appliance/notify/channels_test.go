@@ -141,6 +141,11 @@ func TestMailFailuresSayWhatToDo(t *testing.T) {
 	if len(smtp.Mails()) != 0 {
 		t.Errorf("mails accepted: %d", len(smtp.Mails()))
 	}
+	smtp.SetNoTLS(true)
+	if err := n.deliver(context.Background(), ch, sample()); err == nil || !strings.Contains(err.Error(), "does not offer STARTTLS: enable it there") {
+		t.Errorf("a server without STARTTLS: %v", err)
+	}
+	smtp.SetNoTLS(false)
 	smtp.SetReject(true)
 	n.opts.Secret = func(context.Context, string) (string, error) { return "right", nil }
 	if err := n.deliver(context.Background(), ch, sample()); err == nil || !strings.Contains(err.Error(), "451") {

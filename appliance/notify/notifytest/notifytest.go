@@ -50,6 +50,7 @@ type SMTP struct {
 	mails          []Mail
 	// Reject, when set, makes DATA fail with 451 (a temporary failure).
 	reject bool
+	noTLS  bool
 }
 
 // NewSMTP starts an SMTP server that offers STARTTLS and AUTH PLAIN (after
@@ -67,6 +68,9 @@ func NewSMTP(t testing.TB, user, password string) *SMTP {
 	go s.serve()
 	return s
 }
+
+// SetNoTLS makes the server stop offering STARTTLS (an old relay).
+func (s *SMTP) SetNoTLS(on bool) { s.mu.Lock(); s.noTLS = on; s.mu.Unlock() }
 
 // SetReject makes the server refuse (451) or take messages.
 func (s *SMTP) SetReject(on bool) { s.mu.Lock(); s.reject = on; s.mu.Unlock() }
@@ -104,7 +108,10 @@ func (s *SMTP) session(conn net.Conn) {
 		switch strings.ToUpper(verb) {
 		case "EHLO", "HELO":
 			ext := []string{"250-notifytest"}
-			if !m.TLS {
+			s.mu.Lock()
+			noTLS := s.noTLS
+			s.mu.Unlock()
+			if !m.TLS && !noTLS {
 				ext = append(ext, "250-STARTTLS")
 			} else {
 				ext = append(ext, "250-AUTH PLAIN")

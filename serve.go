@@ -27,6 +27,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/inventory"
 	"github.com/mamori-ops/mamori/appliance/maintenance"
+	"github.com/mamori-ops/mamori/appliance/notify"
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/appliance/secrets"
 	"github.com/mamori-ops/mamori/appliance/store"
@@ -205,7 +206,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	authSvc := auth.New(st, authOpts)
 	var migrations []store.Migration
 	for _, ms := range [][]store.Migration{events.Migrations(), auth.Migrations(), secrets.Migrations(), inventory.Migrations(), pipeline.Migrations(), api.Migrations(),
-		maintenance.Migrations(), calendar.Migrations() /* schedule part (issue 12) */} {
+		maintenance.Migrations(), calendar.Migrations(), notify.Migrations()} {
 		migrations = append(migrations, ms...)
 	}
 	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,
@@ -230,7 +231,14 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	ctl.Register("idempotency-expiry", workFunc(func(ctx context.Context) error { return api.ExpireIdempotencyKeys(ctx, st) }))
 	// A new active continues the audit chain from the replicated rows.
 	ctl.Register("audit-chain", workFunc(func(ctx context.Context) error { authSvc.Audit.Forget(); <-ctx.Done(); return nil }))
+	// The notifier's outbox is sent by the active only; the monitor runner
+	// hands results to notifier.Judged.
+	notifier := notify.New(notify.Options{Store: st, Host: cfg.Node.ID, Log: log.With("component", "notify"),
+		Secret:   func(ctx context.Context, name string) (string, error) { return secrets.Reveal(ctx, st, box, name) },
+		Calendar: calendars, Maintenance: maint})
+	ctl.Register("notify", workFunc(notifier.Run))
 	reg := prometheus.NewRegistry()
+	notifier.RegisterMetrics(reg)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ctl.RegisterMetrics(reg)
 	ing.registerMetrics(reg)
@@ -247,7 +255,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 		IngestStatus: ing.forwarder.Status, Console: console, RefusalWindow: cfg.Auth.RefusedAuditWindow, ReadTimeout: cfg.API.ReadTimeout,
 		WriteTimeout: cfg.API.WriteTimeout, IdleTimeout: cfg.API.IdleTimeout, MaxConns: cfg.API.MaxConnections,
 		MaxConnsPerSource: cfg.API.MaxConnectionsPerSource, MetricsToken: metricsToken, Setup: fb,
-		PeerAPI: ctl.PeerAPI, Calendars: calendars, Maintenance: maint}, ctl, pairSvc, st, authSvc, log)
+		PeerAPI: ctl.PeerAPI, Calendars: calendars, Maintenance: maint, Notifier: notifier}, ctl, pairSvc, st, authSvc, log)
 
 	// Bind both ports before anything else, so a port in use is reported at once.
 	if err := st.Listen(); err != nil {

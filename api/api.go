@@ -24,6 +24,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/maintenance"
+	"github.com/mamori-ops/mamori/appliance/notify"
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/appliance/secrets"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
@@ -103,6 +104,8 @@ type Options struct {
 	// the API's writes; nil: the server makes its own over the store.
 	Calendars   *calendar.Cache
 	Maintenance *maintenance.Checker
+	// notify (issue 12): Notifier sends test notifications; nil answers them 503.
+	Notifier *notify.Notifier
 }
 
 // Bounds of every request and answer.
@@ -343,6 +346,15 @@ func (s *Server) table() []Route {
 		{http.MethodGet, "/api/v1/maintenance/:id", Priv, auth.MonitorSetting, auth.Read, false, s.getWindow},
 		{http.MethodDelete, "/api/v1/maintenance/:id", Priv, auth.MonitorSetting, auth.Modify, true, s.deleteWindow},
 		{http.MethodPost, "/api/v1/maintenance/:id/end", Priv, auth.MonitorSetting, auth.Modify, true, s.endWindow},
+		// notify (issue 12): notification channels, rules, test send, log.
+		{http.MethodGet, "/api/v1/notify/channels", Priv, auth.Notifications, auth.Read, false, s.listNotifyChannels},
+		{http.MethodPost, "/api/v1/notify/channels", Priv, auth.Notifications, auth.Add, true, s.putNotifyChannel},
+		{http.MethodDelete, "/api/v1/notify/channels/:id", Priv, auth.Notifications, auth.Modify, true, s.deleteNotifyChannel},
+		{http.MethodPost, "/api/v1/notify/channels/test", Priv, auth.Notifications, auth.Execute, true, s.testNotifyChannel},
+		{http.MethodGet, "/api/v1/notify/rules", Priv, auth.Notifications, auth.Read, false, s.listNotifyRules},
+		{http.MethodPost, "/api/v1/notify/rules", Priv, auth.Notifications, auth.Add, true, s.putNotifyRule},
+		{http.MethodDelete, "/api/v1/notify/rules/:id", Priv, auth.Notifications, auth.Modify, true, s.deleteNotifyRule},
+		{http.MethodGet, "/api/v1/notify/log", Priv, auth.Notifications, auth.Read, false, s.notifyLog},
 		{http.MethodPost, "/internal/v1/recover", Self, "", "", true, s.recover},
 		{http.MethodPost, "/internal/v1/pair/code", Self, "", "", true, s.pairCode},
 		{http.MethodPost, "/internal/v1/admin", Self, "", "", true, s.createAdmin},

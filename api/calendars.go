@@ -240,7 +240,8 @@ func (s *Server) holidays(c *gin.Context) {
 }
 
 // decodeStrict decodes a JSON body refusing unknown fields: a misspelt
-// rule or target silently ignored would change what is open or muted.
+// setting silently ignored would change what is open or muted, or send
+// a notification nowhere.
 func decodeStrict(c *gin.Context, v any, what string) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(nil, c.Request.Body, 256<<10))
 	dec.DisallowUnknownFields()

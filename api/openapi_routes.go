@@ -12,6 +12,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/inventory"
 	"github.com/mamori-ops/mamori/appliance/maintenance"
+	"github.com/mamori-ops/mamori/appliance/notify"
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/appliance/store"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
@@ -133,14 +134,23 @@ func routeDocs() map[string]routeDoc {
 		"GET /api/v1/rules":                {Summary: "Monitor rules of the caller's scopes and those for every scope.", Answer: RuleList{}},
 		"POST /api/v1/rules":               {Summary: "Create or replace a monitor rule (unknown fields are refused).", Body: rules.Rule{}, Answer: RuleSaved{}},
 		"DELETE /api/v1/rules/:id":         {Summary: "Delete a monitor rule.", Answer: RuleDeleted{}},
-		"POST /internal/v1/recover":        {Summary: "Rejoin the active as standby (`mamori recover`).", Answer: ha.Status{}},
-		"POST /internal/v1/pair/code":      {Summary: "A one-time pairing code (`mamori pair init`).", Body: PairCodeRequest{}, Answer: PairCode{}},
-		"GET /api/v1/setup":                {Summary: "Whether this appliance needs its first-boot setup (public; nothing secret).", Answer: SetupStatus{}},
-		"POST /api/v1/setup/token":         {Summary: "Check a setup token (`mamori setup-token` shows it).", Body: SetupTokenRequest{}, Answer: SetupTokenOK{}},
-		"POST /api/v1/setup/admin":         {Summary: "Create the first administrator with the setup token, logged in.", Body: SetupAdminRequest{}, Answer: SetupAdminCreated{}, Status: http.StatusCreated},
-		"POST /api/v1/setup/pair/preview":  {Summary: "The peer's CA fingerprint, before anything secret is sent.", Body: SetupJoinRequest{}, Answer: PairPreview{}},
-		"POST /api/v1/setup/pair/join":     {Summary: "Join the pair of the appliance at peer; this appliance then re-forms as its second.", Body: SetupJoinRequest{}, Answer: PairJoinAnswer{}, Status: http.StatusAccepted},
-		"POST /api/v1/pair/code":           {Summary: "A one-time pairing code for the wizard's first appliance.", Body: PairCodeRequest{}, Answer: PairCode{}},
+		// notify (issue 12)
+		"GET /api/v1/notify/channels":        {Summary: "Notification channels of the caller's scopes and those for every scope.", Answer: NotifyChannelList{}},
+		"POST /api/v1/notify/channels":       {Summary: "Create or replace a notification channel (unknown fields are refused); answers it with its defaults.", Body: notify.Channel{}, Answer: notify.Channel{}},
+		"DELETE /api/v1/notify/channels/:id": {Summary: "Delete a notification channel that no rule names.", Answer: NotifyDeleted{}},
+		"POST /api/v1/notify/channels/test":  {Summary: "Send a test notification through a channel as given (saved or not) and say whether the receiver took it.", Body: notify.Channel{}, Answer: NotifyTestResult{}},
+		"GET /api/v1/notify/rules":           {Summary: "Notification rules of the caller's scopes and those for every scope.", Answer: NotifyRuleList{}},
+		"POST /api/v1/notify/rules":          {Summary: "Create or replace a notification rule (unknown fields are refused); answers it with its defaults.", Body: notify.Rule{}, Answer: notify.Rule{}},
+		"DELETE /api/v1/notify/rules/:id":    {Summary: "Delete a notification rule.", Answer: NotifyDeleted{}},
+		"GET /api/v1/notify/log":             {Summary: "Notifications recorded, held, sent or failed, newest first.", Answer: NotifyLog{}, Query: notifyLogQuery},
+		"POST /internal/v1/recover":          {Summary: "Rejoin the active as standby (`mamori recover`).", Answer: ha.Status{}},
+		"POST /internal/v1/pair/code":        {Summary: "A one-time pairing code (`mamori pair init`).", Body: PairCodeRequest{}, Answer: PairCode{}},
+		"GET /api/v1/setup":                  {Summary: "Whether this appliance needs its first-boot setup (public; nothing secret).", Answer: SetupStatus{}},
+		"POST /api/v1/setup/token":           {Summary: "Check a setup token (`mamori setup-token` shows it).", Body: SetupTokenRequest{}, Answer: SetupTokenOK{}},
+		"POST /api/v1/setup/admin":           {Summary: "Create the first administrator with the setup token, logged in.", Body: SetupAdminRequest{}, Answer: SetupAdminCreated{}, Status: http.StatusCreated},
+		"POST /api/v1/setup/pair/preview":    {Summary: "The peer's CA fingerprint, before anything secret is sent.", Body: SetupJoinRequest{}, Answer: PairPreview{}},
+		"POST /api/v1/setup/pair/join":       {Summary: "Join the pair of the appliance at peer; this appliance then re-forms as its second.", Body: SetupJoinRequest{}, Answer: PairJoinAnswer{}, Status: http.StatusAccepted},
+		"POST /api/v1/pair/code":             {Summary: "A one-time pairing code for the wizard's first appliance.", Body: PairCodeRequest{}, Answer: PairCode{}},
 		"GET /api/v1/stream": {Summary: "Server-sent events: new events, syslog messages and cluster state of the caller's scopes, resumed from Last-Event-ID.", Text: "text/event-stream",
 			Query: []queryParam{{"topics", "string", "comma-separated: events, messages, cluster", nil}, {"last_event_id", "string", "resume after this id (as the Last-Event-ID header)", nil}}},
 		"POST /api/v1/session/failover": {Summary: "The session as a bearer token and the peer's console origins, to go on there after a failover.", Answer: SessionFailover{}},
@@ -194,6 +204,9 @@ func openAPINames() map[reflect.Type]string {
 		reflect.TypeFor[auth.Entry]():      "AuditEntry",
 		reflect.TypeFor[events.Comment]():  "EventComment",
 		reflect.TypeFor[events.State]():    "EventState",
+		// notify (issue 12)
+		reflect.TypeFor[notify.Rule]():    "NotifyRule",
+		reflect.TypeFor[notify.Channel](): "NotifyChannel",
 		// Function and Action would shadow TypeScript's own names.
 		reflect.TypeFor[auth.Function](): "PrivilegeFunction",
 		reflect.TypeFor[auth.Action]():   "PrivilegeAction",
@@ -229,6 +242,13 @@ func openAPIEnums() map[reflect.Type][]string {
 func openAPIFieldEnums() map[reflect.Type]map[string][]string {
 	return map[reflect.Type]map[string][]string{
 		reflect.TypeFor[rules.Rule](): {"kind": {rules.Syslog, rules.Trap, rules.Custom}, "action": {rules.Notify, rules.Drop}, "priority": rules.Priorities},
+		// notify (issue 12)
+		reflect.TypeFor[notify.Channel]():       {"type": {notify.Mail, notify.Webhook, notify.Command, notify.Syslog}},
+		reflect.TypeFor[notify.WebhookConfig](): {"format": {notify.FormatAlertmanager, notify.FormatJSON, notify.FormatPagerDuty}},
+		reflect.TypeFor[notify.MailConfig]():    {"security": {"starttls", "tls", "none"}},
+		reflect.TypeFor[notify.SyslogConfig]():  {"transport": {"udp", "tcp", "tls"}},
+		reflect.TypeFor[notify.Rule]():          {"renotify": {notify.RenotifyAlways, notify.RenotifyPeriod, notify.RenotifyChange}},
+		reflect.TypeFor[notify.Notification]():  {"status": {notify.Recorded, notify.Held, notify.Sent, notify.Failed}, "kind": {notify.KindProblem, notify.KindRecovery, notify.KindEvent, notify.KindRelease, notify.KindTest}},
 	}
 }
 

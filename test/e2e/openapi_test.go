@@ -162,6 +162,20 @@ func TestOpenAPIConformance(t *testing.T) {
 		{"admin", "DELETE", "/api/v1/maintenance/w2", nil, 200},
 		{"admin", "DELETE", "/api/v1/calendars/cal1", nil, 200},
 		{"admin", "DELETE", "/api/v1/maintenance/w1", nil, 200},
+		// notify (issue 12)
+		{"admin", "POST", "/api/v1/notify/channels", map[string]any{"id": "c1", "type": "syslog", "syslog": map[string]any{"address": "127.0.0.1:9", "transport": "udp"}}, 200},
+		{"admin", "POST", "/api/v1/notify/channels", map[string]any{"id": "c2", "type": "mail", "mail": map[string]any{"server": "nohost"}}, 400},
+		{"admin", "GET", "/api/v1/notify/channels", nil, 200},
+		{"admin", "POST", "/api/v1/notify/channels/test", map[string]any{"id": "c1", "type": "syslog", "syslog": map[string]any{"address": "127.0.0.1:9"}}, 200},
+		{"admin", "POST", "/api/v1/notify/rules", map[string]any{"id": "n1", "enabled": true, "channels": []string{"c1"}, "priorities": []string{"critical"}, "recovery": true}, 200},
+		{"admin", "POST", "/api/v1/notify/rules", map[string]any{"id": "n2", "channels": []string{"c1"}, "renotify": "sometimes"}, 400},
+		{"admin", "GET", "/api/v1/notify/rules", nil, 200},
+		{"admin", "GET", "/api/v1/notify/log?status=sent", nil, 200},
+		{"admin", "GET", "/api/v1/notify/log?status=bogus", nil, 400},
+		{"admin", "DELETE", "/api/v1/notify/channels/c1", nil, 409},
+		{"admin", "DELETE", "/api/v1/notify/rules/n1", nil, 200},
+		{"admin", "DELETE", "/api/v1/notify/rules/n1", nil, 404},
+		{"admin", "DELETE", "/api/v1/notify/channels/c1", nil, 200},
 		{"cert", "POST", "/internal/v1/heartbeat", map[string]any{"id": "stranger", "role": "standby", "epoch": 0, "applied_index": 0,
 			"at": time.Now().UTC()}, 200},
 		{"user", "GET", "/api/v1/stream?topics=bogus", nil, 400},
@@ -204,6 +218,10 @@ func checkOpenAPICall(t *testing.T, a *cluster.Node, v *openapi.Validator, token
 		tmpl = "/api/v1/nodes/{id}/snmp/get"
 	case strings.HasPrefix(tmpl, "/api/v1/rules/"):
 		tmpl = "/api/v1/rules/{id}"
+	case strings.HasPrefix(tmpl, "/api/v1/notify/rules/"): // notify (issue 12)
+		tmpl = "/api/v1/notify/rules/{id}"
+	case strings.HasPrefix(tmpl, "/api/v1/notify/channels/") && tmpl != "/api/v1/notify/channels/test":
+		tmpl = "/api/v1/notify/channels/{id}"
 	case strings.HasPrefix(tmpl, "/api/v1/tokens/"):
 		tmpl = "/api/v1/tokens/{id}"
 	case strings.HasPrefix(tmpl, "/api/v1/users/"):

@@ -41,12 +41,15 @@ const AuditPage = lazyPage(() => import('./pages/Audit').then((m) => m.AuditPage
 // Schedule part (issue 12).
 const CalendarsPage = lazyPage(() => import('./pages/Calendars').then((m) => m.CalendarsPage));
 const MaintenancePage = lazyPage(() => import('./pages/Maintenance').then((m) => m.MaintenancePage));
+// notify (issue 12)
+const NotificationsPage = lazyPage(() => import('./pages/Notifications').then((m) => m.NotificationsPage));
 
 const routes: Route[] = [
   { path: '/', page: Dashboard, title: 'nav.dashboard', nav: true },
   { path: '/events', page: EventsPage, title: 'nav.events', nav: true, reads: 'monitor_results' },
   { path: '/messages', page: MessagesPage, title: 'nav.messages', nav: true, reads: 'monitor_results' },
   { path: '/rules', page: RulesPage, title: 'nav.rules', nav: true, reads: 'monitor_settings' },
+  { path: '/notifications', page: NotificationsPage, title: 'nav.notifications', nav: true, reads: 'notifications' }, // notify (issue 12)
   { path: '/inventory', page: InventoryPage, title: 'nav.inventory', nav: true, reads: 'inventory' },
   // Schedule part (issue 12).
   { path: '/maintenance', page: MaintenancePage, title: 'nav.maintenance', nav: true, reads: 'monitor_settings' },

@@ -236,6 +236,16 @@ export interface ClusterStatus {
   yielded?: string;
 }
 
+export interface CommandConfig {
+  argv: string[] | null;
+  timeout?: string;
+}
+
+export interface CommandConfigInput {
+  argv?: string[] | null;
+  timeout?: string;
+}
+
 export interface CommentRequest {
   text?: string;
 }
@@ -421,6 +431,30 @@ export interface LoginRequest {
   user?: string;
 }
 
+export interface MailConfig {
+  body?: string;
+  ca?: string;
+  from: string;
+  password_credential?: string;
+  security?: 'starttls' | 'tls' | 'none';
+  server: string;
+  subject?: string;
+  to: string[] | null;
+  username?: string;
+}
+
+export interface MailConfigInput {
+  body?: string;
+  ca?: string;
+  from?: string;
+  password_credential?: string;
+  security?: 'starttls' | 'tls' | 'none';
+  server?: string;
+  subject?: string;
+  to?: string[] | null;
+  username?: string;
+}
+
 export interface MaintenanceActive {
   active: boolean;
   at: string;
@@ -526,6 +560,114 @@ export interface NodeList {
 
 export interface NodeSaved {
   node: string;
+}
+
+export interface Notification {
+  at: string;
+  attempts: number;
+  channel: string;
+  error?: string;
+  event_kind?: string;
+  event_uid?: string;
+  id: number;
+  item?: string;
+  key: string;
+  kind: 'problem' | 'recovery' | 'event' | 'release' | 'test';
+  message: string;
+  monitor?: string;
+  monitor_kind?: string;
+  monitor_name?: string;
+  node?: string;
+  node_name?: string;
+  previous?: string;
+  priority: string;
+  recorded_at: string;
+  resolves?: string;
+  rule: string;
+  scope?: string;
+  sent_at?: string;
+  status: 'recorded' | 'held' | 'sent' | 'failed';
+  value?: string;
+  window?: string;
+}
+
+export interface NotifyChannel {
+  command?: CommandConfig;
+  id: string;
+  mail?: MailConfig;
+  name?: string;
+  owner_role?: string;
+  scope?: string;
+  syslog?: SyslogConfig;
+  type: 'mail' | 'webhook' | 'command' | 'syslog';
+  webhook?: WebhookConfig;
+}
+
+export interface NotifyChannelInput {
+  command?: CommandConfigInput;
+  id?: string;
+  mail?: MailConfigInput;
+  name?: string;
+  owner_role?: string;
+  scope?: string;
+  syslog?: SyslogConfigInput;
+  type?: 'mail' | 'webhook' | 'command' | 'syslog';
+  webhook?: WebhookConfigInput;
+}
+
+export interface NotifyChannelList {
+  channels: NotifyChannel[] | null;
+}
+
+export interface NotifyDeleted {
+  deleted: string;
+}
+
+export interface NotifyLog {
+  more: boolean;
+  notifications: Notification[] | null;
+}
+
+export interface NotifyRule {
+  after?: number;
+  calendar?: string;
+  channels: string[] | null;
+  enabled: boolean;
+  events?: string[];
+  id: string;
+  name?: string;
+  owner_role?: string;
+  period?: string;
+  priorities?: string[];
+  recovery: boolean;
+  renotify?: 'always' | 'period' | 'change';
+  scope?: string;
+}
+
+export interface NotifyRuleInput {
+  after?: number;
+  calendar?: string;
+  channels?: string[] | null;
+  enabled?: boolean;
+  events?: string[];
+  id?: string;
+  name?: string;
+  owner_role?: string;
+  period?: string;
+  priorities?: string[];
+  recovery?: boolean;
+  renotify?: 'always' | 'period' | 'change';
+  scope?: string;
+}
+
+export interface NotifyRuleList {
+  rules: NotifyRule[] | null;
+}
+
+export interface NotifyTestResult {
+  error?: string;
+  key: string;
+  sent: boolean;
 }
 
 export interface OldStore {
@@ -820,6 +962,22 @@ export interface StoredTrap {
   version: string;
 }
 
+export interface SyslogConfig {
+  address: string;
+  app_name?: string;
+  ca?: string;
+  facility?: number;
+  transport?: 'udp' | 'tcp' | 'tls';
+}
+
+export interface SyslogConfigInput {
+  address?: string;
+  app_name?: string;
+  ca?: string;
+  facility?: number;
+  transport?: 'udp' | 'tcp' | 'tls';
+}
+
 export interface SyslogList {
   messages: SyslogMessage[] | null;
   more?: boolean;
@@ -939,6 +1097,20 @@ export interface VerifyReport {
   rows: number;
 }
 
+export interface WebhookConfig {
+  ca?: string;
+  format: 'alertmanager' | 'json' | 'pagerduty';
+  token_credential?: string;
+  url: string;
+}
+
+export interface WebhookConfigInput {
+  ca?: string;
+  format?: 'alertmanager' | 'json' | 'pagerduty';
+  token_credential?: string;
+  url?: string;
+}
+
 export interface WindowDeleted {
   deleted: string;
 }
@@ -1027,6 +1199,14 @@ export interface Routes {
   'GET /api/v1/nodes': { body: never; answer: NodeList; query: Record<string, never> };
   'POST /api/v1/nodes': { body: NodeInput; answer: NodeSaved; query: Record<string, never> };
   'POST /api/v1/nodes/{id}/snmp/get': { body: SNMPGetRequest; answer: SNMPValues; query: Record<string, never> };
+  'GET /api/v1/notify/channels': { body: never; answer: NotifyChannelList; query: Record<string, never> };
+  'POST /api/v1/notify/channels': { body: NotifyChannelInput; answer: NotifyChannel; query: Record<string, never> };
+  'POST /api/v1/notify/channels/test': { body: NotifyChannelInput; answer: NotifyTestResult; query: Record<string, never> };
+  'DELETE /api/v1/notify/channels/{id}': { body: never; answer: NotifyDeleted; query: Record<string, never> };
+  'GET /api/v1/notify/log': { body: never; answer: NotifyLog; query: { status?: 'recorded' | 'held' | 'sent' | 'failed'; rule?: string; channel?: string; monitor?: string; node?: string; before?: number; limit?: number } };
+  'GET /api/v1/notify/rules': { body: never; answer: NotifyRuleList; query: Record<string, never> };
+  'POST /api/v1/notify/rules': { body: NotifyRuleInput; answer: NotifyRule; query: Record<string, never> };
+  'DELETE /api/v1/notify/rules/{id}': { body: never; answer: NotifyDeleted; query: Record<string, never> };
   'GET /api/v1/openapi.json': { body: never; answer: Record<string, unknown>; query: Record<string, never> };
   'POST /api/v1/pair/code': { body: PairCodeRequest; answer: PairCode; query: Record<string, never> };
   'POST /api/v1/pair/join': { body: JoinRequest; answer: JoinResponse; query: Record<string, never> };

@@ -202,8 +202,13 @@ func TestMonitorsResumeAfterFailover(t *testing.T) {
 		late := at.Sub(promoted)
 		gap := at.Sub(last[id])
 		worstLate, worstGap = max(worstLate, late), max(worstGap, gap)
-		// One interval beyond the detection time (the time from the kill
-		// to b being active), and a second for a shared machine's lag.
+		// Within the first interval on the new active, and no more than
+		// one interval beyond the detection time (the time from the kill
+		// to b being active) since the last result on a; a second more
+		// for a shared machine's lag.
+		if late > interval+time.Second {
+			t.Errorf("%s: first result on b %s after it became active (interval %s)", id, late.Round(time.Millisecond), interval)
+		}
 		if gap > promoted.Sub(killed)+interval+time.Second {
 			t.Errorf("%s: last result on a at %s, first on b at %s: a gap of %s (detection %s + interval %s)", id,
 				last[id].Format("15:04:05.000"), at.Format("15:04:05.000"), gap.Round(time.Millisecond), promoted.Sub(killed).Round(time.Millisecond), interval)

@@ -299,7 +299,7 @@ func (ru *run) apply(ts []monitor.Target, first bool) {
 // firstDue is when a new target is first checked: its next slot; but
 // at the start of a run (a new active), a target whose last slot fell
 // within the catch-up window may have been missed while no appliance
-// was active, so it runs at once (spread over at most a second by its
+// was active, so it runs at once (spread over at most 200 ms by its
 // offset): no monitor then misses more than one interval beyond the
 // time the pair took to fail over.
 func (ru *run) firstDue(t *target, now time.Time, first bool) time.Time {
@@ -308,7 +308,7 @@ func (ru *run) firstDue(t *target, now time.Time, first bool) time.Time {
 	if !first || now.Sub(prev) > min(t.interval, ru.r.opts.CatchUp) {
 		return next
 	}
-	return now.Add(time.Duration(int64(t.off) * int64(min(time.Second, t.interval/4)) / int64(t.interval)))
+	return now.Add(time.Duration(int64(t.off) * int64(min(200*time.Millisecond, t.interval/4)) / int64(t.interval)))
 }
 
 func sameMonitor(a, b *monitor.Stored) bool {

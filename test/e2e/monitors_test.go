@@ -250,3 +250,185 @@ func TestMonitorsResumeAfterFailover(t *testing.T) {
 	waitAll(t, b, n, 3*interval, fresh)
 	waitAll(t, a, n, 3*interval, fresh)
 }
+
+// A monitor's life on one appliance: bad definitions are refused with
+// the field named; "test now" runs the check and judges it without
+// storing anything; the running monitor turns unknown when its target
+// goes away and info when it returns, each change an event; the scope
+// rule keeps a role of scope A from naming or seeing what is in B.
+func TestMonitorLifecycle(t *testing.T) {
+	skipShort(t)
+	a := newSingle(t, cluster.Options{})
+	tsub := cluster.Subnet()
+	tgA := startTarget(t, tsub+".1", 0)
+	tgB := startTarget(t, tsub+".2", 0)
+	for _, n := range []map[string]any{{"id": "na", "address": tgA.ip, "scope": "A"}, {"id": "nb", "address": tgB.ip, "scope": "B"}} {
+		if code, err := a.Do(http.MethodPost, "/api/v1/nodes", n, nil); code != 200 {
+			t.Fatalf("node: HTTP %d %v", code, err)
+		}
+	}
+	good := func() map[string]any {
+		return map[string]any{"id": "m1", "kind": "tcp", "node": "na", "interval": "2s", "timeout": "1s", "params": map[string]any{"port": tgA.port, "timeout": "1s"},
+			"judgement": map[string]any{"numeric": map[string]any{"info": map[string]any{"max": 1000}}}}
+	}
+
+	t.Run("bad input names the field", func(t *testing.T) {
+		for _, c := range []struct {
+			name  string
+			edit  func(m map[string]any)
+			field string
+		}{
+			{"inverted range", func(m map[string]any) {
+				m["judgement"] = map[string]any{"numeric": map[string]any{"warning": map[string]any{"min": 5, "max": 1}}}
+			}, "judgement.numeric.warning"},
+			{"bad regex", func(m map[string]any) {
+				m["judgement"] = map[string]any{"patterns": []any{map[string]any{"match": "(", "priority": "critical"}}}
+			}, "judgement.patterns[0].match"},
+			{"unknown node", func(m map[string]any) { m["node"] = "nowhere" }, "node"},
+			{"unknown scope", func(m map[string]any) { delete(m, "node"); m["scope"] = "nowhere" }, "scope"},
+			{"unknown kind", func(m map[string]any) { m["kind"] = "gopher" }, "kind"},
+			{"bad params", func(m map[string]any) { m["params"] = map[string]any{"port": 70000} }, "params"},
+			{"misspelt field", func(m map[string]any) { m["intreval"] = "1s" }, "intreval"},
+			{"bad interval", func(m map[string]any) { m["interval"] = "often" }, "interval"},
+		} {
+			m := good()
+			c.edit(m)
+			var out struct{ Error string }
+			code, _ := a.Do(http.MethodPost, "/api/v1/monitors", m, &out)
+			if code != http.StatusBadRequest || !strings.Contains(out.Error, c.field) {
+				t.Errorf("%s: HTTP %d %q, want 400 naming %s", c.name, code, out.Error, c.field)
+			}
+		}
+	})
+
+	t.Run("test now", func(t *testing.T) {
+		var out struct {
+			Results []struct {
+				Node, Priority, Message, Raw, Error string
+				DurationMS                          float64 `json:"duration_ms"`
+				Items                               []struct {
+					Key      string
+					Number   *float64
+					Priority string
+				}
+			}
+		}
+		if code, err := a.Do(http.MethodPost, "/api/v1/monitors/test", map[string]any{"monitor": good()}, &out); code != 200 {
+			t.Fatalf("test now: HTTP %d %v", code, err)
+		}
+		if len(out.Results) != 1 || out.Results[0].Node != "na" || out.Results[0].Priority != "info" || len(out.Results[0].Items) == 0 ||
+			out.Results[0].Items[0].Key != "connect_ms" || out.Results[0].Items[0].Number == nil || out.Results[0].DurationMS <= 0 {
+			t.Fatalf("test now: %+v", out)
+		}
+		m := good()
+		m["params"] = map[string]any{"port": tgB.port, "timeout": "1s"} // na's address has nothing on that port
+		if code, _ := a.Do(http.MethodPost, "/api/v1/monitors/test", map[string]any{"monitor": m}, &out); code != 200 ||
+			out.Results[0].Priority != "unknown" || out.Results[0].Error == "" {
+			t.Fatalf("test now of a closed port: %+v", out)
+		}
+		if rows, _ := statusRows(a, "?monitor=m1"); len(rows) != 0 {
+			t.Fatalf("test now stored status rows: %+v", rows)
+		}
+	})
+
+	t.Run("down and up", func(t *testing.T) {
+		var saved map[string]any
+		if code, err := a.Do(http.MethodPost, "/api/v1/monitors", good(), &saved); code != 200 || saved["name"] != "m1" || saved["enabled"] != true {
+			t.Fatalf("save: HTTP %d %v %v", code, err, saved)
+		}
+		wait := func(p string) status.Row {
+			t.Helper()
+			var row status.Row
+			if !cluster.WaitFor(t.Context(), 15*time.Second, func() bool {
+				rows, err := statusRows(a, "?monitor=m1")
+				if err != nil || len(rows) != 1 {
+					return false
+				}
+				row = rows[0]
+				return string(row.Priority) == p && !row.Stale
+			}) {
+				t.Fatalf("m1 never %s: %+v", p, row)
+			}
+			return row
+		}
+		row := wait("info")
+		if row.Scope != "A" || row.Node != "na" || row.Kind != "tcp" || !strings.HasSuffix(row.Value, "ms") {
+			t.Fatalf("row %+v", row)
+		}
+		tgA.close()
+		if row := wait("unknown"); row.Message == "" {
+			t.Fatalf("unknown without a reason: %+v", row)
+		}
+		tgA.open(t)
+		wait("info")
+		var got []string
+		for _, ev := range a.Events("monitor") {
+			if ev.Attrs["monitor"] == "m1" {
+				got = append(got, ev.Attrs["previous"]+">"+ev.Attrs["priority"]+"/"+string(ev.Severity)+"/"+ev.Scope)
+			}
+		}
+		if strings.Join(got, " ") != "info>unknown/unknown/A unknown>info/info/A" {
+			t.Fatalf("events of m1: %v", got)
+		}
+		var sc struct {
+			Scopes []status.ScopeRollup `json:"scopes"`
+		}
+		if code, _ := a.Do(http.MethodGet, "/api/v1/status?scope=A", nil, &sc); code != 200 || len(sc.Scopes) != 1 || sc.Scopes[0].Info != 1 || sc.Scopes[0].Nodes != 1 {
+			t.Fatalf("rollup of A: %+v", sc)
+		}
+	})
+
+	t.Run("scope rule", func(t *testing.T) {
+		m := good()
+		m["id"], m["node"], m["params"] = "mb", "nb", map[string]any{"port": tgB.port}
+		if code, err := a.Do(http.MethodPost, "/api/v1/monitors", m, nil); code != 200 {
+			t.Fatalf("monitor of B: HTTP %d %v", code, err)
+		}
+		if code, err := a.Do(http.MethodPost, "/api/v1/roles", map[string]any{"name": "edit-a", "scopes": []string{"A"},
+			"privileges": map[string][]string{"monitor_settings": {"read", "add", "modify", "execute"}, "monitor_results": {"read"}}}, nil); code != 201 {
+			t.Fatalf("role: HTTP %d %v", code, err)
+		}
+		if code, err := a.Do(http.MethodPost, "/api/v1/users", map[string]any{"user": "ea", "password": pw, "roles": []string{"edit-a"}}, nil); code != 201 {
+			t.Fatalf("user: HTTP %d %v", code, err)
+		}
+		tok := a.Login("ea", pw)
+		m["id"] = "mine"
+		if code, _ := a.DoAs(tok, http.MethodPost, "/api/v1/monitors", m, nil); code != http.StatusForbidden {
+			t.Errorf("a role of A names node nb of B: HTTP %d, want 403", code)
+		}
+		if code, _ := a.DoAs(tok, http.MethodPost, "/api/v1/monitors/test", map[string]any{"monitor": m}, nil); code != http.StatusForbidden {
+			t.Errorf("a role of A tests on node nb of B: HTTP %d, want 403", code)
+		}
+		if code, _ := a.DoAs(tok, http.MethodGet, "/api/v1/monitors/mb", nil, nil); code != http.StatusNotFound {
+			t.Errorf("a role of A reads B's monitor: HTTP %d, want 404", code)
+		}
+		m = good()
+		m["name"] = "taken over"
+		m["id"] = "mb"
+		if code, _ := a.DoAs(tok, http.MethodPost, "/api/v1/monitors", m, nil); code != http.StatusForbidden {
+			t.Errorf("a role of A replaces B's monitor: HTTP %d, want 403", code)
+		}
+		var list struct{ Monitors []struct{ ID string } }
+		if code, _ := a.DoAs(tok, http.MethodGet, "/api/v1/monitors", nil, &list); code != 200 || len(list.Monitors) != 1 || list.Monitors[0].ID != "m1" {
+			t.Errorf("a role of A lists %+v, want m1 only", list)
+		}
+		var st struct{ Rows []status.Row }
+		if code, _ := a.DoAs(tok, http.MethodGet, "/api/v1/status", nil, &st); code != 200 {
+			t.Fatalf("status as a role of A: HTTP %d", code)
+		}
+		for _, r := range st.Rows {
+			if r.Scope != "A" {
+				t.Errorf("a role of A sees a status row of %s: %+v", r.Scope, r)
+			}
+		}
+	})
+
+	t.Run("delete", func(t *testing.T) {
+		if code, err := a.Do(http.MethodDelete, "/api/v1/monitors/m1", nil, nil); code != 200 {
+			t.Fatalf("delete: HTTP %d %v", code, err)
+		}
+		if !cluster.WaitFor(t.Context(), 10*time.Second, func() bool { rows, err := statusRows(a, "?monitor=m1"); return err == nil && len(rows) == 0 }) {
+			t.Fatal("status rows of a deleted monitor stay")
+		}
+	})
+}

@@ -8,6 +8,7 @@ package schedule
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -119,7 +120,7 @@ func New(opts Options, st Store, live *status.Live, log *slog.Logger) *Runner {
 		opts.Now = time.Now
 	}
 	r := &Runner{opts: opts, st: st, log: log.With("component", "monitors"), live: live, late: newLateness(10000)}
-	r.met = newRunnerMetrics(opts.Registry)
+	r.met = newRunnerMetrics(opts.Registry, r.late)
 	return r
 }
 
@@ -311,8 +312,11 @@ func (ru *run) firstDue(t *target, now time.Time, first bool) time.Time {
 	return now.Add(time.Duration(int64(t.off) * int64(min(200*time.Millisecond, t.interval/4)) / int64(t.interval)))
 }
 
+// sameMonitor compares definitions by value (the judgement holds pointers).
 func sameMonitor(a, b *monitor.Stored) bool {
-	return fmt.Sprintf("%+v", *a) == fmt.Sprintf("%+v", *b)
+	ja, _ := json.Marshal(a.Monitor)
+	jb, _ := json.Marshal(b.Monitor)
+	return a.EffectiveScope == b.EffectiveScope && string(ja) == string(jb)
 }
 
 func (ru *run) newTarget(t monitor.Target) *target {

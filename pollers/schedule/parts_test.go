@@ -133,3 +133,47 @@ func TestRunnerParts(t *testing.T) {
 		t.Fatalf("a monitor outside its calendar was checked: %+v", rows)
 	}
 }
+
+// A new run (a new active) hands the recent changes the old one stored
+// to notifications again with their event uids (the old active may have
+// died before its notification was recorded; the uid keys it, so a
+// recorded one is not recorded twice).
+func TestRunnerReplaysRecentChanges(t *testing.T) {
+	h := newHarness(t)
+	h.node("n1", "web")
+	h.monitor("m1", "n1", "")
+	h.vals.set("n1", 150)
+	first := &fakeNotifier{}
+	run := func(nf *fakeNotifier) func() {
+		r := New(Options{Kinds: h.kinds, Reload: 100 * time.Millisecond, FlushEvery: 100 * time.Millisecond, Notifier: nf}, h.st, h.live,
+			slog.New(slog.NewTextHandler(io.Discard, nil)))
+		ctx, cancel := context.WithCancel(h.ctx)
+		done := make(chan struct{})
+		go func() { _ = r.Run(ctx); close(done) }()
+		return func() { cancel(); <-done }
+	}
+	stop := run(first)
+	h.waitLive("m1", "n1", judge.Warning)
+	stop()
+	uid := first.all()[0].EventUID
+	if uid == "" {
+		t.Fatalf("the change has no event uid: %+v", first.all())
+	}
+	second := &fakeNotifier{}
+	stop = run(second)
+	defer stop()
+	h.waitLive("m1", "n1", judge.Warning)
+	js := second.all()
+	if len(js) == 0 || js[0].EventUID != uid || js[0].Priority != "warning" || js[0].Previous != "" {
+		t.Fatalf("the new run's first notifications %+v, want the stored change %s replayed", js, uid)
+	}
+	for _, j := range js[1:] {
+		if j.EventUID != "" {
+			t.Fatalf("an unchanged result carries an event uid: %+v", j)
+		}
+	}
+	rows, _, _ := status.List(h.ctx, h.st, status.Filter{Monitor: "m1"}, time.Now())
+	if len(rows) != 1 || rows[0].EventUID != uid || rows[0].ChangedAt.IsZero() {
+		t.Fatalf("stored row %+v", rows)
+	}
+}

@@ -291,6 +291,10 @@ func TestMonitorLifecycle(t *testing.T) {
 			{"bad params", func(m map[string]any) { m["params"] = map[string]any{"port": 70000} }, "params"},
 			{"misspelt field", func(m map[string]any) { m["intreval"] = "1s" }, "intreval"},
 			{"bad interval", func(m map[string]any) { m["interval"] = "often" }, "interval"},
+			{"missing credential", func(m map[string]any) {
+				m["kind"] = "http"
+				m["params"] = map[string]any{"url": "http://{{address}}/", "user": "u", "password_credential": "no-such-secret"}
+			}, "params.password_credential"},
 		} {
 			m := good()
 			c.edit(m)

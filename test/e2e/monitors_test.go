@@ -561,7 +561,7 @@ func TestMonitorEventInMaintenance(t *testing.T) {
 	if code, err := a.Do(http.MethodPost, "/api/v1/nodes", map[string]any{"id": "web1", "address": tg.ip, "scope": "A"}, nil); code != 200 {
 		t.Fatalf("node: HTTP %d %v", code, err)
 	}
-	putTCPMonitor(t, a, "m1", "web1", tg.port, "1s")
+	putTCPMonitor(t, a, "m1", "web1", tg.port, "2s")
 	waitAll(t, a, 1, 10*time.Second, func(r status.Row) bool { return r.Priority == "info" })
 	var muted struct{ Window string }
 	if code, err := a.Do(http.MethodPost, "/api/v1/maintenance/mute", map[string]any{"node": "web1", "duration": "1h", "reason": "e2e"}, &muted); code != 201 || muted.Window == "" {

@@ -38,6 +38,9 @@ const RulesPage = lazyPage(() => import('./pages/Rules').then((m) => m.RulesPage
 const InventoryPage = lazyPage(() => import('./pages/Inventory').then((m) => m.InventoryPage));
 const AdminPage = lazyPage(() => import('./pages/Admin').then((m) => m.AdminPage));
 const AuditPage = lazyPage(() => import('./pages/Audit').then((m) => m.AuditPage));
+// Schedule part (issue 12).
+const CalendarsPage = lazyPage(() => import('./pages/Calendars').then((m) => m.CalendarsPage));
+const MaintenancePage = lazyPage(() => import('./pages/Maintenance').then((m) => m.MaintenancePage));
 
 const routes: Route[] = [
   { path: '/', page: Dashboard, title: 'nav.dashboard', nav: true },
@@ -45,6 +48,9 @@ const routes: Route[] = [
   { path: '/messages', page: MessagesPage, title: 'nav.messages', nav: true, reads: 'monitor_results' },
   { path: '/rules', page: RulesPage, title: 'nav.rules', nav: true, reads: 'monitor_settings' },
   { path: '/inventory', page: InventoryPage, title: 'nav.inventory', nav: true, reads: 'inventory' },
+  // Schedule part (issue 12).
+  { path: '/maintenance', page: MaintenancePage, title: 'nav.maintenance', nav: true, reads: 'monitor_settings' },
+  { path: '/calendars', page: CalendarsPage, title: 'nav.calendars', nav: true, reads: 'calendars' },
   // Every user has an account there (own tokens, second factor).
   { path: '/admin', page: AdminPage, title: 'nav.admin', nav: true },
   { path: '/audit', page: AuditPage, title: 'nav.audit', nav: true, reads: 'audit' },

@@ -34,6 +34,10 @@ import (
 	"github.com/mamori-ops/mamori/ingest/pipeline"
 	"github.com/mamori-ops/mamori/internal/config"
 	"github.com/mamori-ops/mamori/internal/gcpace"
+	"github.com/mamori-ops/mamori/pollers/kinds"
+	"github.com/mamori-ops/mamori/pollers/monitor"
+	"github.com/mamori-ops/mamori/pollers/schedule"
+	"github.com/mamori-ops/mamori/pollers/status"
 	"github.com/mamori-ops/mamori/ui"
 )
 
@@ -206,7 +210,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	authSvc := auth.New(st, authOpts)
 	var migrations []store.Migration
 	for _, ms := range [][]store.Migration{events.Migrations(), auth.Migrations(), secrets.Migrations(), inventory.Migrations(), pipeline.Migrations(), api.Migrations(),
-		maintenance.Migrations(), calendar.Migrations(), notify.Migrations()} {
+		monitor.Migrations(), status.Migrations(), maintenance.Migrations(), calendar.Migrations(), notify.Migrations()} {
 		migrations = append(migrations, ms...)
 	}
 	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,
@@ -242,6 +246,12 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ctl.RegisterMetrics(reg)
 	ing.registerMetrics(reg)
+	// Monitors (issue 12 core): the runner works on the active only; the
+	// API reads its latest results there (live) over the stored rows.
+	live := status.NewLive()
+	ctl.Register("monitors", schedule.New(schedule.Options{Kinds: kinds.ByName, Registry: reg, CatchUp: max(30*time.Second, 3*cfg.HA.DetectionTime),
+		Maintenance: maint, Calendar: calendars, Notifier: notifyJudged{notifier},
+		Secret: func(ctx context.Context, name string) (string, error) { return secrets.Reveal(ctx, st, box, name) }}, st, live, log))
 	pairSvc := pairing.NewService(cfg.DataDir, id, members, self, log)
 	metricsToken, err := readMetricsToken(cfg.API.MetricsTokenFile)
 	if err != nil {
@@ -255,7 +265,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 		IngestStatus: ing.forwarder.Status, Console: console, RefusalWindow: cfg.Auth.RefusedAuditWindow, ReadTimeout: cfg.API.ReadTimeout,
 		WriteTimeout: cfg.API.WriteTimeout, IdleTimeout: cfg.API.IdleTimeout, MaxConns: cfg.API.MaxConnections,
 		MaxConnsPerSource: cfg.API.MaxConnectionsPerSource, MetricsToken: metricsToken, Setup: fb,
-		PeerAPI: ctl.PeerAPI, Calendars: calendars, Maintenance: maint, Notifier: notifier}, ctl, pairSvc, st, authSvc, log)
+		PeerAPI: ctl.PeerAPI, Status: live, Calendars: calendars, Maintenance: maint, Notifier: notifier}, ctl, pairSvc, st, authSvc, log)
 
 	// Bind both ports before anything else, so a port in use is reported at once.
 	if err := st.Listen(); err != nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/appliance/secrets"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
+	"github.com/mamori-ops/mamori/pollers/check"
 )
 
 // Cluster is the HA controller as the API sees it.
@@ -99,6 +100,11 @@ type Options struct {
 	// Setup is the first-boot wizard's side of the appliance; nil
 	// answers its routes with 404.
 	Setup Setup
+	// Monitors (issue 12 core): Kinds lists the monitor kinds (nil:
+	// pollers/kinds.All); Status is the runner's latest results on the
+	// active (nil: the replicated status rows only).
+	Kinds  func() []check.Kind
+	Status StatusSource
 	// Schedule part (issue 12): the calendar cache and the maintenance
 	// checker the monitor runner and the notifier share, invalidated by
 	// the API's writes; nil: the server makes its own over the store.
@@ -332,6 +338,14 @@ func (s *Server) table() []Route {
 		{http.MethodGet, "/api/v1/rules", Priv, auth.MonitorSetting, auth.Read, false, s.listRules},
 		{http.MethodPost, "/api/v1/rules", Priv, auth.MonitorSetting, auth.Add, true, s.putRule},
 		{http.MethodDelete, "/api/v1/rules/:id", Priv, auth.MonitorSetting, auth.Modify, true, s.deleteRule},
+		// Monitors and their status (issue 12 core).
+		{http.MethodGet, "/api/v1/monitor-kinds", Priv, auth.MonitorSetting, auth.Read, false, s.listMonitorKinds},
+		{http.MethodGet, "/api/v1/monitors", Priv, auth.MonitorSetting, auth.Read, false, s.listMonitors},
+		{http.MethodPost, "/api/v1/monitors", Priv, auth.MonitorSetting, auth.Add, true, s.putMonitor},
+		{http.MethodPost, "/api/v1/monitors/test", Priv, auth.MonitorSetting, auth.Execute, true, s.testMonitor},
+		{http.MethodGet, "/api/v1/monitors/:id", Priv, auth.MonitorSetting, auth.Read, false, s.getMonitor},
+		{http.MethodDelete, "/api/v1/monitors/:id", Priv, auth.MonitorSetting, auth.Modify, true, s.deleteMonitor},
+		{http.MethodGet, "/api/v1/status", Priv, auth.MonitorResult, auth.Read, false, s.listStatus},
 		// Schedule part (issue 12): calendars and maintenance windows.
 		{http.MethodGet, "/api/v1/calendars", Priv, auth.Calendars, auth.Read, false, s.listCalendars},
 		{http.MethodPost, "/api/v1/calendars", Priv, auth.Calendars, auth.Add, true, s.putCalendar},

@@ -300,7 +300,7 @@ func (s *Server) testMonitor(c *gin.Context) {
 	if !ok {
 		return
 	}
-	_, chk, err := monitor.Checker(s.kindByName, m)
+	kind, chk, err := monitor.Checker(s.kindByName, m)
 	if err != nil {
 		fail(c, http.StatusBadRequest, err.Error())
 		return
@@ -316,7 +316,7 @@ func (s *Server) testMonitor(c *gin.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out.Results[i] = s.testOne(c.Request.Context(), chk, jd, m, n)
+			out.Results[i] = s.testOne(c.Request.Context(), chk, jd, kind.PerItem, m, n)
 		}()
 	}
 	wg.Wait()
@@ -355,7 +355,7 @@ func (s *Server) testNodes(c *gin.Context, m monitor.Monitor, only string) ([]in
 	return ns[:min(len(ns), maxTestNodes)], true
 }
 
-func (s *Server) testOne(ctx context.Context, chk check.Checker, jd *judge.Judge, m monitor.Monitor, n inventory.Node) MonitorTestResult {
+func (s *Server) testOne(ctx context.Context, chk check.Checker, jd *judge.Judge, perItem bool, m monitor.Monitor, n inventory.Node) MonitorTestResult {
 	if m.TimeoutD() > maxTestTimeout { // a request waits for it
 		m.Timeout = maxTestTimeout.String()
 	}
@@ -363,7 +363,7 @@ func (s *Server) testOne(ctx context.Context, chk check.Checker, jd *judge.Judge
 		return secrets.Reveal(ctx, s.events, s.opts.Secrets, name)
 	}
 	res, took := monitor.Run(ctx, chk, m, n, secret)
-	v, items := jd.Result(res, nil)
+	v, items := jd.Result(res, nil, perItem)
 	out := MonitorTestResult{Node: n.ID, NodeName: n.Name, Priority: v.Priority, Message: v.Message, Raw: res.Raw,
 		DurationMS: float64(took.Microseconds()) / 1000, Items: make([]MonitorTestItem, 0, len(items))}
 	if res.Err != nil {

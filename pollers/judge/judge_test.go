@@ -128,7 +128,7 @@ func TestFailures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, _ := jd.Result(c.r, nil); got.Priority != c.want {
+			if got, _ := jd.Result(c.r, nil, false); got.Priority != c.want {
 				t.Fatalf("got %+v, want %s", got, c.want)
 			}
 		})
@@ -148,13 +148,13 @@ func TestWorstOfItems(t *testing.T) {
 		want      Priority
 		msg       string
 	}{{1, 0, Info, ""}, {200, 0, Warning, "rtt_ms"}, {200, 60, Critical, "loss_pct"}, {1, 20, Warning, "loss_pct"}} {
-		got, items := jd.Result(check.Result{Items: []check.Item{check.Num("rtt_ms", c.rtt, "ms"), check.Num("loss_pct", c.loss, "%")}}, nil)
+		got, items := jd.Result(check.Result{Items: []check.Item{check.Num("rtt_ms", c.rtt, "ms"), check.Num("loss_pct", c.loss, "%")}}, nil, false)
 		if got.Priority != c.want || len(items) != 2 || !strings.Contains(got.Message, c.msg) {
 			t.Errorf("rtt %g loss %g: got %+v, want %s naming %q", c.rtt, c.loss, got, c.want, c.msg)
 		}
 	}
 	// A counter's first sample is not judged; alone, the result is skipped.
-	got, _ := jd.Result(check.Result{Items: []check.Item{{Key: "in", Number: f(5), Counter: true}}}, nil)
+	got, _ := jd.Result(check.Result{Items: []check.Item{{Key: "in", Number: f(5), Counter: true}}}, nil, false)
 	if !got.Skip {
 		t.Fatalf("a first counter sample was judged: %+v", got)
 	}
@@ -186,5 +186,35 @@ func TestInvalid(t *testing.T) {
 func TestRank(t *testing.T) {
 	if !Worse(Critical, Unknown) || !Worse(Unknown, Warning) || !Worse(Warning, Info) || Worse(Info, Info) || Worse("", Info) {
 		t.Fatal("priority order is not critical, unknown, warning, info")
+	}
+}
+
+// A kind judged as one status (http) judges its main value by the
+// monitor's thresholds, and its other items only where the judgement names
+// them; a per-item kind (resource) judges every item.
+func TestMainValueOnly(t *testing.T) {
+	jd, err := Compile(Judgement{Numeric: &Thresholds{Info: &Range{Max: f(100)}, Warning: &Range{Max: f(1000)}},
+		Items: map[string]Thresholds{"cert_days_left": {Info: &Range{Min: f(30)}, Warning: &Range{Min: f(7)}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := func(ms, days float64) check.Result {
+		return check.Result{Items: []check.Item{check.Num("response_ms", ms, "ms"), check.Num("status", 200, ""),
+			check.Num("cert_days_left", days, "d"), check.Str("body", "hello")}}
+	}
+	for _, c := range []struct {
+		ms, days float64
+		perItem  bool
+		want     Priority
+	}{{1, 90, false, Info}, {500, 90, false, Warning}, {1, 10, false, Warning}, {1, 3, false, Critical},
+		// per item, the status code 200 falls outside "info below 100": warning
+		{1, 90, true, Warning}} {
+		got, items := jd.Result(res(c.ms, c.days), nil, c.perItem)
+		if got.Priority != c.want {
+			t.Errorf("%g ms, %g days, per item %v: got %+v, want %s", c.ms, c.days, c.perItem, got, c.want)
+		}
+		if !c.perItem && (!items[1].Skip || !items[3].Skip) {
+			t.Errorf("status or body judged: %+v", items)
+		}
 	}
 }

@@ -79,7 +79,7 @@ func (ru *run) judge(ctx context.Context, t *target, res check.Result, at time.T
 		}
 		return nil
 	}
-	whole, items := jd.Result(res, prevNum)
+	whole, items := jd.Result(res, prevNum, t.kind.PerItem)
 	for _, it := range res.Items {
 		if it.Number != nil && it.Err == "" && !it.Counter {
 			t.state.numbers[it.Key] = *it.Number

@@ -6,11 +6,6 @@ import (
 	"testing"
 )
 
-type pt struct {
-	t  int64
-	vs []float64
-}
-
 func roundTrip(t testing.TB, pts []pt, cols int) {
 	t.Helper()
 	e := newEncoder(cols)

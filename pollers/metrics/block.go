@@ -1,0 +1,212 @@
+package metrics
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Key names one series: the monitor, the node it checked, and the item
+// ("" for kinds that read one value).
+type Key struct{ Monitor, Node, Item string }
+
+func (k Key) less(o Key) int {
+	return strings.Compare(k.Monitor+"\x00"+k.Node+"\x00"+k.Item, o.Monitor+"\x00"+o.Node+"\x00"+o.Item)
+}
+
+// pt is one decoded point: its time (unix ms) and one value per column.
+type pt struct {
+	t  int64
+	vs []float64
+}
+
+// series is one series' points inside one block, encoded as they come.
+type series struct{ enc *encoder }
+
+func newSeries(cols int) *series { return &series{enc: newEncoder(cols)} }
+
+// put adds a point; a point at or before the last one (a late custom
+// metric, a rollup bucket computed again) re-encodes the series, the
+// new value replacing one at the same time.
+func (s *series) put(t int64, vs []float64) {
+	if s.enc.n == 0 || t > s.enc.t {
+		s.enc.add(t, vs)
+		return
+	}
+	pts := s.points()
+	i, found := slices.BinarySearchFunc(pts, t, func(p pt, t int64) int { return cmpInt(p.t, t) })
+	if found {
+		pts[i].vs = slices.Clone(vs)
+	} else {
+		pts = slices.Insert(pts, i, pt{t, slices.Clone(vs)})
+	}
+	s.reencode(pts)
+}
+
+// merge adds stored points that this series does not hold at the same
+// time (what is in memory is newer).
+func (s *series) merge(stored []pt) {
+	if len(stored) == 0 {
+		return
+	}
+	mine := s.points()
+	out := make([]pt, 0, len(mine)+len(stored))
+	i, j := 0, 0
+	for i < len(mine) || j < len(stored) {
+		switch {
+		case j == len(stored) || (i < len(mine) && mine[i].t < stored[j].t):
+			out = append(out, mine[i])
+			i++
+		case i == len(mine) || stored[j].t < mine[i].t:
+			out = append(out, stored[j])
+			j++
+		default: // same time: memory wins
+			out = append(out, mine[i])
+			i, j = i+1, j+1
+		}
+	}
+	s.reencode(out)
+}
+
+func (s *series) reencode(pts []pt) {
+	s.enc = newEncoder(len(s.enc.cols))
+	for _, p := range pts {
+		s.enc.add(p.t, p.vs)
+	}
+}
+
+func (s *series) points() []pt {
+	out := make([]pt, 0, s.enc.n)
+	_ = decode(s.enc.bytes(), s.enc.n, len(s.enc.cols), func(t int64, vs []float64) {
+		out = append(out, pt{t, slices.Clone(vs)})
+	})
+	return out
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// A stored block: a version byte, the column count, the series count,
+// then per series its key, point count and stream length, then the
+// streams. A reader finds its series in the header and decodes only
+// its stream.
+const blockVersion = 1
+
+func encodeBlock(cols int, ss map[Key]*series) []byte {
+	keys := make([]Key, 0, len(ss))
+	for k := range ss {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, Key.less)
+	b := []byte{blockVersion}
+	b = binary.AppendUvarint(b, uint64(cols))
+	b = binary.AppendUvarint(b, uint64(len(keys)))
+	for _, k := range keys {
+		for _, s := range []string{k.Monitor, k.Node, k.Item} {
+			b = binary.AppendUvarint(b, uint64(len(s)))
+			b = append(b, s...)
+		}
+		s := ss[k]
+		b = binary.AppendUvarint(b, uint64(s.enc.n))
+		b = binary.AppendUvarint(b, uint64(len(s.enc.bytes())))
+	}
+	for _, k := range keys {
+		b = append(b, ss[k].enc.bytes()...)
+	}
+	return b
+}
+
+// entry is one series of a decoded block header.
+type entry struct {
+	key    Key
+	n      int
+	stream []byte
+}
+
+// maxBlockSeries bounds what a corrupt header may make a reader allocate.
+const maxBlockSeries = 1 << 20
+
+func decodeBlock(b []byte) (cols int, out []entry, err error) {
+	r := reader{b: b}
+	if v := r.byte(); v != blockVersion {
+		return 0, nil, fmt.Errorf("%w: block version %d", errCorrupt, v)
+	}
+	cols, n := int(r.uvarint()), r.uvarint()
+	if r.err != nil || cols < 1 || cols > 8 || n > maxBlockSeries {
+		return 0, nil, errCorrupt
+	}
+	out = make([]entry, 0, n)
+	lens := make([]uint64, 0, n)
+	for range n {
+		var e entry
+		e.key = Key{r.str(), r.str(), r.str()}
+		e.n = int(r.uvarint())
+		lens = append(lens, r.uvarint())
+		if r.err != nil || e.n < 0 {
+			return 0, nil, errCorrupt
+		}
+		out = append(out, e)
+	}
+	for i := range out {
+		out[i].stream = r.bytes(lens[i])
+	}
+	if r.err != nil {
+		return 0, nil, r.err
+	}
+	return cols, out, nil
+}
+
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) byte() byte {
+	if len(r.b) == 0 {
+		r.err = errCorrupt
+		return 0
+	}
+	v := r.b[0]
+	r.b = r.b[1:]
+	return v
+}
+
+func (r *reader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errCorrupt
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) bytes(n uint64) []byte {
+	if r.err != nil || n > uint64(len(r.b)) {
+		r.err = errCorrupt
+		return nil
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) str() string { return string(r.bytes(r.uvarint())) }
+
+// points decodes one entry's stream.
+func (e entry) points(cols int) ([]pt, error) {
+	if e.n > len(e.stream)*8 { // a point takes at least one bit
+		return nil, errCorrupt
+	}
+	out := make([]pt, 0, e.n)
+	err := decode(e.stream, e.n, cols, func(t int64, vs []float64) { out = append(out, pt{t, slices.Clone(vs)}) })
+	return out, err
+}

@@ -1,0 +1,205 @@
+package metrics
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/mamori-ops/mamori/appliance/store/storetest"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func newTestWriter(t *testing.T, st Store, c *clock, groups int) *Writer {
+	t.Helper()
+	w := NewWriter(st, Config{Groups: groups, Flush: time.Minute}, nil)
+	w.now = c.now
+	return w
+}
+
+// value is a deterministic function of a series and time, so the test
+// can say what any read must return.
+func value(k Key, ts int64) float64 {
+	return float64(len(k.Node))*100 + float64(ts/1000%3600)/10
+}
+
+var start = time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+
+// fill adds points every 30 s for d, flushing every minute of clock.
+func fill(t *testing.T, w *Writer, c *clock, keys []Key, d time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	for end := c.t.Add(d); c.t.Before(end); {
+		for _, k := range keys {
+			w.Add(k, c.t, value(k, c.t.UnixMilli()))
+		}
+		c.t = c.t.Add(30 * time.Second)
+		if c.t.Second() == 0 {
+			if err := w.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func TestWriteReadRollupRetain(t *testing.T) {
+	st := storetest.New(t, Migrations())
+	ctx := context.Background()
+	c := &clock{start}
+	w := newTestWriter(t, st, c, 4)
+	keys := []Key{{"web", "n1", ""}, {"web", "node-2", ""}, {"res", "n1", "cpu"}}
+	fill(t, w, c, keys, 3*time.Hour)
+
+	// Raw: every point back, from the store and from memory.
+	got, err := w.Read(ctx, keys[:1], start, c.t, Raw, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(got[0].Points); n != 360 {
+		t.Fatalf("raw points: %d, want 360", n)
+	}
+	for i, p := range got[0].Points {
+		ts := start.Add(time.Duration(i) * 30 * time.Second).UnixMilli()
+		if int64(p[0]) != ts || p[1] != value(keys[0], ts) {
+			t.Fatalf("raw point %d: %v, want [%d %v]", i, p, ts, value(keys[0], ts))
+		}
+	}
+	// 5 minutes: averages of ten points each, rolled or computed from raw.
+	got, err = w.Read(ctx, keys[2:], start, c.t, FiveMin, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(got[0].Points); n != 36 {
+		t.Fatalf("5m buckets: %d, want 36", n)
+	}
+	for i, p := range got[0].Points {
+		b := start.Add(time.Duration(i) * 5 * time.Minute).UnixMilli()
+		var sum float64
+		for j := range 10 {
+			sum += value(keys[2], b+int64(j)*30_000)
+		}
+		if int64(p[0]) != b || math.Abs(p[1]-sum/10) > 1e-9 {
+			t.Fatalf("5m bucket %d: %v, want [%d %v]", i, p, b, sum/10)
+		}
+	}
+	// Hourly: three buckets of 120 points.
+	got, err = w.Read(ctx, keys[1:2], start, c.t, Hour, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(got[0].Points); n != 3 {
+		t.Fatalf("hourly buckets: %v, want 3", got[0].Points)
+	}
+	// The rollups of finished windows are in the store, not computed on read.
+	rows, err := st.Query(ctx, 0, `SELECT res, COUNT(*), SUM(rolled) FROM metric_blocks GROUP BY res ORDER BY res`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("blocks by resolution (res, blocks, rolled): %v; rows written %d", rows.Values, w.RowsWritten())
+	if len(rows.Values) != 3 {
+		t.Fatalf("blocks by resolution: %v", rows.Values)
+	}
+	// Series catalogue.
+	ks, err := SeriesOf(ctx, st, "web", 10)
+	if err != nil || len(ks) != 2 {
+		t.Fatalf("series of web: %v %v", ks, err)
+	}
+
+	// Retention: ten days later raw blocks go, rollups stay.
+	c.t = c.t.Add(10 * 24 * time.Hour)
+	n, err := w.Retain(ctx, c.t)
+	if err != nil || n == 0 {
+		t.Fatalf("retention deleted %d: %v", n, err)
+	}
+	rows, _ = st.Query(ctx, 0, `SELECT res, COUNT(*) FROM metric_blocks GROUP BY res ORDER BY res`)
+	if len(rows.Values) != 2 || rows.Values[0][0] != FiveMin {
+		t.Fatalf("after retention: %v", rows.Values)
+	}
+}
+
+// A new active (a new Writer on the same store, nothing in memory)
+// keeps what the old one wrote in the open window, adds to it, and
+// rolls up the windows the old one left.
+func TestNewActiveContinues(t *testing.T) {
+	st := storetest.New(t, Migrations())
+	ctx := context.Background()
+	c := &clock{start}
+	keys := []Key{{"ping", "n1", "rtt_ms"}}
+	old := newTestWriter(t, st, c, 2)
+	fill(t, old, c, keys, 23*time.Minute) // flushed at each minute: 46 points written
+	// Points after the last flush die with the old active.
+	old.Add(keys[0], c.t.Add(time.Second), 999)
+
+	w := newTestWriter(t, st, c, 2)
+	fill(t, w, c, keys, 20*time.Minute)
+	got, err := w.Read(ctx, keys, start, c.t, Raw, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(got[0].Points); n != 86 {
+		t.Fatalf("points after the change of active: %d, want 86", n)
+	}
+	for _, p := range got[0].Points {
+		if p[1] == 999 {
+			t.Fatal("a point never flushed came back")
+		}
+	}
+	rows, err := st.Query(ctx, 0, `SELECT COUNT(*) FROM metric_blocks WHERE res = 0 AND rolled = 0 AND start < ?`, c.t.Add(-12*time.Minute).UnixMilli())
+	if err != nil || rows.Values[0][0] != int64(0) {
+		t.Fatalf("finished raw windows left unrolled: %v %v", rows.Values, err)
+	}
+}
+
+// A late point (a custom metric for an earlier time) lands in its
+// window, and the window is rolled up again.
+func TestLatePoint(t *testing.T) {
+	st := storetest.New(t, Migrations())
+	ctx := context.Background()
+	c := &clock{start}
+	k := Key{"custom", "n1", "queue"}
+	w := newTestWriter(t, st, c, 1)
+	fill(t, w, c, []Key{k}, 40*time.Minute)
+	late := start.Add(5*time.Minute + 10*time.Second)
+	w.Add(k, late, 1e6)
+	c.t = c.t.Add(time.Minute)
+	if err := w.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w2 := newTestWriter(t, st, c, 1) // read from the store only
+	got, err := w2.Read(ctx, []Key{k}, start.Add(5*time.Minute), start.Add(10*time.Minute-time.Millisecond), FiveMin, 0)
+	if err != nil || len(got[0].Points) != 1 {
+		t.Fatalf("bucket with the late point: %v %v", got, err)
+	}
+	if got[0].Points[0][1] < 1e4 { // (1e6 + ten values near 100) / 11
+		t.Fatalf("the late point is not in its 5-minute bucket: %v", got[0].Points)
+	}
+}
+
+func TestAddDropsWhenFull(t *testing.T) {
+	c := &clock{start}
+	w := NewWriter(nil, Config{MaxPoints: 10}, nil)
+	w.now = c.now
+	for i := range 20 {
+		w.Add(Key{"m", "n", ""}, start.Add(time.Duration(i)*time.Second), 1)
+	}
+	if w.Dropped() != 10 {
+		t.Fatalf("dropped %d, want 10", w.Dropped())
+	}
+}
+
+func TestResolution(t *testing.T) {
+	c := &clock{start}
+	w := NewWriter(nil, Config{}, nil)
+	w.now = c.now
+	for _, tc := range []struct {
+		span time.Duration
+		want int64
+	}{{time.Hour, Raw}, {24 * time.Hour, Raw}, {7 * 24 * time.Hour, FiveMin}, {60 * 24 * time.Hour, Hour}, {400 * 24 * time.Hour, Hour}} {
+		if got := w.Resolution(start.Add(-tc.span), start, 1000); got != tc.want {
+			t.Errorf("span %v: %s, want %s", tc.span, ResName(got), ResName(tc.want))
+		}
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/appliance/secrets"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
+	"github.com/mamori-ops/mamori/pollers/metrics"
 )
 
 // Cluster is the HA controller as the API sees it.
@@ -96,6 +97,10 @@ type Options struct {
 	// Setup is the first-boot wizard's side of the appliance; nil
 	// answers its routes with 404.
 	Setup Setup
+	// issue 12, metrics: the series store of numeric results (nil: its
+	// routes answer 503) and, optionally, a monitor's thresholds for graphs.
+	Metrics          *metrics.Writer
+	MetricThresholds metricThresholdsFunc
 }
 
 // Bounds of every request and answer.
@@ -313,6 +318,10 @@ func (s *Server) table() []Route {
 		{http.MethodGet, "/api/v1/rules", Priv, auth.MonitorSetting, auth.Read, false, s.listRules},
 		{http.MethodPost, "/api/v1/rules", Priv, auth.MonitorSetting, auth.Add, true, s.putRule},
 		{http.MethodDelete, "/api/v1/rules/:id", Priv, auth.MonitorSetting, auth.Modify, true, s.deleteRule},
+		// issue 12, metrics
+		{http.MethodGet, "/api/v1/metrics", Priv, auth.MonitorResult, auth.Read, false, s.getMetrics},
+		{http.MethodGet, "/api/v1/metrics/series", Priv, auth.MonitorResult, auth.Read, false, s.listMetricSeries},
+		{http.MethodPost, "/api/v1/metrics", Priv, auth.MonitorResult, auth.Add, true, s.postMetrics},
 		{http.MethodPost, "/internal/v1/recover", Self, "", "", true, s.recover},
 		{http.MethodPost, "/internal/v1/pair/code", Self, "", "", true, s.pairCode},
 		{http.MethodPost, "/internal/v1/admin", Self, "", "", true, s.createAdmin},

@@ -214,16 +214,18 @@ func (w *Writer) write(ctx context.Context) []error {
 	}
 	close(work)
 	wg.Wait()
-	if len(catalog) > 0 {
-		if err := w.exec(ctx, catalog); err != nil {
+	for len(catalog) > 0 {
+		n := min(len(catalog), 1000)
+		if err := w.exec(ctx, catalog[:n]); err != nil {
 			errs = append(errs, err)
 			w.mu.Lock()
-			for _, st := range catalog {
+			for _, st := range catalog[:n] {
 				k := Key{st.Args[0].(string), st.Args[1].(string), st.Args[2].(string)}
 				delete(w.catalog, k) // added again by its next point
 			}
 			w.mu.Unlock()
 		}
+		catalog = catalog[n:]
 	}
 	return errs
 }
@@ -233,6 +235,13 @@ func (w *Writer) exec(ctx context.Context, stmts []store.Statement) error {
 		return fmt.Errorf("write metric blocks: %w", err)
 	}
 	w.rows.Add(uint64(len(stmts)))
+	for _, st := range stmts {
+		if len(st.Args) == 6 {
+			if b, ok := st.Args[5].([]byte); ok {
+				w.bytes.Add(uint64(len(b)))
+			}
+		}
+	}
 	return nil
 }
 

@@ -61,8 +61,9 @@ type Config struct {
 	Groups int           // series are hashed into this many groups, one row per group and window (default 1024)
 	// Retention per resolution (defaults 7 days, 90 days, 2 years).
 	KeepRaw, Keep5m, Keep1h time.Duration
-	MaxPoints               int64 // points held in memory before Add drops (default 20 million)
-	DeleteBatch             int   // blocks per retention delete (default 500)
+	MaxPoints               int64            // points held in memory before Add drops (default 20 million)
+	DeleteBatch             int              // blocks per retention delete (default 500)
+	Now                     func() time.Time // the clock (tests and benchmarks); nil: time.Now
 }
 
 func (c Config) withDefaults() Config {
@@ -120,6 +121,7 @@ type Writer struct {
 	inMemory atomic.Int64
 	dropped  atomic.Uint64
 	rows     atomic.Uint64 // rows written (upserts, markers, catalog, deletes)
+	bytes    atomic.Uint64 // block bytes written
 	running  atomic.Bool
 }
 
@@ -128,7 +130,11 @@ func NewWriter(st Store, cfg Config, log *slog.Logger) *Writer {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Writer{st: st, cfg: cfg.withDefaults(), log: log.With("component", "metrics"), now: time.Now,
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Writer{st: st, cfg: cfg.withDefaults(), log: log.With("component", "metrics"), now: now,
 		blocks: map[blockID]*block{}, catalog: map[Key]bool{}}
 }
 
@@ -137,6 +143,9 @@ func (w *Writer) Dropped() uint64 { return w.dropped.Load() }
 
 // RowsWritten counts replicated rows written (the figure DESIGN.md is about).
 func (w *Writer) RowsWritten() uint64 { return w.rows.Load() }
+
+// BytesWritten counts the block bytes written (each flush rewrites the open blocks).
+func (w *Writer) BytesWritten() uint64 { return w.bytes.Load() }
 
 func (w *Writer) group(k Key) int {
 	h := fnv.New32a()

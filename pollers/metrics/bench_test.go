@@ -1,0 +1,54 @@
+package metrics
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// monitorValues are 1,000 points of a plausible response time series:
+// a slow random walk with two decimals, checked every 30 s with jitter.
+func monitorValues() []pt {
+	r := rand.New(rand.NewPCG(7, 7))
+	v := 20.0
+	out := make([]pt, 1000)
+	t := int64(1_790_000_000_000)
+	for i := range out {
+		v = max(0.1, v+r.NormFloat64())
+		t += 30_000 + r.Int64N(200) - 100
+		out[i] = pt{t, []float64{float64(int(v*100)) / 100}}
+	}
+	return out
+}
+
+// BenchmarkCodec prints the encode and decode cost and the size of a
+// point (`make bench` keeps the BENCH lines).
+func BenchmarkCodec(b *testing.B) {
+	pts := monitorValues()
+	var size int
+	b.Run("encode", func(b *testing.B) {
+		for b.Loop() {
+			e := newEncoder(1)
+			for _, p := range pts {
+				e.add(p.t, p.vs)
+			}
+			size = len(e.bytes())
+		}
+		ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N*len(pts))
+		b.ReportMetric(ns, "ns/point")
+		fmt.Printf("BENCH metrics_encode_ns_per_point %.1f ns\n", ns)
+	})
+	e := newEncoder(1)
+	for _, p := range pts {
+		e.add(p.t, p.vs)
+	}
+	b.Run("decode", func(b *testing.B) {
+		for b.Loop() {
+			_ = decode(e.bytes(), e.n, 1, func(int64, []float64) {})
+		}
+		ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N*len(pts))
+		b.ReportMetric(ns, "ns/point")
+		fmt.Printf("BENCH metrics_decode_ns_per_point %.1f ns\n", ns)
+	})
+	fmt.Printf("BENCH metrics_stream_bytes_per_point %.2f B\n", float64(size)/float64(len(pts)))
+}

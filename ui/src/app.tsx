@@ -38,6 +38,8 @@ const RulesPage = lazyPage(() => import('./pages/Rules').then((m) => m.RulesPage
 const InventoryPage = lazyPage(() => import('./pages/Inventory').then((m) => m.InventoryPage));
 const AdminPage = lazyPage(() => import('./pages/Admin').then((m) => m.AdminPage));
 const AuditPage = lazyPage(() => import('./pages/Audit').then((m) => m.AuditPage));
+// issue 12, metrics
+const GraphsPage = lazyPage(() => import('./pages/Graphs').then((m) => m.GraphsPage));
 
 const routes: Route[] = [
   { path: '/', page: Dashboard, title: 'nav.dashboard', nav: true },
@@ -45,6 +47,7 @@ const routes: Route[] = [
   { path: '/messages', page: MessagesPage, title: 'nav.messages', nav: true, reads: 'monitor_results' },
   { path: '/rules', page: RulesPage, title: 'nav.rules', nav: true, reads: 'monitor_settings' },
   { path: '/inventory', page: InventoryPage, title: 'nav.inventory', nav: true, reads: 'inventory' },
+  { path: '/graphs', page: GraphsPage, title: 'nav.graphs', nav: true, reads: 'monitor_results' }, // issue 12, metrics
   // Every user has an account there (own tokens, second factor).
   { path: '/admin', page: AdminPage, title: 'nav.admin', nav: true },
   { path: '/audit', page: AuditPage, title: 'nav.audit', nav: true, reads: 'audit' },

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -66,10 +67,10 @@ type MetricPointsRequest struct {
 
 var metricsQuery = []queryParam{
 	{"monitor", "string", "the monitor (required)", nil},
-	{"node", "string", "a node id (repeat for several; none: every node of the monitor)", nil},
-	{"item", "string", "an item key (repeat for several; none: every item)", nil},
-	{"from", "string", "start: RFC 3339 or unix ms (default: 1 hour before to)", nil},
-	{"to", "string", "end: RFC 3339 or unix ms (default: now)", nil},
+	{"node", "string", "node ids, comma-separated or the parameter repeated (none: every node of the monitor)", nil},
+	{"item", "string", "item keys, comma-separated or repeated (none: every item)", nil},
+	{"from", "integer", "start, unix ms (an RFC 3339 time is taken too; default: 1 hour before to)", nil},
+	{"to", "integer", "end, unix ms (or RFC 3339; default: now)", nil},
 	{"points", "integer", "at most this many points per series (default 1000, at most 200000); also picks the resolution", nil},
 }
 
@@ -99,7 +100,7 @@ func (s *Server) getMetrics(c *gin.Context) {
 	if !ok {
 		return
 	}
-	keys, ok := s.metricKeys(c)
+	keys, ok := s.metricKeys(c, w)
 	if !ok {
 		return
 	}
@@ -114,7 +115,7 @@ func (s *Server) getMetrics(c *gin.Context) {
 		out.Series[i] = MetricSeries{Monitor: x.Monitor, Node: x.Node, Item: x.Item, Resolution: x.Resolution, Points: x.Points}
 	}
 	if s.opts.MetricThresholds != nil {
-		out.Thresholds = s.opts.MetricThresholds(c.Request.Context(), keys[0].Monitor)
+		out.Thresholds = s.opts.MetricThresholds(c.Request.Context(), c.Query("monitor"))
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -135,8 +136,8 @@ func metricsRange(c *gin.Context) (from, to time.Time, points int, ok bool) {
 			return
 		}
 	}
-	if !from.Before(to) {
-		fail(c, http.StatusBadRequest, "from must be before to")
+	if from.After(to) {
+		fail(c, http.StatusBadRequest, "from must not be after to")
 		return
 	}
 	if v := c.Query("points"); v != "" {
@@ -167,18 +168,19 @@ func (e *metricError) Error() string { return e.s }
 
 // metricKeys lists the series the query names that the caller may see:
 // nodes of scopes outside the caller's are left out as if absent.
-func (s *Server) metricKeys(c *gin.Context) ([]metrics.Key, bool) {
+func (s *Server) metricKeys(c *gin.Context, w *metrics.Writer) ([]metrics.Key, bool) {
 	monitor := c.Query("monitor")
 	if monitor == "" {
 		fail(c, http.StatusBadRequest, "monitor: name the monitor whose series to read (GET /api/v1/metrics/series lists them)")
 		return nil, false
 	}
-	all, err := metrics.SeriesOf(c.Request.Context(), s.events, monitor, 10_000)
+	all, err := w.Series(c.Request.Context(), monitor, 10_000)
 	if err != nil {
 		s.storeFail(c, err)
 		return nil, false
 	}
 	nodes, items := set(c.QueryArray("node")), set(c.QueryArray("item"))
+	// A series with no item is named by an empty item= (or a list with an empty member).
 	seen := s.scopeFilter(c)
 	var keys []metrics.Key
 	for _, k := range all {
@@ -187,10 +189,6 @@ func (s *Server) metricKeys(c *gin.Context) ([]metrics.Key, bool) {
 		}
 		keys = append(keys, k)
 	}
-	if len(keys) == 0 {
-		fail(c, http.StatusNotFound, "no stored series of monitor "+strconv.Quote(monitor)+" with these nodes and items in your scopes (GET /api/v1/metrics/series lists them)")
-		return nil, false
-	}
 	if len(keys) > maxMetricSeries {
 		fail(c, http.StatusBadRequest, "the query names "+strconv.Itoa(len(keys))+" series: name at most "+strconv.Itoa(maxMetricSeries)+" with node= and item=")
 		return nil, false
@@ -198,10 +196,13 @@ func (s *Server) metricKeys(c *gin.Context) ([]metrics.Key, bool) {
 	return keys, true
 }
 
+// set gathers repeated and comma-separated values.
 func set(vs []string) map[string]bool {
 	m := make(map[string]bool, len(vs))
 	for _, v := range vs {
-		m[v] = true
+		for _, x := range strings.Split(v, ",") {
+			m[x] = true
+		}
 	}
 	return m
 }
@@ -226,7 +227,11 @@ func (s *Server) scopeFilter(c *gin.Context) func(node string) bool {
 }
 
 func (s *Server) listMetricSeries(c *gin.Context) {
-	all, err := metrics.SeriesOf(c.Request.Context(), s.events, c.Query("monitor"), 10_000)
+	w, ok := s.metricsStore(c)
+	if !ok {
+		return
+	}
+	all, err := w.Series(c.Request.Context(), c.Query("monitor"), 10_000)
 	if err != nil {
 		s.storeFail(c, err)
 		return

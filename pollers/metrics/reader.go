@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/mamori-ops/mamori/appliance/store"
@@ -217,21 +218,34 @@ func thin(pts [][2]float64, n int) [][2]float64 {
 	return out
 }
 
-// SeriesOf lists the stored series of a monitor (all monitors if ""),
-// at most limit.
-func SeriesOf(ctx context.Context, st Store, monitor string, limit int) ([]Key, error) {
+// Series lists the series of a monitor (all monitors if ""), at most
+// limit: those stored, and on the active those added since (written
+// with the next flush).
+func (w *Writer) Series(ctx context.Context, monitor string, limit int) ([]Key, error) {
 	q, args := `SELECT monitor, node, item FROM metric_series`, []any{}
 	if monitor != "" {
 		q, args = q+` WHERE monitor = ?`, append(args, monitor)
 	}
-	rows, err := st.Query(ctx, store.Local, q+` ORDER BY monitor, node, item LIMIT ?`, append(args, limit)...)
+	rows, err := w.st.Query(ctx, store.Local, q+` ORDER BY monitor, node, item LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("list metric series: %w", err)
 	}
+	seen := map[Key]bool{}
 	out := make([]Key, 0, len(rows.Values))
 	for _, v := range rows.Values {
 		s := func(i int) string { x, _ := v[i].(string); return x }
-		out = append(out, Key{s(0), s(1), s(2)})
+		k := Key{s(0), s(1), s(2)}
+		seen[k] = true
+		out = append(out, k)
 	}
+	w.mu.Lock()
+	for _, k := range w.fresh {
+		if (monitor == "" || k.Monitor == monitor) && !seen[k] && len(out) < limit {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	w.mu.Unlock()
+	slices.SortFunc(out, Key.less)
 	return out, nil
 }

@@ -103,7 +103,7 @@ func TestWriteReadRollupRetain(t *testing.T) {
 		t.Fatalf("blocks by resolution: %v", rows.Values)
 	}
 	// Series catalogue.
-	ks, err := SeriesOf(ctx, st, "web", 10)
+	ks, err := w.Series(ctx, "web", 10)
 	if err != nil || len(ks) != 2 {
 		t.Fatalf("series of web: %v %v", ks, err)
 	}

@@ -828,7 +828,7 @@ export interface Routes {
   'GET /api/v1/me': { body: never; answer: Me; query: Record<string, never> };
   'POST /api/v1/me/totp': { body: TOTPEnrolRequest; answer: TOTPEnrolment; query: Record<string, never> };
   'POST /api/v1/me/totp/confirm': { body: TOTPConfirmRequest; answer: TOTPEnabled; query: Record<string, never> };
-  'GET /api/v1/metrics': { body: never; answer: MetricsAnswer; query: { monitor?: string; node?: string; item?: string; from?: string; to?: string; points?: number } };
+  'GET /api/v1/metrics': { body: never; answer: MetricsAnswer; query: { monitor?: string; node?: string; item?: string; from?: number; to?: number; points?: number } };
   'POST /api/v1/metrics': { body: MetricPointsRequest; answer: Accepted; query: Record<string, never> };
   'GET /api/v1/metrics/series': { body: never; answer: MetricSeriesList; query: { monitor?: string } };
   'GET /api/v1/nodes': { body: never; answer: NodeList; query: Record<string, never> };

@@ -85,7 +85,7 @@ export function MetricGraph({ monitor, nodes, items, from, to, onZoom }: GraphPr
     const guess = nodes.length ? nodes.length * Math.max(1, items.length) : 10;
     api
       .metrics(
-        { monitor, node: nodeList || undefined, item: itemList || undefined, from: String(Math.floor(from)), to: String(Math.ceil(to)), points: pointsPerSeries(guess) },
+        { monitor, node: nodeList || undefined, item: itemList || undefined, from: Math.floor(from), to: Math.ceil(to), points: pointsPerSeries(guess) },
         { signal: ctl.signal },
       )
       .then(async (a) => {

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/mamori-ops/mamori/appliance/auth"
+	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/inventory"
 	"github.com/mamori-ops/mamori/pollers/metrics"
 )
@@ -263,7 +264,9 @@ func (s *Server) postMetrics(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "points: send 1 to "+strconv.Itoa(maxMetricPost)+" points")
 		return
 	}
-	if !w.Running() {
+	// The writer's loop may start a moment after the role changes; points
+	// added meanwhile wait in memory for its first flush.
+	if !w.Running() && s.cluster.Role() != ha.Active {
 		s.notActive(c)
 		return
 	}

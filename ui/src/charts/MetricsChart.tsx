@@ -120,7 +120,7 @@ export function MetricsChart({
         },
       },
       series: [
-        { value: (_u, s) => (s == null ? '' : new Date(s * 1000).toLocaleString(l)) },
+        { label: t('graphs.time'), value: (_u, s) => (s == null ? '' : new Date(s * 1000).toLocaleString(l)) },
         ...series.map((s, i) => ({
           label: s.label,
           stroke: v(`--series-${(i % palette) + 1}`),

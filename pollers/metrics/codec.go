@@ -137,7 +137,8 @@ func (c *colState) writeValue(w *bitWriter, v uint64) {
 		c.prev, c.started = v, true
 		return
 	}
-	x := v ^ c.prev
+	prev := c.prev
+	x := v ^ prev
 	c.prev = v
 	if x == 0 {
 		w.bit(false)
@@ -147,18 +148,106 @@ func (c *colState) writeValue(w *bitWriter, v uint64) {
 	if lead > 31 {
 		lead = 31 // five bits hold it
 	}
-	if c.lead+c.trail > 0 && lead >= c.lead && trail >= c.trail {
+	reuse := c.lead+c.trail > 0 && lead >= c.lead && trail >= c.trail
+	xorBits := 3 + 5 + 6 + int(64-lead-trail)
+	if reuse {
+		xorBits = 2 + int(64-c.lead-c.trail)
+	}
+	if sc, d, ok := decimalStep(prev, v); ok && decimalBits(d) < xorBits {
+		w.write(0b111, 3)
+		w.write(uint64(sc), 3)
+		writeDelta(w, d)
+		return
+	}
+	if reuse {
 		// Fits the previous window: reuse it.
 		w.write(0b10, 2)
 		w.write(x>>c.trail, 64-c.lead-c.trail)
 		return
 	}
 	sig := 64 - lead - trail
-	w.write(0b11, 2)
+	w.write(0b110, 3)
 	w.write(uint64(lead), 5)
 	w.write(uint64(sig-1), 6) // 1..64 stored as 0..63
 	w.write(x>>trail, sig)
 	c.lead, c.trail = lead, trail
+}
+
+// Values that are decimals with few digits (a response time of 12.34 ms,
+// a percentage of 87.5) have noisy binary mantissas, so their XOR keeps
+// about 50 bits. Such a value is also coded as a step from the previous
+// one in units of 10^-scale, when that is shorter and decodes to the same
+// bits: the decoder does exactly the arithmetic the encoder checked.
+var pow10 = [...]float64{1, 10, 100, 1e3, 1e4, 1e5, 1e6}
+
+// scaled is round(v × 10^sc) when it is an exact integer of at most 52 bits.
+func scaled(v float64, sc int) (int64, bool) {
+	r := math.Round(v * pow10[sc])
+	if math.IsNaN(r) || math.Abs(r) > 1<<52 {
+		return 0, false
+	}
+	return int64(r), true
+}
+
+func decimalStep(prevBits, vBits uint64) (int, int64, bool) {
+	prev, v := math.Float64frombits(prevBits), math.Float64frombits(vBits)
+	for sc := range pow10 {
+		pi, ok1 := scaled(prev, sc)
+		vi, ok2 := scaled(v, sc)
+		if !ok1 || !ok2 || math.Float64bits(float64(vi)/pow10[sc]) != vBits {
+			continue
+		}
+		if d := vi - pi; d >= -(1<<25) && d < 1<<25 {
+			return sc, d, true
+		}
+	}
+	return 0, 0, false
+}
+
+// A decimal step: '0' and 7 bits, '10' and 14, '11' and 26 (signed).
+var deltaBuckets = []struct{ prefix, plen, width uint8 }{{0b0, 1, 7}, {0b10, 2, 14}, {0b11, 2, 26}}
+
+func bucketOf(d int64) int {
+	for i, b := range deltaBuckets {
+		if lim := int64(1) << (b.width - 1); d >= -lim && d < lim {
+			return i
+		}
+	}
+	return len(deltaBuckets) - 1
+}
+
+func decimalBits(d int64) int {
+	b := deltaBuckets[bucketOf(d)]
+	return 3 + 3 + int(b.plen) + int(b.width)
+}
+
+func writeDelta(w *bitWriter, d int64) {
+	b := deltaBuckets[bucketOf(d)]
+	w.write(uint64(b.prefix), b.plen)
+	w.write(uint64(d)&mask(b.width), b.width)
+}
+
+func readDelta(r *bitReader) (int64, error) {
+	b, err := r.read(1)
+	if err != nil {
+		return 0, err
+	}
+	i := 0
+	if b == 1 {
+		if b, err = r.read(1); err != nil {
+			return 0, err
+		}
+		i = 1 + int(b)
+	}
+	width := deltaBuckets[i].width
+	v, err := r.read(width)
+	if err != nil {
+		return 0, err
+	}
+	if v&(1<<(width-1)) != 0 {
+		v |= ^mask(width)
+	}
+	return int64(v), nil
 }
 
 // bytes is the stream so far (shared with the encoder: copy to keep).
@@ -237,26 +326,58 @@ func (c *colState) readValue(r *bitReader, first bool) (uint64, error) {
 	if b, err = r.read(1); err != nil {
 		return 0, err
 	}
-	if b == 1 {
-		lead, err := r.read(5)
-		if err != nil {
-			return 0, err
+	if b == 0 {
+		if c.lead+c.trail == 0 {
+			return 0, errCorrupt // reuse of a window never set
 		}
-		sig, err := r.read(6)
-		if err != nil {
-			return 0, err
-		}
-		if lead+sig+1 > 64 {
-			return 0, errCorrupt
-		}
-		c.lead, c.trail = uint8(lead), uint8(64-lead-sig-1)
-	} else if c.lead+c.trail == 0 {
-		return 0, errCorrupt // reuse of a window never set
+		return c.readXOR(r)
 	}
+	if b, err = r.read(1); err != nil {
+		return 0, err
+	}
+	if b == 1 {
+		return c.readDecimal(r)
+	}
+	lead, err := r.read(5)
+	if err != nil {
+		return 0, err
+	}
+	sig, err := r.read(6)
+	if err != nil {
+		return 0, err
+	}
+	if lead+sig+1 > 64 {
+		return 0, errCorrupt
+	}
+	c.lead, c.trail = uint8(lead), uint8(64-lead-sig-1)
+	return c.readXOR(r)
+}
+
+func (c *colState) readXOR(r *bitReader) (uint64, error) {
 	x, err := r.read(64 - c.lead - c.trail)
 	if err != nil {
 		return 0, err
 	}
 	c.prev ^= x << c.trail
+	return c.prev, nil
+}
+
+func (c *colState) readDecimal(r *bitReader) (uint64, error) {
+	sc, err := r.read(3)
+	if err != nil {
+		return 0, err
+	}
+	if int(sc) >= len(pow10) {
+		return 0, errCorrupt
+	}
+	d, err := readDelta(r)
+	if err != nil {
+		return 0, err
+	}
+	pi, ok := scaled(math.Float64frombits(c.prev), int(sc))
+	if !ok {
+		return 0, errCorrupt
+	}
+	c.prev = math.Float64bits(float64(pi+d) / pow10[sc])
 	return c.prev, nil
 }

@@ -50,6 +50,23 @@ func TestCodecRoundTrip(t *testing.T) {
 			sp := []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN(), math.MaxFloat64, math.SmallestNonzeroFloat64, 1}
 			return pt{int64(i), []float64{sp[i%len(sp)]}}
 		},
+		"decimals": func(i int) pt {
+			// two decimals, a random walk; with now and then a value of more digits, a zero and a negative zero
+			v := float64(int64(r.NormFloat64()*5000)) / 100
+			switch i % 50 {
+			case 7:
+				v = r.Float64()
+			case 9:
+				v = 0
+			case 11:
+				v = math.Copysign(0, -1)
+			case 13:
+				v = 1e15 + 0.5
+			case 17:
+				v = math.NaN()
+			}
+			return pt{int64(i) * 30_000, []float64{v}}
+		},
 		"four columns": func(i int) pt {
 			return pt{int64(i) * 300_000, []float64{float64(i), float64(i) * 2.5, r.NormFloat64(), 10}}
 		},
@@ -110,6 +127,28 @@ func FuzzCodecRoundTrip(f *testing.F) {
 			last += dt*int64(data[0]%7+1)*997 + 1
 			pts = append(pts, pt{last, []float64{v}})
 			data = data[10:]
+		}
+		if len(pts) > 0 {
+			roundTrip(t, pts, 1)
+		}
+	})
+}
+
+// Decimal values of every scale, steps of every size.
+func FuzzCodecDecimals(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 200, 100, 7, 0, 255, 9, 9})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var pts []pt
+		acc := int64(0)
+		for i := 0; i+2 < len(data); i += 3 {
+			step := int64(int16(uint16(data[i])<<8 | uint16(data[i+1])))
+			acc += step * int64(data[i+2]%5+1) * int64(1+int(data[i+2])*int(data[i+2]))
+			sc := int(data[i+2] % 8)
+			v := float64(acc)
+			if sc < len(pow10) {
+				v = float64(acc) / pow10[sc]
+			}
+			pts = append(pts, pt{int64(i), []float64{v}})
 		}
 		if len(pts) > 0 {
 			roundTrip(t, pts, 1)

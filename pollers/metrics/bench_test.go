@@ -28,7 +28,7 @@ func BenchmarkCodec(b *testing.B) {
 	var size int
 	b.Run("encode", func(b *testing.B) {
 		for b.Loop() {
-			e := newEncoder(1)
+			e := newEncoder(1, pts[0].t)
 			for _, p := range pts {
 				e.add(p.t, p.vs)
 			}
@@ -38,13 +38,13 @@ func BenchmarkCodec(b *testing.B) {
 		b.ReportMetric(ns, "ns/point")
 		fmt.Printf("BENCH metrics_encode_ns_per_point %.1f ns\n", ns)
 	})
-	e := newEncoder(1)
+	e := newEncoder(1, pts[0].t)
 	for _, p := range pts {
 		e.add(p.t, p.vs)
 	}
 	b.Run("decode", func(b *testing.B) {
 		for b.Loop() {
-			_ = decode(e.bytes(), e.n, 1, func(int64, []float64) {})
+			_ = decode(e.bytes(), e.n, 1, pts[0].t, func(int64, []float64) {})
 		}
 		ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N*len(pts))
 		b.ReportMetric(ns, "ns/point")

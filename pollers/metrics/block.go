@@ -21,10 +21,11 @@ type pt struct {
 	vs []float64
 }
 
-// series is one series' points inside one block, encoded as they come.
+// series is one series' points inside one block, encoded as they come
+// against the block's window start.
 type series struct{ enc *encoder }
 
-func newSeries(cols int) *series { return &series{enc: newEncoder(cols)} }
+func newSeries(cols int, base int64) *series { return &series{enc: newEncoder(cols, base)} }
 
 // put adds a point; a point at or before the last one (a late custom
 // metric, a rollup bucket computed again) re-encodes the series, the
@@ -70,7 +71,7 @@ func (s *series) merge(stored []pt) {
 }
 
 func (s *series) reencode(pts []pt) {
-	s.enc = newEncoder(len(s.enc.cols))
+	s.enc = newEncoder(len(s.enc.cols), s.enc.base)
 	for _, p := range pts {
 		s.enc.add(p.t, p.vs)
 	}
@@ -78,7 +79,7 @@ func (s *series) reencode(pts []pt) {
 
 func (s *series) points() []pt {
 	out := make([]pt, 0, s.enc.n)
-	_ = decode(s.enc.bytes(), s.enc.n, len(s.enc.cols), func(t int64, vs []float64) {
+	_ = decode(s.enc.bytes(), s.enc.n, len(s.enc.cols), s.enc.base, func(t int64, vs []float64) {
 		out = append(out, pt{t, slices.Clone(vs)})
 	})
 	return out
@@ -98,7 +99,7 @@ func cmpInt(a, b int64) int {
 // then per series its key, point count and stream length, then the
 // streams. A reader finds its series in the header and decodes only
 // its stream.
-const blockVersion = 1
+const blockVersion = 2
 
 func encodeBlock(cols int, ss map[Key]*series) []byte {
 	keys := make([]Key, 0, len(ss))
@@ -202,11 +203,11 @@ func (r *reader) bytes(n uint64) []byte {
 func (r *reader) str() string { return string(r.bytes(r.uvarint())) }
 
 // points decodes one entry's stream.
-func (e entry) points(cols int) ([]pt, error) {
-	if e.n > len(e.stream)*8 { // a point takes at least one bit
+func (e entry) points(cols int, base int64) ([]pt, error) {
+	if e.n > len(e.stream)*8 { // a point takes at least two bits
 		return nil, errCorrupt
 	}
 	out := make([]pt, 0, e.n)
-	err := decode(e.stream, e.n, cols, func(t int64, vs []float64) { out = append(out, pt{t, slices.Clone(vs)}) })
+	err := decode(e.stream, e.n, cols, base, func(t int64, vs []float64) { out = append(out, pt{t, slices.Clone(vs)}) })
 	return out, err
 }

@@ -75,27 +75,32 @@ var dodBuckets = []struct {
 }{{0b10, 2, 7}, {0b110, 3, 12}, {0b1110, 4, 20}, {0b1111, 4, 64}}
 
 type colState struct {
-	prev        uint64
+	prev        uint64 // the first value is coded against 0
 	lead, trail uint8
-	started     bool
 }
 
-// encoder appends points to one stream.
+// encoder appends points to one stream. The first point is coded like
+// the others, against a base (the block's window start, and zero for
+// values): a block holds many short streams, and 16 bytes of raw first
+// point in each would cost more than their other points.
 type encoder struct {
 	w       bitWriter
 	n       int
+	base    int64
 	t, d    int64 // previous timestamp and delta
 	cols    []colState
 	started bool
 }
 
-func newEncoder(cols int) *encoder { return &encoder{cols: make([]colState, cols)} }
+func newEncoder(cols int, base int64) *encoder {
+	return &encoder{cols: make([]colState, cols), base: base}
+}
 
 // add appends one point; vs has one value per column. Timestamps must
 // increase (the caller re-encodes for a point out of order).
 func (e *encoder) add(t int64, vs []float64) {
 	if !e.started {
-		e.w.write(uint64(t), 64)
+		e.writeDoD(t - e.base)
 		e.started = true
 	} else {
 		d := t - e.t
@@ -132,11 +137,6 @@ func mask(width uint8) uint64 {
 }
 
 func (c *colState) writeValue(w *bitWriter, v uint64) {
-	if !c.started {
-		w.write(v, 64)
-		c.prev, c.started = v, true
-		return
-	}
 	prev := c.prev
 	x := v ^ prev
 	c.prev = v
@@ -253,30 +253,26 @@ func readDelta(r *bitReader) (int64, error) {
 // bytes is the stream so far (shared with the encoder: copy to keep).
 func (e *encoder) bytes() []byte { return e.w.buf }
 
-// decode reads n points of cols columns from a stream, calling f for
-// each (vs is reused between calls).
-func decode(buf []byte, n, cols int, f func(t int64, vs []float64)) error {
+// decode reads n points of cols columns from a stream whose encoder had
+// base, calling f for each (vs is reused between calls).
+func decode(buf []byte, n, cols int, base int64, f func(t int64, vs []float64)) error {
 	r := bitReader{buf: buf}
-	var t, d int64
+	t, d := base, int64(0)
 	st := make([]colState, cols)
 	vs := make([]float64, cols)
 	for i := range n {
+		dod, err := readDoD(&r)
+		if err != nil {
+			return err
+		}
 		if i == 0 {
-			v, err := r.read(64)
-			if err != nil {
-				return err
-			}
-			t = int64(v)
+			t += dod
 		} else {
-			dod, err := readDoD(&r)
-			if err != nil {
-				return err
-			}
 			d += dod
 			t += d
 		}
 		for c := range st {
-			v, err := st[c].readValue(&r, i == 0)
+			v, err := st[c].readValue(&r)
 			if err != nil {
 				return err
 			}
@@ -313,12 +309,7 @@ func readDoD(r *bitReader) (int64, error) {
 	return int64(v), nil
 }
 
-func (c *colState) readValue(r *bitReader, first bool) (uint64, error) {
-	if first {
-		v, err := r.read(64)
-		c.prev = v
-		return v, err
-	}
+func (c *colState) readValue(r *bitReader) (uint64, error) {
 	b, err := r.read(1)
 	if err != nil || b == 0 {
 		return c.prev, err

@@ -8,12 +8,12 @@ import (
 
 func roundTrip(t testing.TB, pts []pt, cols int) {
 	t.Helper()
-	e := newEncoder(cols)
+	e := newEncoder(cols, 0)
 	for _, p := range pts {
 		e.add(p.t, p.vs)
 	}
 	i := 0
-	err := decode(e.bytes(), e.n, cols, func(ts int64, vs []float64) {
+	err := decode(e.bytes(), e.n, cols, 0, func(ts int64, vs []float64) {
 		if i >= len(pts) {
 			t.Fatalf("decoded more than %d points", len(pts))
 		}
@@ -95,7 +95,7 @@ func TestCodecRoundTrip(t *testing.T) {
 
 // A steady series costs about two bits a point; a noisy one a few bytes.
 func TestCodecSize(t *testing.T) {
-	e := newEncoder(1)
+	e := newEncoder(1, 0)
 	for i := range 1000 {
 		e.add(int64(i)*30_000, []float64{12.5})
 	}
@@ -105,12 +105,12 @@ func TestCodecSize(t *testing.T) {
 }
 
 func TestDecodeCorrupt(t *testing.T) {
-	e := newEncoder(1)
+	e := newEncoder(1, 0)
 	for i := range 10 {
 		e.add(int64(i)*1000, []float64{float64(i) * 1.1})
 	}
 	b := e.bytes()
-	if err := decode(b[:len(b)/2], 10, 1, func(int64, []float64) {}); err == nil {
+	if err := decode(b[:len(b)/2], 10, 1, 0, func(int64, []float64) {}); err == nil {
 		t.Fatal("a truncated stream decoded without error")
 	}
 }
@@ -163,6 +163,6 @@ func FuzzDecode(f *testing.F) {
 		if n < 0 || n > 1000 || cols < 1 || cols > 4 {
 			return
 		}
-		_ = decode(b, n, cols, func(int64, []float64) {})
+		_ = decode(b, n, cols, 0, func(int64, []float64) {})
 	})
 }

@@ -93,13 +93,13 @@ func (w *Writer) mergeStored(id blockID, stored []entry, rolled bool) {
 		return
 	}
 	for _, e := range stored {
-		pts, err := e.points(cols(id.res))
+		pts, err := e.points(cols(id.res), id.start)
 		if err != nil {
 			continue
 		}
 		s := b.series[e.key]
 		if s == nil {
-			s = newSeries(cols(id.res))
+			s = newSeries(cols(id.res), id.start)
 			b.series[e.key] = s
 		}
 		before := s.enc.n

@@ -96,27 +96,28 @@ func hours(five []pt) []pt {
 // [from, to] with those in memory (memory wins at the same time).
 func (w *Writer) readRes(ctx context.Context, k Key, res, from, to int64) ([]pt, error) {
 	grp := w.group(k)
-	rows, err := w.st.Query(ctx, store.Local, `SELECT data FROM metric_blocks WHERE res = ? AND grp = ? AND start > ? AND start <= ? ORDER BY start`,
+	rows, err := w.st.Query(ctx, store.Local, `SELECT start, data FROM metric_blocks WHERE res = ? AND grp = ? AND start > ? AND start <= ? ORDER BY start`,
 		res, grp, from-window(res), to)
 	if err != nil {
 		return nil, fmt.Errorf("read metrics: %w", err)
 	}
 	var stored []pt
 	for _, v := range rows.Values {
-		data, _ := v[0].([]byte)
-		stored = append(stored, pointsOf(data, k, from, to)...)
+		start, _ := v[0].(int64)
+		data, _ := v[1].([]byte)
+		stored = append(stored, pointsOf(data, start, k, from, to)...)
 	}
 	return mergePts(w.memory(k, grp, res, from, to), stored), nil
 }
 
-func pointsOf(data []byte, k Key, from, to int64) []pt {
+func pointsOf(data []byte, start int64, k Key, from, to int64) []pt {
 	c, es, err := decodeBlock(data)
 	if err != nil {
 		return nil
 	}
 	for _, e := range es {
 		if e.key == k {
-			pts, _ := e.points(c)
+			pts, _ := e.points(c, start)
 			return within(pts, from, to)
 		}
 	}

@@ -193,7 +193,7 @@ func (w *Writer) putLocked(id blockID, k Key, t int64, vs []float64) {
 	b := w.blockLocked(id)
 	s := b.series[k]
 	if s == nil {
-		s = newSeries(cols(id.res))
+		s = newSeries(cols(id.res), id.start)
 		b.series[k] = s
 	}
 	before := s.enc.n

@@ -96,25 +96,27 @@ func cmpInt(a, b int64) int {
 }
 
 // A stored block: a version byte, the column count, the series count,
-// then per series its key, point count and stream length, then the
-// streams. A reader finds its series in the header and decodes only
+// then per series its id (catalog.go), point count and stream length,
+// then the streams. A reader finds its series in the header and decodes only
 // its stream.
 const blockVersion = 2
 
-func encodeBlock(cols int, ss map[Key]*series) []byte {
+// encodeBlock encodes a block whose series all have an id (false: one
+// has none yet).
+func encodeBlock(cols int, ss map[Key]*series, ids map[Key]int64) ([]byte, bool) {
 	keys := make([]Key, 0, len(ss))
 	for k := range ss {
+		if _, ok := ids[k]; !ok {
+			return nil, false
+		}
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, Key.less)
+	slices.SortFunc(keys, func(a, b Key) int { return cmpInt(ids[a], ids[b]) })
 	b := []byte{blockVersion}
 	b = binary.AppendUvarint(b, uint64(cols))
 	b = binary.AppendUvarint(b, uint64(len(keys)))
 	for _, k := range keys {
-		for _, s := range []string{k.Monitor, k.Node, k.Item} {
-			b = binary.AppendUvarint(b, uint64(len(s)))
-			b = append(b, s...)
-		}
+		b = binary.AppendUvarint(b, uint64(ids[k]))
 		s := ss[k]
 		b = binary.AppendUvarint(b, uint64(s.enc.n))
 		b = binary.AppendUvarint(b, uint64(len(s.enc.bytes())))
@@ -122,12 +124,12 @@ func encodeBlock(cols int, ss map[Key]*series) []byte {
 	for _, k := range keys {
 		b = append(b, ss[k].enc.bytes()...)
 	}
-	return b
+	return b, true
 }
 
 // entry is one series of a decoded block header.
 type entry struct {
-	key    Key
+	id     int64
 	n      int
 	stream []byte
 }
@@ -148,7 +150,7 @@ func decodeBlock(b []byte) (cols int, out []entry, err error) {
 	lens := make([]uint64, 0, n)
 	for range n {
 		var e entry
-		e.key = Key{r.str(), r.str(), r.str()}
+		e.id = int64(r.uvarint())
 		e.n = int(r.uvarint())
 		lens = append(lens, r.uvarint())
 		if r.err != nil || e.n < 0 {
@@ -199,8 +201,6 @@ func (r *reader) bytes(n uint64) []byte {
 	r.b = r.b[n:]
 	return v
 }
-
-func (r *reader) str() string { return string(r.bytes(r.uvarint())) }
 
 // points decodes one entry's stream.
 func (e entry) points(cols int, base int64) ([]pt, error) {

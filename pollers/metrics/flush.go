@@ -54,6 +54,9 @@ func rollupID(res int64, grp int, t int64) blockID {
 // is never written before this succeeded: that would replace what the
 // previous active wrote.
 func (w *Writer) load(ctx context.Context) []error {
+	if err := w.readCatalog(ctx); err != nil {
+		return []error{err} // stored blocks name series the catalogue must know
+	}
 	w.mu.Lock()
 	var ids []blockID
 	for id, b := range w.blocks {
@@ -93,14 +96,16 @@ func (w *Writer) mergeStored(id blockID, stored []entry, rolled bool) {
 		return
 	}
 	for _, e := range stored {
+		k, known := w.cat.keys[e.id]
 		pts, err := e.points(cols(id.res), id.start)
-		if err != nil {
+		if err != nil || !known {
+			w.log.Error("metrics: a stored series cannot be read; its points in this block are dropped", "id", e.id, "known", known, "err", err)
 			continue
 		}
-		s := b.series[e.key]
+		s := b.series[k]
 		if s == nil {
 			s = newSeries(cols(id.res), id.start)
-			b.series[e.key] = s
+			b.series[k] = s
 		}
 		before := s.enc.n
 		s.merge(pts)
@@ -186,9 +191,12 @@ type pending struct {
 }
 
 func (w *Writer) write(ctx context.Context) []error {
-	byGroup, catalog := w.collect()
-	var mu sync.Mutex
 	var errs []error
+	if err := w.writeCatalog(ctx); err != nil {
+		errs = append(errs, err) // blocks with uncatalogued series wait
+	}
+	byGroup := w.collect()
+	var mu sync.Mutex
 	work := make(chan *pending)
 	var wg sync.WaitGroup
 	// Several transactions at once: the store's batching writer puts
@@ -214,19 +222,6 @@ func (w *Writer) write(ctx context.Context) []error {
 	}
 	close(work)
 	wg.Wait()
-	for len(catalog) > 0 {
-		n := min(len(catalog), 1000)
-		if err := w.exec(ctx, catalog[:n]); err != nil {
-			errs = append(errs, err)
-			w.mu.Lock()
-			for _, st := range catalog[:n] {
-				k := Key{st.Args[0].(string), st.Args[1].(string), st.Args[2].(string)}
-				delete(w.catalog, k) // added again by its next point
-			}
-			w.mu.Unlock()
-		}
-		catalog = catalog[n:]
-	}
 	return errs
 }
 
@@ -250,13 +245,17 @@ const upsertBlock = `INSERT INTO metric_blocks (res, grp, start, points, rolled,
 
 // collect encodes every loaded, changed block (under the lock, so the
 // encoding is consistent), grouped by group.
-func (w *Writer) collect() (map[int]*pending, []store.Statement) {
+func (w *Writer) collect() map[int]*pending {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	by := map[int]*pending{}
 	for _, b := range w.blocks {
 		if !b.loaded || b.dirty == b.clean {
 			continue
+		}
+		data, ok := encodeBlock(cols(b.id.res), b.series, w.cat.ids)
+		if !ok {
+			continue // a series is not catalogued yet: the next flush
 		}
 		p := by[b.id.grp]
 		if p == nil {
@@ -267,17 +266,11 @@ func (w *Writer) collect() (map[int]*pending, []store.Statement) {
 		if b.id.res != Raw || b.rolled {
 			rolled = 1
 		}
-		p.stmts = append(p.stmts, store.Statement{SQL: upsertBlock, Args: []any{b.id.res, b.id.grp, b.id.start, b.points, rolled, encodeBlock(cols(b.id.res), b.series)}})
+		p.stmts = append(p.stmts, store.Statement{SQL: upsertBlock, Args: []any{b.id.res, b.id.grp, b.id.start, b.points, rolled, data}})
 		p.blocks = append(p.blocks, b)
 		p.marks = append(p.marks, b.dirty)
 	}
-	var cat []store.Statement
-	for _, k := range w.fresh {
-		cat = append(cat, store.Statement{SQL: `INSERT INTO metric_series (monitor, node, item, first_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			Args: []any{k.Monitor, k.Node, k.Item, w.now().UnixMilli()}})
-	}
-	w.fresh = nil
-	return by, cat
+	return by
 }
 
 // evict forgets blocks that are written and whose window (and the raw

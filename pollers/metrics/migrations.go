@@ -18,9 +18,11 @@ func Migrations() []store.Migration {
 		`CREATE INDEX metric_blocks_age ON metric_blocks (res, start)`,
 		`CREATE INDEX metric_blocks_unrolled ON metric_blocks (start) WHERE rolled = 0 AND res = 0`,
 		// The series that exist, for pickers and for a read naming a monitor only.
+		// Blocks name a series by its id (catalog.go).
 		`CREATE TABLE metric_series (
+			id INTEGER PRIMARY KEY,
 			monitor TEXT NOT NULL, node TEXT NOT NULL, item TEXT NOT NULL,
 			first_at INTEGER NOT NULL,
-			PRIMARY KEY (monitor, node, item))`,
+			UNIQUE (monitor, node, item))`,
 	}}}
 }

@@ -96,27 +96,31 @@ func hours(five []pt) []pt {
 // [from, to] with those in memory (memory wins at the same time).
 func (w *Writer) readRes(ctx context.Context, k Key, res, from, to int64) ([]pt, error) {
 	grp := w.group(k)
+	id, stored, err := w.idOf(ctx, k)
+	if err != nil || !stored {
+		return w.memory(k, grp, res, from, to), err
+	}
 	rows, err := w.st.Query(ctx, store.Local, `SELECT start, data FROM metric_blocks WHERE res = ? AND grp = ? AND start > ? AND start <= ? ORDER BY start`,
 		res, grp, from-window(res), to)
 	if err != nil {
 		return nil, fmt.Errorf("read metrics: %w", err)
 	}
-	var stored []pt
+	var pts []pt
 	for _, v := range rows.Values {
 		start, _ := v[0].(int64)
 		data, _ := v[1].([]byte)
-		stored = append(stored, pointsOf(data, start, k, from, to)...)
+		pts = append(pts, pointsOf(data, start, id, from, to)...)
 	}
-	return mergePts(w.memory(k, grp, res, from, to), stored), nil
+	return mergePts(w.memory(k, grp, res, from, to), pts), nil
 }
 
-func pointsOf(data []byte, start int64, k Key, from, to int64) []pt {
+func pointsOf(data []byte, start, id, from, to int64) []pt {
 	c, es, err := decodeBlock(data)
 	if err != nil {
 		return nil
 	}
 	for _, e := range es {
-		if e.key == k {
+		if e.id == id {
 			pts, _ := e.points(c, start)
 			return within(pts, from, to)
 		}
@@ -240,7 +244,7 @@ func (w *Writer) Series(ctx context.Context, monitor string, limit int) ([]Key, 
 		out = append(out, k)
 	}
 	w.mu.Lock()
-	for _, k := range w.fresh {
+	for k := range w.cat.queued {
 		if (monitor == "" || k.Monitor == monitor) && !seen[k] && len(out) < limit {
 			seen[k] = true
 			out = append(out, k)

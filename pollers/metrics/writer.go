@@ -116,8 +116,7 @@ type Writer struct {
 
 	mu       sync.Mutex
 	blocks   map[blockID]*block
-	catalog  map[Key]bool // series known to be in metric_series
-	fresh    []Key        // series to add to metric_series
+	cat      catalog
 	inMemory atomic.Int64
 	dropped  atomic.Uint64
 	rows     atomic.Uint64 // rows written (upserts, markers, catalog, deletes)
@@ -135,7 +134,7 @@ func NewWriter(st Store, cfg Config, log *slog.Logger) *Writer {
 		now = time.Now
 	}
 	return &Writer{st: st, cfg: cfg.withDefaults(), log: log.With("component", "metrics"), now: now,
-		blocks: map[blockID]*block{}, catalog: map[Key]bool{}}
+		blocks: map[blockID]*block{}, cat: newCatalog()}
 }
 
 // Dropped counts points refused because memory was full.
@@ -166,10 +165,7 @@ func (w *Writer) Add(k Key, at time.Time, v float64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.putLocked(blockID{Raw, w.group(k), t - mod(t, window(Raw))}, k, t, []float64{v})
-	if !w.catalog[k] {
-		w.catalog[k] = true
-		w.fresh = append(w.fresh, k)
-	}
+	w.noteLocked(k)
 }
 
 func mod(a, b int64) int64 {
@@ -248,7 +244,6 @@ func (w *Writer) forget() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.blocks = map[blockID]*block{}
-	w.catalog = map[Key]bool{}
-	w.fresh = nil
+	w.cat = newCatalog()
 	w.inMemory.Store(0)
 }

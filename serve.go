@@ -221,7 +221,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	ctl.Register("audit-chain", workFunc(func(ctx context.Context) error { authSvc.Audit.Forget(); <-ctx.Done(); return nil }))
 	// issue 12, metrics: the series writer works on the active only; reads work on both.
 	rm := cfg.Retention.Metrics
-	series := metrics.NewWriter(st, metrics.Config{KeepRaw: rm.Raw, Keep5m: rm.FiveMin, Keep1h: rm.Hour}, log)
+	series := metrics.NewWriter(st, metrics.Config{Flush: cfg.Metrics.Flush, KeepRaw: rm.Raw, Keep5m: rm.FiveMin, Keep1h: rm.Hour}, log)
 	ctl.Register("metrics", workFunc(series.Run))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -47,6 +47,14 @@ type Config struct {
 	// Retention bounds the stored history (messages, events).
 	Retention Retention `yaml:"retention"`
 	Log       Log       `yaml:"log"`
+	// Metrics tunes the series store of numeric results (issue 12, metrics).
+	Metrics Metrics `yaml:"metrics"`
+}
+
+// Metrics tunes the series writer (pollers/metrics/DESIGN.md).
+type Metrics struct {
+	// Flush is how often the active writes its open blocks: what a kill -9 of the active can lose.
+	Flush time.Duration `yaml:"flush"`
 }
 
 // Retention bounds what the store keeps. The active deletes the oldest
@@ -337,6 +345,7 @@ func Default() Config {
 		Retention: Retention{Messages: RetentionLimit{MaxAge: 90 * 24 * time.Hour, MaxBytes: 10 << 30},
 			Events: RetentionLimit{MaxAge: 365 * 24 * time.Hour, MaxBytes: 2 << 30}, Interval: 10 * time.Second, BatchRows: 5000,
 			Metrics: MetricsRetention{Raw: 7 * 24 * time.Hour, FiveMin: 90 * 24 * time.Hour, Hour: 2 * 365 * 24 * time.Hour}},
+		Metrics: Metrics{Flush: time.Minute},
 		Auth: Auth{SessionTTL: 12 * time.Hour, LockoutFailures: 5, LockoutWindow: 30 * time.Second, LockoutMaxWindow: 15 * time.Minute,
 			SourceFailures: 20, SourceWindow: 10 * time.Minute, RefusedAuditWindow: time.Minute},
 		Log: Log{Level: "info", Format: "text"},
@@ -666,6 +675,9 @@ func (c Config) validateRetention() error {
 	}
 	if r.BatchRows < 100 || r.BatchRows > 100000 {
 		return invalid("retention.batch_rows", "%d is outside 100..100000", r.BatchRows)
+	}
+	if f := c.Metrics.Flush; f < time.Second || f > 10*time.Minute {
+		return invalid("metrics.flush", "%s must be between 1s and 10m", f)
 	}
 	m := r.Metrics
 	for _, f := range []struct {

@@ -23,26 +23,43 @@ type pt struct {
 
 // series is one series' points inside one block, encoded as they come
 // against the block's window start.
-type series struct{ enc *encoder }
+type series struct {
+	enc *encoder
+	// late are points at or before the last encoded one (a custom metric
+	// for an earlier time, posts from several scripts crossing, a rollup
+	// bucket computed again), merged into the stream by settle: re-encoding
+	// at each would cost the whole stream per point.
+	late []pt
+}
 
 func newSeries(cols int, base int64) *series { return &series{enc: newEncoder(cols, base)} }
 
-// put adds a point; a point at or before the last one (a late custom
-// metric, a rollup bucket computed again) re-encodes the series, the
-// new value replacing one at the same time.
+// put adds a point; at the same time as another, the later put wins.
 func (s *series) put(t int64, vs []float64) {
 	if s.enc.n == 0 || t > s.enc.t {
 		s.enc.add(t, vs)
 		return
 	}
-	pts := s.points()
-	i, found := slices.BinarySearchFunc(pts, t, func(p pt, t int64) int { return cmpInt(p.t, t) })
-	if found {
-		pts[i].vs = slices.Clone(vs)
-	} else {
-		pts = slices.Insert(pts, i, pt{t, slices.Clone(vs)})
+	s.late = append(s.late, pt{t, slices.Clone(vs)})
+}
+
+// settle merges the late points into the stream.
+func (s *series) settle() {
+	if len(s.late) == 0 {
+		return
 	}
-	s.reencode(pts)
+	late := s.late
+	s.late = nil
+	slices.SortStableFunc(late, func(a, b pt) int { return cmpInt(a.t, b.t) })
+	dedup := late[:0]
+	for _, p := range late {
+		if n := len(dedup); n > 0 && dedup[n-1].t == p.t {
+			dedup[n-1] = p // the later put
+			continue
+		}
+		dedup = append(dedup, p)
+	}
+	s.reencode(mergePts(dedup, s.points()))
 }
 
 // merge adds stored points that this series does not hold at the same
@@ -51,23 +68,7 @@ func (s *series) merge(stored []pt) {
 	if len(stored) == 0 {
 		return
 	}
-	mine := s.points()
-	out := make([]pt, 0, len(mine)+len(stored))
-	i, j := 0, 0
-	for i < len(mine) || j < len(stored) {
-		switch {
-		case j == len(stored) || (i < len(mine) && mine[i].t < stored[j].t):
-			out = append(out, mine[i])
-			i++
-		case i == len(mine) || stored[j].t < mine[i].t:
-			out = append(out, stored[j])
-			j++
-		default: // same time: memory wins
-			out = append(out, mine[i])
-			i, j = i+1, j+1
-		}
-	}
-	s.reencode(out)
+	s.reencode(mergePts(s.points(), stored))
 }
 
 func (s *series) reencode(pts []pt) {
@@ -78,6 +79,7 @@ func (s *series) reencode(pts []pt) {
 }
 
 func (s *series) points() []pt {
+	s.settle()
 	out := make([]pt, 0, s.enc.n)
 	_ = decode(s.enc.bytes(), s.enc.n, len(s.enc.cols), s.enc.base, func(t int64, vs []float64) {
 		out = append(out, pt{t, slices.Clone(vs)})
@@ -105,10 +107,11 @@ const blockVersion = 2
 // has none yet).
 func encodeBlock(cols int, ss map[Key]*series, ids map[Key]int64) ([]byte, bool) {
 	keys := make([]Key, 0, len(ss))
-	for k := range ss {
+	for k, s := range ss {
 		if _, ok := ids[k]; !ok {
 			return nil, false
 		}
+		s.settle()
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b Key) int { return cmpInt(ids[a], ids[b]) })

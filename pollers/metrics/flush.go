@@ -257,6 +257,12 @@ func (w *Writer) collect() map[int]*pending {
 		if !ok {
 			continue // a series is not catalogued yet: the next flush
 		}
+		n := int64(0)
+		for _, s := range b.series {
+			n += int64(s.enc.n)
+		}
+		w.inMemory.Add(n - b.points)
+		b.points = n
 		p := by[b.id.grp]
 		if p == nil {
 			p = &pending{}

@@ -192,11 +192,9 @@ func (w *Writer) putLocked(id blockID, k Key, t int64, vs []float64) {
 		s = newSeries(cols(id.res), id.start)
 		b.series[k] = s
 	}
-	before := s.enc.n
 	s.put(t, vs)
-	added := int64(s.enc.n - before)
-	b.points += added
-	w.inMemory.Add(added)
+	b.points++ // recounted when the block is encoded (a put may replace a point)
+	w.inMemory.Add(1)
 	b.dirty++
 	if id.res == Raw {
 		b.rolled = false

@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -201,5 +202,49 @@ func TestResolution(t *testing.T) {
 		if got := w.Resolution(start.Add(-tc.span), start, 1000); got != tc.want {
 			t.Errorf("span %v: %s, want %s", tc.span, ResName(got), ResName(tc.want))
 		}
+	}
+}
+
+// Points of a series arriving in any order (scripts posting at once)
+// are read back in order, the later put winning at the same time.
+func TestShuffledPoints(t *testing.T) {
+	st := storetest.New(t, Migrations())
+	ctx := context.Background()
+	c := &clock{start.Add(time.Hour)}
+	w := newTestWriter(t, st, c, 4)
+	k := Key{"script", "n1", "queue"}
+	order := rand.New(rand.NewPCG(3, 4)).Perm(5000)
+	for _, i := range order {
+		w.Add(k, start.Add(time.Duration(i)*100*time.Millisecond), float64(i))
+	}
+	w.Add(k, start.Add(100*time.Millisecond), -1) // replaces point 1
+	check := func(what string) {
+		t.Helper()
+		got, err := w.Read(ctx, []Key{k}, start, start.Add(time.Hour), Raw, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(got[0].Points); n != 5000 {
+			t.Fatalf("%s: %d points, want 5000", what, n)
+		}
+		for i, p := range got[0].Points {
+			want := float64(i)
+			if i == 1 {
+				want = -1
+			}
+			if p[1] != want || int64(p[0]) != start.Add(time.Duration(i)*100*time.Millisecond).UnixMilli() {
+				t.Fatalf("%s: point %d is %v", what, i, p)
+			}
+		}
+	}
+	check("in memory")
+	if err := w.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("after the flush")
+	check2 := newTestWriter(t, st, c, 4)
+	got, err := check2.Read(ctx, []Key{k}, start, start.Add(time.Hour), Raw, 0)
+	if err != nil || len(got[0].Points) != 5000 {
+		t.Fatalf("from the store: %v", err)
 	}
 }

@@ -3,9 +3,11 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/mamori-ops/mamori/appliance/auth"
 	"github.com/mamori-ops/mamori/test/cluster"
 )
 
@@ -19,11 +21,13 @@ func TestGraphs(t *testing.T) {
 	skipShort(t)
 	node, uiDir := consoleTools(t)
 	active, standby := consolePair(t, 10*time.Second)
-	for _, id := range []string{"web-a", "web-b"} {
-		if code, err := active.Do(http.MethodPost, "/api/v1/nodes", map[string]any{"id": id, "name": id, "address": "127.0.0." + map[string]string{"web-a": "11", "web-b": "12"}[id]}, nil); code != 200 {
+	for i, id := range []string{"web-a", "web-b", "sec-1"} {
+		scope := map[bool]string{true: "web", false: "secret"}[id != "sec-1"]
+		if code, err := active.Do(http.MethodPost, "/api/v1/nodes", map[string]any{"id": id, "name": id, "address": fmt.Sprintf("127.0.0.%d", 11+i), "scope": scope}, nil); code != 200 {
 			t.Fatalf("node %s: HTTP %d %v", id, code, err)
 		}
 	}
+	checkMetricsRefusals(t, active)
 	now := time.Now().Truncate(time.Second)
 	// An hour of response times at 30 s for two nodes: lines around 40
 	// and 120 ms with a spike, and 100,000 points of one series over the
@@ -39,7 +43,9 @@ func TestGraphs(t *testing.T) {
 			pts = append(pts, map[string]any{"monitor": "web-check", "node": n, "item": "response_ms", "at": at.UTC().Format(time.RFC3339Nano), "value": v})
 		}
 	}
+	pts = append(pts, map[string]any{"monitor": "web-check", "node": "sec-1", "item": "response_ms", "value": 1})
 	postMetrics(t, active, pts)
+	checkMetricsScopes(t, active)
 	const bulk = 100_000
 	first := now.Add(-time.Duration(bulk) * 850 * time.Millisecond)
 	for off := 0; off < bulk; off += 10_000 {
@@ -79,6 +85,76 @@ func TestGraphs(t *testing.T) {
 			t.Fatalf("the standby answers %d points of bulk-series 90 s after they were posted, want %d", n, bulk)
 		}
 		time.Sleep(2 * time.Second)
+	}
+}
+
+// checkMetricsRefusals: bad points and queries are refused with the field
+// named and what to send instead; nothing is stored from a refused post.
+func checkMetricsRefusals(t *testing.T, n *cluster.Node) {
+	t.Helper()
+	future := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	for _, c := range []struct {
+		body any
+		want string
+	}{
+		{map[string]any{"points": []any{}}, "points: send 1 to 10000 points"},
+		{map[string]any{"points": []map[string]any{{"node": "web-a", "value": 1}}}, "points[0].monitor"},
+		{map[string]any{"points": []map[string]any{{"monitor": "m", "node": "web-a", "value": 1}, {"monitor": "m", "node": "nowhere", "value": 1}}}, "points[1].node"},
+		{map[string]any{"points": []map[string]any{{"monitor": "m", "node": "web-a", "value": 1, "at": "yesterday"}}}, "points[0].at: give an RFC 3339 time"},
+		{map[string]any{"points": []map[string]any{{"monitor": "m", "node": "web-a", "value": 1, "at": future}}}, "is in the future"},
+		{map[string]any{"points": []map[string]any{{"monitor": "m", "node": "web-a", "value": "high"}}}, "bad request body"},
+	} {
+		var out struct{ Error string }
+		if code, err := n.Do(http.MethodPost, "/api/v1/metrics", c.body, &out); code != http.StatusBadRequest || !strings.Contains(out.Error, c.want) {
+			t.Errorf("post %v: HTTP %d %q %v, want 400 saying %q", c.body, code, out.Error, err, c.want)
+		}
+	}
+	for q, want := range map[string]string{
+		"/api/v1/metrics":                             "monitor: name the monitor",
+		"/api/v1/metrics?monitor=m&from=soon":         "from: give an RFC 3339 time",
+		"/api/v1/metrics?monitor=m&points=0":          "points: give a number from 1 to 200000",
+		"/api/v1/metrics?monitor=m&from=2000&to=1000": "from must not be after to",
+	} {
+		var out struct{ Error string }
+		if code, err := n.Do(http.MethodGet, q, nil, &out); code != http.StatusBadRequest || !strings.Contains(out.Error, want) {
+			t.Errorf("GET %s: HTTP %d %q %v, want 400 saying %q", q, code, out.Error, err, want)
+		}
+	}
+	var list struct{ Series []map[string]string }
+	if code, _ := n.Do(http.MethodGet, "/api/v1/metrics/series?monitor=m", nil, &list); code != 200 || len(list.Series) != 0 {
+		t.Errorf("a refused post stored series: HTTP %d %v", code, list.Series)
+	}
+}
+
+// checkMetricsScopes: a user whose role sees scope "web" reads the
+// series of web-a and web-b, never that of sec-1 (scope "secret"), and
+// may not post for sec-1.
+func checkMetricsScopes(t *testing.T, n *cluster.Node) {
+	t.Helper()
+	const pw = "graphs viewer password 1"
+	if code, err := n.Do(http.MethodPost, "/api/v1/roles", auth.Role{Name: "graphs_web", Scopes: []string{"web"},
+		Privileges: map[auth.Function][]auth.Action{auth.MonitorResult: {auth.Read, auth.Add}}}, nil); code/100 != 2 {
+		t.Fatalf("role: HTTP %d %v", code, err)
+	}
+	if code, err := n.Do(http.MethodPost, "/api/v1/users", map[string]any{"user": "graphs-viewer", "password": pw, "roles": []string{"graphs_web"}}, nil); code/100 != 2 {
+		t.Fatalf("user: HTTP %d %v", code, err)
+	}
+	tok := n.Login("graphs-viewer", pw)
+	var list struct{ Series []struct{ Node string } }
+	if code, err := n.DoAs(tok, http.MethodGet, "/api/v1/metrics/series?monitor=web-check", nil, &list); code != 200 || len(list.Series) != 2 {
+		t.Fatalf("the web viewer's series of web-check: HTTP %d %v %v, want web-a and web-b", code, list.Series, err)
+	}
+	var all struct{ Series []struct{ Node string } }
+	if code, _ := n.Do(http.MethodGet, "/api/v1/metrics?monitor=web-check", nil, &all); code != 200 || len(all.Series) != 3 {
+		t.Fatalf("every scope: %d series of web-check, want 3", len(all.Series))
+	}
+	var mine struct{ Series []struct{ Node string } }
+	if code, _ := n.DoAs(tok, http.MethodGet, "/api/v1/metrics?monitor=web-check&node=sec-1,web-a", nil, &mine); code != 200 || len(mine.Series) != 1 || mine.Series[0].Node != "web-a" {
+		t.Fatalf("the web viewer asking for sec-1 and web-a gets %v, want web-a only", mine.Series)
+	}
+	var out struct{ Error string }
+	if code, _ := n.DoAs(tok, http.MethodPost, "/api/v1/metrics", map[string]any{"points": []map[string]any{{"monitor": "web-check", "node": "sec-1", "value": 5}}}, &out); code/100 == 2 {
+		t.Fatalf("the web viewer posted a value for sec-1 (scope secret): HTTP %d", code)
 	}
 }
 

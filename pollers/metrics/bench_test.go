@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // monitorValues are 1,000 points of a plausible response time series:
@@ -51,4 +52,21 @@ func BenchmarkCodec(b *testing.B) {
 		fmt.Printf("BENCH metrics_decode_ns_per_point %.1f ns\n", ns)
 	})
 	fmt.Printf("BENCH metrics_stream_bytes_per_point %.2f B\n", float64(size)/float64(len(pts)))
+}
+
+// BenchmarkAdd is what the runner pays per result: Add into memory.
+func BenchmarkAdd(b *testing.B) {
+	w := NewWriter(nil, Config{MaxPoints: 1 << 40}, nil)
+	keys := make([]Key, 10_000)
+	for i := range keys {
+		keys[i] = Key{Monitor: fmt.Sprintf("mon-%03d", i/100), Node: fmt.Sprintf("node-%05d", i), Item: "rtt_ms"}
+	}
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	i := 0
+	for b.Loop() {
+		w.Add(keys[i%len(keys)], at.Add(time.Duration(i/len(keys))*30*time.Second), float64(i%997)/100)
+		i++
+	}
+	ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	fmt.Printf("BENCH metrics_add_ns_per_point %.1f ns\n", ns)
 }

@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"context"
-	"hash/fnv"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -146,12 +145,19 @@ func (w *Writer) RowsWritten() uint64 { return w.rows.Load() }
 // BytesWritten counts the block bytes written (each flush rewrites the open blocks).
 func (w *Writer) BytesWritten() uint64 { return w.bytes.Load() }
 
+// group is FNV-1a of monitor, a zero byte and node, modulo Groups
+// (inline: hash/fnv allocates, and Add runs for every result).
 func (w *Writer) group(k Key) int {
-	h := fnv.New32a()
-	h.Write([]byte(k.Monitor))
-	h.Write([]byte{0})
-	h.Write([]byte(k.Node))
-	return int(h.Sum32() % uint32(w.cfg.Groups))
+	h := uint32(2166136261)
+	step := func(c byte) { h = (h ^ uint32(c)) * 16777619 }
+	for i := 0; i < len(k.Monitor); i++ {
+		step(k.Monitor[i])
+	}
+	step(0)
+	for i := 0; i < len(k.Node); i++ {
+		step(k.Node[i])
+	}
+	return int(h % uint32(w.cfg.Groups))
 }
 
 // Add records one value. It never waits for the store: the point goes

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -246,5 +247,17 @@ func TestShuffledPoints(t *testing.T) {
 	got, err := check2.Read(ctx, []Key{k}, start, start.Add(time.Hour), Raw, 0)
 	if err != nil || len(got[0].Points) != 5000 {
 		t.Fatalf("from the store: %v", err)
+	}
+}
+
+// The inline hash is FNV-1a: groups of stored blocks do not move.
+func TestGroupIsFNV(t *testing.T) {
+	w := NewWriter(nil, Config{Groups: 1 << 30}, nil)
+	for _, k := range []Key{{"", "", ""}, {"web-1", "n1", "x"}, {"監視", "ノード", ""}} {
+		h := fnv.New32a()
+		h.Write([]byte(k.Monitor + "\x00" + k.Node))
+		if got, want := w.group(k), int(h.Sum32()%(1<<30)); got != want {
+			t.Errorf("%v: group %d, want %d", k, got, want)
+		}
 	}
 }

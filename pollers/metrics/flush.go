@@ -279,14 +279,17 @@ func (w *Writer) collect() map[int]*pending {
 	return by
 }
 
-// evict forgets blocks that are written and whose window (and the raw
-// windows feeding it) is over; a late point brings one back (merged
+// evict forgets blocks that are written: rollup blocks at once, raw
+// blocks once rolled up and over; a late point brings one back (merged
 // with the store again).
 func (w *Writer) evict(now int64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for id, b := range w.blocks {
-		over := now >= id.start+window(id.res)+window(Raw)+2*w.grace()
+		// A written rollup block is read again when the next raw window
+		// rolls into it (every 10 minutes a group): keeping every group's
+		// for hours would hold hundreds of MB at 300,000 series.
+		over := id.res != Raw || now >= id.start+window(id.res)+window(Raw)+2*w.grace()
 		if b.loaded && b.dirty == b.clean && (id.res != Raw || b.rolled) && over {
 			w.inMemory.Add(-b.points)
 			delete(w.blocks, id)

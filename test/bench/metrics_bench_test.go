@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -81,6 +82,11 @@ func BenchmarkMetricsRows(b *testing.B) {
 	report("metrics_bytes_per_point", float64(size)/float64(max(pts, 1)), "B")
 	report("metrics_add_ns_per_point", float64(addWall.Nanoseconds())/float64(minutes*60*series/interval), "ns")
 	report("metrics_flush_wall_max_s", maxOf(flushWall), "s")
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	report("metrics_writer_heap_mib_300k_series", float64(ms.HeapAlloc)/(1<<20), "MiB") // the store's share included (one process)
+	runtime.KeepAlive(w)
 	report("metrics_flush_wall_median_s", median(flushWall), "s")
 }
 

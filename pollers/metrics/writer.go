@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -118,9 +119,11 @@ type Writer struct {
 	cat      catalog
 	inMemory atomic.Int64
 	dropped  atomic.Uint64
-	rows     atomic.Uint64 // rows written (upserts, markers, catalog, deletes)
-	bytes    atomic.Uint64 // block bytes written
-	running  atomic.Bool
+	// nonFinite counts NaN and infinite values refused.
+	nonFinite atomic.Uint64
+	rows      atomic.Uint64 // rows written (upserts, markers, catalog, deletes)
+	bytes     atomic.Uint64 // block bytes written
+	running   atomic.Bool
 }
 
 // NewWriter returns a writer over st.
@@ -163,6 +166,12 @@ func (w *Writer) group(k Key) int {
 // Add records one value. It never waits for the store: the point goes
 // into its open block in memory, written by the next flush.
 func (w *Writer) Add(k Key, at time.Time, v float64) {
+	// NaN and ±Inf are no measurement (the judgement says the check
+	// failed), and JSON cannot carry them to a graph.
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		w.nonFinite.Add(1)
+		return
+	}
 	if w.inMemory.Load() >= w.cfg.MaxPoints {
 		w.dropped.Add(1)
 		return

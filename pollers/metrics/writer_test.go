@@ -180,6 +180,16 @@ func TestLatePoint(t *testing.T) {
 	}
 }
 
+func TestAddRefusesNonFinite(t *testing.T) {
+	w := NewWriter(nil, Config{}, nil)
+	for _, v := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		w.Add(Key{"m", "n", ""}, start, v)
+	}
+	if w.nonFinite.Load() != 3 || w.inMemory.Load() != 0 {
+		t.Fatalf("non-finite values kept: %d refused, %d in memory", w.nonFinite.Load(), w.inMemory.Load())
+	}
+}
+
 func TestAddDropsWhenFull(t *testing.T) {
 	c := &clock{start}
 	w := NewWriter(nil, Config{MaxPoints: 10}, nil)

@@ -227,6 +227,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ctl.RegisterMetrics(reg)
 	ing.registerMetrics(reg)
+	reg.MustRegister(series.Collectors()...) // issue 12, metrics
 	pairSvc := pairing.NewService(cfg.DataDir, id, members, self, log)
 	metricsToken, err := readMetricsToken(cfg.API.MetricsTokenFile)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/mamori-ops/mamori/appliance/store/storetest"
 )
 
@@ -268,6 +270,23 @@ func TestGroupIsFNV(t *testing.T) {
 		h.Write([]byte(k.Monitor + "\x00" + k.Node))
 		if got, want := w.group(k), int(h.Sum32()%(1<<30)); got != want {
 			t.Errorf("%v: group %d, want %d", k, got, want)
+		}
+	}
+}
+
+func TestCollectorsRegister(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	w := NewWriter(nil, Config{MaxPoints: 1}, nil)
+	w.Add(Key{"m", "n", ""}, start, 1)
+	w.Add(Key{"m", "n", ""}, start.Add(time.Second), 2)
+	reg.MustRegister(w.Collectors()...)
+	mfs, err := reg.Gather()
+	if err != nil || len(mfs) != 5 {
+		t.Fatalf("%d families, %v", len(mfs), err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "mamori_metrics_points_dropped_total" && mf.GetMetric()[0].GetCounter().GetValue() != 1 {
+			t.Fatalf("dropped: %v", mf)
 		}
 	}
 }

@@ -30,6 +30,9 @@ type series struct {
 	// bucket computed again), merged into the stream by settle: re-encoding
 	// at each would cost the whole stream per point.
 	late []pt
+	// wrote is how many of the stream's points are stored (a segment
+	// holds those after it).
+	wrote int
 }
 
 func newSeries(cols int, base int64) *series { return &series{enc: newEncoder(cols, base)} }

@@ -67,21 +67,25 @@ func (w *Writer) load(ctx context.Context) []error {
 	w.mu.Unlock()
 	var errs []error
 	for _, id := range ids {
-		rows, err := w.st.Query(ctx, store.Local, `SELECT data, rolled FROM metric_blocks WHERE res = ? AND grp = ? AND start = ?`, id.res, id.grp, id.start)
+		rows, err := w.st.Query(ctx, store.Local, `SELECT seq, data, rolled FROM metric_blocks WHERE res = ? AND grp = ? AND start = ? ORDER BY seq`, id.res, id.grp, id.start)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("read metric block: %w", err))
 			continue
 		}
 		var stored []entry
 		rolled := false
-		if len(rows.Values) == 1 {
-			data, _ := rows.Values[0][0].([]byte)
-			r, _ := rows.Values[0][1].(int64)
-			rolled = r == 1
-			if _, stored, err = decodeBlock(data); err != nil {
-				w.log.Error("metrics: a stored block is corrupt; it is replaced by the points held in memory", "res", id.res, "grp", id.grp, "start", id.start, "err", err)
-				stored = nil
+		for _, v := range rows.Values {
+			seq, _ := v[0].(int64)
+			data, _ := v[1].([]byte)
+			if r, _ := v[2].(int64); seq == 0 {
+				rolled = r == 1
 			}
+			_, es, err := decodeBlock(data)
+			if err != nil {
+				w.log.Error("metrics: a stored block is corrupt; it is replaced by the points held in memory", "res", id.res, "grp", id.grp, "start", id.start, "seq", seq, "err", err)
+				continue
+			}
+			stored = append(stored, es...)
 		}
 		w.mergeStored(id, stored, rolled)
 	}
@@ -113,6 +117,7 @@ func (w *Writer) mergeStored(id blockID, stored []entry, rolled bool) {
 		w.inMemory.Add(int64(s.enc.n - before))
 	}
 	b.loaded = true
+	b.full = true // one row again, the segments deleted
 	// Unchanged in memory and rolled in the store: nothing to roll again.
 	if id.res == Raw && b.dirty == 0 && rolled {
 		b.rolled = true
@@ -137,7 +142,8 @@ func (w *Writer) roll(raws []*block) {
 		}
 		w.rollHoursLocked(fid, b.id.start)
 		b.rolled = true
-		b.dirty++ // written again with its mark
+		b.full = true // written again whole with its mark: the segments compacted
+		b.dirty++
 	}
 }
 
@@ -183,11 +189,18 @@ func combine(in []pt) []float64 {
 	return a
 }
 
-// pending is one group's statements and the blocks they write.
+// pending is one group's statements and what they write.
 type pending struct {
 	stmts  []store.Statement
-	blocks []*block
-	marks  []uint64
+	writes []written
+}
+
+// written is what a successful write changes in a block.
+type written struct {
+	b     *block
+	mark  uint64          // b.dirty when encoded
+	full  bool            // the whole block: segments start again at 1
+	wrote map[*series]int // each series' points now stored
 }
 
 func (w *Writer) write(ctx context.Context) []error {
@@ -208,12 +221,9 @@ func (w *Writer) write(ctx context.Context) []error {
 				mu.Lock()
 				if err != nil {
 					errs = append(errs, err)
-				} else {
-					for i, b := range p.blocks {
-						b.clean = max(b.clean, p.marks[i])
-					}
 				}
 				mu.Unlock()
+				w.done(p.writes, err == nil)
 			}
 		})
 	}
@@ -225,14 +235,37 @@ func (w *Writer) write(ctx context.Context) []error {
 	return errs
 }
 
+// done records what a group's transaction did: blocks clean as of their
+// encoding and where their next segment starts; or, if it failed, that
+// blocks meant to be rewritten whole still are.
+func (w *Writer) done(ws []written, ok bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, x := range ws {
+		switch {
+		case !ok:
+			x.b.full = x.b.full || x.full
+			continue
+		case x.full:
+			x.b.next = 1
+		default:
+			x.b.next++
+		}
+		x.b.clean = max(x.b.clean, x.mark)
+		for s, n := range x.wrote {
+			s.wrote = n
+		}
+	}
+}
+
 func (w *Writer) exec(ctx context.Context, stmts []store.Statement) error {
 	if _, err := w.st.Exec(ctx, stmts...); err != nil {
 		return fmt.Errorf("write metric blocks: %w", err)
 	}
 	w.rows.Add(uint64(len(stmts)))
 	for _, st := range stmts {
-		if len(st.Args) == 6 {
-			if b, ok := st.Args[5].([]byte); ok {
+		for _, a := range st.Args {
+			if b, ok := a.([]byte); ok {
 				w.bytes.Add(uint64(len(b)))
 			}
 		}
@@ -240,8 +273,8 @@ func (w *Writer) exec(ctx context.Context, stmts []store.Statement) error {
 	return nil
 }
 
-const upsertBlock = `INSERT INTO metric_blocks (res, grp, start, points, rolled, data) VALUES (?, ?, ?, ?, ?, ?)
-	ON CONFLICT (res, grp, start) DO UPDATE SET points = excluded.points, rolled = excluded.rolled, data = excluded.data`
+const upsertBlock = `INSERT INTO metric_blocks (res, grp, start, seq, points, rolled, data) VALUES (?, ?, ?, 0, ?, ?, ?)
+	ON CONFLICT (res, grp, start, seq) DO UPDATE SET points = excluded.points, rolled = excluded.rolled, data = excluded.data`
 
 // collect encodes every loaded, changed block (under the lock, so the
 // encoding is consistent), grouped by group.
@@ -253,30 +286,74 @@ func (w *Writer) collect() map[int]*pending {
 		if !b.loaded || b.dirty == b.clean {
 			continue
 		}
-		data, ok := encodeBlock(cols(b.id.res), b.series, w.cat.ids)
+		stmts, x, ok := w.encodeLocked(b)
 		if !ok {
 			continue // a series is not catalogued yet: the next flush
 		}
-		n := int64(0)
-		for _, s := range b.series {
-			n += int64(s.enc.n)
-		}
-		w.inMemory.Add(n - b.points)
-		b.points = n
 		p := by[b.id.grp]
 		if p == nil {
 			p = &pending{}
 			by[b.id.grp] = p
 		}
-		rolled := 0
-		if b.id.res != Raw || b.rolled {
-			rolled = 1
-		}
-		p.stmts = append(p.stmts, store.Statement{SQL: upsertBlock, Args: []any{b.id.res, b.id.grp, b.id.start, b.points, rolled, data}})
-		p.blocks = append(p.blocks, b)
-		p.marks = append(p.marks, b.dirty)
+		p.stmts = append(p.stmts, stmts...)
+		p.writes = append(p.writes, x)
 	}
 	return by
+}
+
+const (
+	upsertSegment = `INSERT INTO metric_blocks (res, grp, start, seq, points, rolled, data) VALUES (0, ?, ?, ?, ?, 1, ?)
+	ON CONFLICT (res, grp, start, seq) DO UPDATE SET points = excluded.points, data = excluded.data`
+	deleteSegments = `DELETE FROM metric_blocks WHERE res = 0 AND grp = ? AND start = ? AND seq > 0`
+)
+
+// encodeLocked is the statements writing b: the whole block (and, for a
+// raw block with segments, their deletion), or a segment of the raw
+// points added since the last write (a retried segment replaces itself).
+func (w *Writer) encodeLocked(b *block) ([]store.Statement, written, bool) {
+	x := written{b: b, mark: b.dirty, full: b.full || b.id.res != Raw || b.next == 0, wrote: map[*series]int{}}
+	part := b.series
+	if !x.full {
+		part = map[Key]*series{}
+		for k, s := range b.series {
+			if s.enc.n > s.wrote {
+				tail := newSeries(len(s.enc.cols), b.id.start)
+				for _, p := range s.points()[s.wrote:] {
+					tail.enc.add(p.t, p.vs)
+				}
+				part[k] = tail
+			}
+			x.wrote[s] = s.enc.n
+		}
+	}
+	data, ok := encodeBlock(cols(b.id.res), part, w.cat.ids)
+	if !ok {
+		return nil, x, false
+	}
+	if !x.full {
+		n := 0
+		for _, s := range part {
+			n += s.enc.n
+		}
+		return []store.Statement{{SQL: upsertSegment, Args: []any{b.id.grp, b.id.start, b.next, n, data}}}, x, true
+	}
+	b.full = false // set again if the write fails (done)
+	n := int64(0)
+	for _, s := range b.series {
+		n += int64(s.enc.n)
+		x.wrote[s] = s.enc.n
+	}
+	w.inMemory.Add(n - b.points)
+	b.points = n
+	rolled := 0
+	if b.id.res != Raw || b.rolled {
+		rolled = 1
+	}
+	stmts := []store.Statement{{SQL: upsertBlock, Args: []any{b.id.res, b.id.grp, b.id.start, b.points, rolled, data}}}
+	if b.id.res == Raw && b.next != 1 {
+		stmts = append(stmts, store.Statement{SQL: deleteSegments, Args: []any{b.id.grp, b.id.start}})
+	}
+	return stmts, x, true
 }
 
 // evict forgets blocks that are written: rollup blocks at once, raw

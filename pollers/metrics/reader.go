@@ -100,7 +100,7 @@ func (w *Writer) readRes(ctx context.Context, k Key, res, from, to int64) ([]pt,
 	if err != nil || !stored {
 		return w.memory(k, grp, res, from, to), err
 	}
-	rows, err := w.st.Query(ctx, store.Local, `SELECT start, data FROM metric_blocks WHERE res = ? AND grp = ? AND start > ? AND start <= ? ORDER BY start`,
+	rows, err := w.st.Query(ctx, store.Local, `SELECT start, data FROM metric_blocks WHERE res = ? AND grp = ? AND start > ? AND start <= ? ORDER BY start, seq`,
 		res, grp, from-window(res), to)
 	if err != nil {
 		return nil, fmt.Errorf("read metrics: %w", err)

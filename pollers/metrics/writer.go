@@ -103,6 +103,11 @@ type block struct {
 	dirty  uint64 // changes since creation
 	clean  uint64 // the value of dirty last written
 	rolled bool   // raw: its rollups are written
+	// full: the next write rewrites the whole block (seq 0) and deletes
+	// its segments; otherwise a raw block appends a segment of the points
+	// added since its last write, numbered next.
+	full bool
+	next int64
 }
 
 // Writer keeps the series of numeric monitor results in compressed
@@ -206,6 +211,9 @@ func (w *Writer) putLocked(id blockID, k Key, t int64, vs []float64) {
 	if s == nil {
 		s = newSeries(cols(id.res), id.start)
 		b.series[k] = s
+	}
+	if s.enc.n > 0 && t <= s.enc.t || id.res != Raw || b.rolled {
+		b.full = true // not a plain append: rewrite the block
 	}
 	s.put(t, vs)
 	b.points++ // recounted when the block is encoded (a put may replace a point)

@@ -71,6 +71,17 @@ func TestWriteReadRollupRetain(t *testing.T) {
 			t.Fatalf("raw point %d: %v, want [%d %v]", i, p, ts, value(keys[0], ts))
 		}
 	}
+	// From the store alone (a standby): the finished windows' blocks and
+	// the open windows' block and segments, all but the points after the
+	// last flush.
+	rows, err := st.Query(ctx, 0, `SELECT COUNT(*) FROM metric_blocks WHERE res = 0 AND seq > 0`)
+	if err != nil || rows.Values[0][0].(int64) == 0 {
+		t.Fatalf("no segments stored: %v %v", rows.Values, err)
+	}
+	got, err = newTestWriter(t, st, c, 4).Read(ctx, keys[:1], start, c.t, Raw, 0)
+	if err != nil || len(got[0].Points) != 360 {
+		t.Fatalf("from the store: %d raw points, want 360 (%v)", len(got[0].Points), err)
+	}
 	// 5 minutes: averages of ten points each, rolled or computed from raw.
 	got, err = w.Read(ctx, keys[2:], start, c.t, FiveMin, 0)
 	if err != nil {
@@ -98,7 +109,7 @@ func TestWriteReadRollupRetain(t *testing.T) {
 		t.Fatalf("hourly buckets: %v, want 3", got[0].Points)
 	}
 	// The rollups of finished windows are in the store, not computed on read.
-	rows, err := st.Query(ctx, 0, `SELECT res, COUNT(*), SUM(rolled) FROM metric_blocks GROUP BY res ORDER BY res`)
+	rows, err = st.Query(ctx, 0, `SELECT res, COUNT(*), SUM(rolled) FROM metric_blocks GROUP BY res ORDER BY res`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,8 +27,10 @@ type MetricSeries struct {
 	Item       string `json:"item"`
 	Unit       string `json:"unit"`
 	Resolution string `json:"resolution"`
-	// Points are [unix ms, value]; for 5m and 1h the bucket's average.
-	Points [][2]float64 `json:"points"`
+	// Points are [unix ms, value] for one result, [unix ms, average, min,
+	// max] for a 5m or 1h bucket or a run of results combined to stay
+	// within points.
+	Points [][]float64 `json:"points"`
 }
 
 // MetricsAnswer is the answer of GET /api/v1/metrics.

@@ -9,12 +9,15 @@ import (
 	"github.com/mamori-ops/mamori/appliance/store"
 )
 
-// Series is one series read back: points as [unix ms, value]; for the
-// 5-minute and hourly resolutions the value is the bucket's average.
+// Series is one series read back. A point is [unix ms, value] when it
+// is one result, and [unix ms, average, min, max] when it stands for
+// several (a 5-minute or hourly bucket, or a run of points averaged to
+// stay within the number asked), so a graph can show the spikes an
+// average hides.
 type Series struct {
 	Key
 	Resolution string
-	Points     [][2]float64
+	Points     [][]float64
 }
 
 // Resolution picks the stored resolution for a range: the finest whose
@@ -44,7 +47,7 @@ func (w *Writer) Read(ctx context.Context, keys []Key, from, to time.Time, res i
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Series{Key: k, Resolution: ResName(res), Points: thin(values(pts, res), points)})
+		out = append(out, Series{Key: k, Resolution: ResName(res), Points: thin(pts, res, points)})
 	}
 	return out, nil
 }
@@ -193,32 +196,33 @@ func mergePts(a, b []pt) []pt {
 	return out
 }
 
-func values(pts []pt, res int64) [][2]float64 {
-	out := make([][2]float64, len(pts))
-	for i, p := range pts {
-		v := p.vs[0]
-		if res != Raw {
-			v = p.vs[2] / p.vs[3]
-		}
-		out[i] = [2]float64{float64(p.t), v}
+// thin turns points into the answer's form, combining runs of them so
+// that at most n remain (n ≤ 0: all).
+func thin(pts []pt, res int64, n int) [][]float64 {
+	run := 1
+	if n > 0 && len(pts) > n {
+		run = (len(pts) + n - 1) / n
 	}
-	return out
-}
-
-// thin averages runs of points so at most n remain.
-func thin(pts [][2]float64, n int) [][2]float64 {
-	if n <= 0 || len(pts) <= n {
-		return pts
-	}
-	run := (len(pts) + n - 1) / n
-	out := make([][2]float64, 0, n)
+	out := make([][]float64, 0, (len(pts)+run-1)/run)
 	for i := 0; i < len(pts); i += run {
 		j := min(i+run, len(pts))
-		var sum float64
-		for _, p := range pts[i:j] {
-			sum += p[1]
+		if res == Raw && j == i+1 {
+			out = append(out, []float64{float64(pts[i].t), pts[i].vs[0]})
+			continue
 		}
-		out = append(out, [2]float64{pts[i][0], sum / float64(j-i)})
+		var a []float64 // min, max, sum, count
+		for _, p := range pts[i:j] {
+			b := p.vs
+			if res == Raw {
+				b = []float64{p.vs[0], p.vs[0], p.vs[0], 1}
+			}
+			if a == nil {
+				a = append([]float64(nil), b...)
+				continue
+			}
+			a[0], a[1], a[2], a[3] = min(a[0], b[0]), max(a[1], b[1]), a[2]+b[2], a[3]+b[3]
+		}
+		out = append(out, []float64{float64(pts[i].t), a[2] / a[3], a[0], a[1]})
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"fmt"
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
@@ -96,7 +97,7 @@ func TestWriteReadRollupRetain(t *testing.T) {
 		for j := range 10 {
 			sum += value(keys[2], b+int64(j)*30_000)
 		}
-		if int64(p[0]) != b || math.Abs(p[1]-sum/10) > 1e-9 {
+		if int64(p[0]) != b || math.Abs(p[1]-sum/10) > 1e-9 || len(p) != 4 {
 			t.Fatalf("5m bucket %d: %v, want [%d %v]", i, p, b, sum/10)
 		}
 	}
@@ -188,7 +189,7 @@ func TestLatePoint(t *testing.T) {
 	if err != nil || len(got[0].Points) != 1 {
 		t.Fatalf("bucket with the late point: %v %v", got, err)
 	}
-	if got[0].Points[0][1] < 1e4 { // (1e6 + ten values near 100) / 11
+	if p := got[0].Points[0]; p[1] < 1e4 || p[3] != 1e6 { // average (1e6 + ten values near 100) / 11, max 1e6
 		t.Fatalf("the late point is not in its 5-minute bucket: %v", got[0].Points)
 	}
 }
@@ -256,7 +257,7 @@ func TestShuffledPoints(t *testing.T) {
 			if i == 1 {
 				want = -1
 			}
-			if p[1] != want || int64(p[0]) != start.Add(time.Duration(i)*100*time.Millisecond).UnixMilli() {
+			if len(p) != 2 || p[1] != want || int64(p[0]) != start.Add(time.Duration(i)*100*time.Millisecond).UnixMilli() {
 				t.Fatalf("%s: point %d is %v", what, i, p)
 			}
 		}
@@ -299,5 +300,21 @@ func TestCollectorsRegister(t *testing.T) {
 		if mf.GetName() == "mamori_metrics_points_dropped_total" && mf.GetMetric()[0].GetCounter().GetValue() != 1 {
 			t.Fatalf("dropped: %v", mf)
 		}
+	}
+}
+
+// More points than asked are combined in runs: average, min and max.
+func TestThin(t *testing.T) {
+	var pts []pt
+	for i := range 10 {
+		pts = append(pts, pt{int64(i), []float64{float64(i)}})
+	}
+	got := thin(pts, Raw, 4) // runs of 3
+	want := [][]float64{{0, 1, 0, 2}, {3, 4, 3, 5}, {6, 7, 6, 8}, {9, 9}} // a run of one is one result
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("thin: %v, want %v", got, want)
+	}
+	if got := thin(pts[:2], Raw, 4); fmt.Sprint(got) != "[[0 0] [1 1]]" {
+		t.Fatalf("no thinning needed: %v", got)
 	}
 }

@@ -71,11 +71,11 @@ func TestMetricsFailover(t *testing.T) {
 	if !cluster.WaitFor(t.Context(), 30*time.Second, func() bool { return readPoints(t, a, q) == 2400 }) {
 		t.Fatalf("the recovered standby reads %d points, want 2400", readPoints(t, a, q))
 	}
-	// 5-minute averages over the 40 minutes: bucket k averages 300k..300k+299.
+	// 5-minute buckets over the 40 minutes: bucket k holds 300k..300k+299.
 	var out struct {
 		Series []struct {
 			Resolution string
-			Points     [][2]float64
+			Points     [][]float64
 		}
 	}
 	q5 := fmt.Sprintf("/api/v1/metrics?monitor=fo-check&from=%d&to=%d&points=8", start.UnixMilli(), start.Add(40*time.Minute).UnixMilli())
@@ -87,8 +87,10 @@ func TestMetricsFailover(t *testing.T) {
 		t.Fatalf("5-minute answer: %s with %d buckets, want 5m with 8", s.Resolution, len(s.Points))
 	}
 	for k, p := range s.Points {
-		if want := float64(300*k) + 149.5; math.Abs(p[1]-want) > 1e-9 || int64(p[0]) != start.Add(time.Duration(k)*5*time.Minute).UnixMilli() {
-			t.Errorf("bucket %d: %v, want [%d %v]", k, p, start.Add(time.Duration(k)*5*time.Minute).UnixMilli(), want)
+		at := start.Add(time.Duration(k) * 5 * time.Minute).UnixMilli()
+		want := []float64{float64(at), float64(300*k) + 149.5, float64(300 * k), float64(300*k + 299)}
+		if len(p) != 4 || math.Abs(p[1]-want[1]) > 1e-9 || p[0] != want[0] || p[2] != want[2] || p[3] != want[3] {
+			t.Errorf("bucket %d: %v, want %v (time, average, min, max)", k, p, want)
 		}
 	}
 }

@@ -327,7 +327,7 @@ export interface MetricSeries {
   item: string;
   monitor: string;
   node: string;
-  points: number[][] | null;
+  points: (number[] | null)[] | null;
   resolution: string;
   unit: string;
 }

@@ -68,6 +68,8 @@ export function pointsPerSeries(lines: number): number {
 export function MetricGraph({ monitor, nodes, items, from, to, onZoom }: GraphProps) {
   const [chart, setChart] = useState<{ C: Chart } | undefined>(undefined);
   const [answer, setAnswer] = useState<MetricsAnswer | undefined>(undefined);
+  // The range the answer is for (a new range shows the old answer until its own arrives).
+  const [answered, setAnswered] = useState({ from: 0, to: 0 });
   const [lines, setLines] = useState<ThresholdLine[]>([]);
   const [failed, setFailed] = useState<unknown>(undefined);
   const [tries, setTries] = useState(0);
@@ -95,6 +97,7 @@ export function MetricGraph({ monitor, nodes, items, from, to, onZoom }: GraphPr
         if (ctl.signal.aborted) return;
         setLines(thresholdLines(j, one));
         setAnswer(a);
+        setAnswered({ from: Math.floor(from), to: Math.ceil(to) });
       }, (e: unknown) => {
         if (!ctl.signal.aborted) setFailed(e);
       });
@@ -108,7 +111,7 @@ export function MetricGraph({ monitor, nodes, items, from, to, onZoom }: GraphPr
     if (!answer) return;
     const ss = answer.series ?? [];
     const multi = new Set(ss.map((s) => s.item)).size > 1;
-    setSeries(ss.map((s) => ({ label: label(s, multi), points: s.points ?? [] })));
+    setSeries(ss.map((s) => ({ label: label(s, multi), points: (s.points ?? []).filter((p): p is number[] => p !== null) })));
   }, [answer]);
 
   if (failed) return <ErrorPanel error={failed} what={t('graphs.failed')} onRetry={() => setTries(tries + 1)} />;
@@ -117,7 +120,7 @@ export function MetricGraph({ monitor, nodes, items, from, to, onZoom }: GraphPr
   const total = ss.reduce((n, s) => n + (s.points?.length ?? 0), 0);
   const res = ss[0]?.resolution ?? 'raw';
   return (
-    <div class="metric-graph" data-points={total} data-resolution={res}>
+    <div class="metric-graph" data-points={total} data-resolution={res} data-from={answered.from} data-to={answered.to}>
       <chart.C series={series} thresholds={lines} onZoom={onZoom} label={t('graphs.chartLabel')} />
       <p class="muted graph-meta" id="graph-meta">
         {t('graphs.meta', { points: num(total), series: num(ss.length), resolution: tOr(`graphs.res.${res}`, res) })}

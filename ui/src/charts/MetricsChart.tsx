@@ -9,7 +9,11 @@ import 'uplot/dist/uPlot.min.css';
 import { lang, t } from '../i18n';
 import { contrast, effectiveTheme } from '../prefs';
 
-/** One line: a label and [unix ms, value] points, oldest first. */
+/**
+ * One line: a label and its points, oldest first: [unix ms, value], or
+ * [unix ms, average, min, max] for a point that stands for several
+ * results (drawn as a band around the line).
+ */
 export interface ChartSeries {
   label: string;
   points: number[][];
@@ -70,6 +74,31 @@ function drawThresholds(u: uPlot, lines: ThresholdLine[], colour: (p: string) =>
   ctx.restore();
 }
 
+/** The min–max band of each line whose points carry one, under the lines. */
+function drawBands(u: uPlot, series: ChartSeries[], banded: boolean[], colour: (i: number) => string) {
+  const { ctx, bbox } = u;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(bbox.left, bbox.top, bbox.width, bbox.height);
+  ctx.clip();
+  ctx.globalAlpha = 0.22;
+  series.forEach((s, i) => {
+    if (!banded[i] || u.series[i + 1]?.show === false || s.points.length === 0) return;
+    const x = (p: number[]) => u.valToPos((p[0] ?? 0) / 1000, 'x', true);
+    const y = (v: number | undefined, p: number[]) => u.valToPos(v ?? p[1] ?? 0, 'y', true);
+    ctx.fillStyle = colour(i);
+    ctx.beginPath();
+    s.points.forEach((p, j) => (j === 0 ? ctx.moveTo(x(p), y(p[3], p)) : ctx.lineTo(x(p), y(p[3], p))));
+    for (let j = s.points.length - 1; j >= 0; j--) {
+      const p = s.points[j] ?? [];
+      ctx.lineTo(x(p), y(p[2], p));
+    }
+    ctx.closePath();
+    ctx.fill();
+  });
+  ctx.restore();
+}
+
 /**
  * The chart. `onZoom(fromMs, toMs)` is called when the user drags across
  * it; `data-render-ms` on the element says how long the last drawing took
@@ -103,8 +132,19 @@ export function MetricsChart({
     const axis: uPlot.Axis = { stroke: v('--fg-muted'), grid: { stroke: v('--grid'), width: 1 }, ticks: { stroke: v('--grid'), width: 1 } };
     const data = align(series);
     const span = data[0].length > 1 ? Number(data[0][data[0].length - 1]) - Number(data[0][0]) : 0;
-    // Thresholds widen the y range so their lines are always in view.
+    // Thresholds and bands widen the y range so they are always in view.
+    const banded = series.map((s) => s.points.some((p) => p.length >= 4));
     const tvals = thresholds.map((x) => x.value);
+    series.forEach((s, i) => {
+      if (!banded[i]) return;
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const p of s.points) {
+        lo = Math.min(lo, p[2] ?? p[1] ?? lo);
+        hi = Math.max(hi, p[3] ?? p[1] ?? hi);
+      }
+      if (Number.isFinite(lo)) tvals.push(lo, hi);
+    });
     const opts: uPlot.Options = {
       width: Math.max(el.clientWidth, 200),
       height,
@@ -135,7 +175,12 @@ export function MetricsChart({
       ],
       cursor: { drag: { x: true, y: false, setScale: false } },
       hooks: {
-        drawClear: [(u) => drawThresholds(u, thresholds, (p) => v(`--sev-${p}`), (p) => v(`--sev-${p}-fill`))],
+        drawClear: [
+          (u) => {
+            drawThresholds(u, thresholds, (p) => v(`--sev-${p}`), (p) => v(`--sev-${p}-fill`));
+            drawBands(u, series, banded, (i) => v(`--series-${(i % palette) + 1}`));
+          },
+        ],
         draw: [
           () => {
             if (!el.hasAttribute('data-render-ms')) el.setAttribute('data-render-ms', (performance.now() - started).toFixed(1));

@@ -20,12 +20,24 @@ after(async () => {
 // series have no monitor, so that read fails, on purpose.
 const noMonitor = /\/api\/v1\/monitors\//;
 
-async function drawn(page) {
-  await page.locator('.metrics-chart[data-render-ms]').waitFor({ timeout: 20000 });
+/**
+ * The chart drawn for a new answer: its range differs from `before` (the
+ * previous drawing's `data-from`), so the old chart is never mistaken for it.
+ */
+async function drawn(page, before) {
+  await page.waitForFunction(
+    (prev) => {
+      const g = document.querySelector('.metric-graph');
+      return g && g.dataset.from !== prev && g.querySelector('.metrics-chart[data-render-ms]');
+    },
+    before,
+    { timeout: 20000 },
+  );
   return {
     points: Number(await page.locator('.metric-graph').getAttribute('data-points')),
     ms: Number(await page.locator('.metrics-chart').getAttribute('data-render-ms')),
     resolution: await page.locator('.metric-graph').getAttribute('data-resolution'),
+    from: await page.locator('.metric-graph').getAttribute('data-from'),
   };
 }
 
@@ -54,14 +66,14 @@ test('two nodes on one chart; the range picker; zoom by drag and reset', async (
   // Range: 6 hours, in the address too.
   await page.locator('#graph-range-6h').click();
   await page.waitForURL(/range=6h/);
-  d = await drawn(page);
+  d = await drawn(page, d.from);
   assert.ok(d.points >= 230, `6 h still shows the hour posted: ${d.points}`);
   assert.equal(await page.locator('#graph-range-6h').getAttribute('aria-pressed'), 'true');
 
   // Zoom: drag across the middle of the plot; the range read again is the dragged one.
   await page.locator('#graph-range-1h').click();
   await page.waitForURL(/range=1h/);
-  await drawn(page);
+  d = await drawn(page, d.from);
   const over = await page.locator('.metrics-chart .u-over').boundingBox();
   const y = over.y + over.height / 2;
   await page.mouse.move(over.x + over.width * 0.4, y);
@@ -72,12 +84,13 @@ test('two nodes on one chart; the range picker; zoom by drag and reset', async (
   const u = new URL(page.url());
   const span = Number(u.searchParams.get('to')) - Number(u.searchParams.get('from'));
   assert.ok(span > 60e3 && span < 20 * 60e3, `zoomed to about a tenth of the hour: ${span} ms`);
-  d = await drawn(page);
+  d = await drawn(page, d.from);
+  assert.equal(d.from, u.searchParams.get('from'), 'the zoomed range is the one drawn');
   assert.ok(d.points > 0 && d.points < 120, `fewer points after zooming in: ${d.points}`);
   await shot(page, 'graphs-zoomed-en-light-desktop');
   await page.locator('#graph-reset').click();
   await page.waitForURL((url) => !url.searchParams.has('from'));
-  d = await drawn(page);
+  d = await drawn(page, d.from);
   assert.ok(d.points >= 230, `reset shows the whole hour again: ${d.points}`);
 
   // Custom range: the form, and a start after the end is refused in words.
@@ -87,6 +100,19 @@ test('two nodes on one chart; the range picker; zoom by drag and reset', async (
   await page.locator('#graph-to').fill('2026-12-01T10:00');
   await page.locator('#graph-apply').click();
   await page.locator('.field-error').waitFor();
+  // A month (older than the 7 days of raw data): 5-minute buckets, each line with its min–max band
+  // (the 480 ms spike of web-a stays visible above the averages).
+  const [from, to] = await page.evaluate(() => {
+    const local = (ms) => new Date(ms - new Date(ms).getTimezoneOffset() * 60e3).toISOString().slice(0, 16);
+    return [local(Date.now() - 30 * 864e5), local(Date.now() + 864e5)];
+  });
+  await page.locator('#graph-from').fill(from);
+  await page.locator('#graph-to').fill(to);
+  await page.locator('#graph-apply').click();
+  d = await drawn(page, d.from);
+  assert.equal(d.resolution, '5m');
+  assert.ok(d.points >= 24 && d.points <= 30, `two series of an hour in 5-minute buckets: ${d.points}`);
+  await shot(page, 'graphs-5m-bands-en-light-desktop');
   assertClean(page);
   await ctx.close();
 });

@@ -309,7 +309,7 @@ func TestThin(t *testing.T) {
 	for i := range 10 {
 		pts = append(pts, pt{int64(i), []float64{float64(i)}})
 	}
-	got := thin(pts, Raw, 4) // runs of 3
+	got := thin(pts, Raw, 4)                                              // runs of 3
 	want := [][]float64{{0, 1, 0, 2}, {3, 4, 3, 5}, {6, 7, 6, 8}, {9, 9}} // a run of one is one result
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("thin: %v, want %v", got, want)

@@ -22,16 +22,23 @@ import (
 
 	"github.com/mamori-ops/mamori/api"
 	"github.com/mamori-ops/mamori/appliance/auth"
+	"github.com/mamori-ops/mamori/appliance/calendar"
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/inventory"
+	"github.com/mamori-ops/mamori/appliance/maintenance"
+	"github.com/mamori-ops/mamori/appliance/notify"
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/appliance/secrets"
 	"github.com/mamori-ops/mamori/appliance/store"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
 	"github.com/mamori-ops/mamori/internal/config"
 	"github.com/mamori-ops/mamori/internal/gcpace"
+	"github.com/mamori-ops/mamori/pollers/kinds"
 	"github.com/mamori-ops/mamori/pollers/metrics"
+	"github.com/mamori-ops/mamori/pollers/monitor"
+	"github.com/mamori-ops/mamori/pollers/schedule"
+	"github.com/mamori-ops/mamori/pollers/status"
 	"github.com/mamori-ops/mamori/ui"
 )
 
@@ -203,11 +210,21 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	}
 	authSvc := auth.New(st, authOpts)
 	var migrations []store.Migration
-	for _, ms := range [][]store.Migration{events.Migrations(), auth.Migrations(), secrets.Migrations(), inventory.Migrations(), pipeline.Migrations(), api.Migrations(), metrics.Migrations()} {
+	for _, ms := range [][]store.Migration{events.Migrations(), auth.Migrations(), secrets.Migrations(), inventory.Migrations(), pipeline.Migrations(), api.Migrations(),
+		monitor.Migrations(), status.Migrations(), maintenance.Migrations(), calendar.Migrations(), notify.Migrations(), metrics.Migrations()} {
 		migrations = append(migrations, ms...)
 	}
 	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,
 		Migrate: func(ctx context.Context) error { return st.Migrate(ctx, migrations) }}, st, members, rec, log)
+	// Schedule part (issue 12): calendars and maintenance windows, read
+	// from the replicated store by every caller through these two caches
+	// (the API invalidates them on its writes); the monitor runner and the
+	// notifier take them as their Calendar and Maintenance options. A
+	// window's state is its row and the clock; the one active-only loop
+	// deletes ad hoc mutes a month after they ended.
+	calendars := calendar.NewCache(st)
+	maint := maintenance.NewChecker(st, calendars)
+	ctl.Register("maintenance-prune", workFunc(func(ctx context.Context) error { return maintenance.PruneLoop(ctx, st, log) }))
 	ing, err := newIngest(cfg, st, clientTLS, apiTLS, ctl, authSvc.Audit, log)
 	if err != nil {
 		return err
@@ -219,14 +236,27 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	ctl.Register("idempotency-expiry", workFunc(func(ctx context.Context) error { return api.ExpireIdempotencyKeys(ctx, st) }))
 	// A new active continues the audit chain from the replicated rows.
 	ctl.Register("audit-chain", workFunc(func(ctx context.Context) error { authSvc.Audit.Forget(); <-ctx.Done(); return nil }))
+	// The notifier's outbox is sent by the active only; the monitor runner
+	// hands results to notifier.Judged.
+	notifier := notify.New(notify.Options{Store: st, Host: cfg.Node.ID, Log: log.With("component", "notify"),
+		Secret:   func(ctx context.Context, name string) (string, error) { return secrets.Reveal(ctx, st, box, name) },
+		Calendar: calendars, Maintenance: maint})
+	ctl.Register("notify", workFunc(notifier.Run))
 	// issue 12, metrics: the series writer works on the active only; reads work on both.
 	rm := cfg.Retention.Metrics
 	series := metrics.NewWriter(st, metrics.Config{Flush: cfg.Metrics.Flush, KeepRaw: rm.Raw, Keep5m: rm.FiveMin, Keep1h: rm.Hour}, log)
 	ctl.Register("metrics", workFunc(series.Run))
 	reg := prometheus.NewRegistry()
+	notifier.RegisterMetrics(reg)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ctl.RegisterMetrics(reg)
 	ing.registerMetrics(reg)
+	// Monitors (issue 12 core): the runner works on the active only; the
+	// API reads its latest results there (live) over the stored rows.
+	live := status.NewLive()
+	ctl.Register("monitors", schedule.New(schedule.Options{Kinds: kinds.ByName, Registry: reg, CatchUp: max(30*time.Second, 3*cfg.HA.DetectionTime),
+		Maintenance: maint, Calendar: calendars, Notifier: notifyJudged{notifier}, Metrics: seriesAdd{series},
+		Secret: func(ctx context.Context, name string) (string, error) { return secrets.Reveal(ctx, st, box, name) }}, st, live, log))
 	reg.MustRegister(series.Collectors()...) // issue 12, metrics
 	pairSvc := pairing.NewService(cfg.DataDir, id, members, self, log)
 	metricsToken, err := readMetricsToken(cfg.API.MetricsTokenFile)
@@ -240,8 +270,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	srv := api.New(api.Options{Listen: cfg.API.Listen, RedirectListen: cfg.API.RedirectListen, TLS: apiTLS, Registry: reg, Secrets: box, Ingestor: ing.ingestor, Spool: ing,
 		IngestStatus: ing.forwarder.Status, Console: console, RefusalWindow: cfg.Auth.RefusedAuditWindow, ReadTimeout: cfg.API.ReadTimeout,
 		WriteTimeout: cfg.API.WriteTimeout, IdleTimeout: cfg.API.IdleTimeout, MaxConns: cfg.API.MaxConnections,
-		MaxConnsPerSource: cfg.API.MaxConnectionsPerSource, MetricsToken: metricsToken, Setup: fb, Metrics: series,
-		PeerAPI: ctl.PeerAPI}, ctl, pairSvc, st, authSvc, log)
+		MaxConnsPerSource: cfg.API.MaxConnectionsPerSource, MetricsToken: metricsToken, Setup: fb,
+		PeerAPI: ctl.PeerAPI, Status: live, Calendars: calendars, Maintenance: maint, Notifier: notifier, Metrics: series}, ctl, pairSvc, st, authSvc, log)
 
 	// Bind both ports before anything else, so a port in use is reported at once.
 	if err := st.Listen(); err != nil {

@@ -20,11 +20,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mamori-ops/mamori/appliance/auth"
+	"github.com/mamori-ops/mamori/appliance/calendar"
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
+	"github.com/mamori-ops/mamori/appliance/maintenance"
+	"github.com/mamori-ops/mamori/appliance/notify"
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/appliance/secrets"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
+	"github.com/mamori-ops/mamori/pollers/check"
 	"github.com/mamori-ops/mamori/pollers/metrics"
 )
 
@@ -97,6 +101,18 @@ type Options struct {
 	// Setup is the first-boot wizard's side of the appliance; nil
 	// answers its routes with 404.
 	Setup Setup
+	// Monitors (issue 12 core): Kinds lists the monitor kinds (nil:
+	// pollers/kinds.All); Status is the runner's latest results on the
+	// active (nil: the replicated status rows only).
+	Kinds  func() []check.Kind
+	Status StatusSource
+	// Schedule part (issue 12): the calendar cache and the maintenance
+	// checker the monitor runner and the notifier share, invalidated by
+	// the API's writes; nil: the server makes its own over the store.
+	Calendars   *calendar.Cache
+	Maintenance *maintenance.Checker
+	// notify (issue 12): Notifier sends test notifications; nil answers them 503.
+	Notifier *notify.Notifier
 	// issue 12, metrics: the series store of numeric results (nil: its
 	// routes answer 503) and, optionally, a monitor's thresholds for graphs.
 	Metrics          *metrics.Writer
@@ -128,6 +144,8 @@ type Server struct {
 	streams      atomic.Int64
 	closing      chan struct{}
 	streamTiming streamTiming
+	calendars    *calendar.Cache
+	maintenance  *maintenance.Checker
 }
 
 // Store is the data store as the API sees it.
@@ -155,6 +173,13 @@ func New(opts Options, c Cluster, p Pairing, ev Store, au *auth.Service, logger 
 	}
 	s := &Server{opts: opts, log: logger.With("component", "api"), cluster: c, pairing: p, events: ev, auth: au, closing: make(chan struct{})}
 	s.refusals = auth.NewRefusals(opts.RefusalWindow, s.appendAudit)
+	s.calendars, s.maintenance = opts.Calendars, opts.Maintenance
+	if s.calendars == nil {
+		s.calendars = calendar.NewCache(ev)
+	}
+	if s.maintenance == nil {
+		s.maintenance = maintenance.NewChecker(ev, s.calendars)
+	}
 	return s
 }
 
@@ -318,6 +343,37 @@ func (s *Server) table() []Route {
 		{http.MethodGet, "/api/v1/rules", Priv, auth.MonitorSetting, auth.Read, false, s.listRules},
 		{http.MethodPost, "/api/v1/rules", Priv, auth.MonitorSetting, auth.Add, true, s.putRule},
 		{http.MethodDelete, "/api/v1/rules/:id", Priv, auth.MonitorSetting, auth.Modify, true, s.deleteRule},
+		// Monitors and their status (issue 12 core).
+		{http.MethodGet, "/api/v1/monitor-kinds", Priv, auth.MonitorSetting, auth.Read, false, s.listMonitorKinds},
+		{http.MethodGet, "/api/v1/monitors", Priv, auth.MonitorSetting, auth.Read, false, s.listMonitors},
+		{http.MethodPost, "/api/v1/monitors", Priv, auth.MonitorSetting, auth.Add, true, s.putMonitor},
+		{http.MethodPost, "/api/v1/monitors/test", Priv, auth.MonitorSetting, auth.Execute, true, s.testMonitor},
+		{http.MethodGet, "/api/v1/monitors/:id", Priv, auth.MonitorSetting, auth.Read, false, s.getMonitor},
+		{http.MethodDelete, "/api/v1/monitors/:id", Priv, auth.MonitorSetting, auth.Modify, true, s.deleteMonitor},
+		{http.MethodGet, "/api/v1/status", Priv, auth.MonitorResult, auth.Read, false, s.listStatus},
+		// Schedule part (issue 12): calendars and maintenance windows.
+		{http.MethodGet, "/api/v1/calendars", Priv, auth.Calendars, auth.Read, false, s.listCalendars},
+		{http.MethodPost, "/api/v1/calendars", Priv, auth.Calendars, auth.Add, true, s.putCalendar},
+		{http.MethodPost, "/api/v1/calendars/preview", Priv, auth.Calendars, auth.Read, false, s.previewCalendar},
+		{http.MethodGet, "/api/v1/calendars/holidays", Priv, auth.Calendars, auth.Read, false, s.holidays},
+		{http.MethodGet, "/api/v1/calendars/:id", Priv, auth.Calendars, auth.Read, false, s.getCalendar},
+		{http.MethodDelete, "/api/v1/calendars/:id", Priv, auth.Calendars, auth.Modify, true, s.deleteCalendar},
+		{http.MethodGet, "/api/v1/maintenance", Priv, auth.MonitorSetting, auth.Read, false, s.listWindows},
+		{http.MethodPost, "/api/v1/maintenance", Priv, auth.MonitorSetting, auth.Add, true, s.putWindow},
+		{http.MethodGet, "/api/v1/maintenance/active", Priv, auth.MonitorSetting, auth.Read, false, s.maintenanceActive},
+		{http.MethodPost, "/api/v1/maintenance/mute", Priv, auth.MonitorSetting, auth.Add, true, s.mute},
+		{http.MethodGet, "/api/v1/maintenance/:id", Priv, auth.MonitorSetting, auth.Read, false, s.getWindow},
+		{http.MethodDelete, "/api/v1/maintenance/:id", Priv, auth.MonitorSetting, auth.Modify, true, s.deleteWindow},
+		{http.MethodPost, "/api/v1/maintenance/:id/end", Priv, auth.MonitorSetting, auth.Modify, true, s.endWindow},
+		// notify (issue 12): notification channels, rules, test send, log.
+		{http.MethodGet, "/api/v1/notify/channels", Priv, auth.Notifications, auth.Read, false, s.listNotifyChannels},
+		{http.MethodPost, "/api/v1/notify/channels", Priv, auth.Notifications, auth.Add, true, s.putNotifyChannel},
+		{http.MethodDelete, "/api/v1/notify/channels/:id", Priv, auth.Notifications, auth.Modify, true, s.deleteNotifyChannel},
+		{http.MethodPost, "/api/v1/notify/channels/test", Priv, auth.Notifications, auth.Execute, true, s.testNotifyChannel},
+		{http.MethodGet, "/api/v1/notify/rules", Priv, auth.Notifications, auth.Read, false, s.listNotifyRules},
+		{http.MethodPost, "/api/v1/notify/rules", Priv, auth.Notifications, auth.Add, true, s.putNotifyRule},
+		{http.MethodDelete, "/api/v1/notify/rules/:id", Priv, auth.Notifications, auth.Modify, true, s.deleteNotifyRule},
+		{http.MethodGet, "/api/v1/notify/log", Priv, auth.Notifications, auth.Read, false, s.notifyLog},
 		// issue 12, metrics
 		{http.MethodGet, "/api/v1/metrics", Priv, auth.MonitorResult, auth.Read, false, s.getMetrics},
 		{http.MethodGet, "/api/v1/metrics/series", Priv, auth.MonitorResult, auth.Read, false, s.listMetricSeries},

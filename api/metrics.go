@@ -15,6 +15,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/inventory"
 	"github.com/mamori-ops/mamori/pollers/metrics"
+	"github.com/mamori-ops/mamori/pollers/monitor"
 )
 
 // The series store of numeric monitor results (pollers/metrics): reading
@@ -117,9 +118,7 @@ func (s *Server) getMetrics(c *gin.Context) {
 	for i, x := range ss {
 		out.Series[i] = MetricSeries{Monitor: x.Monitor, Node: x.Node, Item: x.Item, Resolution: x.Resolution, Points: x.Points}
 	}
-	if s.opts.MetricThresholds != nil {
-		out.Thresholds = s.opts.MetricThresholds(c.Request.Context(), c.Query("monitor"))
-	}
+	out.Thresholds = s.metricThresholds(c)
 	c.JSON(http.StatusOK, out)
 }
 
@@ -348,6 +347,26 @@ func (s *Server) metricNode(c *gin.Context, p auth.Principal, field, ref string)
 	return n.ID, true
 }
 
-// metricThresholdsFunc is how the monitor model gives the read its
-// thresholds (Options.MetricThresholds).
+// metricThresholdsFunc gives a read its monitor's thresholds in place of
+// the monitor store (Options.MetricThresholds; tests).
 type metricThresholdsFunc = func(ctx context.Context, monitor string) json.RawMessage
+
+// metricThresholds is the judgement of the monitor a read names, when
+// it is a monitor the caller's scopes see (a script's custom metrics
+// have none), so a graph draws its thresholds without reading the
+// monitor itself (which needs monitor settings: read).
+func (s *Server) metricThresholds(c *gin.Context) json.RawMessage {
+	id := c.Query("monitor")
+	if s.opts.MetricThresholds != nil {
+		return s.opts.MetricThresholds(c.Request.Context(), id)
+	}
+	m, err := monitor.Get(c.Request.Context(), s.events, id)
+	if p, _ := principal(c); err != nil || !p.Covers(m.EffectiveScope) {
+		return nil
+	}
+	b, err := json.Marshal(m.Judgement)
+	if err != nil {
+		return nil
+	}
+	return b
+}

@@ -7,14 +7,21 @@ import (
 	"slices"
 
 	"github.com/mamori-ops/mamori/appliance/auth"
+	"github.com/mamori-ops/mamori/appliance/calendar"
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/inventory"
+	"github.com/mamori-ops/mamori/appliance/maintenance"
+	"github.com/mamori-ops/mamori/appliance/notify"
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/appliance/store"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
 	"github.com/mamori-ops/mamori/ingest/rules"
 	"github.com/mamori-ops/mamori/internal/openapi"
+	"github.com/mamori-ops/mamori/pollers/check"
+	"github.com/mamori-ops/mamori/pollers/judge"
+	"github.com/mamori-ops/mamori/pollers/monitor"
+	"github.com/mamori-ops/mamori/pollers/status"
 )
 
 // What the OpenAPI document says of each route of the route table, by
@@ -72,7 +79,7 @@ var messageListQuery = []queryParam{
 var eventFilterQuery = []queryParam{
 	{"after", "integer", "after this event id", nil},
 	{"before", "integer", "before this event id", nil},
-	{"severity", "string", "comma-separated: critical, warning, info", nil},
+	{"severity", "string", "comma-separated: critical, unknown, warning, info", nil},
 	{"state", "string", "comma-separated: unconfirmed, confirming, confirmed", nil},
 	{"scope", "string", "comma-separated scopes", nil},
 	{"node", "string", "node", nil},
@@ -131,14 +138,23 @@ func routeDocs() map[string]routeDoc {
 		"GET /api/v1/rules":                {Summary: "Monitor rules of the caller's scopes and those for every scope.", Answer: RuleList{}},
 		"POST /api/v1/rules":               {Summary: "Create or replace a monitor rule (unknown fields are refused).", Body: rules.Rule{}, Answer: RuleSaved{}},
 		"DELETE /api/v1/rules/:id":         {Summary: "Delete a monitor rule.", Answer: RuleDeleted{}},
-		"POST /internal/v1/recover":        {Summary: "Rejoin the active as standby (`mamori recover`).", Answer: ha.Status{}},
-		"POST /internal/v1/pair/code":      {Summary: "A one-time pairing code (`mamori pair init`).", Body: PairCodeRequest{}, Answer: PairCode{}},
-		"GET /api/v1/setup":                {Summary: "Whether this appliance needs its first-boot setup (public; nothing secret).", Answer: SetupStatus{}},
-		"POST /api/v1/setup/token":         {Summary: "Check a setup token (`mamori setup-token` shows it).", Body: SetupTokenRequest{}, Answer: SetupTokenOK{}},
-		"POST /api/v1/setup/admin":         {Summary: "Create the first administrator with the setup token, logged in.", Body: SetupAdminRequest{}, Answer: SetupAdminCreated{}, Status: http.StatusCreated},
-		"POST /api/v1/setup/pair/preview":  {Summary: "The peer's CA fingerprint, before anything secret is sent.", Body: SetupJoinRequest{}, Answer: PairPreview{}},
-		"POST /api/v1/setup/pair/join":     {Summary: "Join the pair of the appliance at peer; this appliance then re-forms as its second.", Body: SetupJoinRequest{}, Answer: PairJoinAnswer{}, Status: http.StatusAccepted},
-		"POST /api/v1/pair/code":           {Summary: "A one-time pairing code for the wizard's first appliance.", Body: PairCodeRequest{}, Answer: PairCode{}},
+		// notify (issue 12)
+		"GET /api/v1/notify/channels":        {Summary: "Notification channels of the caller's scopes and those for every scope.", Answer: NotifyChannelList{}},
+		"POST /api/v1/notify/channels":       {Summary: "Create or replace a notification channel (unknown fields are refused); answers it with its defaults.", Body: notify.Channel{}, Answer: notify.Channel{}},
+		"DELETE /api/v1/notify/channels/:id": {Summary: "Delete a notification channel that no rule names.", Answer: NotifyDeleted{}},
+		"POST /api/v1/notify/channels/test":  {Summary: "Send a test notification through a channel as given (saved or not) and say whether the receiver took it.", Body: notify.Channel{}, Answer: NotifyTestResult{}},
+		"GET /api/v1/notify/rules":           {Summary: "Notification rules of the caller's scopes and those for every scope.", Answer: NotifyRuleList{}},
+		"POST /api/v1/notify/rules":          {Summary: "Create or replace a notification rule (unknown fields are refused); answers it with its defaults.", Body: notify.Rule{}, Answer: notify.Rule{}},
+		"DELETE /api/v1/notify/rules/:id":    {Summary: "Delete a notification rule.", Answer: NotifyDeleted{}},
+		"GET /api/v1/notify/log":             {Summary: "Notifications recorded, held, sent or failed, newest first.", Answer: NotifyLog{}, Query: notifyLogQuery},
+		"POST /internal/v1/recover":          {Summary: "Rejoin the active as standby (`mamori recover`).", Answer: ha.Status{}},
+		"POST /internal/v1/pair/code":        {Summary: "A one-time pairing code (`mamori pair init`).", Body: PairCodeRequest{}, Answer: PairCode{}},
+		"GET /api/v1/setup":                  {Summary: "Whether this appliance needs its first-boot setup (public; nothing secret).", Answer: SetupStatus{}},
+		"POST /api/v1/setup/token":           {Summary: "Check a setup token (`mamori setup-token` shows it).", Body: SetupTokenRequest{}, Answer: SetupTokenOK{}},
+		"POST /api/v1/setup/admin":           {Summary: "Create the first administrator with the setup token, logged in.", Body: SetupAdminRequest{}, Answer: SetupAdminCreated{}, Status: http.StatusCreated},
+		"POST /api/v1/setup/pair/preview":    {Summary: "The peer's CA fingerprint, before anything secret is sent.", Body: SetupJoinRequest{}, Answer: PairPreview{}},
+		"POST /api/v1/setup/pair/join":       {Summary: "Join the pair of the appliance at peer; this appliance then re-forms as its second.", Body: SetupJoinRequest{}, Answer: PairJoinAnswer{}, Status: http.StatusAccepted},
+		"POST /api/v1/pair/code":             {Summary: "A one-time pairing code for the wizard's first appliance.", Body: PairCodeRequest{}, Answer: PairCode{}},
 		"GET /api/v1/stream": {Summary: "Server-sent events: new events, syslog messages and cluster state of the caller's scopes, resumed from Last-Event-ID.", Text: "text/event-stream",
 			Query: []queryParam{{"topics", "string", "comma-separated: events, messages, cluster", nil}, {"last_event_id", "string", "resume after this id (as the Last-Event-ID header)", nil}}},
 		"POST /api/v1/session/failover": {Summary: "The session as a bearer token and the peer's console origins, to go on there after a failover.", Answer: SessionFailover{}},
@@ -146,7 +162,38 @@ func routeDocs() map[string]routeDoc {
 		"GET /api/v1/tokens":            {Summary: "The caller's own API tokens (never their secrets).", Answer: TokenList{}},
 		"DELETE /api/v1/tokens/:id":     {Summary: "Revoke one of the caller's own API tokens.", Answer: TokenRevoked{}},
 		"DELETE /api/v1/users/:name":    {Summary: "Remove a user with its sessions and tokens (not yourself, not the last administrator).", Answer: UserDeleted{}},
-		"POST /internal/v1/admin":       {Summary: "Create an administrator (`mamori admin create`).", Body: newUser{}, Answer: UserCreated{}, Status: http.StatusCreated},
+		// Monitors and their status (issue 12 core).
+		"GET /api/v1/monitor-kinds": {Summary: "Every monitor kind with the fields of its parameters form.", Answer: MonitorKinds{}},
+		"GET /api/v1/monitors": {Summary: "Monitors of the caller's scopes by id, a page at a time.", Answer: MonitorList{},
+			Query: []queryParam{{"kind", "string", "only this kind", nil}, {"scope", "string", "in this scope (its own or its node's)", nil},
+				{"node", "string", "running on this node (naming it or its scope)", nil}, {"after", "string", "after this monitor id (the next page)", nil}}},
+		"POST /api/v1/monitors":       {Summary: "Create or replace a monitor (unknown fields are refused; errors name the field).", Body: monitor.Monitor{}, Answer: monitor.Monitor{}},
+		"POST /api/v1/monitors/test":  {Summary: "Test now: run a monitor's check once, saved or not, and answer the raw result and its judgement (nothing is stored).", Body: MonitorTestRequest{}, Answer: MonitorTestAnswer{}},
+		"GET /api/v1/monitors/:id":    {Summary: "One monitor.", Answer: monitor.Monitor{}},
+		"DELETE /api/v1/monitors/:id": {Summary: "Delete a monitor (its status rows expire).", Answer: MonitorDeleted{}},
+		"GET /api/v1/status": {Summary: "The latest result per node × monitor (× item) of the caller's scopes, stale ones marked, rolled up per scope.", Answer: StatusList{},
+			Query: []queryParam{{"scope", "string", "only this scope", nil}, {"node", "string", "only this node", nil}, {"monitor", "string", "only this monitor", nil},
+				{"priority", "string", "only this priority", strs(judge.Priorities...)}}},
+		// Schedule part (issue 12).
+		"GET /api/v1/calendars":          {Summary: "Calendars of business time of the caller's scopes and those for every scope.", Answer: CalendarList{}},
+		"POST /api/v1/calendars":         {Summary: "Create or replace a calendar (unknown fields are refused).", Body: calendar.Calendar{}, Answer: CalendarSaved{}},
+		"POST /api/v1/calendars/preview": {Summary: "Business hours of a saved or edited calendar day by day, and its next openings and closings.", Body: CalendarPreviewRequest{}, Answer: CalendarPreview{}},
+		"GET /api/v1/calendars/:id":      {Summary: "One calendar.", Answer: calendar.Calendar{}},
+		"GET /api/v1/calendars/holidays": {Summary: "A country's public holidays as calendar rules to add (Japan).", Answer: HolidayRules{},
+			Query: []queryParam{{"country", "string", "country code", []string{"jp"}}, {"from", "integer", "first year (default this year)", nil},
+				{"years", "integer", "how many years of the holidays that move (1..10, default 3)", nil}}},
+		"DELETE /api/v1/calendars/:id": {Summary: "Delete a calendar no maintenance window follows.", Answer: CalendarDeleted{}},
+		"GET /api/v1/maintenance": {Summary: "Maintenance windows of the caller's scopes with their state now.", Answer: WindowList{},
+			Query: []queryParam{{"status", "string", "only windows in this state", []string{"active", "upcoming", "past", "disabled"}}}},
+		"POST /api/v1/maintenance": {Summary: "Create or replace a maintenance window (unknown fields are refused).", Body: maintenance.Window{}, Answer: WindowSaved{}},
+		"GET /api/v1/maintenance/active": {Summary: "Whether a node, scope or monitor is in a maintenance window now (or at).", Answer: MaintenanceActive{},
+			Query: []queryParam{{"node", "string", "node id (its scope is taken from the inventory)", nil}, {"scope", "string", "scope", nil},
+				{"monitor", "string", "monitor id", nil}, {"at", "string", "at this instant (RFC 3339; default now)", nil}}},
+		"POST /api/v1/maintenance/mute":    {Summary: "Mute a node, scope or monitor from now for a duration (an ad hoc one-off window).", Body: maintenance.Mute{}, Answer: MuteSaved{}, Status: http.StatusCreated},
+		"GET /api/v1/maintenance/:id":      {Summary: "One maintenance window with its state now.", Answer: WindowState{}},
+		"DELETE /api/v1/maintenance/:id":   {Summary: "Delete a maintenance window.", Answer: WindowDeleted{}},
+		"POST /api/v1/maintenance/:id/end": {Summary: "End a maintenance window now.", Answer: WindowState{}},
+		"POST /internal/v1/admin":          {Summary: "Create an administrator (`mamori admin create`).", Body: newUser{}, Answer: UserCreated{}, Status: http.StatusCreated},
 
 		// issue 12, metrics
 		"GET /api/v1/metrics": {Summary: "Series of numeric monitor results (raw, 5-minute or hourly, chosen for the range and points).", Answer: MetricsAnswer{}, Query: metricsQuery},
@@ -179,22 +226,45 @@ func openAPINames() map[reflect.Type]string {
 		reflect.TypeFor[newUser]():         "NewUser",
 		reflect.TypeFor[auth.Entry]():      "AuditEntry",
 		reflect.TypeFor[events.Comment]():  "EventComment",
+		reflect.TypeFor[check.Kind]():      "MonitorKind",
+		reflect.TypeFor[check.Item]():      "CheckItem",
+		reflect.TypeFor[check.Field]():     "MonitorKindField",
+		reflect.TypeFor[status.Row]():      "StatusRow",
 		reflect.TypeFor[events.State]():    "EventState",
+		// notify (issue 12)
+		reflect.TypeFor[notify.Rule]():    "NotifyRule",
+		reflect.TypeFor[notify.Channel](): "NotifyChannel",
 		// Function and Action would shadow TypeScript's own names.
 		reflect.TypeFor[auth.Function](): "PrivilegeFunction",
 		reflect.TypeFor[auth.Action]():   "PrivilegeAction",
+		// Schedule part: Window is the browser's, Rule the monitor rules'.
+		reflect.TypeFor[maintenance.Window]():  "MaintenanceWindow",
+		reflect.TypeFor[maintenance.Kind]():    "MaintenanceKind",
+		reflect.TypeFor[maintenance.State]():   "MaintenanceState",
+		reflect.TypeFor[maintenance.Mute]():    "MaintenanceMute",
+		reflect.TypeFor[calendar.Rule]():       "CalendarRule",
+		reflect.TypeFor[calendar.RuleKind]():   "CalendarRuleKind",
+		reflect.TypeFor[calendar.Span]():       "CalendarSpan",
+		reflect.TypeFor[calendar.Week]():       "CalendarWeek",
+		reflect.TypeFor[calendar.Transition](): "CalendarTransition",
+		reflect.TypeFor[calendar.DayPreview](): "CalendarDay",
 	}
 }
 
 // openAPIEnums are the fixed sets of named string types.
 func openAPIEnums() map[reflect.Type][]string {
 	return map[reflect.Type][]string{
-		reflect.TypeFor[ha.Role]():         strs(ha.Starting, ha.Active, ha.Standby, ha.Fenced, ha.Stale, ha.Recovering),
-		reflect.TypeFor[events.Severity](): strs(events.Critical, events.Warning, events.Info),
-		reflect.TypeFor[events.State]():    strs(events.States...),
-		reflect.TypeFor[auth.Function]():   strs(auth.Functions...),
-		reflect.TypeFor[auth.Action]():     strs(auth.Actions...),
-		reflect.TypeFor[ErrorCode]():       errorCodes(),
+		reflect.TypeFor[ha.Role]():           strs(ha.Starting, ha.Active, ha.Standby, ha.Fenced, ha.Stale, ha.Recovering),
+		reflect.TypeFor[events.Severity]():   strs(events.Severities...),
+		reflect.TypeFor[events.State]():      strs(events.States...),
+		reflect.TypeFor[auth.Function]():     strs(auth.Functions...),
+		reflect.TypeFor[auth.Action]():       strs(auth.Actions...),
+		reflect.TypeFor[ErrorCode]():         errorCodes(),
+		reflect.TypeFor[judge.Priority]():    strs(judge.Priorities...),
+		reflect.TypeFor[check.ValueType]():   strs(check.Numeric, check.String, check.Truth),
+		reflect.TypeFor[check.Where]():       strs(check.Appliance, check.Agent),
+		reflect.TypeFor[calendar.RuleKind](): strs(calendar.RuleKinds...),
+		reflect.TypeFor[maintenance.Kind]():  strs(maintenance.Kinds...),
 	}
 }
 
@@ -202,6 +272,13 @@ func openAPIEnums() map[reflect.Type][]string {
 func openAPIFieldEnums() map[reflect.Type]map[string][]string {
 	return map[reflect.Type]map[string][]string{
 		reflect.TypeFor[rules.Rule](): {"kind": {rules.Syslog, rules.Trap, rules.Custom}, "action": {rules.Notify, rules.Drop}, "priority": rules.Priorities},
+		// notify (issue 12)
+		reflect.TypeFor[notify.Channel]():       {"type": {notify.Mail, notify.Webhook, notify.Command, notify.Syslog}},
+		reflect.TypeFor[notify.WebhookConfig](): {"format": {notify.FormatAlertmanager, notify.FormatJSON, notify.FormatPagerDuty}},
+		reflect.TypeFor[notify.MailConfig]():    {"security": {"starttls", "tls", "none"}},
+		reflect.TypeFor[notify.SyslogConfig]():  {"transport": {"udp", "tcp", "tls"}},
+		reflect.TypeFor[notify.Rule]():          {"renotify": {notify.RenotifyAlways, notify.RenotifyPeriod, notify.RenotifyChange}},
+		reflect.TypeFor[notify.Notification]():  {"status": {notify.Recorded, notify.Held, notify.Sent, notify.Failed}, "kind": {notify.KindProblem, notify.KindRecovery, notify.KindEvent, notify.KindRelease, notify.KindTest}},
 	}
 }
 

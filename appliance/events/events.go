@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,12 +24,21 @@ import (
 // Severity of an event.
 type Severity string
 
-// Severities, most severe first.
+// Severities, most severe first. Unknown is a monitor's result when its
+// check failed (the target is gone, a timeout): graver than warning,
+// since nobody knows what the target is doing.
 const (
 	Critical Severity = "critical"
+	Unknown  Severity = "unknown"
 	Warning  Severity = "warning"
 	Info     Severity = "info"
 )
+
+// Severities lists them, most severe first.
+var Severities = []Severity{Critical, Unknown, Warning, Info}
+
+// ValidSeverity says whether s is one of Severities.
+func ValidSeverity(s Severity) bool { return slices.Contains(Severities, s) }
 
 // Event is one recorded occurrence.
 type Event struct {
@@ -146,17 +156,28 @@ func (r *Recorder) PendingCount() int {
 func Insert(ctx context.Context, st Store, evs []Event) error {
 	stmts := make([]store.Statement, 0, len(evs))
 	for _, ev := range evs {
-		if err := Validate(ev); err != nil {
+		stmt, err := InsertStatement(ev)
+		if err != nil {
 			return err
 		}
-		attrs, _ := json.Marshal(ev.Attrs)
-		stmts = append(stmts, store.Statement{
-			SQL:  `INSERT OR IGNORE INTO events (uid, at, severity, kind, node, message, attrs, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			Args: []any{ev.UID, ev.At.UTC().Format(time.RFC3339Nano), string(ev.Severity), ev.Kind, ev.Node, ev.Message, string(attrs), ev.Scope},
-		})
+		stmts = append(stmts, stmt)
 	}
 	_, err := st.Exec(ctx, stmts...)
 	return err
+}
+
+// InsertStatement is the statement that stores ev (validated), for a
+// caller that writes it in one unit with its own rows (the monitor
+// runner: an event and the status row whose change it records).
+func InsertStatement(ev Event) (store.Statement, error) {
+	if err := Validate(ev); err != nil {
+		return store.Statement{}, err
+	}
+	attrs, _ := json.Marshal(ev.Attrs)
+	return store.Statement{
+		SQL:  `INSERT OR IGNORE INTO events (uid, at, severity, kind, node, message, attrs, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		Args: []any{ev.UID, ev.At.UTC().Format(time.RFC3339Nano), string(ev.Severity), ev.Kind, ev.Node, ev.Message, string(attrs), ev.Scope},
+	}, nil
 }
 
 // Validate checks the fields a caller must supply.
@@ -178,11 +199,10 @@ func Validate(ev Event) error {
 			return fmt.Errorf("%w: attr names are at most 128 bytes, values at most 4 KiB", ErrInvalid)
 		}
 	}
-	switch ev.Severity {
-	case Critical, Warning, Info:
+	if ValidSeverity(ev.Severity) {
 		return nil
 	}
-	return fmt.Errorf("%w: severity %q is not critical, warning or info", ErrInvalid, ev.Severity)
+	return fmt.Errorf("%w: severity %q is not critical, unknown, warning or info", ErrInvalid, ev.Severity)
 }
 
 // maxAttrs bounds an event's attributes.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,8 @@ func TestOpenAPIConformance(t *testing.T) {
 		t.Fatalf("snmptrap: %v %s", err, out)
 	}
 
+	_, apiPortText, _ := strings.Cut(a.API, ":")
+	apiPort, _ := strconv.Atoi(apiPortText)
 	calls := []openapiCall{
 		{"anon", "GET", "/healthz", nil, 200},
 		{"admin", "GET", "/healthz", nil, 200},
@@ -83,6 +86,20 @@ func TestOpenAPIConformance(t *testing.T) {
 		{"admin", "POST", "/api/v1/rules", map[string]any{"id": "r1", "name": "docs", "kind": "syslog", "action": "notify", "enabled": true,
 			"pattern": "conformance", "priority": "warning", "max_severity": 7}, 200},
 		{"admin", "POST", "/api/v1/rules", map[string]any{"id": "r2", "name": "docs", "kind": "syslog", "action": "drop", "bogus": 1}, 400},
+		// Monitors (issue 12 core): the tcp kind (pollers/tcp) checks the appliance's own API port.
+		{"admin", "GET", "/api/v1/monitor-kinds", nil, 200},
+		{"admin", "POST", "/api/v1/monitors", map[string]any{"id": "m1", "name": "API port", "kind": "tcp", "node": "n1", "interval": "5s",
+			"params": map[string]any{"port": apiPort}, "judgement": map[string]any{"numeric": map[string]any{"info": map[string]any{"max": 1000}}}}, 200},
+		{"admin", "POST", "/api/v1/monitors", map[string]any{"id": "m2", "kind": "tcp", "node": "n1", "interval": "5s", "params": map[string]any{"port": apiPort},
+			"judgement": map[string]any{"numeric": map[string]any{"info": map[string]any{"min": 10, "max": 1}}}}, 400},
+		{"admin", "POST", "/api/v1/monitors/test", map[string]any{"monitor": map[string]any{"id": "m1", "kind": "tcp", "node": "n1", "interval": "5s",
+			"params": map[string]any{"port": apiPort}}}, 200},
+		{"admin", "GET", "/api/v1/monitors", nil, 200},
+		{"admin", "GET", "/api/v1/monitors/m1", nil, 200},
+		{"admin", "GET", "/api/v1/monitors/nope", nil, 404},
+		{"admin", "GET", "/api/v1/status", nil, 200},
+		{"admin", "DELETE", "/api/v1/monitors/m1", nil, 200},
+		{"admin", "DELETE", "/api/v1/monitors/m1", nil, 404},
 		{"admin", "POST", "/api/v1/roles", map[string]any{"name": "reader", "scopes": []string{"A"},
 			"privileges": map[string][]string{"monitor_results": {"read"}}}, 201},
 		{"admin", "POST", "/api/v1/users", map[string]any{"user": "reader1", "password": pw, "roles": []string{"reader"}}, 201},
@@ -144,6 +161,43 @@ func TestOpenAPIConformance(t *testing.T) {
 		{"admin", "GET", "/api/v1/rules", nil, 200},
 		{"admin", "DELETE", "/api/v1/rules/r1", nil, 200},
 		{"admin", "DELETE", "/api/v1/rules/r1", nil, 404},
+		// Schedule part (issue 12): calendars and maintenance windows.
+		{"admin", "POST", "/api/v1/calendars", map[string]any{"id": "cal1", "name": "Office", "scope": "A", "time_zone": "Asia/Tokyo",
+			"week": map[string]any{"mon": []map[string]string{{"from": "09:00", "to": "18:00"}}}, "rules": []map[string]any{{"kind": "dates", "date": "2026-01-01"}}}, 200},
+		{"admin", "POST", "/api/v1/calendars", map[string]any{"id": "cal2", "name": "x", "time_zone": "Mars/Olympus"}, 400},
+		{"admin", "GET", "/api/v1/calendars", nil, 200},
+		{"admin", "GET", "/api/v1/calendars/cal1", nil, 200},
+		{"admin", "POST", "/api/v1/calendars/preview", map[string]any{"id": "cal1", "days": 7}, 200},
+		{"admin", "GET", "/api/v1/calendars/holidays?country=jp&from=2026&years=2", nil, 200},
+		{"admin", "GET", "/api/v1/calendars/holidays?country=us", nil, 400},
+		{"admin", "POST", "/api/v1/maintenance", map[string]any{"id": "w1", "name": "weekly", "scope": "A", "kind": "weekly", "enabled": true,
+			"nodes": []string{"n1"}, "weekdays": []string{"sun"}, "start": "01:00", "end": "03:00", "time_zone": "UTC"}, 200},
+		{"admin", "POST", "/api/v1/maintenance", map[string]any{"id": "w2", "name": "nights", "scope": "A", "kind": "calendar", "enabled": true,
+			"scopes": []string{"A"}, "calendar": "cal1"}, 200},
+		{"admin", "POST", "/api/v1/maintenance/mute", map[string]any{"node": "n1", "duration": "1h", "reason": "docs"}, 201},
+		{"admin", "POST", "/api/v1/maintenance/mute", map[string]any{"node": "n1", "duration": "forever", "reason": "docs"}, 400},
+		{"admin", "GET", "/api/v1/maintenance", nil, 200},
+		{"admin", "GET", "/api/v1/maintenance/w1", nil, 200},
+		{"admin", "GET", "/api/v1/maintenance/active?node=n1", nil, 200},
+		{"admin", "POST", "/api/v1/maintenance/w1/end", nil, 200},
+		{"admin", "DELETE", "/api/v1/calendars/cal1", nil, 409},
+		{"admin", "DELETE", "/api/v1/maintenance/w2", nil, 200},
+		{"admin", "DELETE", "/api/v1/calendars/cal1", nil, 200},
+		{"admin", "DELETE", "/api/v1/maintenance/w1", nil, 200},
+		// notify (issue 12)
+		{"admin", "POST", "/api/v1/notify/channels", map[string]any{"id": "c1", "type": "syslog", "syslog": map[string]any{"address": "127.0.0.1:9", "transport": "udp"}}, 200},
+		{"admin", "POST", "/api/v1/notify/channels", map[string]any{"id": "c2", "type": "mail", "mail": map[string]any{"server": "nohost"}}, 400},
+		{"admin", "GET", "/api/v1/notify/channels", nil, 200},
+		{"admin", "POST", "/api/v1/notify/channels/test", map[string]any{"id": "c1", "type": "syslog", "syslog": map[string]any{"address": "127.0.0.1:9"}}, 200},
+		{"admin", "POST", "/api/v1/notify/rules", map[string]any{"id": "n1", "enabled": true, "channels": []string{"c1"}, "priorities": []string{"critical"}, "recovery": true}, 200},
+		{"admin", "POST", "/api/v1/notify/rules", map[string]any{"id": "n2", "channels": []string{"c1"}, "renotify": "sometimes"}, 400},
+		{"admin", "GET", "/api/v1/notify/rules", nil, 200},
+		{"admin", "GET", "/api/v1/notify/log?status=sent", nil, 200},
+		{"admin", "GET", "/api/v1/notify/log?status=bogus", nil, 400},
+		{"admin", "DELETE", "/api/v1/notify/channels/c1", nil, 409},
+		{"admin", "DELETE", "/api/v1/notify/rules/n1", nil, 200},
+		{"admin", "DELETE", "/api/v1/notify/rules/n1", nil, 404},
+		{"admin", "DELETE", "/api/v1/notify/channels/c1", nil, 200},
 		{"cert", "POST", "/internal/v1/heartbeat", map[string]any{"id": "stranger", "role": "standby", "epoch": 0, "applied_index": 0,
 			"at": time.Now().UTC()}, 200},
 		{"user", "GET", "/api/v1/stream?topics=bogus", nil, 400},
@@ -186,10 +240,23 @@ func checkOpenAPICall(t *testing.T, a *cluster.Node, v *openapi.Validator, token
 		tmpl = "/api/v1/nodes/{id}/snmp/get"
 	case strings.HasPrefix(tmpl, "/api/v1/rules/"):
 		tmpl = "/api/v1/rules/{id}"
+	case strings.HasPrefix(tmpl, "/api/v1/notify/rules/"): // notify (issue 12)
+		tmpl = "/api/v1/notify/rules/{id}"
+	case strings.HasPrefix(tmpl, "/api/v1/notify/channels/") && tmpl != "/api/v1/notify/channels/test":
+		tmpl = "/api/v1/notify/channels/{id}"
+	case strings.HasPrefix(tmpl, "/api/v1/monitors/") && tmpl != "/api/v1/monitors/test":
+		tmpl = "/api/v1/monitors/{id}"
 	case strings.HasPrefix(tmpl, "/api/v1/tokens/"):
 		tmpl = "/api/v1/tokens/{id}"
 	case strings.HasPrefix(tmpl, "/api/v1/users/"):
 		tmpl = "/api/v1/users/{name}"
+	// Schedule part (issue 12).
+	case strings.HasPrefix(tmpl, "/api/v1/maintenance/") && strings.HasSuffix(tmpl, "/end"):
+		tmpl = "/api/v1/maintenance/{id}/end"
+	case strings.HasPrefix(tmpl, "/api/v1/maintenance/") && tmpl != "/api/v1/maintenance/active" && tmpl != "/api/v1/maintenance/mute":
+		tmpl = "/api/v1/maintenance/{id}"
+	case strings.HasPrefix(tmpl, "/api/v1/calendars/") && tmpl != "/api/v1/calendars/preview" && tmpl != "/api/v1/calendars/holidays":
+		tmpl = "/api/v1/calendars/{id}"
 	case strings.HasPrefix(tmpl, "/api/v1/events/") && strings.HasSuffix(tmpl, "/comments"):
 		tmpl = "/api/v1/events/{id}/comments"
 	case strings.HasPrefix(tmpl, "/api/v1/events/") && tmpl != "/api/v1/events/count" && tmpl != "/api/v1/events/state":
@@ -283,6 +350,8 @@ func queryValue(name string, schema map[string]any) string {
 	switch {
 	case name == "since":
 		return "2000-01-01T00:00:00Z"
+	case name == "at": // schedule part: an instant
+		return "2026-01-01T00:00:00Z"
 	case name == "until":
 		return "2100-01-01T00:00:00Z"
 	case name == "before":

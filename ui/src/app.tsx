@@ -38,6 +38,11 @@ const RulesPage = lazyPage(() => import('./pages/Rules').then((m) => m.RulesPage
 const InventoryPage = lazyPage(() => import('./pages/Inventory').then((m) => m.InventoryPage));
 const AdminPage = lazyPage(() => import('./pages/Admin').then((m) => m.AdminPage));
 const AuditPage = lazyPage(() => import('./pages/Audit').then((m) => m.AuditPage));
+// Schedule part (issue 12).
+const CalendarsPage = lazyPage(() => import('./pages/Calendars').then((m) => m.CalendarsPage));
+const MaintenancePage = lazyPage(() => import('./pages/Maintenance').then((m) => m.MaintenancePage));
+// notify (issue 12)
+const NotificationsPage = lazyPage(() => import('./pages/Notifications').then((m) => m.NotificationsPage));
 // issue 12, metrics
 const GraphsPage = lazyPage(() => import('./pages/Graphs').then((m) => m.GraphsPage));
 
@@ -46,7 +51,11 @@ const routes: Route[] = [
   { path: '/events', page: EventsPage, title: 'nav.events', nav: true, reads: 'monitor_results' },
   { path: '/messages', page: MessagesPage, title: 'nav.messages', nav: true, reads: 'monitor_results' },
   { path: '/rules', page: RulesPage, title: 'nav.rules', nav: true, reads: 'monitor_settings' },
+  { path: '/notifications', page: NotificationsPage, title: 'nav.notifications', nav: true, reads: 'notifications' }, // notify (issue 12)
   { path: '/inventory', page: InventoryPage, title: 'nav.inventory', nav: true, reads: 'inventory' },
+  // Schedule part (issue 12).
+  { path: '/maintenance', page: MaintenancePage, title: 'nav.maintenance', nav: true, reads: 'monitor_settings' },
+  { path: '/calendars', page: CalendarsPage, title: 'nav.calendars', nav: true, reads: 'calendars' },
   { path: '/graphs', page: GraphsPage, title: 'nav.graphs', nav: true, reads: 'monitor_results' }, // issue 12, metrics
   // Every user has an account there (own tokens, second factor).
   { path: '/admin', page: AdminPage, title: 'nav.admin', nav: true },

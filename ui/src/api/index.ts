@@ -109,7 +109,4 @@ export const api = {
   metrics: (q: RouteQuery<'GET /api/v1/metrics'>, o: Opts = {}) => client.get<MetricsAnswer>('/api/v1/metrics', { ...o, query: q }),
   metricSeries: (monitor: string | undefined, o: Opts = {}) =>
     client.get<MetricSeriesList>('/api/v1/metrics/series', { ...o, query: { monitor } }),
-  /** A monitor's judgement, for thresholds on graphs (the monitor API; absent on older appliances). */
-  monitorJudgement: (id: string, o: Opts = {}) =>
-    client.get<{ judgement?: unknown }>(`/api/v1/monitors/${encodeURIComponent(id)}`, { ...o, retry: false }),
 };

@@ -84,6 +84,133 @@ export interface BeatInput {
   senior?: boolean;
 }
 
+export interface Calendar {
+  description?: string;
+  id: string;
+  name: string;
+  owner_role?: string;
+  rules: CalendarRule[] | null;
+  scope: string;
+  time_zone: string;
+  valid_from?: string;
+  valid_to?: string;
+  week: CalendarWeek;
+}
+
+export interface CalendarDay {
+  date: string;
+  source?: string;
+  spans: CalendarSpan[] | null;
+  weekday: string;
+}
+
+export interface CalendarDeleted {
+  deleted: string;
+}
+
+export interface CalendarInput {
+  description?: string;
+  id?: string;
+  name?: string;
+  owner_role?: string;
+  rules?: CalendarRuleInput[] | null;
+  scope?: string;
+  time_zone?: string;
+  valid_from?: string;
+  valid_to?: string;
+  week?: CalendarWeekInput;
+}
+
+export interface CalendarList {
+  calendars: Calendar[] | null;
+}
+
+export interface CalendarPreview {
+  days: CalendarDay[] | null;
+  open_now: boolean;
+  time_zone: string;
+  transitions: CalendarTransition[] | null;
+}
+
+export interface CalendarPreviewRequest {
+  calendar?: CalendarInput;
+  days?: number;
+  from?: string;
+  id?: string;
+  transitions?: number;
+}
+
+export interface CalendarRule {
+  date?: string;
+  day?: number;
+  kind: CalendarRuleKind;
+  month?: number;
+  name?: string;
+  nth?: number;
+  open: boolean;
+  shift?: number;
+  shift_on?: string[];
+  spans?: CalendarSpan[];
+  until?: string;
+  weekday?: string;
+}
+
+export interface CalendarRuleInput {
+  date?: string;
+  day?: number;
+  kind?: CalendarRuleKind;
+  month?: number;
+  name?: string;
+  nth?: number;
+  open?: boolean;
+  shift?: number;
+  shift_on?: string[];
+  spans?: CalendarSpanInput[];
+  until?: string;
+  weekday?: string;
+}
+
+export type CalendarRuleKind = 'dates' | 'day_of_month' | 'weekday_of_month' | 'business_day';
+
+export interface CalendarSaved {
+  calendar: string;
+}
+
+export interface CalendarSpan {
+  from: string;
+  to: string;
+}
+
+export interface CalendarSpanInput {
+  from?: string;
+  to?: string;
+}
+
+export interface CalendarTransition {
+  at: string;
+  open: boolean;
+}
+
+export interface CalendarWeek {
+  fri: CalendarSpan[] | null;
+  mon: CalendarSpan[] | null;
+  sat: CalendarSpan[] | null;
+  sun: CalendarSpan[] | null;
+  thu: CalendarSpan[] | null;
+  tue: CalendarSpan[] | null;
+  wed: CalendarSpan[] | null;
+}
+
+export interface CalendarWeekInput {
+  fri?: CalendarSpanInput[] | null;
+  mon?: CalendarSpanInput[] | null;
+  sat?: CalendarSpanInput[] | null;
+  sun?: CalendarSpanInput[] | null;
+  thu?: CalendarSpanInput[] | null;
+  tue?: CalendarSpanInput[] | null;
+  wed?: CalendarSpanInput[] | null;
+}
+
 export interface ClusterStatus {
   active_api?: string[];
   active_id?: string;
@@ -107,6 +234,16 @@ export interface ClusterStatus {
   store: StoreStatus;
   witness?: WitnessStatus;
   yielded?: string;
+}
+
+export interface CommandConfig {
+  argv: string[] | null;
+  timeout?: string;
+}
+
+export interface CommandConfigInput {
+  argv?: string[] | null;
+  timeout?: string;
 }
 
 export interface CommentRequest {
@@ -243,6 +380,11 @@ export interface Health {
   status: string;
 }
 
+export interface HolidayRules {
+  note?: string;
+  rules: CalendarRule[] | null;
+}
+
 export interface IngestStatus {
   forwarded: number;
   last_error?: string;
@@ -273,6 +415,24 @@ export interface JoinResponse {
   secrets_key?: string;
 }
 
+export interface Judgement {
+  change_amount?: boolean;
+  failure?: Priority;
+  items?: Record<string, Thresholds>;
+  numeric?: Thresholds;
+  patterns?: Pattern[];
+  truth?: Truth;
+}
+
+export interface JudgementInput {
+  change_amount?: boolean;
+  failure?: Priority;
+  items?: Record<string, ThresholdsInput>;
+  numeric?: ThresholdsInput;
+  patterns?: PatternInput[];
+  truth?: TruthInput;
+}
+
 export interface LoggedOut {
   logged_out: boolean;
 }
@@ -287,6 +447,71 @@ export interface LoginRequest {
   password?: string;
   totp?: string;
   user?: string;
+}
+
+export interface MailConfig {
+  body?: string;
+  ca?: string;
+  from: string;
+  password_credential?: string;
+  security?: 'starttls' | 'tls' | 'none';
+  server: string;
+  subject?: string;
+  to: string[] | null;
+  username?: string;
+}
+
+export interface MailConfigInput {
+  body?: string;
+  ca?: string;
+  from?: string;
+  password_credential?: string;
+  security?: 'starttls' | 'tls' | 'none';
+  server?: string;
+  subject?: string;
+  to?: string[] | null;
+  username?: string;
+}
+
+export interface MaintenanceActive {
+  active: boolean;
+  at: string;
+  window?: string;
+}
+
+export type MaintenanceKind = 'once' | 'weekly' | 'calendar';
+
+export interface MaintenanceMuteInput {
+  duration?: string;
+  monitor?: string;
+  node?: string;
+  reason?: string;
+  scope?: string;
+  window_scope?: string;
+}
+
+export interface MaintenanceWindowInput {
+  calendar?: string;
+  created_at?: string;
+  created_by?: string;
+  description?: string;
+  enabled?: boolean;
+  end?: string;
+  from?: string;
+  id?: string;
+  inside?: boolean;
+  kind?: MaintenanceKind;
+  monitors?: string[] | null;
+  name?: string;
+  nodes?: string[] | null;
+  owner_role?: string;
+  reason?: string;
+  scope?: string;
+  scopes?: string[] | null;
+  start?: string;
+  time_zone?: string;
+  to?: string;
+  weekdays?: string[];
 }
 
 export interface Me {
@@ -341,6 +566,111 @@ export interface MetricsAnswer {
   thresholds?: unknown;
 }
 
+export interface Monitor {
+  calendar?: string;
+  collect: boolean;
+  enabled: boolean;
+  id: string;
+  interval: string;
+  judgement: Judgement;
+  kind: string;
+  name: string;
+  node?: string;
+  notify?: string[];
+  owner_role?: string;
+  params?: unknown;
+  scope?: string;
+  timeout?: string;
+}
+
+export interface MonitorDeleted {
+  deleted: string;
+}
+
+export interface MonitorInput {
+  calendar?: string;
+  collect?: boolean;
+  enabled?: boolean;
+  id?: string;
+  interval?: string;
+  judgement?: JudgementInput;
+  kind?: string;
+  name?: string;
+  node?: string;
+  notify?: string[];
+  owner_role?: string;
+  params?: unknown;
+  scope?: string;
+  timeout?: string;
+}
+
+export interface MonitorKind {
+  fields: MonitorKindField[] | null;
+  label: string;
+  name: string;
+  per_item?: boolean;
+  value: ValueType;
+  where: Where;
+}
+
+export interface MonitorKindField {
+  default?: unknown;
+  help?: string;
+  label: string;
+  name: string;
+  options?: string[];
+  required?: boolean;
+  type: string;
+}
+
+export interface MonitorKinds {
+  kinds: MonitorKind[] | null;
+}
+
+export interface MonitorList {
+  monitors: Monitor[] | null;
+  more: boolean;
+}
+
+export interface MonitorTestAnswer {
+  results: MonitorTestResult[] | null;
+}
+
+export interface MonitorTestItem {
+  bool?: boolean;
+  counter?: boolean;
+  error?: string;
+  key?: string;
+  message?: string;
+  number?: number;
+  priority?: Priority;
+  skipped?: boolean;
+  text?: string;
+  unit?: string;
+}
+
+export interface MonitorTestRequest {
+  monitor?: MonitorInput;
+  node?: string;
+}
+
+export interface MonitorTestResult {
+  duration_ms: number;
+  error?: string;
+  items: MonitorTestItem[] | null;
+  message: string;
+  node: string;
+  node_name: string;
+  priority: Priority;
+  raw: string;
+}
+
+export interface MuteSaved {
+  from: string;
+  to: string;
+  window: string;
+}
+
 export interface NewUserInput {
   password?: string;
   roles?: string[] | null;
@@ -385,6 +715,114 @@ export interface NodeSaved {
   node: string;
 }
 
+export interface Notification {
+  at: string;
+  attempts: number;
+  channel: string;
+  error?: string;
+  event_kind?: string;
+  event_uid?: string;
+  id: number;
+  item?: string;
+  key: string;
+  kind: 'problem' | 'recovery' | 'event' | 'release' | 'test';
+  message: string;
+  monitor?: string;
+  monitor_kind?: string;
+  monitor_name?: string;
+  node?: string;
+  node_name?: string;
+  previous?: string;
+  priority: string;
+  recorded_at: string;
+  resolves?: string;
+  rule: string;
+  scope?: string;
+  sent_at?: string;
+  status: 'recorded' | 'held' | 'sent' | 'failed';
+  value?: string;
+  window?: string;
+}
+
+export interface NotifyChannel {
+  command?: CommandConfig;
+  id: string;
+  mail?: MailConfig;
+  name?: string;
+  owner_role?: string;
+  scope?: string;
+  syslog?: SyslogConfig;
+  type: 'mail' | 'webhook' | 'command' | 'syslog';
+  webhook?: WebhookConfig;
+}
+
+export interface NotifyChannelInput {
+  command?: CommandConfigInput;
+  id?: string;
+  mail?: MailConfigInput;
+  name?: string;
+  owner_role?: string;
+  scope?: string;
+  syslog?: SyslogConfigInput;
+  type?: 'mail' | 'webhook' | 'command' | 'syslog';
+  webhook?: WebhookConfigInput;
+}
+
+export interface NotifyChannelList {
+  channels: NotifyChannel[] | null;
+}
+
+export interface NotifyDeleted {
+  deleted: string;
+}
+
+export interface NotifyLog {
+  more: boolean;
+  notifications: Notification[] | null;
+}
+
+export interface NotifyRule {
+  after?: number;
+  calendar?: string;
+  channels: string[] | null;
+  enabled: boolean;
+  events?: string[];
+  id: string;
+  name?: string;
+  owner_role?: string;
+  period?: string;
+  priorities?: string[];
+  recovery: boolean;
+  renotify?: 'always' | 'period' | 'change';
+  scope?: string;
+}
+
+export interface NotifyRuleInput {
+  after?: number;
+  calendar?: string;
+  channels?: string[] | null;
+  enabled?: boolean;
+  events?: string[];
+  id?: string;
+  name?: string;
+  owner_role?: string;
+  period?: string;
+  priorities?: string[];
+  recovery?: boolean;
+  renotify?: 'always' | 'period' | 'change';
+  scope?: string;
+}
+
+export interface NotifyRuleList {
+  rules: NotifyRule[] | null;
+}
+
+export interface NotifyTestResult {
+  error?: string;
+  key: string;
+  sent: boolean;
+}
+
 export interface OldStore {
   bytes: number;
   merge?: MergeReport;
@@ -422,6 +860,22 @@ export interface PathStatus {
   up: boolean;
 }
 
+export interface Pattern {
+  exclude?: boolean;
+  ignore_case?: boolean;
+  match: string;
+  message?: string;
+  priority?: Priority;
+}
+
+export interface PatternInput {
+  exclude?: boolean;
+  ignore_case?: boolean;
+  match?: string;
+  message?: string;
+  priority?: Priority;
+}
+
 export interface PeerStatus {
   api_addrs: string[] | null;
   applied_index: number;
@@ -433,6 +887,8 @@ export interface PeerStatus {
   role?: Role;
 }
 
+export type Priority = 'critical' | 'unknown' | 'warning' | 'info';
+
 export type PrivilegeAction = 'read' | 'add' | 'modify' | 'execute' | 'approve';
 
 export type PrivilegeFunction = 'inventory' | 'monitor_settings' | 'monitor_results' | 'jobs' | 'calendars' | 'notifications' | 'users' | 'cluster' | 'audit';
@@ -441,6 +897,16 @@ export interface Promotion {
   at: string;
   epoch: number;
   senior?: boolean;
+}
+
+export interface Range {
+  max: number | null;
+  min: number | null;
+}
+
+export interface RangeInput {
+  max?: number | null;
+  min?: number | null;
 }
 
 export type Role = 'starting' | 'active' | 'standby' | 'fenced' | 'stale' | 'recovering';
@@ -556,6 +1022,16 @@ export interface ScopeList {
   scopes: ScopeUse[] | null;
 }
 
+export interface ScopeRollup {
+  critical: number;
+  info: number;
+  nodes: number;
+  scope: string;
+  stale: number;
+  unknown: number;
+  warning: number;
+}
+
 export interface ScopeUse {
   credentials: number;
   name: string;
@@ -608,7 +1084,7 @@ export interface SetupTokenRequest {
   token?: string;
 }
 
-export type Severity = 'critical' | 'warning' | 'info';
+export type Severity = 'critical' | 'unknown' | 'warning' | 'info';
 
 export interface SpoolRefused {
   accepted: number;
@@ -624,6 +1100,31 @@ export interface StateChangeInput {
 export interface StateChanged {
   changed: number;
   state: EventState;
+}
+
+export interface StatusList {
+  more: boolean;
+  rows: StatusRow[] | null;
+  scopes: ScopeRollup[] | null;
+}
+
+export interface StatusRow {
+  changed_at: string;
+  checked_at: string;
+  event_uid?: string;
+  expires_at: string;
+  item: string;
+  kind: string;
+  message: string;
+  monitor: string;
+  monitor_name: string;
+  node: string;
+  node_name: string;
+  previous?: Priority;
+  priority: Priority;
+  scope: string;
+  stale: boolean;
+  value: string;
 }
 
 export interface StoreServer {
@@ -677,6 +1178,22 @@ export interface StoredTrap {
   version: string;
 }
 
+export interface SyslogConfig {
+  address: string;
+  app_name?: string;
+  ca?: string;
+  facility?: number;
+  transport?: 'udp' | 'tcp' | 'tls';
+}
+
+export interface SyslogConfigInput {
+  address?: string;
+  app_name?: string;
+  ca?: string;
+  facility?: number;
+  transport?: 'udp' | 'tcp' | 'tls';
+}
+
 export interface SyslogList {
   messages: SyslogMessage[] | null;
   more?: boolean;
@@ -726,6 +1243,16 @@ export interface TOTPEnrolment {
   secret: string;
 }
 
+export interface Thresholds {
+  info?: Range;
+  warning?: Range;
+}
+
+export interface ThresholdsInput {
+  info?: RangeInput;
+  warning?: RangeInput;
+}
+
 export interface TokenAnswer {
   token: string;
 }
@@ -759,6 +1286,16 @@ export interface TrapList {
   traps: StoredTrap[] | null;
 }
 
+export interface Truth {
+  false?: Priority;
+  true?: Priority;
+}
+
+export interface TruthInput {
+  false?: Priority;
+  true?: Priority;
+}
+
 export interface UserCreated {
   user: string;
 }
@@ -783,6 +1320,8 @@ export interface Value {
   value: string;
 }
 
+export type ValueType = 'numeric' | 'string' | 'truth';
+
 export interface Varbind {
   name?: string;
   oid: string;
@@ -794,6 +1333,62 @@ export interface VerifyReport {
   ok: boolean;
   problems: string[] | null;
   rows: number;
+}
+
+export interface WebhookConfig {
+  ca?: string;
+  format: 'alertmanager' | 'json' | 'pagerduty';
+  token_credential?: string;
+  url: string;
+}
+
+export interface WebhookConfigInput {
+  ca?: string;
+  format?: 'alertmanager' | 'json' | 'pagerduty';
+  token_credential?: string;
+  url?: string;
+}
+
+export type Where = 'appliance' | 'agent';
+
+export interface WindowDeleted {
+  deleted: string;
+}
+
+export interface WindowList {
+  now: string;
+  windows: WindowState[] | null;
+}
+
+export interface WindowSaved {
+  window: string;
+}
+
+export interface WindowState {
+  active: boolean;
+  calendar?: string;
+  created_at?: string;
+  created_by?: string;
+  description?: string;
+  enabled: boolean;
+  end?: string;
+  from?: string;
+  id: string;
+  inside?: boolean;
+  kind: MaintenanceKind;
+  monitors: string[] | null;
+  name: string;
+  next_start?: string;
+  nodes: string[] | null;
+  owner_role?: string;
+  reason?: string;
+  scope: string;
+  scopes: string[] | null;
+  start?: string;
+  status: string;
+  time_zone?: string;
+  to?: string;
+  weekdays?: string[];
 }
 
 export interface WitnessStatus {
@@ -810,6 +1405,12 @@ export interface WitnessStatus {
 export interface Routes {
   'GET /api/v1/audit': { body: never; answer: AuditList; query: { user?: string; action?: string; since?: string; until?: string; after?: number; limit?: number; format?: 'csv' } };
   'GET /api/v1/audit/verify': { body: never; answer: VerifyReport; query: Record<string, never> };
+  'GET /api/v1/calendars': { body: never; answer: CalendarList; query: Record<string, never> };
+  'POST /api/v1/calendars': { body: CalendarInput; answer: CalendarSaved; query: Record<string, never> };
+  'GET /api/v1/calendars/holidays': { body: never; answer: HolidayRules; query: { country?: 'jp'; from?: number; years?: number } };
+  'POST /api/v1/calendars/preview': { body: CalendarPreviewRequest; answer: CalendarPreview; query: Record<string, never> };
+  'DELETE /api/v1/calendars/{id}': { body: never; answer: CalendarDeleted; query: Record<string, never> };
+  'GET /api/v1/calendars/{id}': { body: never; answer: Calendar; query: Record<string, never> };
   'GET /api/v1/cluster': { body: never; answer: ClusterStatus; query: Record<string, never> };
   'GET /api/v1/cluster/checksums': { body: never; answer: Record<string, string> | null; query: Record<string, never> };
   'GET /api/v1/credentials': { body: never; answer: CredentialList; query: Record<string, never> };
@@ -825,15 +1426,36 @@ export interface Routes {
   'POST /api/v1/login': { body: LoginRequest; answer: LoginAnswer; query: Record<string, never> };
   'POST /api/v1/logout': { body: never; answer: LoggedOut; query: Record<string, never> };
   'POST /api/v1/logout/everywhere': { body: never; answer: LoggedOut; query: Record<string, never> };
+  'GET /api/v1/maintenance': { body: never; answer: WindowList; query: { status?: 'active' | 'upcoming' | 'past' | 'disabled' } };
+  'POST /api/v1/maintenance': { body: MaintenanceWindowInput; answer: WindowSaved; query: Record<string, never> };
+  'GET /api/v1/maintenance/active': { body: never; answer: MaintenanceActive; query: { node?: string; scope?: string; monitor?: string; at?: string } };
+  'POST /api/v1/maintenance/mute': { body: MaintenanceMuteInput; answer: MuteSaved; query: Record<string, never> };
+  'DELETE /api/v1/maintenance/{id}': { body: never; answer: WindowDeleted; query: Record<string, never> };
+  'GET /api/v1/maintenance/{id}': { body: never; answer: WindowState; query: Record<string, never> };
+  'POST /api/v1/maintenance/{id}/end': { body: never; answer: WindowState; query: Record<string, never> };
   'GET /api/v1/me': { body: never; answer: Me; query: Record<string, never> };
   'POST /api/v1/me/totp': { body: TOTPEnrolRequest; answer: TOTPEnrolment; query: Record<string, never> };
   'POST /api/v1/me/totp/confirm': { body: TOTPConfirmRequest; answer: TOTPEnabled; query: Record<string, never> };
   'GET /api/v1/metrics': { body: never; answer: MetricsAnswer; query: { monitor?: string; node?: string; item?: string; from?: number; to?: number; points?: number } };
   'POST /api/v1/metrics': { body: MetricPointsRequest; answer: Accepted; query: Record<string, never> };
   'GET /api/v1/metrics/series': { body: never; answer: MetricSeriesList; query: { monitor?: string } };
+  'GET /api/v1/monitor-kinds': { body: never; answer: MonitorKinds; query: Record<string, never> };
+  'GET /api/v1/monitors': { body: never; answer: MonitorList; query: { kind?: string; scope?: string; node?: string; after?: string } };
+  'POST /api/v1/monitors': { body: MonitorInput; answer: Monitor; query: Record<string, never> };
+  'POST /api/v1/monitors/test': { body: MonitorTestRequest; answer: MonitorTestAnswer; query: Record<string, never> };
+  'DELETE /api/v1/monitors/{id}': { body: never; answer: MonitorDeleted; query: Record<string, never> };
+  'GET /api/v1/monitors/{id}': { body: never; answer: Monitor; query: Record<string, never> };
   'GET /api/v1/nodes': { body: never; answer: NodeList; query: Record<string, never> };
   'POST /api/v1/nodes': { body: NodeInput; answer: NodeSaved; query: Record<string, never> };
   'POST /api/v1/nodes/{id}/snmp/get': { body: SNMPGetRequest; answer: SNMPValues; query: Record<string, never> };
+  'GET /api/v1/notify/channels': { body: never; answer: NotifyChannelList; query: Record<string, never> };
+  'POST /api/v1/notify/channels': { body: NotifyChannelInput; answer: NotifyChannel; query: Record<string, never> };
+  'POST /api/v1/notify/channels/test': { body: NotifyChannelInput; answer: NotifyTestResult; query: Record<string, never> };
+  'DELETE /api/v1/notify/channels/{id}': { body: never; answer: NotifyDeleted; query: Record<string, never> };
+  'GET /api/v1/notify/log': { body: never; answer: NotifyLog; query: { status?: 'recorded' | 'held' | 'sent' | 'failed'; rule?: string; channel?: string; monitor?: string; node?: string; before?: number; limit?: number } };
+  'GET /api/v1/notify/rules': { body: never; answer: NotifyRuleList; query: Record<string, never> };
+  'POST /api/v1/notify/rules': { body: NotifyRuleInput; answer: NotifyRule; query: Record<string, never> };
+  'DELETE /api/v1/notify/rules/{id}': { body: never; answer: NotifyDeleted; query: Record<string, never> };
   'GET /api/v1/openapi.json': { body: never; answer: Record<string, unknown>; query: Record<string, never> };
   'POST /api/v1/pair/code': { body: PairCodeRequest; answer: PairCode; query: Record<string, never> };
   'POST /api/v1/pair/join': { body: JoinRequest; answer: JoinResponse; query: Record<string, never> };
@@ -849,6 +1471,7 @@ export interface Routes {
   'POST /api/v1/setup/pair/join': { body: SetupJoinRequest; answer: PairJoinAnswer; query: Record<string, never> };
   'POST /api/v1/setup/pair/preview': { body: SetupJoinRequest; answer: PairPreview; query: Record<string, never> };
   'POST /api/v1/setup/token': { body: SetupTokenRequest; answer: SetupTokenOK; query: Record<string, never> };
+  'GET /api/v1/status': { body: never; answer: StatusList; query: { scope?: string; node?: string; monitor?: string; priority?: 'critical' | 'unknown' | 'warning' | 'info' } };
   'GET /api/v1/stream': { body: never; answer: string; query: { topics?: string; last_event_id?: string } };
   'GET /api/v1/syslog': { body: never; answer: SyslogList; query: { after?: number; before?: number; limit?: number; order?: 'asc' | 'desc'; source?: string; node?: string; scope?: string; since?: string; until?: string; q?: string; host?: string; app?: string; max_severity?: number; facility?: number } };
   'GET /api/v1/tokens': { body: never; answer: TokenList; query: Record<string, never> };

@@ -1,5 +1,5 @@
-// A graph of a monitor's series over a time range: reads the series
-// (GET /api/v1/metrics) and the monitor's thresholds, and draws them with
+// A graph of a monitor's series over a time range: reads the series and
+// the monitor's thresholds (GET /api/v1/metrics), and draws them with
 // MetricsChart, whose code (uPlot) loads on first use. The graphs screen
 // uses it, and any screen may embed it (the status view's drill-down):
 //   <MetricGraph monitor="web-1" nodes={['n1']} items={[]} from={ms} to={ms} onZoom={…} />
@@ -90,12 +90,10 @@ export function MetricGraph({ monitor, nodes, items, from, to, onZoom }: GraphPr
         { monitor, node: nodeList || undefined, item: itemList || undefined, from: Math.floor(from), to: Math.ceil(to), points: pointsPerSeries(guess) },
         { signal: ctl.signal },
       )
-      .then(async (a) => {
+      .then((a) => {
         const one = items.length === 1 ? items[0] : (a.series ?? []).every((s) => s.item === a.series?.[0]?.item) ? a.series?.[0]?.item : undefined;
-        let j = a.thresholds;
-        if (j === undefined) j = await api.monitorJudgement(monitor, { signal: ctl.signal }).catch(() => undefined);
         if (ctl.signal.aborted) return;
-        setLines(thresholdLines(j, one));
+        setLines(thresholdLines(a.thresholds, one));
         setAnswer(a);
         setAnswered({ from: Math.floor(from), to: Math.ceil(to) });
       }, (e: unknown) => {

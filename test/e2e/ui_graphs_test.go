@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -28,6 +29,23 @@ func TestGraphs(t *testing.T) {
 		}
 	}
 	checkMetricsRefusals(t, active)
+	// A real monitor: the runner's connect times to a port this test
+	// listens on, with thresholds the graph draws.
+	ln, err := net.Listen("tcp", "127.0.0.11:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	putTCPMonitor(t, active, "tcp-web", "web-a", ln.Addr().(*net.TCPAddr).Port, "2s")
 	now := time.Now().Truncate(time.Second)
 	// An hour of response times at 30 s for two nodes: lines around 40
 	// and 120 ms with a spike, and 100,000 points of one series over the
@@ -64,6 +82,7 @@ func TestGraphs(t *testing.T) {
 	if n != bulk {
 		t.Fatalf("the active answers %d points of bulk-series, want %d", n, bulk)
 	}
+	waitRunnerSeries(t, active)
 	env := map[string]string{
 		"MAMORI_UI_URL":      "https://" + active.API,
 		"MAMORI_UI_PEER_URL": "https://" + standby.API,
@@ -156,6 +175,32 @@ func checkMetricsScopes(t *testing.T, n *cluster.Node) {
 	if code, _ := n.DoAs(tok, http.MethodPost, "/api/v1/metrics", map[string]any{"points": []map[string]any{{"monitor": "web-check", "node": "sec-1", "value": 5}}}, &out); code/100 == 2 {
 		t.Fatalf("the web viewer posted a value for sec-1 (scope secret): HTTP %d", code)
 	}
+}
+
+// waitRunnerSeries waits until the runner's values of tcp-web are
+// readable, with the monitor's thresholds in the answer.
+func waitRunnerSeries(t *testing.T, n *cluster.Node) {
+	t.Helper()
+	var out struct {
+		Series []struct {
+			Item   string
+			Points [][]float64
+		}
+		Thresholds struct {
+			Numeric struct{ Info, Warning struct{ Max float64 } }
+		}
+	}
+	ok := cluster.WaitFor(t.Context(), 30*time.Second, func() bool {
+		code, _ := n.Do(http.MethodGet, "/api/v1/metrics?monitor=tcp-web&node=web-a", nil, &out)
+		return code == 200 && len(out.Series) > 0 && len(out.Series[0].Points) >= 3
+	})
+	if !ok {
+		t.Fatalf("the runner's values of tcp-web are not readable after 30 s: %+v", out)
+	}
+	if out.Thresholds.Numeric.Info.Max != 1000 || out.Thresholds.Numeric.Warning.Max != 2000 {
+		t.Fatalf("thresholds of tcp-web in the answer: %+v", out.Thresholds)
+	}
+	t.Logf("tcp-web: %d series, items %v", len(out.Series), out.Series[0].Item)
 }
 
 func postMetrics(t *testing.T, n *cluster.Node, pts []map[string]any) {

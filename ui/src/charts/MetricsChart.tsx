@@ -45,9 +45,12 @@ export function align(series: ChartSeries[]): uPlot.AlignedData {
   return uPlot.join(tables);
 }
 
+/** An axis label: with seconds for a few minutes of data, with the date for days. */
 function fmtTime(s: number, span: number): string {
   const d = new Date(s * 1000);
-  const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  const two = (n: number) => String(n).padStart(2, '0');
+  const hm = `${two(d.getHours())}:${two(d.getMinutes())}`;
+  if (span < 600) return `${hm}:${two(d.getSeconds())}`;
   return span > 2 * 86400 ? `${d.getMonth() + 1}/${d.getDate()} ${hm}` : hm;
 }
 

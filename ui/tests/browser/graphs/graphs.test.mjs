@@ -139,6 +139,19 @@ test('100,000 points are drawn fast', async () => {
   await ctx.close();
 });
 
+test("a monitor's values with its thresholds (the runner's connect times)", async () => {
+  const { ctx, page } = await open(browser);
+  await login(page);
+  await page.goto(`${env.url}/graphs?monitor=tcp-web&node=web-a&item=connect_ms&range=1h`);
+  const d = await drawn(page);
+  assert.ok(d.points >= 3, `the runner's values: ${d.points}`);
+  // info below 1,000 ms, warning below 2,000: two dashed lines, said in words too.
+  assert.match(await page.locator('#graph-meta').innerText(), /thresholds drawn/);
+  await shot(page, 'graphs-monitor-thresholds-en-light-desktop');
+  assertClean(page);
+  await ctx.close();
+});
+
 for (const [lang, scheme, device] of [
   ['ja', 'dark', 'desktop'],
   ['en', 'dark', 'phone'],

@@ -80,7 +80,7 @@ func BenchmarkMetricsRows(b *testing.B) {
 	report("metrics_rows_per_s_at_10k_checks", rowsPerS, "rows/s")
 	report("metrics_replicated_bytes_per_s_at_10k_checks", bytesPerS, "B/s")
 	report("metrics_bytes_per_point", float64(size)/float64(max(pts, 1)), "B")
-	report("metrics_add_ns_per_point", float64(addWall.Nanoseconds())/float64(minutes*60*series/interval), "ns")
+	report("metrics_add_ns_per_point_300k_series", float64(addWall.Nanoseconds())/float64(minutes*60*series/interval), "ns")
 	report("metrics_flush_wall_max_s", maxOf(flushWall), "s")
 	runtime.GC()
 	var ms runtime.MemStats

@@ -364,6 +364,9 @@ func (s *Server) metricThresholds(c *gin.Context) json.RawMessage {
 	if p, _ := principal(c); err != nil || !p.Covers(m.EffectiveScope) {
 		return nil
 	}
+	if m.Judgement.ChangeAmount {
+		return nil // its thresholds apply to the change from one value to the next, not to the values graphed
+	}
 	b, err := json.Marshal(m.Judgement)
 	if err != nil {
 		return nil

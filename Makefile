@@ -114,6 +114,7 @@ soak-hostile: deps build
 
 bench: build
 	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 60m -run '^$$' -bench . -benchtime 1x ./test/bench/ | grep -E '^(BENCH|ok|FAIL|---)'
+	$(GO) test -count=1 -run '^$$' -bench 'Codec|Add' -benchtime 1s ./pollers/metrics/ | grep -E '^(BENCH|ok|FAIL|---)' # issue 12, metrics: codec and Add
 
 clean:
 	rm -rf bin .mamori-data .e2e.log .soak.log .soak-hostile.log ui/dist/bundle test/artifacts

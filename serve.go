@@ -35,6 +35,7 @@ import (
 	"github.com/mamori-ops/mamori/internal/config"
 	"github.com/mamori-ops/mamori/internal/gcpace"
 	"github.com/mamori-ops/mamori/pollers/kinds"
+	"github.com/mamori-ops/mamori/pollers/metrics"
 	"github.com/mamori-ops/mamori/pollers/monitor"
 	"github.com/mamori-ops/mamori/pollers/schedule"
 	"github.com/mamori-ops/mamori/pollers/status"
@@ -210,7 +211,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	authSvc := auth.New(st, authOpts)
 	var migrations []store.Migration
 	for _, ms := range [][]store.Migration{events.Migrations(), auth.Migrations(), secrets.Migrations(), inventory.Migrations(), pipeline.Migrations(), api.Migrations(),
-		monitor.Migrations(), status.Migrations(), maintenance.Migrations(), calendar.Migrations(), notify.Migrations()} {
+		monitor.Migrations(), status.Migrations(), maintenance.Migrations(), calendar.Migrations(), notify.Migrations(), metrics.Migrations()} {
 		migrations = append(migrations, ms...)
 	}
 	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,
@@ -241,6 +242,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 		Secret:   func(ctx context.Context, name string) (string, error) { return secrets.Reveal(ctx, st, box, name) },
 		Calendar: calendars, Maintenance: maint})
 	ctl.Register("notify", workFunc(notifier.Run))
+	// issue 12, metrics: the series writer works on the active only; reads work on both.
+	rm := cfg.Retention.Metrics
+	series := metrics.NewWriter(st, metrics.Config{Flush: cfg.Metrics.Flush, KeepRaw: rm.Raw, Keep5m: rm.FiveMin, Keep1h: rm.Hour}, log)
+	ctl.Register("metrics", workFunc(series.Run))
 	reg := prometheus.NewRegistry()
 	notifier.RegisterMetrics(reg)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -250,8 +255,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	// API reads its latest results there (live) over the stored rows.
 	live := status.NewLive()
 	ctl.Register("monitors", schedule.New(schedule.Options{Kinds: kinds.ByName, Registry: reg, CatchUp: max(30*time.Second, 3*cfg.HA.DetectionTime),
-		Maintenance: maint, Calendar: calendars, Notifier: notifyJudged{notifier},
+		Maintenance: maint, Calendar: calendars, Notifier: notifyJudged{notifier}, Metrics: seriesAdd{series},
 		Secret: func(ctx context.Context, name string) (string, error) { return secrets.Reveal(ctx, st, box, name) }}, st, live, log))
+	reg.MustRegister(series.Collectors()...) // issue 12, metrics
 	pairSvc := pairing.NewService(cfg.DataDir, id, members, self, log)
 	metricsToken, err := readMetricsToken(cfg.API.MetricsTokenFile)
 	if err != nil {
@@ -265,7 +271,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 		IngestStatus: ing.forwarder.Status, Console: console, RefusalWindow: cfg.Auth.RefusedAuditWindow, ReadTimeout: cfg.API.ReadTimeout,
 		WriteTimeout: cfg.API.WriteTimeout, IdleTimeout: cfg.API.IdleTimeout, MaxConns: cfg.API.MaxConnections,
 		MaxConnsPerSource: cfg.API.MaxConnectionsPerSource, MetricsToken: metricsToken, Setup: fb,
-		PeerAPI: ctl.PeerAPI, Status: live, Calendars: calendars, Maintenance: maint, Notifier: notifier}, ctl, pairSvc, st, authSvc, log)
+		PeerAPI: ctl.PeerAPI, Status: live, Calendars: calendars, Maintenance: maint, Notifier: notifier, Metrics: series}, ctl, pairSvc, st, authSvc, log)
 
 	// Bind both ports before anything else, so a port in use is reported at once.
 	if err := st.Listen(); err != nil {

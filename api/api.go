@@ -29,6 +29,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/secrets"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
 	"github.com/mamori-ops/mamori/pollers/check"
+	"github.com/mamori-ops/mamori/pollers/metrics"
 )
 
 // Cluster is the HA controller as the API sees it.
@@ -112,6 +113,10 @@ type Options struct {
 	Maintenance *maintenance.Checker
 	// notify (issue 12): Notifier sends test notifications; nil answers them 503.
 	Notifier *notify.Notifier
+	// issue 12, metrics: the series store of numeric results (nil: its
+	// routes answer 503) and, optionally, a monitor's thresholds for graphs.
+	Metrics          *metrics.Writer
+	MetricThresholds metricThresholdsFunc
 }
 
 // Bounds of every request and answer.
@@ -369,6 +374,10 @@ func (s *Server) table() []Route {
 		{http.MethodPost, "/api/v1/notify/rules", Priv, auth.Notifications, auth.Add, true, s.putNotifyRule},
 		{http.MethodDelete, "/api/v1/notify/rules/:id", Priv, auth.Notifications, auth.Modify, true, s.deleteNotifyRule},
 		{http.MethodGet, "/api/v1/notify/log", Priv, auth.Notifications, auth.Read, false, s.notifyLog},
+		// issue 12, metrics
+		{http.MethodGet, "/api/v1/metrics", Priv, auth.MonitorResult, auth.Read, false, s.getMetrics},
+		{http.MethodGet, "/api/v1/metrics/series", Priv, auth.MonitorResult, auth.Read, false, s.listMetricSeries},
+		{http.MethodPost, "/api/v1/metrics", Priv, auth.MonitorResult, auth.Add, true, s.postMetrics},
 		{http.MethodPost, "/internal/v1/recover", Self, "", "", true, s.recover},
 		{http.MethodPost, "/internal/v1/pair/code", Self, "", "", true, s.pairCode},
 		{http.MethodPost, "/internal/v1/admin", Self, "", "", true, s.createAdmin},

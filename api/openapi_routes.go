@@ -194,6 +194,13 @@ func routeDocs() map[string]routeDoc {
 		"DELETE /api/v1/maintenance/:id":   {Summary: "Delete a maintenance window.", Answer: WindowDeleted{}},
 		"POST /api/v1/maintenance/:id/end": {Summary: "End a maintenance window now.", Answer: WindowState{}},
 		"POST /internal/v1/admin":          {Summary: "Create an administrator (`mamori admin create`).", Body: newUser{}, Answer: UserCreated{}, Status: http.StatusCreated},
+
+		// issue 12, metrics
+		"GET /api/v1/metrics": {Summary: "Series of numeric monitor results (raw, 5-minute or hourly, chosen for the range and points).", Answer: MetricsAnswer{}, Query: metricsQuery},
+		"GET /api/v1/metrics/series": {Summary: "The stored series of a monitor (or of all), in the caller's scopes.", Answer: MetricSeriesList{},
+			Query: []queryParam{{"monitor", "string", "the monitor (none: all)", nil}}},
+		"POST /api/v1/metrics": {Summary: "Add values to series (custom metrics from scripts); the active writes them with its next flush.",
+			Body: MetricPointsRequest{}, Answer: Accepted{}, Status: http.StatusAccepted},
 	}
 }
 

@@ -47,6 +47,14 @@ type Config struct {
 	// Retention bounds the stored history (messages, events).
 	Retention Retention `yaml:"retention"`
 	Log       Log       `yaml:"log"`
+	// Metrics tunes the series store of numeric results (issue 12, metrics).
+	Metrics Metrics `yaml:"metrics"`
+}
+
+// Metrics tunes the series writer (pollers/metrics/DESIGN.md).
+type Metrics struct {
+	// Flush is how often the active writes its open blocks: what a kill -9 of the active can lose.
+	Flush time.Duration `yaml:"flush"`
 }
 
 // Retention bounds what the store keeps. The active deletes the oldest
@@ -58,6 +66,15 @@ type Retention struct {
 	Interval time.Duration  `yaml:"interval"`
 	// BatchRows is the most rows one delete (one Raft entry) removes.
 	BatchRows int `yaml:"batch_rows"`
+	// Metrics keeps each resolution of monitor series this long (issue 12, metrics).
+	Metrics MetricsRetention `yaml:"metrics"`
+}
+
+// MetricsRetention is how long series are kept per resolution.
+type MetricsRetention struct {
+	Raw     time.Duration `yaml:"raw"`
+	FiveMin time.Duration `yaml:"five_min"`
+	Hour    time.Duration `yaml:"hour"`
 }
 
 // RetentionLimit is an age and a size; 0 turns either off.
@@ -326,7 +343,9 @@ func Default() Config {
 			SNMP: SNMP{UDP: ":162", MIBDirs: []string{"/usr/share/snmp/mibs"}}, KeepUnmatched: true, DedupWindow: time.Hour, SpoolMaxBytes: 2 << 30,
 			MemoryBudget: 2 << 30, FairSharePerSource: 1 << 20},
 		Retention: Retention{Messages: RetentionLimit{MaxAge: 90 * 24 * time.Hour, MaxBytes: 10 << 30},
-			Events: RetentionLimit{MaxAge: 365 * 24 * time.Hour, MaxBytes: 2 << 30}, Interval: 10 * time.Second, BatchRows: 5000},
+			Events: RetentionLimit{MaxAge: 365 * 24 * time.Hour, MaxBytes: 2 << 30}, Interval: 10 * time.Second, BatchRows: 5000,
+			Metrics: MetricsRetention{Raw: 7 * 24 * time.Hour, FiveMin: 90 * 24 * time.Hour, Hour: 2 * 365 * 24 * time.Hour}},
+		Metrics: Metrics{Flush: time.Minute},
 		Auth: Auth{SessionTTL: 12 * time.Hour, LockoutFailures: 5, LockoutWindow: 30 * time.Second, LockoutMaxWindow: 15 * time.Minute,
 			SourceFailures: 20, SourceWindow: 10 * time.Minute, RefusedAuditWindow: time.Minute},
 		Log: Log{Level: "info", Format: "text"},
@@ -656,6 +675,18 @@ func (c Config) validateRetention() error {
 	}
 	if r.BatchRows < 100 || r.BatchRows > 100000 {
 		return invalid("retention.batch_rows", "%d is outside 100..100000", r.BatchRows)
+	}
+	if f := c.Metrics.Flush; f < time.Second || f > 10*time.Minute {
+		return invalid("metrics.flush", "%s must be between 1s and 10m", f)
+	}
+	m := r.Metrics
+	for _, f := range []struct {
+		name string
+		v    time.Duration
+	}{{"raw", m.Raw}, {"five_min", m.FiveMin}, {"hour", m.Hour}} {
+		if f.v < time.Hour {
+			return invalid("retention.metrics."+f.name, "%s: keep each resolution at least 1h", f.v)
+		}
 	}
 	return nil
 }

@@ -47,6 +47,8 @@ func TestLoad(t *testing.T) {
 		{"retention size too small", "retention:\n  events:\n    max_bytes: 1000\n", "retention.events.max_bytes"},
 		{"retention off", "retention:\n  messages:\n    max_age: 0s\n    max_bytes: 0\n", ""},
 		{"retention batch", "retention:\n  batch_rows: 5\n", "retention.batch_rows"},
+		{"metrics retention", "retention:\n  metrics:\n    raw: 1m\n", "retention.metrics.raw"},
+		{"metrics flush", "metrics:\n  flush: 1h\n", "metrics.flush"},
 		{"retention interval", "retention:\n  interval: 0s\n", "retention.interval"},
 		{"api timeouts and limits", "api:\n  read_timeout: 30s\n  idle_timeout: 5s\n  max_connections: 100\n  max_connections_per_source: 10\n", ""},
 		{"read timeout zero", "api:\n  read_timeout: 0s\n", "api.read_timeout"},

@@ -153,6 +153,11 @@ func TestOpenAPIConformance(t *testing.T) {
 		{"admin", "GET", "/api/v1/syslog?nope=1", nil, 400},
 		{"admin", "GET", "/api/v1/traps", nil, 200},
 		{"admin", "GET", "/api/v1/custom-events", nil, 200},
+		// issue 12, metrics
+		{"admin", "POST", "/api/v1/metrics", map[string]any{"points": []map[string]any{{"monitor": "docs", "node": "n1", "item": "rtt_ms", "value": 1.5}}}, 202},
+		{"admin", "POST", "/api/v1/metrics", map[string]any{"points": []map[string]any{{"monitor": "docs", "node": "no-such-node", "value": 1}}}, 400},
+		{"admin", "GET", "/api/v1/metrics/series?monitor=docs", nil, 200},
+		{"admin", "GET", "/api/v1/metrics?monitor=docs&node=n1&points=10", nil, 200},
 		{"admin", "GET", "/api/v1/rules", nil, 200},
 		{"admin", "DELETE", "/api/v1/rules/r1", nil, 200},
 		{"admin", "DELETE", "/api/v1/rules/r1", nil, 404},

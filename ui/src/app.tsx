@@ -43,6 +43,8 @@ const CalendarsPage = lazyPage(() => import('./pages/Calendars').then((m) => m.C
 const MaintenancePage = lazyPage(() => import('./pages/Maintenance').then((m) => m.MaintenancePage));
 // notify (issue 12)
 const NotificationsPage = lazyPage(() => import('./pages/Notifications').then((m) => m.NotificationsPage));
+// issue 12, metrics
+const GraphsPage = lazyPage(() => import('./pages/Graphs').then((m) => m.GraphsPage));
 
 const routes: Route[] = [
   { path: '/', page: Dashboard, title: 'nav.dashboard', nav: true },
@@ -54,6 +56,7 @@ const routes: Route[] = [
   // Schedule part (issue 12).
   { path: '/maintenance', page: MaintenancePage, title: 'nav.maintenance', nav: true, reads: 'monitor_settings' },
   { path: '/calendars', page: CalendarsPage, title: 'nav.calendars', nav: true, reads: 'calendars' },
+  { path: '/graphs', page: GraphsPage, title: 'nav.graphs', nav: true, reads: 'monitor_results' }, // issue 12, metrics
   // Every user has an account there (own tokens, second factor).
   { path: '/admin', page: AdminPage, title: 'nav.admin', nav: true },
   { path: '/audit', page: AuditPage, title: 'nav.audit', nav: true, reads: 'audit' },

@@ -19,6 +19,8 @@ import type {
   LoginAnswer,
   LoginRequest,
   Me,
+  MetricSeriesList,
+  MetricsAnswer,
   MonitorRule,
   ScopeUse,
   SessionFailover,
@@ -32,6 +34,7 @@ import type {
 } from './types';
 import type { PairCode, PairJoinAnswer, PairPreview, SetupStatus } from './types';
 import type { Query } from './client';
+import type { Query as RouteQuery } from './types';
 
 export { ApiError, type Query } from './client';
 export type * from './types';
@@ -102,4 +105,8 @@ export const api = {
   /** Oldest first after the sequence number `after`. */
   audit: (q: Query, o: Opts = {}) => client.get<AuditList>('/api/v1/audit', { ...o, query: q }),
   verifyAudit: (o: Opts = {}) => client.get<{ rows: number; ok: boolean; problems: string[] | null }>('/api/v1/audit/verify', o),
+  // issue 12, metrics: series of numeric results (node and item: comma-separated lists).
+  metrics: (q: RouteQuery<'GET /api/v1/metrics'>, o: Opts = {}) => client.get<MetricsAnswer>('/api/v1/metrics', { ...o, query: q }),
+  metricSeries: (monitor: string | undefined, o: Opts = {}) =>
+    client.get<MetricSeriesList>('/api/v1/metrics/series', { ...o, query: { monitor } }),
 };

@@ -530,6 +530,42 @@ export interface MergeReport {
   settings?: string[];
 }
 
+export interface MetricKey {
+  item: string;
+  monitor: string;
+  node: string;
+}
+
+export interface MetricPointInput {
+  at?: string;
+  item?: string;
+  monitor?: string;
+  node?: string;
+  value?: number;
+}
+
+export interface MetricPointsRequest {
+  points?: MetricPointInput[] | null;
+}
+
+export interface MetricSeries {
+  item: string;
+  monitor: string;
+  node: string;
+  points: (number[] | null)[] | null;
+  resolution: string;
+  unit: string;
+}
+
+export interface MetricSeriesList {
+  series: MetricKey[] | null;
+}
+
+export interface MetricsAnswer {
+  series: MetricSeries[] | null;
+  thresholds?: unknown;
+}
+
 export interface Monitor {
   calendar?: string;
   collect: boolean;
@@ -1400,6 +1436,9 @@ export interface Routes {
   'GET /api/v1/me': { body: never; answer: Me; query: Record<string, never> };
   'POST /api/v1/me/totp': { body: TOTPEnrolRequest; answer: TOTPEnrolment; query: Record<string, never> };
   'POST /api/v1/me/totp/confirm': { body: TOTPConfirmRequest; answer: TOTPEnabled; query: Record<string, never> };
+  'GET /api/v1/metrics': { body: never; answer: MetricsAnswer; query: { monitor?: string; node?: string; item?: string; from?: number; to?: number; points?: number } };
+  'POST /api/v1/metrics': { body: MetricPointsRequest; answer: Accepted; query: Record<string, never> };
+  'GET /api/v1/metrics/series': { body: never; answer: MetricSeriesList; query: { monitor?: string } };
   'GET /api/v1/monitor-kinds': { body: never; answer: MonitorKinds; query: Record<string, never> };
   'GET /api/v1/monitors': { body: never; answer: MonitorList; query: { kind?: string; scope?: string; node?: string; after?: string } };
   'POST /api/v1/monitors': { body: MonitorInput; answer: Monitor; query: Record<string, never> };

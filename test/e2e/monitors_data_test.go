@@ -41,7 +41,14 @@ func (r dataResult) item(key string) (string, bool) {
 // dataTestNow runs monitor kind/params/judgement once on node d1.
 func dataTestNow(t *testing.T, a *cluster.Node, kind string, params, judgement map[string]any) dataResult {
 	t.Helper()
-	m := map[string]any{"id": "data-" + strings.ReplaceAll(kind, "_", "-"), "kind": kind, "node": "d1", "interval": "30s", "timeout": "8s",
+	return testNow(t, a, "d1", "data-"+strings.ReplaceAll(kind, "_", "-"), kind, params, judgement)
+}
+
+// testNow runs monitor id of kind/params/judgement once on node (POST
+// /api/v1/monitors/test, the monitor unsaved).
+func testNow(t *testing.T, a *cluster.Node, node, id, kind string, params, judgement map[string]any) dataResult {
+	t.Helper()
+	m := map[string]any{"id": id, "kind": kind, "node": node, "interval": "30s", "timeout": "8s",
 		"params": params, "judgement": judgement}
 	var out struct {
 		Results []dataResult

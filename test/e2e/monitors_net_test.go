@@ -15,19 +15,10 @@ import (
 	"github.com/mamori-ops/mamori/test/cluster"
 )
 
-// netTestNow runs monitor kind/params/judgement once on node id.
+// netTestNow runs monitor kind/params/judgement once on node.
 func netTestNow(t *testing.T, a *cluster.Node, node, kind string, params, judgement map[string]any) dataResult {
 	t.Helper()
-	m := map[string]any{"id": "net-" + kind, "kind": kind, "node": node, "interval": "30s", "timeout": "8s",
-		"params": params, "judgement": judgement}
-	var out struct {
-		Results []dataResult
-		Error   string
-	}
-	if code, err := a.Do(http.MethodPost, "/api/v1/monitors/test", map[string]any{"monitor": m}, &out); code != 200 || len(out.Results) != 1 {
-		t.Fatalf("test now %s %v: HTTP %d %v %s %+v", kind, params, code, err, out.Error, out.Results)
-	}
-	return out.Results[0]
+	return testNow(t, a, node, "net-"+kind, kind, params, judgement)
 }
 
 // rangesFor are thresholds that put any measured time in the wanted

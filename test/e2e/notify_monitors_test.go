@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"net"
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,43 +11,6 @@ import (
 	"github.com/mamori-ops/mamori/appliance/notify/notifytest"
 	"github.com/mamori-ops/mamori/test/cluster"
 )
-
-// notifyTarget is a TCP listener that the test closes (the service is
-// down) and opens again on the same port.
-type notifyTarget struct {
-	mu   sync.Mutex
-	port int
-	ln   net.Listener
-}
-
-func (tg *notifyTarget) open(t *testing.T) {
-	t.Helper()
-	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(tg.port)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg.mu.Lock()
-	tg.ln, tg.port = ln, ln.Addr().(*net.TCPAddr).Port
-	tg.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-}
-
-func (tg *notifyTarget) close() {
-	tg.mu.Lock()
-	defer tg.mu.Unlock()
-	if tg.ln != nil {
-		tg.ln.Close()
-		tg.ln = nil
-	}
-}
 
 // needMonitorKind skips unless this build runs monitors of kind (the
 // runner is issue 12's core part, the kinds its net and data parts).
@@ -77,7 +38,7 @@ func TestNotifyMonitorSuppression(t *testing.T) {
 	skipShort(t)
 	a := newSingle(t, cluster.Options{})
 	needMonitorKind(t, a, "tcp")
-	target := &notifyTarget{}
+	target := &tcpTarget{ip: "127.0.0.1"}
 	target.open(t)
 	t.Cleanup(target.close)
 	hook := notifytest.NewWebhook(t)
@@ -173,9 +134,9 @@ func TestNotifyMonitorsThroughFailover(t *testing.T) {
 	put(t, a, "/api/v1/notify/rules", notify.Rule{ID: "changes", Enabled: true, Channels: []string{"hook"},
 		Priorities: []string{"critical", "unknown"}, Events: []string{"ha.failover"}}, http.StatusOK)
 	const n = 50
-	targets := make([]*notifyTarget, n)
+	targets := make([]*tcpTarget, n)
 	for i := range targets {
-		targets[i] = &notifyTarget{}
+		targets[i] = &tcpTarget{ip: "127.0.0.1"}
 		targets[i].open(t)
 		t.Cleanup(targets[i].close)
 		put(t, a, "/api/v1/monitors", map[string]any{"id": "svc-" + strconv.Itoa(i), "kind": "tcp", "node": "svc-1",

@@ -84,6 +84,7 @@ describe('dashboard and cluster, every language, theme and device', () => {
           await page.getByRole('link', { name: words[lang].cluster, exact: true }).click();
           await page.locator('#paths-title').waitFor();
           assert.equal(new URL(page.url()).pathname, '/cluster');
+          if (device === 'phone') assert.equal(await page.locator('nav.nav .nav-toggle').getAttribute('aria-expanded'), 'false', 'the menu closes after navigation');
           assert.equal(await page.locator('#paths-title').textContent(), words[lang].paths);
           await page.locator('#paths .badge.ok').first().waitFor(); // a heartbeat path is up
           await assertNoSideScroll(page);

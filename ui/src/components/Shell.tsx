@@ -106,8 +106,9 @@ export function Shell({ nav, children }: { nav: NavItem[]; children: ComponentCh
 /**
  * The screens, grouped. On a wide screen a sidebar that is always there; on
  * a narrow one a panel under the header behind a disclosure button: opening
- * it moves the focus to the current screen's link (or the first), Escape
- * or a tap outside closes it, and so does following a link.
+ * it moves the focus to the current screen's link (or the first); Escape
+ * (focus back on the button), a tap outside, tabbing out of it or following
+ * a link closes it.
  */
 function Nav({ nav }: { nav: NavItem[] }) {
   const [open, setOpen] = useState(false);
@@ -137,6 +138,11 @@ function Nav({ nav }: { nav: NavItem[] }) {
         e.stopPropagation();
         setOpen(false);
         buttonRef.current?.focus();
+      }}
+      onFocusOut={(e) => {
+        // Tabbing on past the last screen closes the panel too.
+        const to = e.relatedTarget as Node | null;
+        if (open && to && !navRef.current?.contains(to)) setOpen(false);
       }}
       onClick={(e) => {
         // Following a link (even to the screen already shown) closes the panel.

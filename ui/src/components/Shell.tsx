@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { t, tOr, type Key } from '../i18n';
 import { clusterTopic, healthTopic } from '../live/topics';
 import { useTopic } from '../live/topic';
@@ -33,6 +33,44 @@ export function Link({ href, children, class: cls }: { href: string; children: C
   );
 }
 
+/**
+ * The navigation's groups, in order. An item's group comes from its path
+ * (navGroupOf); a path not listed there goes to the last group, so a new
+ * screen in app.tsx's route table appears without a change here.
+ */
+type NavGroupId = 'monitoring' | 'settings' | 'administration' | 'other';
+
+const navGroups: { id: NavGroupId; title: Key }[] = [
+  { id: 'monitoring', title: 'shell.navGroupMonitoring' },
+  { id: 'settings', title: 'shell.navGroupSettings' },
+  { id: 'administration', title: 'shell.navGroupAdministration' },
+  { id: 'other', title: 'shell.navGroupOther' },
+];
+
+const navGroupOf: Record<string, NavGroupId> = {
+  '/': 'monitoring',
+  '/events': 'monitoring',
+  '/status': 'monitoring',
+  '/messages': 'monitoring',
+  '/graphs': 'monitoring',
+  '/monitors': 'settings',
+  '/rules': 'settings',
+  '/notifications': 'settings',
+  '/maintenance': 'settings',
+  '/calendars': 'settings',
+  '/inventory': 'settings',
+  '/admin': 'administration',
+  '/audit': 'administration',
+  '/cluster': 'administration',
+};
+
+/** The items by group, each group in the order the route table lists its items; empty groups left out. */
+export function groupNav(nav: NavItem[]): { id: NavGroupId; title: Key; items: NavItem[] }[] {
+  return navGroups
+    .map((g) => ({ ...g, items: nav.filter((n) => (navGroupOf[n.path] ?? 'other') === g.id) }))
+    .filter((g) => g.items.length > 0);
+}
+
 /** The frame around every screen after login: header, navigation, main. */
 export function Shell({ nav, children }: { nav: NavItem[]; children: ComponentChildren }) {
   const mainRef = useRef<HTMLElement>(null);
@@ -48,24 +86,97 @@ export function Shell({ nav, children }: { nav: NavItem[]; children: ComponentCh
       <header class="topbar">
         <Link href="/" class="brand">
           <span class="brand-mark" aria-hidden="true" />
-          <span>mamori</span>
+          <span class="brand-name">mamori</span>
         </Link>
-        <nav class="nav" aria-label={t('shell.navigation')}>
-          {nav.map((n) => (
-            <Link key={n.path} href={n.path}>
-              {t(n.title)}
-            </Link>
-          ))}
-        </nav>
+        <Nav nav={nav} />
         <ApplianceStatus />
         <UserMenu />
       </header>
-      <StandbyBanner />
-      <LiveBanner />
-      <main id="main" ref={mainRef} tabIndex={-1}>
-        {children}
-      </main>
+      <div class="shell-body">
+        <StandbyBanner />
+        <LiveBanner />
+        <main id="main" ref={mainRef} tabIndex={-1}>
+          {children}
+        </main>
+      </div>
     </div>
+  );
+}
+
+/**
+ * The screens, grouped. On a wide screen a sidebar that is always there; on
+ * a narrow one a panel under the header behind a disclosure button: opening
+ * it moves the focus to the current screen's link (or the first); Escape
+ * (focus back on the button), a tap outside, tabbing out of it or following
+ * a link closes it.
+ */
+function Nav({ nav }: { nav: NavItem[] }) {
+  const [open, setOpen] = useState(false);
+  const navRef = useRef<HTMLElement>(null);
+  const buttonRef = useRef<HTMLButtonElement>(null);
+  const current = path.value;
+  // Closes after navigation (also by the back button or a link elsewhere).
+  useEffect(() => setOpen(false), [current]);
+  useEffect(() => {
+    if (!open) return undefined;
+    const panel = navRef.current?.querySelector<HTMLElement>('.nav-panel');
+    (panel?.querySelector<HTMLElement>('a[aria-current="page"]') ?? panel?.querySelector<HTMLElement>('a'))?.focus();
+    const outside = (e: PointerEvent) => {
+      if (!navRef.current?.contains(e.target as Node)) setOpen(false);
+    };
+    document.addEventListener('pointerdown', outside);
+    return () => document.removeEventListener('pointerdown', outside);
+  }, [open]);
+  const groups = groupNav(nav);
+  return (
+    <nav
+      class={open ? 'nav open' : 'nav'}
+      ref={navRef}
+      aria-label={t('shell.navigation')}
+      onKeyDown={(e) => {
+        if (e.key !== 'Escape' || !open) return;
+        e.stopPropagation();
+        setOpen(false);
+        buttonRef.current?.focus();
+      }}
+      onFocusOut={(e) => {
+        // Tabbing on past the last screen closes the panel too.
+        const to = e.relatedTarget as Node | null;
+        if (open && to && !navRef.current?.contains(to)) setOpen(false);
+      }}
+      onClick={(e) => {
+        // Following a link (even to the screen already shown) closes the panel.
+        if ((e.target as Element).closest?.('a')) setOpen(false);
+      }}
+    >
+      <button
+        type="button"
+        class="nav-toggle"
+        ref={buttonRef}
+        aria-expanded={open}
+        aria-controls="nav-panel"
+        onClick={() => setOpen(!open)}
+      >
+        <span class="nav-toggle-icon" aria-hidden="true" />
+        <span class="nav-toggle-label">{t('shell.navToggle')}</span>
+      </button>
+      <div class="nav-panel" id="nav-panel">
+        {groups.map((g) => (
+          <div class="nav-group" key={g.id}>
+            <p class="nav-group-title" id={`nav-group-${g.id}`}>
+              {t(g.title)}
+            </p>
+            <ul class="nav-list" aria-labelledby={`nav-group-${g.id}`}>
+              {g.items.map((n) => (
+                <li key={n.path}>
+                  <Link href={n.path}>{t(n.title)}</Link>
+                </li>
+              ))}
+            </ul>
+          </div>
+        ))}
+      </div>
+    </nav>
   );
 }
 

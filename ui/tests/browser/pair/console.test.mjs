@@ -72,9 +72,19 @@ describe('dashboard and cluster, every language, theme and device', () => {
           await assertTranslated(page, lang);
           await shot(page, `dashboard-${lang}-${scheme}-${device}`);
 
+          if (device === 'phone') {
+            // On a phone the screens are behind the navigation's button.
+            const toggle = page.locator('nav.nav .nav-toggle');
+            assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+            await toggle.click();
+            assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+            await page.waitForFunction(() => document.activeElement?.closest('.nav-panel') != null);
+            await shot(page, `nav-open-${lang}-${scheme}-${device}`);
+          }
           await page.getByRole('link', { name: words[lang].cluster, exact: true }).click();
           await page.locator('#paths-title').waitFor();
           assert.equal(new URL(page.url()).pathname, '/cluster');
+          if (device === 'phone') assert.equal(await page.locator('nav.nav .nav-toggle').getAttribute('aria-expanded'), 'false', 'the menu closes after navigation');
           assert.equal(await page.locator('#paths-title').textContent(), words[lang].paths);
           await page.locator('#paths .badge.ok').first().waitFor(); // a heartbeat path is up
           await assertNoSideScroll(page);

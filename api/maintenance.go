@@ -13,6 +13,8 @@ import (
 	"github.com/mamori-ops/mamori/appliance/calendar"
 	"github.com/mamori-ops/mamori/appliance/inventory"
 	"github.com/mamori-ops/mamori/appliance/maintenance"
+	"github.com/mamori-ops/mamori/appliance/notify"
+	"github.com/mamori-ops/mamori/pollers/monitor"
 )
 
 // Maintenance windows (issue 12): CRUD, the ad hoc mute of scripts and
@@ -61,9 +63,8 @@ type MaintenanceActive struct {
 	At     time.Time `json:"at"`
 }
 
-// windowRefs are the objects a window names: its nodes, scopes and
-// calendar. A scope is a name, not an object: naming it needs seeing it.
-// Monitors are not checked here yet (the monitor model is another part's).
+// windowRefs are the objects a window names: its nodes, scopes,
+// monitors and calendar. A scope is a name, not an object: naming it needs seeing it.
 func (s *Server) windowRefs(ctx context.Context, w maintenance.Window) ([]auth.Ref, error) {
 	var refs []auth.Ref
 	for _, id := range w.Nodes {
@@ -89,11 +90,18 @@ func (s *Server) windowRefs(ctx context.Context, w maintenance.Window) ([]auth.R
 			return nil, err
 		default:
 			// A calendar for every scope may be followed by anyone.
-			o := calendarObject(cal)
-			if o.Scope == "" {
-				o.Scope = w.Scope
-			}
-			refs = append(refs, auth.Ref{Object: o, Found: true, Field: "calendar"})
+			refs = append(refs, auth.Ref{Object: everyScope(calendarObject(cal), w.Scope), Found: true, Field: "calendar"})
+		}
+	}
+	for _, id := range w.Monitors {
+		m, err := monitor.Get(ctx, s.events, id)
+		switch {
+		case errors.Is(err, monitor.ErrNotFound):
+			refs = append(refs, auth.Ref{Object: auth.Object{Kind: "monitor", ID: id}, Field: "monitors"})
+		case err != nil:
+			return nil, err
+		default:
+			refs = append(refs, auth.Ref{Object: monitorObject(m.Monitor, m.EffectiveScope), Found: true, Field: "monitors"})
 		}
 	}
 	return refs, nil
@@ -310,10 +318,28 @@ func (s *Server) maintenanceActive(c *gin.Context) {
 
 // calendarUsers names the objects that follow a calendar.
 func (s *Server) calendarUsers(c *gin.Context, id string) ([]string, error) {
-	ws, err := maintenance.UsingCalendar(c.Request.Context(), s.events, id)
-	out := make([]string, 0, len(ws))
-	for _, w := range ws {
-		out = append(out, "maintenance window "+w)
+	var out []string
+	for _, u := range []struct {
+		what string
+		ids  func(context.Context, string) ([]string, error)
+	}{
+		{"maintenance window", func(ctx context.Context, id string) ([]string, error) {
+			return maintenance.UsingCalendar(ctx, s.events, id)
+		}},
+		{"monitor", func(ctx context.Context, id string) ([]string, error) {
+			return monitor.UsingCalendar(ctx, s.events, id)
+		}},
+		{"notification rule", func(ctx context.Context, id string) ([]string, error) {
+			return notify.RulesUsingCalendar(ctx, s.events, id)
+		}},
+	} {
+		ids, err := u.ids(c.Request.Context(), id)
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range ids {
+			out = append(out, u.what+" "+i)
+		}
 	}
-	return out, err
+	return out, nil
 }

@@ -13,7 +13,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/mamori-ops/mamori/appliance/auth"
+	"github.com/mamori-ops/mamori/appliance/calendar"
 	"github.com/mamori-ops/mamori/appliance/inventory"
+	"github.com/mamori-ops/mamori/appliance/notify"
 	"github.com/mamori-ops/mamori/appliance/secrets"
 	"github.com/mamori-ops/mamori/pollers/check"
 	"github.com/mamori-ops/mamori/pollers/judge"
@@ -236,8 +238,52 @@ func (s *Server) monitorRefs(ctx context.Context, m monitor.Monitor) (string, []
 		}
 		refs = append(refs, r)
 	}
+	more, err := s.monitorNames(ctx, m, scope)
+	if err != nil {
+		return "", nil, err
+	}
+	refs = append(refs, more...)
 	slices.SortFunc(refs, func(a, b auth.Ref) int { return strings.Compare(a.Field, b.Field) })
 	return scope, refs, nil
+}
+
+// monitorNames are the calendar and the notification rules a monitor
+// names: its author must see them as every other object it names (a
+// calendar or rule for every scope may be used by anyone).
+func (s *Server) monitorNames(ctx context.Context, m monitor.Monitor, scope string) ([]auth.Ref, error) {
+	var refs []auth.Ref
+	if m.Calendar != "" {
+		cal, err := calendar.Get(ctx, s.events, m.Calendar)
+		switch {
+		case errors.Is(err, calendar.ErrNotFound):
+			refs = append(refs, auth.Ref{Object: auth.Object{Kind: "calendar", ID: m.Calendar}, Field: "calendar"})
+		case err != nil:
+			return nil, err
+		default:
+			refs = append(refs, auth.Ref{Object: everyScope(calendarObject(cal), scope), Found: true, Field: "calendar"})
+		}
+	}
+	for _, id := range m.Notify {
+		r, err := notify.GetRule(ctx, s.events, id)
+		switch {
+		case errors.Is(err, notify.ErrNotFound):
+			refs = append(refs, auth.Ref{Object: auth.Object{Kind: "notification rule", ID: id}, Field: "notify"})
+		case err != nil:
+			return nil, err
+		default:
+			refs = append(refs, auth.Ref{Object: everyScope(notifyRuleObject(r), scope), Found: true, Field: "notify"})
+		}
+	}
+	return refs, nil
+}
+
+// everyScope gives an object of no scope (usable from every scope) the
+// scope of what names it.
+func everyScope(o auth.Object, scope string) auth.Object {
+	if o.Scope == "" {
+		o.Scope = scope
+	}
+	return o
 }
 
 // scopeKnown: a node carries the scope, or a role of the caller names it.

@@ -309,3 +309,18 @@ func Log(ctx context.Context, st Store, f LogFilter) ([]Notification, bool, erro
 	}
 	return out, false, nil
 }
+
+// RulesUsingCalendar lists the ids of rules that notify only inside a
+// calendar's business time (at most 100).
+func RulesUsingCalendar(ctx context.Context, st Store, calendarID string) ([]string, error) {
+	rows, err := st.Query(ctx, store.Local, `SELECT id FROM notify_rules WHERE body->>'calendar' = ? ORDER BY id LIMIT 100`, calendarID)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
+	for _, v := range rows.Values {
+		s, _ := v[0].(string)
+		out = append(out, s)
+	}
+	return out, nil
+}

@@ -200,3 +200,22 @@ func Expand(ms []Stored, nodes []inventory.Node) []Target {
 	}
 	return out
 }
+
+// UsingCalendar lists the ids of monitors that check only inside a
+// calendar's business time (at most 100: enough to say what to change).
+func UsingCalendar(ctx context.Context, st Store, calendarID string) ([]string, error) {
+	return idsWhere(ctx, st, `SELECT id FROM monitors WHERE def->>'calendar' = ? ORDER BY id LIMIT 100`, calendarID)
+}
+
+func idsWhere(ctx context.Context, st Store, q string, args ...any) ([]string, error) {
+	rows, err := st.Query(ctx, store.Local, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
+	for _, v := range rows.Values {
+		s, _ := v[0].(string)
+		out = append(out, s)
+	}
+	return out, nil
+}

@@ -87,6 +87,14 @@ func TestMaintenanceWindows(t *testing.T) {
 		t.Fatalf("transitions: %+v", preview.Transitions)
 	}
 
+	// Monitors a window names (disabled: nothing polls these addresses).
+	call(admin, "POST", "/api/v1/calendars", map[string]any{"id": "bcal", "name": "B office", "scope": "B", "time_zone": "UTC"}, 200)
+	mon := func(id, node, cal string) map[string]any {
+		return map[string]any{"id": id, "kind": "tcp", "node": node, "enabled": false, "interval": "1m", "params": map[string]any{"port": 1}, "calendar": cal}
+	}
+	call(ops, "POST", "/api/v1/monitors", mon("m1", "web1", "office"), 200)
+	call(admin, "POST", "/api/v1/monitors", mon("m2", "db1", ""), 200)
+
 	from := time.Now().Add(30 * 24 * time.Hour).Truncate(time.Hour)
 	to := from.Add(2 * time.Hour)
 	for _, w := range []map[string]any{
@@ -101,7 +109,7 @@ func TestMaintenanceWindows(t *testing.T) {
 		}
 		call(tok, "POST", "/api/v1/maintenance", w, 200)
 	}
-	// The scoped operator cannot name a node, scope or calendar outside its scopes.
+	// The scoped operator cannot name a node, scope, monitor or calendar outside its scopes.
 	call(ops, "POST", "/api/v1/maintenance", map[string]any{"id": "x", "name": "x", "scope": "A", "kind": "once", "enabled": true,
 		"nodes": []string{"db1"}, "from": from, "to": to}, 403)
 	call(ops, "POST", "/api/v1/maintenance", map[string]any{"id": "x", "name": "x", "scope": "A", "kind": "once", "enabled": true,
@@ -203,7 +211,16 @@ func TestMaintenanceWindows(t *testing.T) {
 	if len(seen) != 3 {
 		t.Fatalf("audit rows of maintenance: found %v in %+v", seen, audit.Entries)
 	}
+	// (After the audit check: a source's first five refusals of a window
+	// are written at once, the rest when the window ends.) A window names
+	// monitors and a monitor its calendar: the scoped operator may name
+	// only those it sees.
+	call(ops, "POST", "/api/v1/maintenance", map[string]any{"id": "x", "name": "x", "scope": "A", "kind": "once", "enabled": true,
+		"monitors": []string{"m2"}, "from": from, "to": to}, 403)
+	call(ops, "POST", "/api/v1/monitors", mon("m3", "web1", "bcal"), 403)
 	call(admin, "DELETE", "/api/v1/maintenance/nights", nil, 200)
+	call(ops, "DELETE", "/api/v1/calendars/office", nil, 409) // monitor m1 checks only inside it
+	call(ops, "DELETE", "/api/v1/monitors/m1", nil, 200)
 	call(ops, "DELETE", "/api/v1/calendars/office", nil, 200)
 }
 

@@ -38,11 +38,17 @@ const RulesPage = lazyPage(() => import('./pages/Rules').then((m) => m.RulesPage
 const InventoryPage = lazyPage(() => import('./pages/Inventory').then((m) => m.InventoryPage));
 const AdminPage = lazyPage(() => import('./pages/Admin').then((m) => m.AdminPage));
 const AuditPage = lazyPage(() => import('./pages/Audit').then((m) => m.AuditPage));
+// Issue 12, console: the status view and the monitors.
+const StatusPage = lazyPage(() => import('./pages/Status').then((m) => m.StatusPage));
+const MonitorsPage = lazyPage(() => import('./pages/Monitors').then((m) => m.MonitorsPage));
 
 const routes: Route[] = [
   { path: '/', page: Dashboard, title: 'nav.dashboard', nav: true },
   { path: '/events', page: EventsPage, title: 'nav.events', nav: true, reads: 'monitor_results' },
   { path: '/messages', page: MessagesPage, title: 'nav.messages', nav: true, reads: 'monitor_results' },
+  // Issue 12, console: the status view and the monitors.
+  { path: '/status', page: StatusPage, title: 'nav.status', nav: true, reads: 'monitor_results' },
+  { path: '/monitors', page: MonitorsPage, title: 'nav.monitors', nav: true, reads: 'monitor_settings' },
   { path: '/rules', page: RulesPage, title: 'nav.rules', nav: true, reads: 'monitor_settings' },
   { path: '/inventory', page: InventoryPage, title: 'nav.inventory', nav: true, reads: 'inventory' },
   // Every user has an account there (own tokens, second factor).

@@ -1,0 +1,84 @@
+// A monitor kind's parameters, drawn from its field descriptors
+// (GET /api/v1/monitor-kinds): one input per field, by type. Labels and
+// help come from the appliance in English; a parameter name the catalogue
+// knows is shown in the user's language instead.
+
+import type { KindField, MonitorKind } from '../../api/monitors';
+import { t, tOr } from '../../i18n';
+import { Area, Check, Input, Select } from '../Inputs';
+
+export interface KindFieldsProps {
+  kind: MonitorKind;
+  values: Record<string, string | boolean>;
+  errors: Record<string, string>;
+  credentials: string[] | undefined;
+  onValue: (name: string, v: string | boolean) => void;
+}
+
+export const paramLabel = (fd: KindField) => tOr(`monitors.param.${fd.name}`, fd.label || fd.name);
+
+function hint(fd: KindField): string | undefined {
+  const parts: string[] = [];
+  if (fd.help) parts.push(tOr(`monitors.paramHelp.${fd.name}`, fd.help));
+  if (fd.type === 'list') parts.push(t('monitors.h.list'));
+  if (fd.type === 'duration') parts.push(t('monitors.h.duration'));
+  if (fd.default !== undefined && fd.default !== null && fd.type !== 'bool') {
+    parts.push(t('monitors.h.default', { value: typeof fd.default === 'string' ? fd.default : JSON.stringify(fd.default) }));
+  }
+  return parts.join(' ') || undefined;
+}
+
+export function KindFields({ kind, values, errors, credentials, onValue }: KindFieldsProps) {
+  const fields = kind.fields ?? [];
+  if (fields.length === 0) return <p class="muted small">{t('monitors.noParams')}</p>;
+  return (
+    <div class="form-grid">
+      {fields.map((fd) => (
+        <KindField key={fd.name} fd={fd} value={values[fd.name]} error={errors[`p-${fd.name}`]} credentials={credentials} onValue={(v) => onValue(fd.name, v)} />
+      ))}
+    </div>
+  );
+}
+
+function KindField({
+  fd,
+  value,
+  error,
+  credentials,
+  onValue,
+}: {
+  fd: KindField;
+  value: string | boolean | undefined;
+  error: string | undefined;
+  credentials: string[] | undefined;
+  onValue: (v: string | boolean) => void;
+}) {
+  const id = `mon-p-${fd.name}`;
+  const label = fd.required ? t('monitors.requiredLabel', { label: paramLabel(fd) }) : paramLabel(fd);
+  const text = typeof value === 'string' ? value : '';
+  const common = { id, label, error, hint: hint(fd) };
+  switch (fd.type) {
+    case 'bool':
+      return <Check id={id} label={paramLabel(fd)} checked={value === true} onChecked={onValue} />;
+    case 'text':
+      return <Area {...common} value={text} onValue={onValue} />;
+    case 'list':
+      return <Area {...common} value={text} onValue={onValue} rows={4} />;
+    case 'json':
+      return <Area {...common} value={text} onValue={onValue} rows={5} />;
+    case 'select': {
+      const opts: [string, string][] = (fd.options ?? []).map((o) => [o, tOr(`monitors.option.${o}`, o)]);
+      return <Select {...common} value={text} onValue={onValue} options={[['', t('monitors.defaultOption')], ...opts]} />;
+    }
+    case 'credential':
+      if (credentials) {
+        const opts: [string, string][] = credentials.map((c) => [c, c]);
+        // A monitor naming a credential this user cannot list keeps it.
+        if (text && !credentials.includes(text)) opts.push([text, text]);
+        return <Select {...common} value={text} onValue={onValue} options={[['', t('monitors.noCredential')], ...opts]} />;
+      }
+      return <Input {...common} value={text} onValue={onValue} />;
+    default:
+      return <Input {...common} value={text} onValue={onValue} />;
+  }
+}

@@ -1,0 +1,172 @@
+// The status view's arithmetic, kept apart from its rendering so that a
+// unit test can check it (tests/unit/monitoring.test.mjs): which rows a
+// filter keeps, the node × monitor grid with the worst priority per cell,
+// and the scope tree with counts rolled up from the scopes beneath.
+
+import { priorities, worst, type StatusRow, type StatusScope } from '../api/monitors';
+
+/** The scope filter's value for "no scope" ('' is a scope name nobody can type in a URL). */
+export const noScope = '~';
+
+export interface Filter {
+  /** undefined: every scope; noScope: rows without one; else the scope and those beneath it (a/b under a). */
+  scope?: string | undefined;
+  /** Priorities kept (empty: all). */
+  priorities: readonly string[];
+  /** Only stale results. */
+  stale: boolean;
+  /** Text in the node's or the monitor's name or id. */
+  text: string;
+}
+
+export function inScope(rowScope: string | undefined, scope: string | undefined): boolean {
+  if (scope === undefined) return true;
+  const s = rowScope ?? '';
+  if (scope === noScope) return s === '';
+  return s === scope || s.startsWith(`${scope}/`);
+}
+
+export function filterRows(rows: readonly StatusRow[], f: Filter): StatusRow[] {
+  const text = f.text.trim().toLowerCase();
+  return rows.filter(
+    (r) =>
+      inScope(r.scope, f.scope) &&
+      (f.priorities.length === 0 || f.priorities.includes(r.priority)) &&
+      (!f.stale || r.stale === true) &&
+      (!text || [r.node, r.node_name, r.monitor, r.monitor_name].some((s) => (s ?? '').toLowerCase().includes(text))),
+  );
+}
+
+export interface Cell {
+  priority: string;
+  stale: boolean;
+  rows: StatusRow[];
+}
+
+export interface GridNode {
+  id: string;
+  name: string;
+  scope: string;
+  priority: string;
+}
+
+export interface Grid {
+  monitors: { id: string; name: string }[];
+  nodes: GridNode[];
+  /** By cellKey(node, monitor). */
+  cells: Map<string, Cell>;
+}
+
+export const cellKey = (node: string, monitor: string) => `${node}\u0000${monitor}`;
+
+/** Rank of a priority for sorting, worst (critical) first; unknown names last. */
+export function rank(p: string): number {
+  const i = (priorities as readonly string[]).indexOf(p);
+  return i < 0 ? priorities.length : i;
+}
+
+/**
+ * The grid of rows: one cell per node × monitor holding its items' rows,
+ * coloured by the worst of them; nodes worst first, then by name, so
+ * problems come to the top; monitors by name.
+ */
+export function buildGrid(rows: readonly StatusRow[]): Grid {
+  const cells = new Map<string, Cell>();
+  const monitors = new Map<string, string>();
+  const nodes = new Map<string, GridNode>();
+  for (const r of rows) {
+    monitors.set(r.monitor, r.monitor_name || r.monitor);
+    const n = nodes.get(r.node) ?? { id: r.node, name: r.node_name || r.node, scope: r.scope ?? '', priority: '' };
+    n.priority = worst([n.priority, r.priority]) || n.priority || r.priority;
+    nodes.set(r.node, n);
+    const k = cellKey(r.node, r.monitor);
+    const c = cells.get(k) ?? { priority: '', stale: false, rows: [] };
+    c.rows.push(r);
+    c.priority = worst([c.priority, r.priority]) || c.priority || r.priority;
+    c.stale = c.stale || r.stale === true;
+    cells.set(k, c);
+  }
+  const byName = (a: { name: string; id: string }, b: { name: string; id: string }) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
+  return {
+    monitors: [...monitors].map(([id, name]) => ({ id, name })).sort(byName),
+    nodes: [...nodes.values()].sort((a, b) => rank(a.priority) - rank(b.priority) || byName(a, b)),
+    cells,
+  };
+}
+
+export type Counts = Pick<StatusScope, 'nodes' | 'critical' | 'unknown' | 'warning' | 'info' | 'stale'>;
+
+const zero = (): Counts => ({ nodes: 0, critical: 0, unknown: 0, warning: 0, info: 0, stale: 0 });
+
+function add(a: Counts, b: Counts): void {
+  a.nodes += b.nodes;
+  a.critical += b.critical;
+  a.unknown += b.unknown;
+  a.warning += b.warning;
+  a.info += b.info;
+  a.stale += b.stale;
+}
+
+export interface ScopeEntry {
+  /** The scope's full name (the filter's value); noScope for rows without one. */
+  scope: string;
+  /** The last part of the name, shown indented under its parent. */
+  label: string;
+  depth: number;
+  counts: Counts;
+}
+
+/**
+ * The scope tree, flattened in display order: scopes named a/b sit under
+ * a (which appears even if nothing carries exactly a), and each entry's
+ * counts include those beneath it. The first entry is every scope.
+ */
+export function scopeTree(scopes: readonly StatusScope[]): ScopeEntry[] {
+  const all: ScopeEntry = { scope: '', label: '', depth: 0, counts: zero() };
+  const byName = new Map<string, ScopeEntry>();
+  const entry = (name: string): ScopeEntry => {
+    let e = byName.get(name);
+    if (!e) {
+      const parts = name.split('/');
+      e = { scope: name, label: parts[parts.length - 1] ?? name, depth: parts.length, counts: zero() };
+      byName.set(name, e);
+    }
+    return e;
+  };
+  for (const s of scopes) {
+    const c: Counts = { nodes: s.nodes, critical: s.critical, unknown: s.unknown, warning: s.warning, info: s.info, stale: s.stale };
+    add(all.counts, c);
+    if (!s.scope) {
+      add(entry(noScope).counts, c);
+      entry(noScope).depth = 1;
+      continue;
+    }
+    const parts = s.scope.split('/');
+    for (let i = 1; i <= parts.length; i++) add(entry(parts.slice(0, i).join('/')).counts, c);
+  }
+  const sorted = [...byName.values()].sort((a, b) => (a.scope === noScope ? 1 : b.scope === noScope ? -1 : byParts(a.scope, b.scope)));
+  return [all, ...sorted];
+}
+
+/** Orders a/b right after a and before a-b or ab: part by part. */
+function byParts(a: string, b: string): number {
+  const pa = a.split('/');
+  const pb = b.split('/');
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const x = pa[i] ?? '';
+    const y = pb[i] ?? '';
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return pa.length - pb.length;
+}
+
+/** Counts of rows by priority (and stale), for the summary above the grid. */
+export function countRows(rows: readonly StatusRow[]): Counts {
+  const c = zero();
+  c.nodes = new Set(rows.map((r) => r.node)).size;
+  for (const r of rows) {
+    if (r.priority === 'critical' || r.priority === 'unknown' || r.priority === 'warning' || r.priority === 'info') c[r.priority]++;
+    if (r.stale) c.stale++;
+  }
+  return c;
+}

@@ -363,11 +363,10 @@ export function fieldOrder(f: MonitorForm, k: MonitorKind | undefined): string[]
 }
 
 /**
- * The form field an appliance's refusal names: the API's field names
- * (the Monitor JSON's, and the kind's parameter names) mapped to the
- * form's keys.
+ * The API's field names in a refusal (the Monitor JSON's and its
+ * judgement's) mapped to the form's keys.
  */
-export function apiFieldMap(f: MonitorForm, k: MonitorKind | undefined): Record<string, string> {
+export function apiFieldMap(f: MonitorForm): Record<string, string> {
   const m: Record<string, string> = {
     id: 'id',
     name: 'name',
@@ -388,8 +387,22 @@ export function apiFieldMap(f: MonitorForm, k: MonitorKind | undefined): Record<
   f.items.forEach((it, i) => {
     if (it.key.trim()) m[`items.${it.key.trim()}`] = `j-item-${i}-key`;
   });
-  for (const fd of k?.fields ?? []) m[fd.name] = `p-${fd.name}`;
   return m;
+}
+
+/**
+ * The form key of the field a refusal of the monitor names: a kind's
+ * parameter when the appliance speaks of "params: …" (a parameter may
+ * share a name with a monitor field, as a ping's interval between
+ * probes), else a field of the monitor or its judgement.
+ */
+export function refusedMonitorKey(err: unknown, f: MonitorForm, k: MonitorKind | undefined): string | undefined {
+  if (!(err instanceof ApiError)) return undefined;
+  const at = /(^|\W)params:/.exec(err.message);
+  if (!at) return refusedKey(err, apiFieldMap(f));
+  const params = Object.fromEntries((k?.fields ?? []).map((fd) => [fd.name, `p-${fd.name}`]));
+  const tail = new ApiError(err.status, err.code, err.message.slice(at.index + at[0].length));
+  return refusedKey(tail, params);
 }
 
 /** The form key of the field an appliance's 400 names first (see apiFieldMap), or undefined. */

@@ -164,9 +164,10 @@ function byParts(a: string, b: string): number {
 export function countRows(rows: readonly StatusRow[]): Counts {
   const c = zero();
   c.nodes = new Set(rows.map((r) => r.node)).size;
+  // As the appliance's roll-up: a stale row counts as stale only (its priority is no longer known).
   for (const r of rows) {
-    if (r.priority === 'critical' || r.priority === 'unknown' || r.priority === 'warning' || r.priority === 'info') c[r.priority]++;
     if (r.stale) c.stale++;
+    else if (r.priority === 'critical' || r.priority === 'unknown' || r.priority === 'warning' || r.priority === 'info') c[r.priority]++;
   }
   return c;
 }

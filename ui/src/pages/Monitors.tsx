@@ -12,11 +12,11 @@ import { ErrorPanel } from '../components/ErrorPanel';
 import { Check, Input, Select } from '../components/Inputs';
 import { Card, Loading } from '../components/bits';
 import { JudgementEditor } from '../components/monitors/JudgementEditor';
-import { KindFields } from '../components/monitors/KindFields';
+import { KindFields, paramLabel } from '../components/monitors/KindFields';
 import { TestResults } from '../components/monitors/TestResults';
 import { focusFirst } from '../forms';
 import { t, tOr } from '../i18n';
-import { apiFieldMap, blankForm, fieldOrder, label, refusedKey, toForm, toMonitor, validateMonitor, withKind, type FormErrors, type MonitorForm } from '../monitoring/form';
+import { blankForm, fieldOrder, label, refusedMonitorKey, toForm, toMonitor, validateMonitor, withKind, type FormErrors, type MonitorForm } from '../monitoring/form';
 import { navigate, query } from '../router';
 import '../styles/monitors.css';
 
@@ -98,9 +98,9 @@ export function MonitorsPage() {
 
   /** Shows a refusal on the field it names, or as a panel. */
   const refused = (err: unknown, show: (e: unknown) => void) => {
-    const key = refusedKey(err, apiFieldMap(form, kind));
+    const key = refusedMonitorKey(err, form, kind);
     if (key && err instanceof ApiError) {
-      const errs = { [key]: t('form.refused', { field: fieldName(key), message: err.message }) };
+      const errs = { [key]: t('form.refused', { field: fieldName(key, kind), message: err.message }) };
       setErrors(errs);
       focusFirst('mon', [key], errs);
     } else show(err);
@@ -245,8 +245,9 @@ export function MonitorsPage() {
 }
 
 /** A form key's name in the user's language, for a refusal shown on it. */
-function fieldName(key: string): string {
-  if (key.startsWith('p-')) return key.slice(2);
+function fieldName(key: string, kind: MonitorKind | undefined): string {
+  const fd = key.startsWith('p-') ? kind?.fields?.find((x) => `p-${x.name}` === key) : undefined;
+  if (fd) return paramLabel(fd);
   if (key.startsWith('j-')) return t('monitors.judgement');
   return label(key);
 }

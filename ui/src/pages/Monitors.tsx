@@ -247,7 +247,7 @@ export function MonitorsPage() {
 /** A form key's name in the user's language, for a refusal shown on it. */
 function fieldName(key: string, kind: MonitorKind | undefined): string {
   const fd = key.startsWith('p-') ? kind?.fields?.find((x) => `p-${x.name}` === key) : undefined;
-  if (fd) return paramLabel(fd);
+  if (fd && kind) return paramLabel(kind.name, fd);
   if (key.startsWith('j-')) return t('monitors.judgement');
   return label(key);
 }

@@ -15,11 +15,12 @@ export interface KindFieldsProps {
   onValue: (name: string, v: string | boolean) => void;
 }
 
-export const paramLabel = (fd: KindField) => tOr(`monitors.param.${fd.name}`, fd.label || fd.name);
+/** A parameter's label: the catalogue's for this kind's parameter (monitors.param.<kind>.<name>), else the appliance's. */
+export const paramLabel = (kind: string, fd: KindField) => tOr(`monitors.param.${kind}.${fd.name}`, fd.label || fd.name);
 
-function hint(fd: KindField): string | undefined {
+function hint(kind: string, fd: KindField): string | undefined {
   const parts: string[] = [];
-  if (fd.help) parts.push(tOr(`monitors.paramHelp.${fd.name}`, fd.help));
+  if (fd.help) parts.push(tOr(`monitors.paramHelp.${kind}.${fd.name}`, fd.help));
   if (fd.type === 'list') parts.push(t('monitors.h.list'));
   if (fd.type === 'duration') parts.push(t('monitors.h.duration'));
   if (fd.default !== undefined && fd.default !== null && fd.type !== 'bool') {
@@ -34,19 +35,21 @@ export function KindFields({ kind, values, errors, credentials, onValue }: KindF
   return (
     <div class="form-grid">
       {fields.map((fd) => (
-        <KindField key={fd.name} fd={fd} value={values[fd.name]} error={errors[`p-${fd.name}`]} credentials={credentials} onValue={(v) => onValue(fd.name, v)} />
+        <KindField key={fd.name} kind={kind.name} fd={fd} value={values[fd.name]} error={errors[`p-${fd.name}`]} credentials={credentials} onValue={(v) => onValue(fd.name, v)} />
       ))}
     </div>
   );
 }
 
 function KindField({
+  kind,
   fd,
   value,
   error,
   credentials,
   onValue,
 }: {
+  kind: string;
   fd: KindField;
   value: string | boolean | undefined;
   error: string | undefined;
@@ -54,12 +57,13 @@ function KindField({
   onValue: (v: string | boolean) => void;
 }) {
   const id = `mon-p-${fd.name}`;
-  const label = fd.required ? t('monitors.requiredLabel', { label: paramLabel(fd) }) : paramLabel(fd);
+  const name = paramLabel(kind, fd);
+  const label = fd.required ? t('monitors.requiredLabel', { label: name }) : name;
   const text = typeof value === 'string' ? value : '';
-  const common = { id, label, error, hint: hint(fd) };
+  const common = { id, label, error, hint: hint(kind, fd) };
   switch (fd.type) {
     case 'bool':
-      return <Check id={id} label={paramLabel(fd)} checked={value === true} onChecked={onValue} />;
+      return <Check id={id} label={name} checked={value === true} onChecked={onValue} />;
     case 'text':
       return <Area {...common} value={text} onValue={onValue} />;
     case 'list':

@@ -31,6 +31,8 @@ import (
 	"github.com/mamori-ops/mamori/ingest/pipeline"
 	"github.com/mamori-ops/mamori/internal/config"
 	"github.com/mamori-ops/mamori/internal/gcpace"
+	"github.com/mamori-ops/mamori/pollers/monitor"
+	"github.com/mamori-ops/mamori/pollers/status"
 	"github.com/mamori-ops/mamori/ui"
 )
 
@@ -202,7 +204,8 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	}
 	authSvc := auth.New(st, authOpts)
 	var migrations []store.Migration
-	for _, ms := range [][]store.Migration{events.Migrations(), auth.Migrations(), secrets.Migrations(), inventory.Migrations(), pipeline.Migrations(), api.Migrations()} {
+	for _, ms := range [][]store.Migration{events.Migrations(), auth.Migrations(), secrets.Migrations(), inventory.Migrations(), pipeline.Migrations(), api.Migrations(),
+		monitor.Migrations(), status.Migrations()} { // monitors (issue 12 core)
 		migrations = append(migrations, ms...)
 	}
 	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,

@@ -25,6 +25,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/appliance/secrets"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
+	"github.com/mamori-ops/mamori/pollers/check"
 )
 
 // Cluster is the HA controller as the API sees it.
@@ -96,6 +97,11 @@ type Options struct {
 	// Setup is the first-boot wizard's side of the appliance; nil
 	// answers its routes with 404.
 	Setup Setup
+	// Monitors (issue 12 core): Kinds lists the monitor kinds (nil:
+	// pollers/kinds.All); Status is the runner's latest results on the
+	// active (nil: the replicated status rows only).
+	Kinds  func() []check.Kind
+	Status StatusSource
 }
 
 // Bounds of every request and answer.
@@ -313,6 +319,14 @@ func (s *Server) table() []Route {
 		{http.MethodGet, "/api/v1/rules", Priv, auth.MonitorSetting, auth.Read, false, s.listRules},
 		{http.MethodPost, "/api/v1/rules", Priv, auth.MonitorSetting, auth.Add, true, s.putRule},
 		{http.MethodDelete, "/api/v1/rules/:id", Priv, auth.MonitorSetting, auth.Modify, true, s.deleteRule},
+		// Monitors and their status (issue 12 core).
+		{http.MethodGet, "/api/v1/monitor-kinds", Priv, auth.MonitorSetting, auth.Read, false, s.listMonitorKinds},
+		{http.MethodGet, "/api/v1/monitors", Priv, auth.MonitorSetting, auth.Read, false, s.listMonitors},
+		{http.MethodPost, "/api/v1/monitors", Priv, auth.MonitorSetting, auth.Add, true, s.putMonitor},
+		{http.MethodPost, "/api/v1/monitors/test", Priv, auth.MonitorSetting, auth.Execute, true, s.testMonitor},
+		{http.MethodGet, "/api/v1/monitors/:id", Priv, auth.MonitorSetting, auth.Read, false, s.getMonitor},
+		{http.MethodDelete, "/api/v1/monitors/:id", Priv, auth.MonitorSetting, auth.Modify, true, s.deleteMonitor},
+		{http.MethodGet, "/api/v1/status", Priv, auth.MonitorResult, auth.Read, false, s.listStatus},
 		{http.MethodPost, "/internal/v1/recover", Self, "", "", true, s.recover},
 		{http.MethodPost, "/internal/v1/pair/code", Self, "", "", true, s.pairCode},
 		{http.MethodPost, "/internal/v1/admin", Self, "", "", true, s.createAdmin},

@@ -33,8 +33,8 @@ var eventFilters = map[string]func(f *events.Filter, v string) error{
 	"severity": func(f *events.Filter, v string) error {
 		for _, s := range strings.Split(v, ",") {
 			sev := events.Severity(s)
-			if sev != events.Critical && sev != events.Warning && sev != events.Info {
-				return fmt.Errorf("%q is not critical, warning or info", s)
+			if !events.ValidSeverity(sev) {
+				return fmt.Errorf("%q is not critical, unknown, warning or info", s)
 			}
 			f.Severities = append(f.Severities, sev)
 		}

@@ -15,6 +15,10 @@ import (
 	"github.com/mamori-ops/mamori/ingest/pipeline"
 	"github.com/mamori-ops/mamori/ingest/rules"
 	"github.com/mamori-ops/mamori/internal/openapi"
+	"github.com/mamori-ops/mamori/pollers/check"
+	"github.com/mamori-ops/mamori/pollers/judge"
+	"github.com/mamori-ops/mamori/pollers/monitor"
+	"github.com/mamori-ops/mamori/pollers/status"
 )
 
 // What the OpenAPI document says of each route of the route table, by
@@ -72,7 +76,7 @@ var messageListQuery = []queryParam{
 var eventFilterQuery = []queryParam{
 	{"after", "integer", "after this event id", nil},
 	{"before", "integer", "before this event id", nil},
-	{"severity", "string", "comma-separated: critical, warning, info", nil},
+	{"severity", "string", "comma-separated: critical, unknown, warning, info", nil},
 	{"state", "string", "comma-separated: unconfirmed, confirming, confirmed", nil},
 	{"scope", "string", "comma-separated scopes", nil},
 	{"node", "string", "node", nil},
@@ -147,6 +151,18 @@ func routeDocs() map[string]routeDoc {
 		"DELETE /api/v1/tokens/:id":     {Summary: "Revoke one of the caller's own API tokens.", Answer: TokenRevoked{}},
 		"DELETE /api/v1/users/:name":    {Summary: "Remove a user with its sessions and tokens (not yourself, not the last administrator).", Answer: UserDeleted{}},
 		"POST /internal/v1/admin":       {Summary: "Create an administrator (`mamori admin create`).", Body: newUser{}, Answer: UserCreated{}, Status: http.StatusCreated},
+		// Monitors and their status (issue 12 core).
+		"GET /api/v1/monitor-kinds": {Summary: "Every monitor kind with the fields of its parameters form.", Answer: MonitorKinds{}},
+		"GET /api/v1/monitors": {Summary: "Monitors of the caller's scopes by id, a page at a time.", Answer: MonitorList{},
+			Query: []queryParam{{"kind", "string", "only this kind", nil}, {"scope", "string", "in this scope (its own or its node's)", nil},
+				{"node", "string", "running on this node (naming it or its scope)", nil}, {"after", "string", "after this monitor id (the next page)", nil}}},
+		"POST /api/v1/monitors":       {Summary: "Create or replace a monitor (unknown fields are refused; errors name the field).", Body: monitor.Monitor{}, Answer: monitor.Monitor{}},
+		"POST /api/v1/monitors/test":  {Summary: "Test now: run a monitor's check once, saved or not, and answer the raw result and its judgement (nothing is stored).", Body: MonitorTestRequest{}, Answer: MonitorTestAnswer{}},
+		"GET /api/v1/monitors/:id":    {Summary: "One monitor.", Answer: monitor.Monitor{}},
+		"DELETE /api/v1/monitors/:id": {Summary: "Delete a monitor (its status rows expire).", Answer: MonitorDeleted{}},
+		"GET /api/v1/status": {Summary: "The latest result per node × monitor (× item) of the caller's scopes, stale ones marked, rolled up per scope.", Answer: StatusList{},
+			Query: []queryParam{{"scope", "string", "only this scope", nil}, {"node", "string", "only this node", nil}, {"monitor", "string", "only this monitor", nil},
+				{"priority", "string", "only this priority", strs(judge.Priorities...)}}},
 	}
 }
 
@@ -172,6 +188,10 @@ func openAPINames() map[reflect.Type]string {
 		reflect.TypeFor[newUser]():         "NewUser",
 		reflect.TypeFor[auth.Entry]():      "AuditEntry",
 		reflect.TypeFor[events.Comment]():  "EventComment",
+		reflect.TypeFor[check.Kind]():      "MonitorKind",
+		reflect.TypeFor[check.Item]():      "CheckItem",
+		reflect.TypeFor[check.Field]():     "MonitorKindField",
+		reflect.TypeFor[status.Row]():      "StatusRow",
 		reflect.TypeFor[events.State]():    "EventState",
 		// Function and Action would shadow TypeScript's own names.
 		reflect.TypeFor[auth.Function](): "PrivilegeFunction",
@@ -183,11 +203,14 @@ func openAPINames() map[reflect.Type]string {
 func openAPIEnums() map[reflect.Type][]string {
 	return map[reflect.Type][]string{
 		reflect.TypeFor[ha.Role]():         strs(ha.Starting, ha.Active, ha.Standby, ha.Fenced, ha.Stale, ha.Recovering),
-		reflect.TypeFor[events.Severity](): strs(events.Critical, events.Warning, events.Info),
+		reflect.TypeFor[events.Severity](): strs(events.Severities...),
 		reflect.TypeFor[events.State]():    strs(events.States...),
 		reflect.TypeFor[auth.Function]():   strs(auth.Functions...),
 		reflect.TypeFor[auth.Action]():     strs(auth.Actions...),
 		reflect.TypeFor[ErrorCode]():       errorCodes(),
+		reflect.TypeFor[judge.Priority]():  strs(judge.Priorities...),
+		reflect.TypeFor[check.ValueType](): strs(check.Numeric, check.String, check.Truth),
+		reflect.TypeFor[check.Where]():     strs(check.Appliance, check.Agent),
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,12 +24,21 @@ import (
 // Severity of an event.
 type Severity string
 
-// Severities, most severe first.
+// Severities, most severe first. Unknown is a monitor's result when its
+// check failed (the target is gone, a timeout): graver than warning,
+// since nobody knows what the target is doing.
 const (
 	Critical Severity = "critical"
+	Unknown  Severity = "unknown"
 	Warning  Severity = "warning"
 	Info     Severity = "info"
 )
+
+// Severities lists them, most severe first.
+var Severities = []Severity{Critical, Unknown, Warning, Info}
+
+// ValidSeverity says whether s is one of Severities.
+func ValidSeverity(s Severity) bool { return slices.Contains(Severities, s) }
 
 // Event is one recorded occurrence.
 type Event struct {
@@ -178,11 +188,10 @@ func Validate(ev Event) error {
 			return fmt.Errorf("%w: attr names are at most 128 bytes, values at most 4 KiB", ErrInvalid)
 		}
 	}
-	switch ev.Severity {
-	case Critical, Warning, Info:
+	if ValidSeverity(ev.Severity) {
 		return nil
 	}
-	return fmt.Errorf("%w: severity %q is not critical, warning or info", ErrInvalid, ev.Severity)
+	return fmt.Errorf("%w: severity %q is not critical, unknown, warning or info", ErrInvalid, ev.Severity)
 }
 
 // maxAttrs bounds an event's attributes.

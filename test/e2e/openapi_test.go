@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,8 @@ func TestOpenAPIConformance(t *testing.T) {
 		t.Fatalf("snmptrap: %v %s", err, out)
 	}
 
+	_, apiPortText, _ := strings.Cut(a.API, ":")
+	apiPort, _ := strconv.Atoi(apiPortText)
 	calls := []openapiCall{
 		{"anon", "GET", "/healthz", nil, 200},
 		{"admin", "GET", "/healthz", nil, 200},
@@ -83,6 +86,20 @@ func TestOpenAPIConformance(t *testing.T) {
 		{"admin", "POST", "/api/v1/rules", map[string]any{"id": "r1", "name": "docs", "kind": "syslog", "action": "notify", "enabled": true,
 			"pattern": "conformance", "priority": "warning", "max_severity": 7}, 200},
 		{"admin", "POST", "/api/v1/rules", map[string]any{"id": "r2", "name": "docs", "kind": "syslog", "action": "drop", "bogus": 1}, 400},
+		// Monitors (issue 12 core): the tcp kind (pollers/tcp) checks the appliance's own API port.
+		{"admin", "GET", "/api/v1/monitor-kinds", nil, 200},
+		{"admin", "POST", "/api/v1/monitors", map[string]any{"id": "m1", "name": "API port", "kind": "tcp", "node": "n1", "interval": "5s",
+			"params": map[string]any{"port": apiPort}, "judgement": map[string]any{"numeric": map[string]any{"info": map[string]any{"max": 1000}}}}, 200},
+		{"admin", "POST", "/api/v1/monitors", map[string]any{"id": "m2", "kind": "tcp", "node": "n1", "interval": "5s", "params": map[string]any{"port": apiPort},
+			"judgement": map[string]any{"numeric": map[string]any{"info": map[string]any{"min": 10, "max": 1}}}}, 400},
+		{"admin", "POST", "/api/v1/monitors/test", map[string]any{"monitor": map[string]any{"id": "m1", "kind": "tcp", "node": "n1", "interval": "5s",
+			"params": map[string]any{"port": apiPort}}}, 200},
+		{"admin", "GET", "/api/v1/monitors", nil, 200},
+		{"admin", "GET", "/api/v1/monitors/m1", nil, 200},
+		{"admin", "GET", "/api/v1/monitors/nope", nil, 404},
+		{"admin", "GET", "/api/v1/status", nil, 200},
+		{"admin", "DELETE", "/api/v1/monitors/m1", nil, 200},
+		{"admin", "DELETE", "/api/v1/monitors/m1", nil, 404},
 		{"admin", "POST", "/api/v1/roles", map[string]any{"name": "reader", "scopes": []string{"A"},
 			"privileges": map[string][]string{"monitor_results": {"read"}}}, 201},
 		{"admin", "POST", "/api/v1/users", map[string]any{"user": "reader1", "password": pw, "roles": []string{"reader"}}, 201},
@@ -181,6 +198,8 @@ func checkOpenAPICall(t *testing.T, a *cluster.Node, v *openapi.Validator, token
 		tmpl = "/api/v1/nodes/{id}/snmp/get"
 	case strings.HasPrefix(tmpl, "/api/v1/rules/"):
 		tmpl = "/api/v1/rules/{id}"
+	case strings.HasPrefix(tmpl, "/api/v1/monitors/") && tmpl != "/api/v1/monitors/test":
+		tmpl = "/api/v1/monitors/{id}"
 	case strings.HasPrefix(tmpl, "/api/v1/tokens/"):
 		tmpl = "/api/v1/tokens/{id}"
 	case strings.HasPrefix(tmpl, "/api/v1/users/"):

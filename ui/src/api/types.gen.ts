@@ -273,6 +273,24 @@ export interface JoinResponse {
   secrets_key?: string;
 }
 
+export interface Judgement {
+  change_amount?: boolean;
+  failure?: Priority;
+  items?: Record<string, Thresholds>;
+  numeric?: Thresholds;
+  patterns?: Pattern[];
+  truth?: Truth;
+}
+
+export interface JudgementInput {
+  change_amount?: boolean;
+  failure?: Priority;
+  items?: Record<string, ThresholdsInput>;
+  numeric?: ThresholdsInput;
+  patterns?: PatternInput[];
+  truth?: TruthInput;
+}
+
 export interface LoggedOut {
   logged_out: boolean;
 }
@@ -303,6 +321,105 @@ export interface MergeReport {
   audit: number;
   events: number;
   settings?: string[];
+}
+
+export interface Monitor {
+  calendar?: string;
+  collect: boolean;
+  enabled: boolean;
+  id: string;
+  interval: string;
+  judgement: Judgement;
+  kind: string;
+  name: string;
+  node?: string;
+  notify?: string[];
+  owner_role?: string;
+  params?: unknown;
+  scope?: string;
+  timeout?: string;
+}
+
+export interface MonitorDeleted {
+  deleted: string;
+}
+
+export interface MonitorInput {
+  calendar?: string;
+  collect?: boolean;
+  enabled?: boolean;
+  id?: string;
+  interval?: string;
+  judgement?: JudgementInput;
+  kind?: string;
+  name?: string;
+  node?: string;
+  notify?: string[];
+  owner_role?: string;
+  params?: unknown;
+  scope?: string;
+  timeout?: string;
+}
+
+export interface MonitorKind {
+  fields: MonitorKindField[] | null;
+  label: string;
+  name: string;
+  per_item?: boolean;
+  value: ValueType;
+  where: Where;
+}
+
+export interface MonitorKindField {
+  default?: unknown;
+  help?: string;
+  label: string;
+  name: string;
+  options?: string[];
+  required?: boolean;
+  type: string;
+}
+
+export interface MonitorKinds {
+  kinds: MonitorKind[] | null;
+}
+
+export interface MonitorList {
+  monitors: Monitor[] | null;
+  more: boolean;
+}
+
+export interface MonitorTestAnswer {
+  results: MonitorTestResult[] | null;
+}
+
+export interface MonitorTestItem {
+  bool?: boolean;
+  counter?: boolean;
+  error?: string;
+  key?: string;
+  message?: string;
+  number?: number;
+  priority?: Priority;
+  skipped?: boolean;
+  text?: string;
+  unit?: string;
+}
+
+export interface MonitorTestRequest {
+  monitor?: MonitorInput;
+  node?: string;
+}
+
+export interface MonitorTestResult {
+  duration_ms: number;
+  error?: string;
+  items: MonitorTestItem[] | null;
+  message: string;
+  node: string;
+  node_name: string;
+  priority: Priority;
+  raw: string;
 }
 
 export interface NewUserInput {
@@ -386,6 +503,22 @@ export interface PathStatus {
   up: boolean;
 }
 
+export interface Pattern {
+  exclude?: boolean;
+  ignore_case?: boolean;
+  match: string;
+  message?: string;
+  priority?: Priority;
+}
+
+export interface PatternInput {
+  exclude?: boolean;
+  ignore_case?: boolean;
+  match?: string;
+  message?: string;
+  priority?: Priority;
+}
+
 export interface PeerStatus {
   api_addrs: string[] | null;
   applied_index: number;
@@ -397,6 +530,8 @@ export interface PeerStatus {
   role?: Role;
 }
 
+export type Priority = 'critical' | 'unknown' | 'warning' | 'info';
+
 export type PrivilegeAction = 'read' | 'add' | 'modify' | 'execute' | 'approve';
 
 export type PrivilegeFunction = 'inventory' | 'monitor_settings' | 'monitor_results' | 'jobs' | 'calendars' | 'notifications' | 'users' | 'cluster' | 'audit';
@@ -405,6 +540,16 @@ export interface Promotion {
   at: string;
   epoch: number;
   senior?: boolean;
+}
+
+export interface Range {
+  max: number | null;
+  min: number | null;
+}
+
+export interface RangeInput {
+  max?: number | null;
+  min?: number | null;
 }
 
 export type Role = 'starting' | 'active' | 'standby' | 'fenced' | 'stale' | 'recovering';
@@ -520,6 +665,16 @@ export interface ScopeList {
   scopes: ScopeUse[] | null;
 }
 
+export interface ScopeRollup {
+  critical: number;
+  info: number;
+  nodes: number;
+  scope: string;
+  stale: number;
+  unknown: number;
+  warning: number;
+}
+
 export interface ScopeUse {
   credentials: number;
   name: string;
@@ -572,7 +727,7 @@ export interface SetupTokenRequest {
   token?: string;
 }
 
-export type Severity = 'critical' | 'warning' | 'info';
+export type Severity = 'critical' | 'unknown' | 'warning' | 'info';
 
 export interface SpoolRefused {
   accepted: number;
@@ -588,6 +743,28 @@ export interface StateChangeInput {
 export interface StateChanged {
   changed: number;
   state: EventState;
+}
+
+export interface StatusList {
+  more: boolean;
+  rows: StatusRow[] | null;
+  scopes: ScopeRollup[] | null;
+}
+
+export interface StatusRow {
+  checked_at: string;
+  expires_at: string;
+  item: string;
+  kind: string;
+  message: string;
+  monitor: string;
+  monitor_name: string;
+  node: string;
+  node_name: string;
+  priority: Priority;
+  scope: string;
+  stale: boolean;
+  value: string;
 }
 
 export interface StoreServer {
@@ -690,6 +867,16 @@ export interface TOTPEnrolment {
   secret: string;
 }
 
+export interface Thresholds {
+  info?: Range;
+  warning?: Range;
+}
+
+export interface ThresholdsInput {
+  info?: RangeInput;
+  warning?: RangeInput;
+}
+
 export interface TokenAnswer {
   token: string;
 }
@@ -723,6 +910,16 @@ export interface TrapList {
   traps: StoredTrap[] | null;
 }
 
+export interface Truth {
+  false?: Priority;
+  true?: Priority;
+}
+
+export interface TruthInput {
+  false?: Priority;
+  true?: Priority;
+}
+
 export interface UserCreated {
   user: string;
 }
@@ -747,6 +944,8 @@ export interface Value {
   value: string;
 }
 
+export type ValueType = 'numeric' | 'string' | 'truth';
+
 export interface Varbind {
   name?: string;
   oid: string;
@@ -759,6 +958,8 @@ export interface VerifyReport {
   problems: string[] | null;
   rows: number;
 }
+
+export type Where = 'appliance' | 'agent';
 
 export interface WitnessStatus {
   addresses: string[] | null;
@@ -792,6 +993,12 @@ export interface Routes {
   'GET /api/v1/me': { body: never; answer: Me; query: Record<string, never> };
   'POST /api/v1/me/totp': { body: TOTPEnrolRequest; answer: TOTPEnrolment; query: Record<string, never> };
   'POST /api/v1/me/totp/confirm': { body: TOTPConfirmRequest; answer: TOTPEnabled; query: Record<string, never> };
+  'GET /api/v1/monitor-kinds': { body: never; answer: MonitorKinds; query: Record<string, never> };
+  'GET /api/v1/monitors': { body: never; answer: MonitorList; query: { kind?: string; scope?: string; node?: string; after?: string } };
+  'POST /api/v1/monitors': { body: MonitorInput; answer: Monitor; query: Record<string, never> };
+  'POST /api/v1/monitors/test': { body: MonitorTestRequest; answer: MonitorTestAnswer; query: Record<string, never> };
+  'DELETE /api/v1/monitors/{id}': { body: never; answer: MonitorDeleted; query: Record<string, never> };
+  'GET /api/v1/monitors/{id}': { body: never; answer: Monitor; query: Record<string, never> };
   'GET /api/v1/nodes': { body: never; answer: NodeList; query: Record<string, never> };
   'POST /api/v1/nodes': { body: NodeInput; answer: NodeSaved; query: Record<string, never> };
   'POST /api/v1/nodes/{id}/snmp/get': { body: SNMPGetRequest; answer: SNMPValues; query: Record<string, never> };
@@ -810,6 +1017,7 @@ export interface Routes {
   'POST /api/v1/setup/pair/join': { body: SetupJoinRequest; answer: PairJoinAnswer; query: Record<string, never> };
   'POST /api/v1/setup/pair/preview': { body: SetupJoinRequest; answer: PairPreview; query: Record<string, never> };
   'POST /api/v1/setup/token': { body: SetupTokenRequest; answer: SetupTokenOK; query: Record<string, never> };
+  'GET /api/v1/status': { body: never; answer: StatusList; query: { scope?: string; node?: string; monitor?: string; priority?: 'critical' | 'unknown' | 'warning' | 'info' } };
   'GET /api/v1/stream': { body: never; answer: string; query: { topics?: string; last_event_id?: string } };
   'GET /api/v1/syslog': { body: never; answer: SyslogList; query: { after?: number; before?: number; limit?: number; order?: 'asc' | 'desc'; source?: string; node?: string; scope?: string; since?: string; until?: string; q?: string; host?: string; app?: string; max_severity?: number; facility?: number } };
   'GET /api/v1/tokens': { body: never; answer: TokenList; query: Record<string, never> };

@@ -55,8 +55,9 @@ test: deps lint unit e2e
 
 # Debian packages the suites use; installed only when missing.
 # chromium drives the console's browser tests (playwright-core, never a
-# downloaded browser); fonts-noto-cjk renders Japanese in its screenshots.
-DEB_PKGS := iproute2 openssl iputils-ping sqlite3 slapd ldap-utils snmpd snmp snmptrapd rsyslog bsdutils chromium fonts-noto-cjk
+# downloaded browser); fonts-noto-cjk renders Japanese in its screenshots;
+# fping is the reference the ping monitor kind is compared with.
+DEB_PKGS := iproute2 openssl iputils-ping sqlite3 slapd ldap-utils snmpd snmp snmptrapd rsyslog bsdutils chromium fonts-noto-cjk fping
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

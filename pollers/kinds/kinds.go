@@ -2,12 +2,19 @@
 // pollers/ (and, later, per agent-side kind). Nothing registers itself.
 package kinds
 
-import "github.com/mamori-ops/mamori/pollers/check"
+import (
+	"github.com/mamori-ops/mamori/pollers/check"
+	"github.com/mamori-ops/mamori/pollers/http"
+	"github.com/mamori-ops/mamori/pollers/ping"
+)
 
 // All returns every monitor kind, in the order the console offers them.
 func All() []check.Kind {
 	return []check.Kind{
 		// Each kind's package adds its line here: ping.Kind(), http.Kind(), …
+		// net: ping, HTTP/HTTPS, TCP services
+		ping.Kind(),
+		http.Kind(),
 	}
 }
 

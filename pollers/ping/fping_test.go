@@ -1,0 +1,156 @@
+package ping
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mamori-ops/mamori/pollers/check"
+)
+
+// fping (Debian package fping, in the Makefile's DEB_PKGS) is the
+// reference: the same targets must show the same loss and RTTs of the
+// same order.
+
+type fpingStat struct {
+	sent, recv int
+	loss, avg  float64 // avg < 0: no reply
+}
+
+var fpingLine = regexp.MustCompile(`^(\S+)\s*: xmt/rcv/%loss = (\d+)/(\d+)/(\d+)%(?:, min/avg/max = [\d.]+/([\d.]+)/[\d.]+)?$`)
+
+// parseFping reads fping -q -c summaries ("addr : xmt/rcv/%loss = 3/3/0%,
+// min/avg/max = 0.03/0.04/0.05"), one per target.
+func parseFping(out string) map[string]fpingStat {
+	stats := map[string]fpingStat{}
+	for _, line := range strings.Split(out, "\n") {
+		m := fpingLine.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil {
+			continue
+		}
+		s := fpingStat{avg: -1}
+		s.sent, _ = strconv.Atoi(m[2])
+		s.recv, _ = strconv.Atoi(m[3])
+		s.loss, _ = strconv.ParseFloat(m[4], 64)
+		if m[5] != "" {
+			s.avg, _ = strconv.ParseFloat(m[5], 64)
+		}
+		stats[m[1]] = s
+	}
+	return stats
+}
+
+func TestParseFping(t *testing.T) {
+	out := "127.0.0.1    : xmt/rcv/%loss = 3/3/0%, min/avg/max = 0.027/0.038/0.044\n" +
+		"10.77.0.2 : xmt/rcv/%loss = 3/0/100%\n" +
+		"garbage : xmt\n"
+	got := parseFping(out)
+	want := map[string]fpingStat{
+		"127.0.0.1": {3, 3, 0, 0.038},
+		"10.77.0.2": {3, 0, 100, -1},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+func needFping(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("fping"); err != nil {
+		t.Skip("skipped: fping is not installed (make deps installs it)")
+	}
+}
+
+// fping runs fping on targets (in namespace ns when not "") and parses it.
+// fping exits 1 when a target is unreachable: that is a result, not a failure.
+func fping(t testing.TB, ns string, args ...string) map[string]fpingStat {
+	t.Helper()
+	argv := append([]string{"fping", "-q"}, args...)
+	if ns != "" {
+		argv = append([]string{"ip", "netns", "exec", ns}, argv...)
+	}
+	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); err != nil && (!ok || ee.ExitCode() > 1) {
+		t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
+	}
+	return parseFping(string(out))
+}
+
+// TestAgainstFping: loopback and a dead address, each probed by both.
+func TestAgainstFping(t *testing.T) {
+	needFping(t)
+	ns := deadNetns(t)
+	targets := []string{"127.0.0.1", "10.77.0.1", "10.77.0.2"}
+	ref := fping(t, ns, append([]string{"-c", "3", "-p", "50", "-t", "300"}, targets...)...)
+	for _, addr := range targets {
+		var r check.Result
+		inNetns(t, ns, func() {
+			r = runCheck(context.Background(), addr, `{"count":3,"interval":"50ms","timeout":"300ms"}`)
+		})
+		f, ok := ref[addr]
+		if !ok {
+			t.Fatalf("fping said nothing about %s: %v", addr, ref)
+		}
+		loss, rtt := item(t, r, ItemLoss), item(t, r, ItemRTT)
+		if loss.Number == nil || *loss.Number != f.loss {
+			t.Errorf("%s: loss %+v, fping %v%%", addr, loss, f.loss)
+		}
+		switch {
+		case f.avg < 0 && rtt.Number != nil:
+			t.Errorf("%s: rtt %v but fping had no reply", addr, *rtt.Number)
+		case f.avg >= 0 && rtt.Number == nil:
+			t.Errorf("%s: no rtt (%s) but fping had %v ms", addr, rtt.Err, f.avg)
+		case f.avg >= 0 && *rtt.Number > 10*f.avg+5:
+			// Same order of magnitude: loopback RTTs are tens of
+			// microseconds, scheduling noise adds up to a few ms.
+			t.Errorf("%s: rtt %.3f ms, fping %.3f ms", addr, *rtt.Number, f.avg)
+		}
+	}
+}
+
+// BenchmarkPingVsFping pings the same 200 loopback addresses (127/8
+// answers on every address) once each, all at once, with this kind and
+// with fping, and reports both rates and their ratio (this kind / fping).
+func BenchmarkPingVsFping(b *testing.B) {
+	needFping(b)
+	const n = 200
+	targets := make([]string, n)
+	for i := range targets {
+		targets[i] = fmt.Sprintf("127.0.%d.%d", 1+i/250, 1+i%250)
+	}
+	var ours, theirs time.Duration
+	for range b.N {
+		start := time.Now()
+		pingAll(b, targets)
+		ours += time.Since(start)
+		start = time.Now()
+		ref := fping(b, "", append([]string{"-c", "1", "-i", "0", "-t", "1000"}, targets...)...)
+		theirs += time.Since(start)
+		if len(ref) != n {
+			b.Fatalf("fping answered for %d of %d", len(ref), n)
+		}
+	}
+	perS := func(d time.Duration) float64 { return float64(n*b.N) / d.Seconds() }
+	b.ReportMetric(perS(ours), "checks/s")
+	b.ReportMetric(perS(theirs), "fping_checks/s")
+	b.ReportMetric(perS(ours)/perS(theirs), "ratio")
+}
+
+func pingAll(b *testing.B, targets []string) {
+	var wg sync.WaitGroup
+	for _, addr := range targets {
+		wg.Go(func() {
+			r := runCheck(context.Background(), addr, `{"count":1,"timeout":"1s"}`)
+			if l := r.Items; r.Err != nil || len(l) != 2 || l[1].Number == nil || *l[1].Number != 0 {
+				b.Errorf("%s: %+v %v", addr, l, r.Err)
+			}
+		})
+	}
+	wg.Wait()
+}

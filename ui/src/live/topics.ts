@@ -41,10 +41,16 @@ export async function summarizeEvents(signal: AbortSignal, now = Date.now()): Pr
   const s: EventSummary = {
     total: 0,
     truncated: false,
-    bySeverity: { critical: 0, warning: 0, info: 0 },
+    // unknown: a monitor whose check failed (issue 12); counted, not yet drawn.
+    bySeverity: { critical: 0, unknown: 0, warning: 0, info: 0 },
     byScope: [],
     hours: Array.from({ length: 24 }, (_, i) => (firstHour + i * hour) / 1000),
-    perHour: { critical: new Array<number>(24).fill(0), warning: new Array<number>(24).fill(0), info: new Array<number>(24).fill(0) },
+    perHour: {
+      critical: new Array<number>(24).fill(0),
+      unknown: new Array<number>(24).fill(0),
+      warning: new Array<number>(24).fill(0),
+      info: new Array<number>(24).fill(0),
+    },
     latest: [],
   };
   const scopes = new Map<string, number>();
@@ -53,7 +59,7 @@ export async function summarizeEvents(signal: AbortSignal, now = Date.now()): Pr
     const events = (await api.events({ after, limit: pageSize }, { signal, retry: false })).events ?? [];
     for (const ev of events) {
       s.total++;
-      const sev = severities.includes(ev.severity) ? ev.severity : 'info';
+      const sev = ev.severity in s.bySeverity ? ev.severity : 'info';
       s.bySeverity[sev]++;
       scopes.set(ev.scope ?? '', (scopes.get(ev.scope ?? '') ?? 0) + 1);
       const slot = Math.floor((Date.parse(ev.at) - firstHour) / hour);

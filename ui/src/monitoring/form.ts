@@ -5,7 +5,7 @@
 // here. Field ids are `mon-<key>`; keys are the fixed fields' names,
 // `p-<param>` for a parameter and `j-…` for the judgement.
 
-import type { Judgement, KindField, Monitor, MonitorKind, Pattern, Range, Thresholds } from '../api/monitors';
+import type { Judgement, KindField, Monitor, MonitorInput, MonitorKind, PatternInput, Priority, Range, ThresholdsInput } from '../api/monitors';
 import { ApiError } from '../api/client';
 import { badId, badRegexp, required, splitList, tooLong } from '../forms';
 import { t } from '../i18n';
@@ -121,7 +121,8 @@ const rangeText = (r: Range | undefined, end: 'min' | 'max') => (r?.[end] === un
 export function toForm(m: Monitor, k?: MonitorKind): MonitorForm {
   const j: Judgement = m.judgement ?? {};
   const described = new Set((k?.fields ?? []).map((f) => f.name));
-  const extra = Object.fromEntries(Object.entries(m.params ?? {}).filter(([n]) => !described.has(n)));
+  const given = (m.params ?? {}) as Record<string, unknown>;
+  const extra = Object.fromEntries(Object.entries(given).filter(([n]) => !described.has(n)));
   return {
     ...blankForm(k),
     id: m.id,
@@ -137,7 +138,7 @@ export function toForm(m: Monitor, k?: MonitorKind): MonitorForm {
     enabled: m.enabled,
     collect: m.collect !== false,
     notify: (m.notify ?? []).join(', '),
-    params: paramsOf(k, m.params ?? {}),
+    params: paramsOf(k, given),
     info_min: rangeText(j.numeric?.info, 'min'),
     info_max: rangeText(j.numeric?.info, 'max'),
     warn_min: rangeText(j.numeric?.warning, 'min'),
@@ -151,7 +152,7 @@ export function toForm(m: Monitor, k?: MonitorKind): MonitorForm {
     })),
     patterns: (j.patterns ?? []).map((p) => ({
       match: p.match,
-      priority: p.priority,
+      priority: p.priority ?? 'critical',
       ignore_case: p.ignore_case === true,
       exclude: p.exclude === true,
       message: p.message ?? '',
@@ -166,7 +167,7 @@ export function toForm(m: Monitor, k?: MonitorKind): MonitorForm {
 
 const numOrNull = (s: string): number | null => (s.trim() === '' ? null : Number(s.trim()));
 
-function thresholds(infoMin: string, infoMax: string, warnMin: string, warnMax: string): Thresholds | undefined {
+function thresholds(infoMin: string, infoMax: string, warnMin: string, warnMax: string): ThresholdsInput | undefined {
   if (![infoMin, infoMax, warnMin, warnMax].some((s) => s.trim() !== '')) return undefined;
   return {
     info: { min: numOrNull(infoMin), max: numOrNull(infoMax) },
@@ -199,13 +200,16 @@ export function paramValue(fd: KindField, v: string | boolean | undefined): unkn
 }
 
 /** The judgement the kind's value type uses (numeric: thresholds; string: patterns; truth: a map). */
-function judgementOf(f: MonitorForm, k: MonitorKind | undefined): Judgement {
-  const j: Judgement = { failure: f.failure || 'unknown' };
+/** The form's selects offer only priorities. */
+const prio = (s: string) => s as Priority;
+
+function judgementOf(f: MonitorForm, k: MonitorKind | undefined): NonNullable<MonitorInput['judgement']> {
+  const j: NonNullable<MonitorInput['judgement']> = { failure: prio(f.failure || 'unknown') };
   const value = k?.value ?? 'numeric';
   if (value === 'numeric') {
     const n = thresholds(f.info_min, f.info_max, f.warn_min, f.warn_max);
     if (n) j.numeric = n;
-    const items: Record<string, Thresholds> = {};
+    const items: Record<string, ThresholdsInput> = {};
     for (const it of f.items) {
       const th = thresholds(it.info_min, it.info_max, it.warn_min, it.warn_max);
       if (it.key.trim() && th) items[it.key.trim()] = th;
@@ -214,26 +218,28 @@ function judgementOf(f: MonitorForm, k: MonitorKind | undefined): Judgement {
     if (f.change_amount) j.change_amount = true;
   }
   if (value === 'string') {
-    j.patterns = f.patterns.map((p): Pattern => {
-      const out: Pattern = { match: p.match, priority: p.priority };
+    j.patterns = f.patterns.map((p): PatternInput => {
+      const out: PatternInput = { match: p.match, priority: prio(p.priority) };
       if (p.ignore_case) out.ignore_case = true;
       if (p.exclude) out.exclude = true;
       if (p.message.trim()) out.message = p.message.trim();
       return out;
     });
   }
-  if (value === 'truth') j.truth = { true: f.truth_true, false: f.truth_false };
+  if (value === 'truth') j.truth = { true: prio(f.truth_true), false: prio(f.truth_false) };
   return j;
 }
 
 /** The monitor the form describes (validate first: a json parameter that does not parse throws). */
-export function toMonitor(f: MonitorForm, k: MonitorKind | undefined): Monitor {
+export type Draft = MonitorInput & Required<Pick<MonitorInput, 'id' | 'name' | 'kind' | 'interval' | 'enabled' | 'judgement' | 'notify'>> & { params: Record<string, unknown> };
+
+export function toMonitor(f: MonitorForm, k: MonitorKind | undefined): Draft {
   const params: Record<string, unknown> = { ...f.extra };
   for (const fd of k?.fields ?? []) {
     const v = paramValue(fd, f.params[fd.name]);
     if (v !== undefined) params[fd.name] = v;
   }
-  const m: Monitor = {
+  const m: Draft = {
     id: f.id.trim(),
     name: f.name.trim(),
     kind: f.kind,

@@ -7,7 +7,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api } from '../api';
-import { monitorApi, type Monitor, type MonitorKind, type TestResult } from '../api/monitors';
+import { monitorApi, type Monitor, type MonitorInput, type MonitorKind, type TestResult } from '../api/monitors';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { Check, Input, Select } from '../components/Inputs';
 import { Card, Loading } from '../components/bits';
@@ -127,7 +127,7 @@ export function MonitorsPage() {
   };
 
   /** Runs m once; a refusal of the form's monitor shows on the field it names. */
-  const runTest = async (m: Monitor, name: string, fromForm = false) => {
+  const runTest = async (m: MonitorInput, name: string, fromForm = false) => {
     setTest({ name });
     setTimeout(() => document.getElementById('mon-test')?.scrollIntoView({ block: 'nearest' }), 0);
     try {

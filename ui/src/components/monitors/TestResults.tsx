@@ -50,7 +50,14 @@ export function TestResults({ results }: { results: TestResult[] }) {
                       {it.counter && <span class="muted small"> {t('monitors.test.counter')}</span>}
                     </td>
                     <td data-label={t('monitors.test.judgement')}>
-                      {it.priority ? <PriorityBadge p={it.priority} /> : <span class="muted">{t('common.none')}</span>}
+                      {it.skipped ? (
+                        <span class="muted">{t('monitors.test.skipped')}</span>
+                      ) : it.priority ? (
+                        <PriorityBadge p={it.priority} />
+                      ) : (
+                        <span class="muted">{t('common.none')}</span>
+                      )}
+                      {it.message && <span class="small"> {it.message}</span>}
                       {it.error && (
                         <span class="small" lang="en">
                           {' '}

@@ -24,7 +24,8 @@ function hint(kind: string, fd: KindField): string | undefined {
   if (fd.type === 'list') parts.push(t('monitors.h.list'));
   if (fd.type === 'duration') parts.push(t('monitors.h.duration'));
   if (fd.default !== undefined && fd.default !== null && fd.type !== 'bool') {
-    parts.push(t('monitors.h.default', { value: typeof fd.default === 'string' ? fd.default : JSON.stringify(fd.default) }));
+    const d = fd.default;
+    parts.push(t('monitors.h.default', { value: typeof d === 'string' ? d : Array.isArray(d) ? d.map(String).join(', ') : JSON.stringify(d) }));
   }
   return parts.join(' ') || undefined;
 }

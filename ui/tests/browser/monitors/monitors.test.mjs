@@ -1,0 +1,247 @@
+// The monitor screens in Chromium against the real pair of
+// TestConsoleMonitors (test/e2e/ui_monitors_test.go): an HTTP and a ping
+// monitor created through the form after "test now", bad input refused on
+// its field (by the browser and by the appliance), the status grid showing
+// them, turning critical when the real HTTP server stops and info again
+// when it listens, a node's rows, the filters and the keyboard; every
+// screen in both languages, both themes, desktop and phone; and the
+// monitors deleted through the list.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { assertClean, assertFocused, assertNoSideScroll, env, launch, login, open, shot } from '../harness.mjs';
+
+const port = process.env.MAMORI_UI_TARGET_PORT ?? '';
+const ctl = process.env.MAMORI_UI_TARGET_CTL ?? '';
+const webNode = 'shop-web-01';
+const dbNode = 'shop-db-01';
+// A check every 2 s, the status read every 5 s, the runner's first round: generous.
+const statusWait = 45000;
+
+let browser;
+before(async () => {
+  assert.ok(port && ctl, 'MAMORI_UI_TARGET_PORT and MAMORI_UI_TARGET_CTL: run through TestConsoleMonitors');
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** As the harness's, but the http kind's help names {{address}}, which the user types. */
+async function assertTranslated(page, lang) {
+  const text = (await page.locator('body').innerText()).replace(/\{\{\w+\}\}/g, '');
+  assert.doesNotMatch(text, /\{\w+\}|undefined|NaN|\b[a-z]+\.[a-z]+[A-Z]\w*\b/, 'untranslated text');
+  assert.equal(await page.getAttribute('html', 'lang'), lang);
+  if (lang === 'ja') assert.match(text, /[\u3040-\u30ff\u4e00-\u9fff]/, 'no Japanese text');
+}
+
+async function target(action) {
+  const res = await fetch(`${ctl}/${action}`, { method: 'POST' });
+  assert.equal(res.status, 200, `target ${action}: ${await res.text()}`);
+}
+
+async function visit(page, path, ready) {
+  await page.goto(`${env.url}${path}`);
+  await page.locator('.shell main h1').waitFor();
+  if (ready) await page.locator(ready).first().waitFor({ timeout: statusWait });
+  await page.waitForFunction(() => !document.querySelector('main .loading'));
+}
+
+const cell = (page, monitor, node, priority) =>
+  page.locator(`.status-grid tr:has(.node-button[data-node="${node}"]) td.cell[data-monitor="${monitor}"]${priority ? `[data-priority="${priority}"]` : ''}`);
+
+async function errorOf(page, id, word) {
+  const e = page.locator(`#${id}-error`);
+  await e.waitFor();
+  const text = await e.innerText();
+  assert.ok(text.includes(word), `${id}: "${text}" does not name "${word}"`);
+}
+
+/** Fills the form's common fields for a monitor of kind on the web node. */
+async function fillBasics(page, { id, name, kind }) {
+  await page.locator('#mon-kind').selectOption(kind);
+  await page.locator('#mon-id').fill(id);
+  await page.locator('#mon-name').fill(name);
+  await page.locator('#mon-node').fill(webNode);
+  await page.locator('#mon-interval').fill('2s');
+  await page.locator('#mon-timeout').fill('1s');
+}
+
+async function testNow(page, priority) {
+  await page.locator('#mon-test-now').click();
+  const result = page.locator(`#mon-test .test-result[data-node="${webNode}"]`);
+  await result.waitFor({ timeout: 20000 });
+  assert.equal(await result.getAttribute('data-priority'), priority, await result.innerText());
+  return result;
+}
+
+async function save(page, id) {
+  await page.locator('#mon-save').click();
+  await page.locator('main .notice').filter({ hasText: id }).waitFor();
+  await page.locator(`#mon-list tr[data-monitor="${id}"]`).waitFor();
+}
+
+describe('monitors and status', () => {
+  test('create an HTTP and a ping monitor through the form with test now', async () => {
+    const { ctx, page } = await open(browser, { lang: 'en' });
+    await login(page);
+    await visit(page, '/monitors', '#mon-form form');
+    assert.equal(await page.locator('main h1').innerText(), 'Monitors');
+
+    // HTTP: the form is drawn from the kind's fields.
+    await fillBasics(page, { id: 'ui-web', name: 'Shop web', kind: 'http' });
+    await page.locator('#mon-p-url').waitFor();
+    assert.ok(await page.locator('#mon-p-method').isVisible(), 'a select field of the http kind');
+    assert.ok(await page.locator('#mon-p-follow_redirects').isVisible(), 'a bool field of the http kind');
+    await page.locator('#mon-p-url').fill(`http://{{address}}:${port}/`);
+    await page.locator('#mon-j-failure').selectOption('critical');
+
+    // Bad input the browser sees: an inverted range, named, focused.
+    await page.locator('#mon-j-info_min').fill('2000');
+    await page.locator('#mon-j-info_max').fill('1000');
+    await page.locator('#mon-save').click();
+    await errorOf(page, 'mon-j-info_min', 'Info range');
+    await assertFocused(page, 'mon-j-info_min');
+    await page.locator('#mon-j-info_min').fill('');
+    await page.locator('#mon-j-warn_max').fill('3000');
+
+    // Bad input only the appliance knows: a node that does not exist.
+    page.expectFailure(/\/api\/v1\/monitors$/);
+    await page.locator('#mon-node').fill('no-such-node');
+    await page.locator('#mon-save').click();
+    await errorOf(page, 'mon-node', 'refused');
+    await page.locator('#mon-node').fill(webNode);
+
+    // Test now: the raw result, the items with values and their judgement.
+    const web = await testNow(page, 'info');
+    await web.locator('tr[data-item="response_ms"]').waitFor();
+    assert.match(await web.locator('tr[data-item="response_ms"]').innerText(), /\d.*ms[\s\S]*Info/);
+    assert.match(await web.locator('.test-raw').innerText(), /Raw result/);
+    await shot(page, 'monitors-test-http-en');
+    await save(page, 'ui-web');
+
+    // Ping, with thresholds per item.
+    await fillBasics(page, { id: 'ui-ping', name: 'Shop ping', kind: 'ping' });
+    await page.locator('#mon-p-count').fill('2');
+    await page.locator('#mon-p-interval').fill('20ms');
+    await page.locator('#mon-j-add-item').click();
+    await page.locator('#mon-j-item-0-key').fill('rtt_ms');
+    await page.locator('#mon-j-item-0-info_max').fill('500');
+    await page.locator('#mon-j-item-0-warn_max').fill('2000');
+    const ping = await testNow(page, 'info');
+    await ping.locator('tr[data-item="rtt_ms"]').waitFor();
+    await ping.locator('tr[data-item="loss_pct"]').waitFor();
+    await shot(page, 'monitors-test-ping-en');
+    await save(page, 'ui-ping');
+
+    // The list shows kind, target, interval, enabled.
+    const row = await page.locator('#mon-list tr[data-monitor="ui-web"]').innerText();
+    assert.match(row, /Shop web[\s\S]*HTTP[\s\S]*shop-web-01[\s\S]*2s[\s\S]*yes/);
+    await shot(page, 'monitors-list-en');
+    assertClean(page);
+    await ctx.close();
+  });
+
+  test('the status grid follows the target: info, critical when it stops, info when it returns', async () => {
+    const { ctx, page } = await open(browser, { lang: 'en' });
+    await login(page);
+    await visit(page, '/status', '.status-grid');
+    await cell(page, 'ui-web', webNode, 'info').waitFor({ timeout: statusWait });
+    await cell(page, 'ui-ping', webNode, 'info').waitFor({ timeout: statusWait });
+    // Every priority the seeded monitors give, and the scope tree.
+    await cell(page, 'seed-db-admin', dbNode, 'unknown').waitFor({ timeout: statusWait });
+    await cell(page, 'seed-db-slow', dbNode, 'warning').waitFor({ timeout: statusWait });
+    await page.locator('.scope-entry[data-scope="shop"]').waitFor();
+    await page.locator('.scope-entry[data-scope="shop/web"]').waitFor();
+    await shot(page, 'status-info-en');
+
+    await target('stop');
+    await cell(page, 'ui-web', webNode, 'critical').waitFor({ timeout: statusWait });
+    await shot(page, 'status-critical-en');
+
+    // Drill into the node: its rows with the message; Escape closes it and
+    // gives the focus back to the node.
+    await page.locator(`.node-button[data-node="${webNode}"]`).click();
+    await page.locator('#status-node').waitFor();
+    await assertFocused(page, 'status-node-title');
+    const rows = await page.locator('#status-node tbody').innerText();
+    assert.match(rows, /Shop web[\s\S]*Critical/);
+    await shot(page, 'status-node-en');
+    await page.keyboard.press('Escape');
+    await page.locator('#status-node').waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-node')), webNode);
+
+    // Arrow keys move between cells.
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.evaluate(() => document.activeElement?.closest('td')?.classList.contains('cell')), true);
+
+    // Filters: critical only; a scope.
+    await page.locator('#status-f-critical').click();
+    await page.waitForFunction(() => location.search.includes('priority=critical'));
+    assert.equal(await page.locator('td.cell[data-priority="info"]').count(), 0, 'info cells hidden by the filter');
+    await page.locator('#status-f-critical').click();
+    await page.locator('.scope-entry[data-scope="shop/db"]').click();
+    await page.waitForFunction(() => !document.querySelector(`.node-button[data-node="shop-web-01"]`));
+    await page.locator(`.node-button[data-node="${dbNode}"]`).waitFor();
+    await page.locator('.scope-entry[data-scope=""]').click();
+
+    await target('start');
+    await cell(page, 'ui-web', webNode, 'info').waitFor({ timeout: statusWait });
+    await shot(page, 'status-recovered-en');
+    assertClean(page);
+    await ctx.close();
+  });
+
+  for (const lang of ['en', 'ja']) {
+    for (const scheme of ['light', 'dark']) {
+      for (const device of ['desktop', 'phone']) {
+        test(`screens: ${lang} ${scheme} ${device}`, async () => {
+          const { ctx, page } = await open(browser, { lang, scheme, device });
+          await login(page);
+          await visit(page, '/status', '.status-grid');
+          await cell(page, 'ui-web', webNode).waitFor({ timeout: statusWait });
+          assert.equal(await page.locator('main h1').innerText(), lang === 'en' ? 'Status' : 'ステータス');
+          await assertNoSideScroll(page);
+          await assertTranslated(page, lang);
+          await page.evaluate(() => window.scrollTo(0, 0));
+          await shot(page, `status-${lang}-${scheme}-${device}`);
+          await visit(page, `/monitors?edit=ui-web`, '#mon-list table');
+          await page.locator('#mon-p-url').waitFor();
+          assert.equal(await page.locator('main h1').innerText(), lang === 'en' ? 'Monitors' : '監視設定');
+          await assertNoSideScroll(page);
+          await assertTranslated(page, lang);
+          await page.evaluate(() => window.scrollTo(0, 0));
+          await shot(page, `monitors-${lang}-${scheme}-${device}`);
+          assertClean(page);
+          await ctx.close();
+        });
+      }
+    }
+  }
+
+  test('delete through the list, with confirmation', async () => {
+    const { ctx, page } = await open(browser, { lang: 'ja' });
+    await login(page);
+    await visit(page, '/monitors', '#mon-list table');
+    for (const [id, name] of [
+      ['ui-web', 'Shop web'],
+      ['ui-ping', 'Shop ping'],
+    ]) {
+      // Dismissed first: nothing is deleted.
+      page.once('dialog', (d) => void d.dismiss());
+      await page.getByRole('button', { name: `${name} を削除` }).click();
+      await page.waitForTimeout(300);
+      assert.equal(await page.locator(`#mon-list tr[data-monitor="${id}"]`).count(), 1);
+      let asked = '';
+      page.once('dialog', (d) => {
+        asked = d.message();
+        void d.accept();
+      });
+      await page.getByRole('button', { name: `${name} を削除` }).click();
+      await page.locator('main .notice').filter({ hasText: id }).waitFor();
+      await page.locator(`#mon-list tr[data-monitor="${id}"]`).waitFor({ state: 'detached' });
+      assert.match(asked, new RegExp(`${name}.*${id}.*削除しますか`));
+    }
+    assertClean(page);
+    await ctx.close();
+  });
+});

@@ -59,7 +59,9 @@ const (
 // seedMonitorScreens adds the nodes and the monitors the browser test
 // does not create itself: on the database node a ping (info), an HTTP
 // check of a closed port (unknown: the check fails), and an HTTP check of
-// the web server with a threshold it cannot meet (warning).
+// the web server (on the web node's address) with a threshold it cannot
+// meet (warning). Addresses are unique in the inventory: the database is
+// 127.0.0.4, loopback too.
 func seedMonitorScreens(t *testing.T, n *cluster.Node, port int) {
 	t.Helper()
 	post := func(path string, body any) {
@@ -70,7 +72,7 @@ func seedMonitorScreens(t *testing.T, n *cluster.Node, port int) {
 		}
 	}
 	post("/api/v1/nodes", map[string]any{"id": uiWebNode, "name": "shop web 01", "address": "127.0.0.1", "scope": "shop/web"})
-	post("/api/v1/nodes", map[string]any{"id": uiDBNode, "name": "shop db 01", "address": "127.0.0.1", "scope": "shop/db"})
+	post("/api/v1/nodes", map[string]any{"id": uiDBNode, "name": "shop db 01", "address": "127.0.0.4", "scope": "shop/db"})
 	closed := closedPort(t)
 	monitor := func(id, name, kind string, params map[string]any, judgement map[string]any) map[string]any {
 		return map[string]any{"id": id, "name": name, "kind": kind, "node": uiDBNode, "interval": "2s", "timeout": "1s",
@@ -81,7 +83,7 @@ func seedMonitorScreens(t *testing.T, n *cluster.Node, port int) {
 	post("/api/v1/monitors", monitor("seed-db-admin", "DB admin page", "http",
 		map[string]any{"url": fmt.Sprintf("http://{{address}}:%d/", closed)}, map[string]any{"failure": "unknown"}))
 	post("/api/v1/monitors", monitor("seed-db-slow", "DB via web, strict", "http",
-		map[string]any{"url": fmt.Sprintf("http://{{address}}:%d/", port)},
+		map[string]any{"url": fmt.Sprintf("http://127.0.0.1:%d/", port)},
 		map[string]any{"items": map[string]any{"response_ms": map[string]any{"info": map[string]any{"max": 0.000001}, "warning": map[string]any{"max": 100000}}}}))
 }
 

@@ -30,15 +30,29 @@ function hint(kind: string, fd: KindField): string | undefined {
   return parts.join(' ') || undefined;
 }
 
+/** Fields shown before "more settings": a kind lists its main ones first. */
+const mainFields = 4;
+
 export function KindFields({ kind, values, errors, credentials, onValue }: KindFieldsProps) {
   const fields = kind.fields ?? [];
   if (fields.length === 0) return <p class="muted small">{t('monitors.noParams')}</p>;
+  const field = (fd: KindField) => (
+    <KindField key={fd.name} kind={kind.name} fd={fd} value={values[fd.name]} error={errors[`p-${fd.name}`]} credentials={credentials} onValue={(v) => onValue(fd.name, v)} />
+  );
+  const main = fields.filter((fd, at) => fd.required === true || mainFields > at);
+  const more = fields.filter((fd) => !main.includes(fd));
+  // Open when something in it is set or refused, so nothing that matters is hidden.
+  const open = more.some((fd) => errors[`p-${fd.name}`] || (fd.type !== 'bool' && values[fd.name]));
   return (
-    <div class="form-grid">
-      {fields.map((fd) => (
-        <KindField key={fd.name} kind={kind.name} fd={fd} value={values[fd.name]} error={errors[`p-${fd.name}`]} credentials={credentials} onValue={(v) => onValue(fd.name, v)} />
-      ))}
-    </div>
+    <>
+      <div class="form-grid">{main.map(field)}</div>
+      {more.length > 0 && (
+        <details class="more-params" open={open}>
+          <summary>{t('monitors.moreParams', { n: more.length })}</summary>
+          <div class="form-grid">{more.map(field)}</div>
+        </details>
+      )}
+    </>
   );
 }
 

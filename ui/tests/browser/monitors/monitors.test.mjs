@@ -7,7 +7,7 @@
 // screen in both languages, both themes, desktop and phone; and the
 // monitors deleted through the list.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test as nodeTest } from 'node:test';
 import { assertClean, assertFocused, assertNoSideScroll, env, launch, login, open, shot } from '../harness.mjs';
 
 const port = process.env.MAMORI_UI_TARGET_PORT ?? '';
@@ -16,6 +16,11 @@ const webNode = 'shop-web-01';
 const dbNode = 'shop-db-01';
 // A check every 2 s, the status read every 5 s, the runner's first round: generous.
 const statusWait = 45000;
+
+// MAMORI_UI_ONLY=<words>: run only the tests whose names hold them (while
+// working on one screen; NODE_OPTIONS cannot carry --test-name-pattern).
+const only = process.env.MAMORI_UI_ONLY ?? '';
+const test = (name, fn) => nodeTest(name, { skip: only !== '' && !name.includes(only) }, fn);
 
 let browser;
 before(async () => {
@@ -32,6 +37,12 @@ async function assertTranslated(page, lang) {
   assert.doesNotMatch(text, /\{\w+\}|undefined|NaN|\b[a-z]+\.[a-z]+[A-Z]\w*\b/, 'untranslated text');
   assert.equal(await page.getAttribute('html', 'lang'), lang);
   if (lang === 'ja') assert.match(text, /[\u3040-\u30ff\u4e00-\u9fff]/, 'no Japanese text');
+}
+
+/** A full-page screenshot with the sticky header at the top. */
+async function snap(page, name) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, name);
 }
 
 async function target(action) {
@@ -116,7 +127,7 @@ describe('monitors and status', () => {
     await web.locator('tr[data-item="response_ms"]').waitFor();
     assert.match(await web.locator('tr[data-item="response_ms"]').innerText(), /\d.*ms[\s\S]*Info/);
     assert.match(await web.locator('.test-raw').innerText(), /Raw result/);
-    await shot(page, 'monitors-test-http-en');
+    await snap(page, 'monitors-test-http-en');
     await save(page, 'ui-web');
 
     // Ping, with thresholds per item.
@@ -130,13 +141,13 @@ describe('monitors and status', () => {
     const ping = await testNow(page, 'info');
     await ping.locator('tr[data-item="rtt_ms"]').waitFor();
     await ping.locator('tr[data-item="loss_pct"]').waitFor();
-    await shot(page, 'monitors-test-ping-en');
+    await snap(page, 'monitors-test-ping-en');
     await save(page, 'ui-ping');
 
     // The list shows kind, target, interval, enabled.
     const row = await page.locator('#mon-list tr[data-monitor="ui-web"]').innerText();
     assert.match(row, /Shop web[\s\S]*HTTP[\s\S]*shop-web-01[\s\S]*2s[\s\S]*yes/);
-    await shot(page, 'monitors-list-en');
+    await snap(page, 'monitors-list-en');
     assertClean(page);
     await ctx.close();
   });
@@ -152,11 +163,11 @@ describe('monitors and status', () => {
     await cell(page, 'seed-db-slow', dbNode, 'warning').waitFor({ timeout: statusWait });
     await page.locator('.scope-entry[data-scope="shop"]').waitFor();
     await page.locator('.scope-entry[data-scope="shop/web"]').waitFor();
-    await shot(page, 'status-info-en');
+    await snap(page, 'status-info-en');
 
     await target('stop');
     await cell(page, 'ui-web', webNode, 'critical').waitFor({ timeout: statusWait });
-    await shot(page, 'status-critical-en');
+    await snap(page, 'status-critical-en');
 
     // Drill into the node: its rows with the message; Escape closes it and
     // gives the focus back to the node.
@@ -165,7 +176,7 @@ describe('monitors and status', () => {
     await assertFocused(page, 'status-node-title');
     const rows = await page.locator('#status-node tbody').innerText();
     assert.match(rows, /Shop web[\s\S]*Critical/);
-    await shot(page, 'status-node-en');
+    await snap(page, 'status-node-en');
     await page.keyboard.press('Escape');
     await page.locator('#status-node').waitFor({ state: 'detached' });
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-node')), webNode);
@@ -186,7 +197,7 @@ describe('monitors and status', () => {
 
     await target('start');
     await cell(page, 'ui-web', webNode, 'info').waitFor({ timeout: statusWait });
-    await shot(page, 'status-recovered-en');
+    await snap(page, 'status-recovered-en');
     assertClean(page);
     await ctx.close();
   });
@@ -202,15 +213,13 @@ describe('monitors and status', () => {
           assert.equal(await page.locator('main h1').innerText(), lang === 'en' ? 'Status' : 'ステータス');
           await assertNoSideScroll(page);
           await assertTranslated(page, lang);
-          await page.evaluate(() => window.scrollTo(0, 0));
-          await shot(page, `status-${lang}-${scheme}-${device}`);
+          await snap(page, `status-${lang}-${scheme}-${device}`);
           await visit(page, `/monitors?edit=ui-web`, '#mon-list table');
           await page.locator('#mon-p-url').waitFor();
           assert.equal(await page.locator('main h1').innerText(), lang === 'en' ? 'Monitors' : '監視設定');
           await assertNoSideScroll(page);
           await assertTranslated(page, lang);
-          await page.evaluate(() => window.scrollTo(0, 0));
-          await shot(page, `monitors-${lang}-${scheme}-${device}`);
+          await snap(page, `monitors-${lang}-${scheme}-${device}`);
           assertClean(page);
           await ctx.close();
         });

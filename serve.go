@@ -31,7 +31,9 @@ import (
 	"github.com/mamori-ops/mamori/ingest/pipeline"
 	"github.com/mamori-ops/mamori/internal/config"
 	"github.com/mamori-ops/mamori/internal/gcpace"
+	"github.com/mamori-ops/mamori/pollers/kinds"
 	"github.com/mamori-ops/mamori/pollers/monitor"
+	"github.com/mamori-ops/mamori/pollers/schedule"
 	"github.com/mamori-ops/mamori/pollers/status"
 	"github.com/mamori-ops/mamori/ui"
 )
@@ -225,6 +227,11 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ctl.RegisterMetrics(reg)
 	ing.registerMetrics(reg)
+	// Monitors (issue 12 core): the runner works on the active only; the
+	// API reads its latest results there (live) over the stored rows.
+	live := status.NewLive()
+	ctl.Register("monitors", schedule.New(schedule.Options{Kinds: kinds.ByName, Registry: reg,
+		Secret: func(ctx context.Context, name string) (string, error) { return secrets.Reveal(ctx, st, box, name) }}, st, live, log))
 	pairSvc := pairing.NewService(cfg.DataDir, id, members, self, log)
 	metricsToken, err := readMetricsToken(cfg.API.MetricsTokenFile)
 	if err != nil {
@@ -238,7 +245,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 		IngestStatus: ing.forwarder.Status, Console: console, RefusalWindow: cfg.Auth.RefusedAuditWindow, ReadTimeout: cfg.API.ReadTimeout,
 		WriteTimeout: cfg.API.WriteTimeout, IdleTimeout: cfg.API.IdleTimeout, MaxConns: cfg.API.MaxConnections,
 		MaxConnsPerSource: cfg.API.MaxConnectionsPerSource, MetricsToken: metricsToken, Setup: fb,
-		PeerAPI: ctl.PeerAPI}, ctl, pairSvc, st, authSvc, log)
+		PeerAPI: ctl.PeerAPI, Status: live}, ctl, pairSvc, st, authSvc, log)
 
 	// Bind both ports before anything else, so a port in use is reported at once.
 	if err := st.Listen(); err != nil {

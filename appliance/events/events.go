@@ -156,17 +156,28 @@ func (r *Recorder) PendingCount() int {
 func Insert(ctx context.Context, st Store, evs []Event) error {
 	stmts := make([]store.Statement, 0, len(evs))
 	for _, ev := range evs {
-		if err := Validate(ev); err != nil {
+		stmt, err := InsertStatement(ev)
+		if err != nil {
 			return err
 		}
-		attrs, _ := json.Marshal(ev.Attrs)
-		stmts = append(stmts, store.Statement{
-			SQL:  `INSERT OR IGNORE INTO events (uid, at, severity, kind, node, message, attrs, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			Args: []any{ev.UID, ev.At.UTC().Format(time.RFC3339Nano), string(ev.Severity), ev.Kind, ev.Node, ev.Message, string(attrs), ev.Scope},
-		})
+		stmts = append(stmts, stmt)
 	}
 	_, err := st.Exec(ctx, stmts...)
 	return err
+}
+
+// InsertStatement is the statement that stores ev (validated), for a
+// caller that writes it in one unit with its own rows (the monitor
+// runner: an event and the status row whose change it records).
+func InsertStatement(ev Event) (store.Statement, error) {
+	if err := Validate(ev); err != nil {
+		return store.Statement{}, err
+	}
+	attrs, _ := json.Marshal(ev.Attrs)
+	return store.Statement{
+		SQL:  `INSERT OR IGNORE INTO events (uid, at, severity, kind, node, message, attrs, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		Args: []any{ev.UID, ev.At.UTC().Format(time.RFC3339Nano), string(ev.Severity), ev.Kind, ev.Node, ev.Message, string(attrs), ev.Scope},
+	}, nil
 }
 
 // Validate checks the fields a caller must supply.

@@ -276,7 +276,7 @@ func (c *Judge) number(key string, v float64, prev *float64, unit string) Verdic
 	}
 	t := c.thresholds(key)
 	p := t.judge(v)
-	return Verdict{Priority: p, Value: num(v, unit), Message: describe(p, v, unit, t, c.j.ChangeAmount)}
+	return Verdict{Priority: p, Value: num(v, unit), Message: describe(p, t, c.j.ChangeAmount)}
 }
 
 // thresholds are the item's own, else the numeric ones.
@@ -293,16 +293,18 @@ func (c *Judge) thresholds(key string) *Thresholds {
 	return c.j.Numeric
 }
 
-func describe(p Priority, v float64, unit string, t *Thresholds, change bool) string {
-	what := "value"
-	if change {
-		what = "change"
-	}
+// describe says why v got p, without the value itself (the value is
+// Verdict.Value): a message then changes only when the judgement does,
+// which is when the status row must be written again.
+func describe(p Priority, t *Thresholds, change bool) string {
 	r := t.rangeOf(p)
 	if r == "" {
-		return fmt.Sprintf("%s %s", what, num(v, unit))
+		r = "no thresholds"
 	}
-	return fmt.Sprintf("%s %s is %s (%s)", what, num(v, unit), p, r)
+	if change {
+		return "change " + r
+	}
+	return r
 }
 
 // rangeOf says which range put a value at p, for the message.
@@ -312,7 +314,7 @@ func (t *Thresholds) rangeOf(p Priority) string {
 	}
 	switch p {
 	case Info:
-		return "info range " + t.Info.String()
+		return "in info range " + t.Info.String()
 	case Warning:
 		return "outside info " + t.Info.String() + ", in warning " + t.Warning.String()
 	}

@@ -72,14 +72,16 @@ type Store interface {
 	Query(ctx context.Context, lvl store.Level, sql string, args ...any) (store.Rows, error)
 }
 
-const timeFormat = time.RFC3339Nano
+// timeFormat has a fixed width, so stored times compare as text.
+const timeFormat = "2006-01-02T15:04:05.000000000Z"
 
 // Upsert is the statement that stores r.
 func Upsert(r Row) store.Statement {
 	return store.Statement{SQL: `INSERT INTO monitor_status (monitor, node, item, monitor_name, kind, node_name, scope, priority, message, value, checked_at, expires_at)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(monitor, node, item) DO UPDATE SET monitor_name = excluded.monitor_name, kind = excluded.kind,
 		node_name = excluded.node_name, scope = excluded.scope, priority = excluded.priority, message = excluded.message, value = excluded.value,
-		checked_at = excluded.checked_at, expires_at = excluded.expires_at`,
+		checked_at = excluded.checked_at, expires_at = excluded.expires_at
+		WHERE excluded.checked_at >= monitor_status.checked_at`, // a late write of an older result loses
 		Args: []any{r.Monitor, r.Node, r.Item, r.MonitorName, r.Kind, r.NodeName, r.Scope, string(r.Priority), r.Message, r.Value,
 			r.CheckedAt.UTC().Format(timeFormat), r.ExpiresAt.UTC().Format(timeFormat)}}
 }

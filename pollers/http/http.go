@@ -64,11 +64,10 @@ type Checker struct{}
 
 // Validate applies defaults and checks every field.
 func (Checker) Validate(raw json.RawMessage) (json.RawMessage, error) {
-	c, err := parse(raw)
-	if err != nil {
-		return nil, err
-	}
-	return params.Encode(c.Params)
+	return params.Normalise(raw, func(raw json.RawMessage) (Params, error) {
+		c, err := parse(raw)
+		return c.Params, err
+	})
 }
 
 // Check runs the request or the scenario once.

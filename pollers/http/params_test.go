@@ -3,14 +3,14 @@ package http
 import (
 	"encoding/json"
 	"errors"
-	"strings"
+	"github.com/mamori-ops/mamori/pollers/params/paramstest"
 	"testing"
 
 	"github.com/mamori-ops/mamori/pollers/check"
 )
 
 func TestValidate(t *testing.T) {
-	cases := []struct{ name, in, want, err string }{
+	paramstest.Validate(t, Checker{}, []paramstest.Case{
 		{"defaults", `{"url":"http://{{address}}/"}`,
 			`{"method":"GET","url":"http://{{address}}/","expect_status":["2xx"],"timeout":"10s","follow_redirects":true,"tls_verify":true,"max_body":16384}`, ""},
 		{"scenario", `{"steps":[{"url":"https://{{address}}/a"},{"method":"post","url":"http://x/b","expect_status":["200-204"]}]}`,
@@ -28,21 +28,7 @@ func TestValidate(t *testing.T) {
 		{"credential without user", `{"url":"http://a/","password_credential":"p"}`, "", "user:"},
 		{"timeout", `{"url":"http://a/","timeout":"0s"}`, "", "timeout: 0s is out of range"},
 		{"unknown", `{"url":"http://a/","folow_redirects":false}`, "", `unknown field "folow_redirects"`},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := Checker{}.Validate(json.RawMessage(c.in))
-			if c.err != "" {
-				if !errors.Is(err, check.ErrBadParams) || !strings.Contains(err.Error(), c.err) {
-					t.Fatalf("err = %v, want ErrBadParams with %q", err, c.err)
-				}
-				return
-			}
-			if err != nil || string(got) != c.want {
-				t.Fatalf("got %s, %v\nwant %s", got, err, c.want)
-			}
-		})
-	}
+	})
 }
 
 func TestParseStatus(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"github.com/mamori-ops/mamori/pollers/check"
 	"github.com/mamori-ops/mamori/pollers/http"
 	"github.com/mamori-ops/mamori/pollers/ping"
+	"github.com/mamori-ops/mamori/pollers/tcp"
 )
 
 // All returns every monitor kind, in the order the console offers them.
@@ -15,6 +16,7 @@ func All() []check.Kind {
 		// net: ping, HTTP/HTTPS, TCP services
 		ping.Kind(),
 		http.Kind(),
+		tcp.Kind(),
 	}
 }
 

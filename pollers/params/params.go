@@ -8,6 +8,7 @@ package params
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -114,4 +115,17 @@ func JSON(v any) json.RawMessage {
 		panic(fmt.Sprintf("params.JSON(%T): %v", v, err)) // a programming error in a kind's table
 	}
 	return b
+}
+
+// ErrNoAddress: the target node has no address to reach.
+var ErrNoAddress = errors.New("the node has no address: set one in the inventory")
+
+// Normalise is a kind's Validate: parse applies the defaults and checks
+// every field; the result is written back as the normalised parameters.
+func Normalise[P any](raw json.RawMessage, parse func(json.RawMessage) (P, error)) (json.RawMessage, error) {
+	p, err := parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	return Encode(p)
 }

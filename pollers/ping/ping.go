@@ -64,11 +64,7 @@ type Checker struct{}
 
 // Validate applies defaults and checks ranges.
 func (Checker) Validate(raw json.RawMessage) (json.RawMessage, error) {
-	p, err := parse(raw)
-	if err != nil {
-		return nil, err
-	}
-	return params.Encode(p)
+	return params.Normalise(raw, parse)
 }
 
 func parse(raw json.RawMessage) (Params, error) {
@@ -93,7 +89,7 @@ func (Checker) Check(ctx context.Context, _ check.Env, t check.Target, raw json.
 		return check.Failed(err, "")
 	}
 	if t.Address == "" {
-		return check.Failed(errors.New("the node has no address: set one in the inventory"), "")
+		return check.Failed(params.ErrNoAddress, "")
 	}
 	run, err := probe(ctx, t.Address, p, true)
 	if err != nil && permissionDenied(err) && !run.setUp {

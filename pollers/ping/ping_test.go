@@ -3,7 +3,7 @@ package ping
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"github.com/mamori-ops/mamori/pollers/params/paramstest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,9 +30,7 @@ func runCheck(ctx context.Context, address, params string) check.Result {
 }
 
 func TestValidate(t *testing.T) {
-	cases := []struct {
-		name, in, want, err string
-	}{
+	paramstest.Validate(t, Checker{}, []paramstest.Case{
 		{"defaults", `{}`, `{"count":3,"interval":"500ms","timeout":"1s","size":24}`, ""},
 		{"empty", ``, `{"count":3,"interval":"500ms","timeout":"1s","size":24}`, ""},
 		{"set", `{"count":5,"interval":"20ms","timeout":"2s"}`, `{"count":5,"interval":"20ms","timeout":"2s","size":24}`, ""},
@@ -42,21 +40,7 @@ func TestValidate(t *testing.T) {
 		{"unknown field", `{"cout":3}`, "", `unknown field "cout"`},
 		{"short timeout", `{"timeout":"1ms"}`, "", "timeout: 1ms is out of range"},
 		{"not an object", `[1]`, "", "cannot unmarshal array"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := Checker{}.Validate(json.RawMessage(c.in))
-			if c.err != "" {
-				if !errors.Is(err, check.ErrBadParams) || !strings.Contains(err.Error(), c.err) {
-					t.Fatalf("err = %v, want ErrBadParams containing %q", err, c.err)
-				}
-				return
-			}
-			if err != nil || string(got) != c.want {
-				t.Fatalf("got %s, %v; want %s", got, err, c.want)
-			}
-		})
-	}
+	})
 }
 
 func TestLoopback(t *testing.T) {

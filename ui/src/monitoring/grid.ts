@@ -67,15 +67,18 @@ export function rank(p: string): number {
 
 /**
  * The grid of rows: one cell per node × monitor holding its items' rows,
- * coloured by the worst of them; nodes worst first, then by name, so
- * problems come to the top; monitors by name.
+ * coloured by the worst of them; nodes worst first, then by name, and
+ * monitors the same way, so problems come to the top left (on a phone,
+ * what fits before scrolling sideways).
  */
 export function buildGrid(rows: readonly StatusRow[]): Grid {
   const cells = new Map<string, Cell>();
-  const monitors = new Map<string, string>();
+  const monitors = new Map<string, { id: string; name: string; priority: string }>();
   const nodes = new Map<string, GridNode>();
   for (const r of rows) {
-    monitors.set(r.monitor, r.monitor_name || r.monitor);
+    const m = monitors.get(r.monitor) ?? { id: r.monitor, name: r.monitor_name || r.monitor, priority: '' };
+    m.priority = worst([m.priority, r.priority]) || m.priority || r.priority;
+    monitors.set(r.monitor, m);
     const n = nodes.get(r.node) ?? { id: r.node, name: r.node_name || r.node, scope: r.scope ?? '', priority: '' };
     n.priority = worst([n.priority, r.priority]) || n.priority || r.priority;
     nodes.set(r.node, n);
@@ -88,7 +91,7 @@ export function buildGrid(rows: readonly StatusRow[]): Grid {
   }
   const byName = (a: { name: string; id: string }, b: { name: string; id: string }) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
   return {
-    monitors: [...monitors].map(([id, name]) => ({ id, name })).sort(byName),
+    monitors: [...monitors.values()].sort((a, b) => rank(a.priority) - rank(b.priority) || byName(a, b)).map(({ id, name }) => ({ id, name })),
     nodes: [...nodes.values()].sort((a, b) => rank(a.priority) - rank(b.priority) || byName(a, b)),
     cells,
   };

@@ -80,6 +80,7 @@ export function StatusPage() {
           <ScopeTree answer={data} selected={f.scope} />
           <div class="status-main">
             <StatusFilters counts={countRows(inScope)} f={f} />
+            {data.more && <p class="muted small">{t('status.more')}</p>}
             {rows.length === 0 ? (
               <p class="muted" id="status-empty">
                 {t('status.none')}{' '}
@@ -157,7 +158,7 @@ function ScopeTree({ answer, selected }: { answer: StatusAnswer; selected: strin
                 onClick={() => setQuery({ scope: value, node: undefined })}
               >
                 <span class="scope-name">{name}</span>
-                <span class="muted small">{t('status.nodesN', { n: e.counts.nodes })}</span>
+                <span class="muted small">{e.counts.nodes === 1 ? t('status.oneNode') : t('status.nodesN', { n: e.counts.nodes })}</span>
                 <CountPills c={e.counts} />
               </button>
             </li>
@@ -234,12 +235,19 @@ function StatusGrid({ grid, open }: { grid: Grid; open: string }) {
     const d = moves[e.key];
     const cell = (e.target as HTMLElement).closest('[data-r]');
     if (!d || !cell) return;
-    const r = Number(cell.getAttribute('data-r')) + d[0];
-    const c = Number(cell.getAttribute('data-c')) + d[1];
-    const next = ref.current?.querySelector<HTMLElement>(`[data-r="${r}"][data-c="${c}"]`);
-    if (next) {
-      e.preventDefault();
-      next.focus();
+    e.preventDefault();
+    // Over empty cells (a monitor not on this node) to the next result.
+    let r = Number(cell.getAttribute('data-r'));
+    let c = Number(cell.getAttribute('data-c'));
+    for (let i = 0; i <= grid.nodes.length + grid.monitors.length; i++) {
+      r += d[0];
+      c += d[1];
+      if (r < 0 || c < 0 || r >= grid.nodes.length || c > grid.monitors.length) return;
+      const next = ref.current?.querySelector<HTMLElement>(`[data-r="${r}"][data-c="${c}"]`);
+      if (next) {
+        next.focus();
+        return;
+      }
     }
   };
   return (
@@ -337,7 +345,7 @@ function NodeDetail({ node, rows }: { node: string; rows: StatusRow[] }) {
                   </a>
                   {r.kind && <span class="muted small"> ({r.kind})</span>}
                 </td>
-                <td data-label={t('status.item')}>{r.item || <span class="muted">{t('common.none')}</span>}</td>
+                <td data-label={t('status.item')}>{r.item || <span class="muted">—</span>}</td>
                 <td data-label={t('status.priority')}>
                   <PriorityBadge p={r.priority} />
                   {r.stale && (

@@ -54,7 +54,7 @@ test('filters: scope and the scopes beneath it, no scope, priorities, stale only
   assert.deepEqual(ids({ text: 'b' }), ['b'], 'the node id or name');
 });
 
-test('grid: one cell per node × monitor with its worst item; nodes worst first', () => {
+test('grid: one cell per node × monitor with its worst item; nodes and monitors worst first', () => {
   const grid = g.buildGrid([
     row('web1', 'disk', 'info', { item: 'disk:/' }),
     row('web1', 'disk', 'warning', { item: 'disk:/var' }),
@@ -62,7 +62,7 @@ test('grid: one cell per node × monitor with its worst item; nodes worst first'
     row('web2', 'ping', 'unknown', { stale: true }),
     row('db', 'ping', 'critical'),
   ]);
-  assert.deepEqual(grid.monitors.map((m) => m.id), ['disk', 'ping']);
+  assert.deepEqual(grid.monitors.map((m) => m.id), ['ping', 'disk'], 'the monitor with the worst cell first');
   assert.deepEqual(grid.nodes.map((n) => [n.id, n.priority]), [['db', 'critical'], ['web2', 'unknown'], ['web1', 'warning']]);
   const disk1 = grid.cells.get(g.cellKey('web1', 'disk'));
   assert.equal(disk1.priority, 'warning');

@@ -22,6 +22,9 @@ const statusWait = 45000;
 const only = process.env.MAMORI_UI_ONLY ?? '';
 const test = (name, fn) => nodeTest(name, { skip: only !== '' && !name.includes(only) }, fn);
 
+// The later tests need the monitors the first creates: they fail at once without them.
+let created = false;
+
 let browser;
 before(async () => {
   assert.ok(port && ctl, 'MAMORI_UI_TARGET_PORT and MAMORI_UI_TARGET_CTL: run through TestConsoleMonitors');
@@ -102,7 +105,11 @@ describe('monitors and status', () => {
     await fillBasics(page, { id: 'ui-web', name: 'Shop web', kind: 'http' });
     await page.locator('#mon-p-url').waitFor();
     assert.ok(await page.locator('#mon-p-method').isVisible(), 'a select field of the http kind');
+    // The kind's other fields fold into "more settings".
+    assert.equal(await page.locator('#mon-p-follow_redirects').isVisible(), false, 'folded');
+    await page.locator('#mon-form .more-params summary').click();
     assert.ok(await page.locator('#mon-p-follow_redirects').isVisible(), 'a bool field of the http kind');
+    assert.ok(await page.locator('#mon-p-password_credential').isVisible(), 'a credential field of the http kind');
     await page.locator('#mon-p-url').fill(`http://{{address}}:${port}/`);
     await page.locator('#mon-j-failure').selectOption('critical');
 
@@ -150,9 +157,11 @@ describe('monitors and status', () => {
     await snap(page, 'monitors-list-en');
     assertClean(page);
     await ctx.close();
+    created = true;
   });
 
   test('the status grid follows the target: info, critical when it stops, info when it returns', async () => {
+    assert.ok(created, 'the monitors were not created: see the first test');
     const { ctx, page } = await open(browser, { lang: 'en' });
     await login(page);
     await visit(page, '/status', '.status-grid');
@@ -206,6 +215,7 @@ describe('monitors and status', () => {
     for (const scheme of ['light', 'dark']) {
       for (const device of ['desktop', 'phone']) {
         test(`screens: ${lang} ${scheme} ${device}`, async () => {
+          assert.ok(created, 'the monitors were not created: see the first test');
           const { ctx, page } = await open(browser, { lang, scheme, device });
           await login(page);
           await visit(page, '/status', '.status-grid');
@@ -228,6 +238,7 @@ describe('monitors and status', () => {
   }
 
   test('delete through the list, with confirmation', async () => {
+    assert.ok(created, 'the monitors were not created: see the first test');
     const { ctx, page } = await open(browser, { lang: 'ja' });
     await login(page);
     await visit(page, '/monitors', '#mon-list table');

@@ -217,7 +217,8 @@ function judgementOf(f: MonitorForm, k: MonitorKind | undefined): NonNullable<Mo
     if (Object.keys(items).length) j.items = items;
     if (f.change_amount) j.change_amount = true;
   }
-  if (value === 'string') {
+  // A numeric kind's text items (an HTTP body) are judged by patterns too.
+  if (value === 'string' || (value === 'numeric' && f.patterns.length > 0)) {
     j.patterns = f.patterns.map((p): PatternInput => {
       const out: PatternInput = { match: p.match, priority: prio(p.priority) };
       if (p.ignore_case) out.ignore_case = true;
@@ -345,7 +346,7 @@ export function validateMonitor(f: MonitorForm, k: MonitorKind | undefined, forT
       rangeErrors(e, `j-item-${i}-`, `${key || t('monitors.j.itemKey')}: `, it);
     });
   }
-  if (value === 'string') {
+  if (value === 'string' || value === 'numeric') {
     f.patterns.forEach((p, i) => {
       const field = t('monitors.j.patternN', { n: i + 1 });
       set(`j-pat-${i}-match`, required(field, p.match) ?? badRegexp(field, p.match));

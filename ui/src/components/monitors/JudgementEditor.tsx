@@ -22,7 +22,9 @@ export function JudgementEditor({ form, value, errors, onChange }: JudgementProp
   return (
     <div class="judgement">
       {value === 'numeric' && <Numeric form={form} errors={errors} onChange={onChange} />}
-      {value === 'string' && <Patterns rows={form.patterns} errors={errors} onRows={(patterns) => onChange({ patterns })} />}
+      {/* A numeric kind may read text items too (an HTTP body): patterns judge those. */}
+      {value === 'numeric' && <h3 class="sub">{t('monitors.j.textItems')}</h3>}
+      {(value === 'numeric' || value === 'string') && <Patterns rows={form.patterns} errors={errors} onRows={(patterns) => onChange({ patterns })} />}
       {value === 'truth' && (
         <div class="form-grid">
           <Select id="mon-j-truth_true" label={t('monitors.j.whenTrue')} value={form.truth_true} onValue={(v) => onChange({ truth_true: v })} options={prioOptions()} />

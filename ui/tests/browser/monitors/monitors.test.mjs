@@ -81,7 +81,10 @@ async function fillBasics(page, { id, name, kind }) {
 }
 
 async function testNow(page, priority) {
+  // The previous answer goes when the new test starts: wait for that, not to read the old one.
+  const old = await page.$('#mon-test .test-result');
   await page.locator('#mon-test-now').click();
+  if (old) await page.waitForFunction((el) => !el.isConnected, old);
   const result = page.locator(`#mon-test .test-result[data-node="${webNode}"]`);
   await result.waitFor({ timeout: 20000 });
   assert.equal(await result.getAttribute('data-priority'), priority, await result.innerText());
@@ -128,6 +131,15 @@ describe('monitors and status', () => {
     await page.locator('#mon-save').click();
     await errorOf(page, 'mon-node', 'refused');
     await page.locator('#mon-node').fill(webNode);
+
+    // A pattern for the body (a text item of the numeric http kind): the
+    // first that matches decides; tried with test now, then removed.
+    await page.locator('#mon-j-add-pattern').click();
+    await page.locator('#mon-j-pat-0-match').fill('(?i)SHOP IS');
+    await page.locator('#mon-j-pat-0-priority').selectOption('warning');
+    const judged = await testNow(page, 'warning');
+    assert.match(await judged.locator('tr[data-item="body"]').innerText(), /shop is open[\s\S]*Warning/);
+    await page.getByRole('button', { name: 'Remove pattern 1' }).click();
 
     // Test now: the raw result, the items with values and their judgement.
     const web = await testNow(page, 'info');

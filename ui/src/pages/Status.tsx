@@ -291,6 +291,15 @@ function StatusGrid({ grid, open }: { grid: Grid; open: string }) {
   );
 }
 
+/** A numeric value has a series (the metrics' /graphs screen, issue 12). */
+const graphable = (r: StatusRow) => r.value !== '' && Number.isFinite(Number.parseFloat(r.value));
+
+function graphPath(r: StatusRow): string {
+  const q = new URLSearchParams({ monitor: r.monitor, node: r.node });
+  if (r.item) q.set('item', r.item);
+  return `/graphs?${q.toString()}`;
+}
+
 function nodeButton(node: string): HTMLElement | null {
   return document.querySelector(`.node-button[data-node="${CSS.escape(node)}"]`);
 }
@@ -359,6 +368,14 @@ function NodeDetail({ node, rows }: { node: string; rows: StatusRow[] }) {
                 </td>
                 <td data-label={t('status.value')} class="num">
                   {r.value}
+                  {graphable(r) && (
+                    <>
+                      {' '}
+                      <a href={graphPath(r)} onClick={linkTo(graphPath(r))} class="small" aria-label={t('status.graphOf', { monitor: r.monitor_name || r.monitor, node: r.node_name || r.node })}>
+                        {t('status.graph')}
+                      </a>
+                    </>
+                  )}
                 </td>
                 <td data-label={t('status.checked')}>
                   <Time at={r.checked_at} ago />

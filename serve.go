@@ -230,7 +230,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	// Monitors (issue 12 core): the runner works on the active only; the
 	// API reads its latest results there (live) over the stored rows.
 	live := status.NewLive()
-	ctl.Register("monitors", schedule.New(schedule.Options{Kinds: kinds.ByName, Registry: reg,
+	ctl.Register("monitors", schedule.New(schedule.Options{Kinds: kinds.ByName, Registry: reg, CatchUp: max(30*time.Second, 3*cfg.HA.DetectionTime),
 		Secret: func(ctx context.Context, name string) (string, error) { return secrets.Reveal(ctx, st, box, name) }}, st, live, log))
 	pairSvc := pairing.NewService(cfg.DataDir, id, members, self, log)
 	metricsToken, err := readMetricsToken(cfg.API.MetricsTokenFile)

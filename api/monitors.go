@@ -290,8 +290,11 @@ func (s *Server) testMonitor(c *gin.Context) {
 	if !ok {
 		return
 	}
+	// The rule of a new monitor: the caller names its node and
+	// credentials (saved or not, the check uses them) and sees its scope.
 	p, _ := principal(c)
-	if err := p.MayUse(monitorObject(m, scope), refs); err != nil {
+	obj := monitorObject(m, scope)
+	if err := p.MayWrite(auth.Write{F: auth.MonitorSetting, New: &obj, Refs: refs}); err != nil {
 		refused(c, err)
 		return
 	}

@@ -19,19 +19,22 @@ type runnerMetrics struct {
 	writeErrors prometheus.Counter
 }
 
-func newRunnerMetrics(reg prometheus.Registerer) runnerMetrics {
+func newRunnerMetrics(reg prometheus.Registerer, late *lateness) runnerMetrics {
 	m := runnerMetrics{
 		checks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mamori_monitor_checks_total", Help: "Checks run, by kind."}, []string{"kind"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mamori_monitor_checks_skipped_total",
 			Help: "Checks not run: calendar (outside business time), overrun (the previous one still ran), behind (the runner fell a whole interval behind)."}, []string{"reason"}),
 		lateness: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "mamori_monitor_check_lateness_seconds",
-			Help: "How long after its due time a check started.", Buckets: []float64{0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10}}),
+			Help: "How long after its due time a check started.", Buckets: []float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2, 5, 10}}),
 		targets:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "mamori_monitor_targets", Help: "Monitor × node pairs the runner runs."}),
 		changes:     prometheus.NewCounter(prometheus.CounterOpts{Name: "mamori_monitor_priority_changes_total", Help: "Changes of priority stored with their event."}),
 		writeErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "mamori_monitor_write_errors_total", Help: "Changes of priority the store refused (tried again at the next check)."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.checks, m.skipped, m.lateness, m.targets, m.changes, m.writeErrors)
+		p99 := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mamori_monitor_check_lateness_p99_seconds",
+			Help: "The 99th percentile of the lateness of the last 10,000 checks (the drift figure of make bench)."},
+			func() float64 { return late.quantile(0.99).Seconds() })
+		reg.MustRegister(m.checks, m.skipped, m.lateness, m.targets, m.changes, m.writeErrors, p99)
 	}
 	return m
 }

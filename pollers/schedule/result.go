@@ -137,7 +137,6 @@ func (ru *run) row(ctx context.Context, t *target, item string, v judge.Verdict,
 	m, n := t.Monitor, t.Node
 	row := status.Row{Monitor: m.ID, MonitorName: m.Name, Kind: m.Kind, Node: n.ID, NodeName: n.Name, Scope: n.Scope, Item: item,
 		Priority: v.Priority, Message: v.Message, Value: v.Value, CheckedAt: at, ExpiresAt: at.Add(status.Expiry(t.interval))}
-	ru.r.live.Set(row)
 	stored := row
 	stored.ExpiresAt = at.Add(status.StoredExpiry(t.interval))
 	t.mu.Lock()
@@ -152,6 +151,9 @@ func (ru *run) row(ctx context.Context, t *target, item string, v judge.Verdict,
 		window, _ = ru.r.opts.Maintenance.Active(ctx, n.ID, n.Scope, m.ID, at)
 	}
 	evUID := ""
+	// The live row after the change is stored: whoever reads a new
+	// priority in the status finds its event.
+	defer ru.r.live.Set(row)
 	switch {
 	case prev.priority != v.Priority && (known || v.Priority != judge.Info):
 		uid, ok := ru.change(ctx, t, stored, prev.priority, window)

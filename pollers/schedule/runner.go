@@ -8,6 +8,7 @@ package schedule
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -76,6 +77,10 @@ type Options struct {
 	// overrides it by kind name.
 	PerKind int
 	Limits  map[string]int
+	// CatchUp is how far back a new run (a new active) looks for slots
+	// that may have been missed during a failover, to run them at once
+	// (default 30s; serve.go passes more than the detection time).
+	CatchUp time.Duration
 	// FlushEvery is how often unchanged status rows are written (default 1s).
 	FlushEvery time.Duration
 	// Optional parts (nil: none).
@@ -105,6 +110,9 @@ func New(opts Options, st Store, live *status.Live, log *slog.Logger) *Runner {
 	if opts.PerKind <= 0 {
 		opts.PerKind = 256
 	}
+	if opts.CatchUp <= 0 {
+		opts.CatchUp = 30 * time.Second
+	}
 	if opts.FlushEvery <= 0 {
 		opts.FlushEvery = time.Second
 	}
@@ -112,7 +120,7 @@ func New(opts Options, st Store, live *status.Live, log *slog.Logger) *Runner {
 		opts.Now = time.Now
 	}
 	r := &Runner{opts: opts, st: st, log: log.With("component", "monitors"), live: live, late: newLateness(10000)}
-	r.met = newRunnerMetrics(opts.Registry)
+	r.met = newRunnerMetrics(opts.Registry, r.late)
 	return r
 }
 
@@ -231,7 +239,7 @@ func (ru *run) reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ru.apply(monitor.Expand(ms, nodes))
+	ru.apply(monitor.Expand(ms, nodes), ru.version == "")
 	ru.version = v
 	return nil
 }
@@ -248,7 +256,7 @@ func nodesPrint(ns []inventory.Node) string {
 	return h.String()
 }
 
-func (ru *run) apply(ts []monitor.Target) {
+func (ru *run) apply(ts []monitor.Target, first bool) {
 	now := ru.r.opts.Now()
 	ru.mu.Lock()
 	defer ru.mu.Unlock()
@@ -270,7 +278,7 @@ func (ru *run) apply(ts []monitor.Target) {
 			nt.state = stateFrom(ru.stored, t.Monitor.ID, t.Node.ID)
 		}
 		ru.targets[key] = nt
-		ru.q.push(due{at: nextSlot(now, nt.interval, nt.off), key: key, gen: nt.gen})
+		ru.q.push(due{at: ru.firstDue(nt, now, first), key: key, gen: nt.gen})
 	}
 	for key, t := range ru.targets {
 		if !seen[key] {
@@ -289,8 +297,26 @@ func (ru *run) apply(ts []monitor.Target) {
 	}
 }
 
+// firstDue is when a new target is first checked: its next slot; but
+// at the start of a run (a new active), a target whose last slot fell
+// within the catch-up window may have been missed while no appliance
+// was active, so it runs at once (spread over at most 200 ms by its
+// offset): no monitor then misses more than one interval beyond the
+// time the pair took to fail over.
+func (ru *run) firstDue(t *target, now time.Time, first bool) time.Time {
+	next := nextSlot(now, t.interval, t.off)
+	prev := next.Add(-t.interval)
+	if !first || now.Sub(prev) > min(t.interval, ru.r.opts.CatchUp) {
+		return next
+	}
+	return now.Add(time.Duration(int64(t.off) * int64(min(200*time.Millisecond, t.interval/4)) / int64(t.interval)))
+}
+
+// sameMonitor compares definitions by value (the judgement holds pointers).
 func sameMonitor(a, b *monitor.Stored) bool {
-	return fmt.Sprintf("%+v", *a) == fmt.Sprintf("%+v", *b)
+	ja, _ := json.Marshal(a.Monitor)
+	jb, _ := json.Marshal(b.Monitor)
+	return a.EffectiveScope == b.EffectiveScope && string(ja) == string(jb)
 }
 
 func (ru *run) newTarget(t monitor.Target) *target {
@@ -343,8 +369,8 @@ func (ru *run) startDue(ctx context.Context) time.Duration {
 		if t == nil || t.gen != d.gen {
 			continue // removed or rescheduled since
 		}
-		next := d.at.Add(t.interval)
-		if !next.After(now) { // far behind (a stop of the process): skip to the next slot
+		next := nextSlot(d.at, t.interval, t.off) // from a catch-up back to its phase
+		if !next.After(now) {                     // far behind (a stop of the process): skip to the next slot
 			ru.r.met.skipped.WithLabelValues("behind").Inc()
 			next = nextSlot(now, t.interval, t.off)
 		}

@@ -107,7 +107,8 @@ export function EventFilters({ filter }: { filter: EventFilter }) {
         <select id="events-severity" value={d.severity} onChange={set('severity', true)}>
           <option value="">{t('events.filter.any')}</option>
           <option value="critical">{t('severity.critical')}</option>
-          <option value="critical,warning">{t('events.filter.warningOrWorse')}</option>
+          <option value="unknown">{t('severity.unknown')}</option>
+          <option value="critical,unknown,warning">{t('events.filter.warningOrWorse')}</option>
           <option value="warning">{t('severity.warning')}</option>
           <option value="info">{t('severity.info')}</option>
         </select>

@@ -56,8 +56,11 @@ test: deps lint unit e2e
 # Debian packages the suites use; installed only when missing.
 # chromium drives the console's browser tests (playwright-core, never a
 # downloaded browser); fonts-noto-cjk renders Japanese in its screenshots;
-# fping is the reference the ping monitor kind is compared with.
-DEB_PKGS := iproute2 openssl iputils-ping sqlite3 slapd ldap-utils snmpd snmp snmptrapd rsyslog bsdutils chromium fonts-noto-cjk fping
+# fping is the reference the ping monitor kind is compared with; dnsmasq
+# (dnsmasq-base: the binary, no service) and chrony (chronyd run by the test
+# with -x: it never sets the clock) and aiosmtpd (STARTTLS, SMTPS) are real
+# DNS, NTP and SMTP servers for the tcp kind.
+DEB_PKGS := iproute2 openssl iputils-ping sqlite3 slapd ldap-utils snmpd snmp snmptrapd rsyslog bsdutils chromium fonts-noto-cjk fping dnsmasq-base chrony python3-aiosmtpd
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

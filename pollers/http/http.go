@@ -76,6 +76,10 @@ func (Checker) Check(ctx context.Context, env check.Env, t check.Target, raw jso
 	if err != nil {
 		return check.Failed(err, "")
 	}
+	if t.Address == "" && c.usesAddress() {
+		// An empty host would make the URL point at the appliance itself.
+		return check.Failed(params.ErrNoAddress, "")
+	}
 	password, err := c.password(ctx, env)
 	if err != nil {
 		return check.Failed(err, "")
@@ -174,19 +178,21 @@ func label(st step) string {
 }
 
 // summary: the whole check's time, the last status and body, the
-// certificate closest to expiry.
-func (s *session) summary(items []check.Item, total time.Duration, last answer, certDays *float64) []check.Item {
+// certificate closest to expiry, then the steps' own items; the main
+// value, response_ms, comes first.
+func (s *session) summary(steps []check.Item, total time.Duration, last answer, certDays *float64) []check.Item {
 	if last.status == 0 {
-		return items
+		return steps
 	}
-	items = append(items,
+	items := []check.Item{
 		check.Num(ItemResponse, params.Ms(total), "ms"),
 		check.Num(ItemStatus, float64(last.status), ""),
-		check.Str(ItemBody, strings.ToValidUTF8(string(last.body), "\uFFFD")))
+		check.Str(ItemBody, strings.ToValidUTF8(string(last.body), "\uFFFD")),
+	}
 	if certDays != nil {
 		items = append(items, check.Num(ItemCertDays, *certDays, "d"))
 	}
-	return items
+	return append(items, steps...)
 }
 
 func minDays(a, b *float64) *float64 {

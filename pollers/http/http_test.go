@@ -177,6 +177,9 @@ func TestScenario(t *testing.T) {
 	if r.Err != nil {
 		t.Fatalf("scenario: %v\n%s", r.Err, r.Raw)
 	}
+	if r.Items[0].Key != ItemResponse {
+		t.Fatalf("first item %q: the main value comes first", r.Items[0].Key)
+	}
 	for _, k := range []string{"step1.status", "step2.status", "step3.status", ItemStatus} {
 		if v := num(t, r, k); v != 200 {
 			t.Fatalf("%s = %v", k, v)
@@ -279,12 +282,17 @@ func TestTargetGone(t *testing.T) {
 		{"garbage", `{"url":"http://{{address}}:` + garbage + `/"}`, "malformed HTTP"},
 		{"hang up", `{"url":"http://{{address}}:` + hangup + `/"}`, "EOF"},
 		{"TLS to plain HTTP", `{"url":"https://{{address}}:` + port + `/"}`, "http: server gave HTTP response to HTTPS client"},
+		{"no address", `{"url":"http://{{address}}:` + port + `/"}`, "the node has no address"},
 		{"missing credential", `{"url":"http://{{address}}:` + port + `/","user":"u","password_credential":"x"}`, "no credential store"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			start := time.Now()
-			r := run(t, check.Env{}, addr, c.params)
+			a := addr
+			if c.name == "no address" {
+				a = ""
+			}
+			r := run(t, check.Env{}, a, c.params)
 			if r.Err == nil || !strings.Contains(r.Err.Error(), c.err) {
 				t.Fatalf("err = %v, want %q (raw %q)", r.Err, c.err, r.Raw)
 			}
@@ -331,5 +339,19 @@ func TestIPv6Address(t *testing.T) {
 	r := run(t, check.Env{}, "::1", `{"url":"http://{{address}}:`+port+`/"}`)
 	if r.Err != nil || num(t, r, ItemStatus) != 200 {
 		t.Fatalf("err %v raw %q", r.Err, r.Raw)
+	}
+}
+
+// TestCancel: the runner's ctx ends the check at once, whatever the
+// request timeout says.
+func TestCancel(t *testing.T) {
+	srv := httptest.NewServer(site())
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	r := Checker{}.Check(ctx, check.Env{}, check.Target{Address: "127.0.0.1"}, json.RawMessage(`{"url":"`+srv.URL+`/slow","timeout":"1m"}`))
+	if r.Err == nil || !strings.Contains(r.Err.Error(), "context canceled") || time.Since(start) > time.Second {
+		t.Fatalf("err %v after %s", r.Err, time.Since(start))
 	}
 }

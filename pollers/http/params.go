@@ -102,6 +102,9 @@ func (c *compiled) parseSteps() error {
 		c.steps = []step{s}
 		return err
 	}
+	if err := checkHeaders("headers", c.Headers); err != nil {
+		return err
+	}
 	if c.Method != "" || c.URL != "" || c.Body != "" || c.Pattern != "" || len(c.ExpectStatus) > 0 || c.Name != "" {
 		return params.Bad("steps", "a scenario takes its method, url, body, expect_status and pattern from each step: remove them from the top level (headers there apply to every step)")
 	}
@@ -131,7 +134,7 @@ func compileStep(prefix string, r Request) (step, error) {
 	if !validMethod(s.Method) {
 		errs = append(errs, params.Bad(prefix+"method", "%q is not an HTTP method: use GET, POST, HEAD, …", s.Method))
 	}
-	errs = append(errs, checkURL(prefix+"url", s.URL))
+	errs = append(errs, checkURL(prefix+"url", s.URL), checkHeaders(prefix+"headers", s.Headers))
 	for _, spec := range s.ExpectStatus {
 		rg, err := parseStatus(spec)
 		if err != nil {
@@ -215,4 +218,37 @@ func expand(s, address, name string) string {
 		address = "[" + address + "]"
 	}
 	return strings.NewReplacer("{{address}}", address, "{{name}}", name).Replace(s)
+}
+
+// checkHeaders refuses names that are not HTTP tokens and values that
+// would split the header (CR, LF, NUL): the request would fail at every
+// check, so say it at once.
+func checkHeaders(field string, h map[string]string) error {
+	for k, v := range h {
+		if !isToken(k) {
+			return params.Bad(field, "%q is not a header name (letters, digits and !#$%%&'*+-.^_`|~)", k)
+		}
+		if strings.ContainsAny(v, "\r\n\x00") {
+			return params.Bad(field, "the value of %s holds a line break or NUL", k)
+		}
+	}
+	return nil
+}
+
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r > 0x7e || r <= 0x20 || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// usesAddress: some request (URL, header, body) names the node's address.
+func (c compiled) usesAddress() bool {
+	b, _ := json.Marshal(c.Params) // plain strings and maps: cannot fail
+	return strings.Contains(string(b), "{{address}}")
 }

@@ -3,10 +3,10 @@ package http
 import (
 	"encoding/json"
 	"errors"
-	"github.com/mamori-ops/mamori/pollers/params/paramstest"
 	"testing"
 
 	"github.com/mamori-ops/mamori/pollers/check"
+	"github.com/mamori-ops/mamori/pollers/params/paramstest"
 )
 
 func TestValidate(t *testing.T) {
@@ -28,6 +28,9 @@ func TestValidate(t *testing.T) {
 		{"credential without user", `{"url":"http://a/","password_credential":"p"}`, "", "user:"},
 		{"timeout", `{"url":"http://a/","timeout":"0s"}`, "", "timeout: 0s is out of range"},
 		{"unknown", `{"url":"http://a/","folow_redirects":false}`, "", `unknown field "folow_redirects"`},
+		{"header name", `{"url":"http://a/","headers":{"X Bad":"1"}}`, "", `headers: "X Bad" is not a header name`},
+		{"header value", `{"url":"http://a/","headers":{"X-A":"1\r\nX-B: 2"}}`, "", "headers: the value of X-A holds a line break"},
+		{"step header", `{"steps":[{"url":"http://a/","headers":{"":"1"}}]}`, "", `steps[0].headers: "" is not a header name`},
 	})
 }
 
@@ -71,3 +74,5 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+func TestFields(t *testing.T) { paramstest.Fields(t, Kind(), `{"url":"http://{{address}}/"}`) }

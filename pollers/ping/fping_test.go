@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -87,11 +88,13 @@ func TestAgainstFping(t *testing.T) {
 	needFping(t)
 	ns := deadNetns(t)
 	targets := []string{"127.0.0.1", "10.77.0.1", "10.77.0.2"}
-	ref := fping(t, ns, append([]string{"-c", "3", "-p", "50", "-t", "300"}, targets...)...)
+	// A 1s timeout: on a loaded machine a loopback reply can be read
+	// hundreds of milliseconds late, by either program.
+	ref := fping(t, ns, append([]string{"-c", "3", "-p", "50", "-t", "1000"}, targets...)...)
 	for _, addr := range targets {
 		var r check.Result
 		inNetns(t, ns, func() {
-			r = runCheck(context.Background(), addr, `{"count":3,"interval":"50ms","timeout":"300ms"}`)
+			r = runCheck(context.Background(), addr, `{"count":3,"interval":"50ms","timeout":"1s"}`)
 		})
 		f, ok := ref[addr]
 		if !ok {
@@ -99,35 +102,41 @@ func TestAgainstFping(t *testing.T) {
 		}
 		loss, rtt := item(t, r, ItemLoss), item(t, r, ItemRTT)
 		if loss.Number == nil || *loss.Number != f.loss {
-			t.Errorf("%s: loss %+v, fping %v%%", addr, loss, f.loss)
+			t.Errorf("%s: loss %v%% (%s), fping %v%%", addr, num(loss), r.Raw, f.loss)
 		}
 		switch {
 		case f.avg < 0 && rtt.Number != nil:
 			t.Errorf("%s: rtt %v but fping had no reply", addr, *rtt.Number)
 		case f.avg >= 0 && rtt.Number == nil:
 			t.Errorf("%s: no rtt (%s) but fping had %v ms", addr, rtt.Err, f.avg)
-		case f.avg >= 0 && *rtt.Number > 10*f.avg+5:
+		case f.avg >= 0 && *rtt.Number > 10*f.avg+20:
 			// Same order of magnitude: loopback RTTs are tens of
-			// microseconds, scheduling noise adds up to a few ms.
+			// microseconds; on a loaded machine scheduling adds milliseconds.
 			t.Errorf("%s: rtt %.3f ms, fping %.3f ms", addr, *rtt.Number, f.avg)
 		}
 	}
 }
 
-// BenchmarkPingVsFping pings the same 200 loopback addresses (127/8
-// answers on every address) once each, all at once, with this kind and
-// with fping, and reports both rates and their ratio (this kind / fping).
+// BenchmarkPingVsFping pings the same loopback addresses (127/8 answers
+// on every address) once each, all at once, with this kind and with
+// fping, and reports both rates and their ratio (this kind / fping).
 func BenchmarkPingVsFping(b *testing.B) {
 	needFping(b)
-	const n = 200
+	for _, n := range []int{200, 1000} {
+		b.Run(fmt.Sprintf("targets=%d", n), func(b *testing.B) { benchVsFping(b, n) })
+	}
+}
+
+func benchVsFping(b *testing.B, n int) {
 	targets := make([]string, n)
 	for i := range targets {
 		targets[i] = fmt.Sprintf("127.0.%d.%d", 1+i/250, 1+i%250)
 	}
 	var ours, theirs time.Duration
+	lost := 0
 	for range b.N {
 		start := time.Now()
-		pingAll(b, targets)
+		lost += pingAll(b, targets)
 		ours += time.Since(start)
 		start = time.Now()
 		ref := fping(b, "", append([]string{"-c", "1", "-i", "0", "-t", "1000"}, targets...)...)
@@ -140,17 +149,31 @@ func BenchmarkPingVsFping(b *testing.B) {
 	b.ReportMetric(perS(ours), "checks/s")
 	b.ReportMetric(perS(theirs), "fping_checks/s")
 	b.ReportMetric(perS(ours)/perS(theirs), "ratio")
+	b.ReportMetric(float64(lost)/float64(b.N), "lost/op")
 }
 
-func pingAll(b *testing.B, targets []string) {
+// pingAll checks every target at once and counts the lost replies (a
+// loopback reply lost under load is a figure to report, not a failure).
+func pingAll(b *testing.B, targets []string) int {
 	var wg sync.WaitGroup
+	var lost atomic.Int32
 	for _, addr := range targets {
 		wg.Go(func() {
-			r := runCheck(context.Background(), addr, `{"count":1,"timeout":"1s"}`)
-			if l := r.Items; r.Err != nil || len(l) != 2 || l[1].Number == nil || *l[1].Number != 0 {
-				b.Errorf("%s: %+v %v", addr, l, r.Err)
+			r := runCheck(context.Background(), addr, `{"count":1,"timeout":"3s"}`)
+			if r.Err != nil {
+				b.Errorf("%s: %v", addr, r.Err)
+			} else if l := item(b, r, ItemLoss); *l.Number != 0 {
+				lost.Add(1)
 			}
 		})
 	}
 	wg.Wait()
+	return int(lost.Load())
+}
+
+func num(it check.Item) any {
+	if it.Number == nil {
+		return it.Err
+	}
+	return *it.Number
 }

@@ -1,7 +1,15 @@
 // Package ping is the ICMP echo monitor kind: round-trip time and loss over
-// a few probes. It uses a raw ICMP socket (the appliance runs as root or
-// with CAP_NET_RAW) and falls back to the kernel's unprivileged "ping"
-// datagram socket when the raw one is refused; Raw says which was used.
+// a few probes, with github.com/prometheus-community/pro-bing.
+//
+// Two kinds of socket can carry the probes. The kernel's ICMP datagram
+// ("ping") socket is used first when the process's group is inside
+// net.ipv4.ping_group_range (systemd's default admits every group): the
+// kernel hands each socket only its own replies. Otherwise a raw ICMP
+// socket (root or CAP_NET_RAW) is used; every raw socket sees every ICMP
+// packet until pro-bing's BPF filter is attached, and with about a
+// thousand checks at once on loopback a reply was lost now and then
+// (BenchmarkPingVsFping), which the datagram socket never showed. The
+// "socket" parameter can force either; Raw says which was used.
 package ping
 
 import (
@@ -37,11 +45,20 @@ type Params struct {
 	Timeout params.Duration `json:"timeout"`
 	// Size is the payload size in bytes.
 	Size int `json:"size"`
+	// Socket is auto, datagram or raw (see the package comment).
+	Socket string `json:"socket"`
 }
+
+// Sockets.
+const (
+	SocketAuto     = "auto"
+	SocketDatagram = "datagram"
+	SocketRaw      = "raw"
+)
 
 func defaults() Params {
 	return Params{Count: 3, Interval: params.Duration(500 * time.Millisecond),
-		Timeout: params.Duration(time.Second), Size: 24}
+		Timeout: params.Duration(time.Second), Size: 24, Socket: SocketAuto}
 }
 
 // Kind describes the ping monitor.
@@ -54,6 +71,8 @@ func Kind() check.Kind {
 			{Name: "interval", Type: "duration", Label: "Interval", Help: "wait between two probes (10ms–10s)", Default: params.JSON(d.Interval)},
 			{Name: "timeout", Type: "duration", Label: "Probe timeout", Help: "a reply later than this counts as lost (10ms–30s)", Default: params.JSON(d.Timeout)},
 			{Name: "size", Type: "int", Label: "Payload bytes", Help: "24–1472", Default: params.JSON(d.Size)},
+			{Name: "socket", Type: "select", Label: "Socket", Options: []string{SocketAuto, SocketDatagram, SocketRaw}, Default: params.JSON(d.Socket),
+				Help: "auto: the kernel's ping socket when net.ipv4.ping_group_range allows it, else a raw socket (CAP_NET_RAW)"},
 		},
 		New: func() check.Checker { return Checker{} },
 	}
@@ -79,7 +98,15 @@ func parse(raw json.RawMessage) (Params, error) {
 		// pro-bing stamps 24 bytes (time + tracker) in each payload; 1472
 		// fills an Ethernet frame without fragments.
 		params.IntBetween("size", p.Size, 24, 1472),
+		checkSocket(p.Socket),
 	)
+}
+
+func checkSocket(s string) error {
+	if s != SocketAuto && s != SocketDatagram && s != SocketRaw {
+		return params.Bad("socket", "%q: use auto, datagram or raw", s)
+	}
+	return nil
 }
 
 // Check sends the probes and reports average RTT and loss.
@@ -91,11 +118,14 @@ func (Checker) Check(ctx context.Context, _ check.Env, t check.Target, raw json.
 	if t.Address == "" {
 		return check.Failed(params.ErrNoAddress, "")
 	}
-	run, err := probe(ctx, t.Address, p, true)
-	if err != nil && permissionDenied(err) && !run.setUp {
-		// No CAP_NET_RAW: the unprivileged ICMP datagram socket needs the
-		// process's group in net.ipv4.ping_group_range instead.
-		run, err = probe(ctx, t.Address, p, false)
+	run, err := probe(ctx, t.Address, p, p.Socket == SocketRaw)
+	if err != nil && permissionDenied(err) && !run.setUp && p.Socket == SocketAuto {
+		// The group is outside net.ipv4.ping_group_range: a raw socket
+		// needs CAP_NET_RAW instead.
+		run, err = probe(ctx, t.Address, p, true)
+		if err != nil && permissionDenied(err) && !run.setUp {
+			err = fmt.Errorf("no ICMP socket may be opened: admit the process's group in net.ipv4.ping_group_range or give it CAP_NET_RAW: %w", err)
+		}
 	}
 	return run.result(err, p)
 }
@@ -136,7 +166,7 @@ func probe(ctx context.Context, address string, p Params, privileged bool) (run,
 	err := pg.RunWithContext(ctx)
 	r.stats = pg.Statistics()
 	if err != nil && !r.setUp {
-		return r, fmt.Errorf("open ICMP socket: %w", err)
+		return r, fmt.Errorf("open the ICMP socket: %w%s", err, socketHint(privileged, err))
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		err = nil // the check's time ran out: report what came back so far
@@ -182,9 +212,9 @@ func (r run) count(p Params) (sent, good int, sum time.Duration) {
 }
 
 func (r run) header() string {
-	sock := "privileged raw ICMP socket"
+	sock := "raw ICMP socket"
 	if !r.privileged {
-		sock = "unprivileged ICMP datagram socket (no CAP_NET_RAW)"
+		sock = "ICMP datagram socket"
 	}
 	return fmt.Sprintf("PING %s via %s", r.address, sock)
 }
@@ -212,4 +242,15 @@ func (r run) raw(p Params, sent, good int, loss float64, err error) string {
 		fmt.Fprintf(&b, "\nerror: %v", err)
 	}
 	return b.String()
+}
+
+// socketHint says what to change when a socket is refused.
+func socketHint(raw bool, err error) string {
+	switch {
+	case !permissionDenied(err):
+		return ""
+	case raw:
+		return " (a raw socket needs root or CAP_NET_RAW)"
+	}
+	return " (the ICMP datagram socket needs the process's group inside net.ipv4.ping_group_range)"
 }

@@ -64,9 +64,10 @@ func parseNTP(b []byte, sent uint64, t1, t4 time.Time) (ntpReply, error) {
 		return r, fmt.Errorf("%w: mode %d, want 4 (server)", errNTP, mode)
 	case binary.BigEndian.Uint64(b[24:]) != sent:
 		return r, fmt.Errorf("%w: it answers another request (origin stamp differs)", errNTP)
-	case r.stratum == 0:
+	case r.stratum == 0 && r.refID != "":
 		return r, fmt.Errorf("%w: kiss-o'-death %q: the server refuses to serve now", errNTP, r.refID)
-	case li == 3 || r.stratum > 15:
+	case li == 3 || r.stratum == 0 || r.stratum > 15:
+		// chronyd without a source answers leap 3, stratum 0, no kiss code.
 		return r, fmt.Errorf("%w: the server's clock is not synchronised (leap %d, stratum %d)", errNTP, li, r.stratum)
 	}
 	t2, t3 := fromNTP(binary.BigEndian.Uint64(b[32:])), fromNTP(binary.BigEndian.Uint64(b[40:]))

@@ -2,10 +2,11 @@ package tcp
 
 import (
 	"bufio"
-	"github.com/mamori-ops/mamori/pollers/params/paramstest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mamori-ops/mamori/pollers/params/paramstest"
 )
 
 func TestValidate(t *testing.T) {
@@ -131,4 +132,10 @@ func FuzzCodeReply(f *testing.F) {
 			t.Fatalf("%d lines", len(lines))
 		}
 	})
+}
+
+func TestFields(t *testing.T) {
+	paramstest.Fields(t, Kind(), `{"port":22}`)
+	paramstest.Fields(t, Kind(), `{"protocol":"smtp"}`)
+	paramstest.Fields(t, Kind(), `{"protocol":"dns","query":"example.com"}`)
 }

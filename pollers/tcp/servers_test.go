@@ -12,6 +12,9 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -293,4 +296,29 @@ func ntpServer(t testing.TB, offset time.Duration, mangle func([]byte)) int {
 		return b
 	})
 	return u.LocalAddr().(*net.UDPAddr).Port
+}
+
+// daemon runs a real server for the test's life, its output in a file;
+// ready is polled until it holds (or the test fails with that output).
+func daemon(t *testing.T, ready func() bool, name string, args ...string) {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), filepath.Base(name)+".log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if ready() {
+			return
+		}
+	}
+	log, _ := os.ReadFile(logPath)
+	t.Fatalf("%s %s is not ready:\n%s", name, strings.Join(args, " "), log)
 }

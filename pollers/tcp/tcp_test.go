@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net"
 	"strings"
 	"testing"
@@ -187,12 +188,15 @@ func TestNTP(t *testing.T) {
 	good := ntpServer(t, 250*time.Millisecond, nil)
 	r := run(t, p(`"protocol":"ntp","port":%d`, good))
 	want{keys: []string{ItemOffset, ItemResponse, ItemStratum}, inRaw: "stratum 2"}.verify(t, r)
-	if off := *items(r)[ItemOffset].Number; off < 230 || off > 270 {
-		t.Fatalf("offset %v ms, want about 250", off)
+	// SNTP's error is at most half the round trip (the server's stamps
+	// fall somewhere between send and receive): a loaded machine widens it.
+	if off, rtt := *items(r)[ItemOffset].Number, *items(r)[ItemResponse].Number; math.Abs(off-250) > rtt/2+10 {
+		t.Fatalf("offset %v ms, want 250 ± %v", off, rtt/2+10)
 	}
 	behind := ntpServer(t, -2*time.Second, nil)
-	if off := *items(run(t, p(`"protocol":"ntp","port":%d`, behind)))[ItemOffset].Number; off < -2020 || off > -1980 {
-		t.Fatalf("offset %v ms, want about -2000", off)
+	r = run(t, p(`"protocol":"ntp","port":%d`, behind))
+	if off, rtt := *items(r)[ItemOffset].Number, *items(r)[ItemResponse].Number; math.Abs(off+2000) > rtt/2+10 {
+		t.Fatalf("offset %v ms, want -2000 ± %v", off, rtt/2+10)
 	}
 	cases := []struct {
 		name   string
@@ -201,6 +205,7 @@ func TestNTP(t *testing.T) {
 	}{
 		{"kiss of death", func(b []byte) { b[1] = 0; copy(b[12:], "RATE") }, `kiss-o'-death "RATE"`},
 		{"unsynchronised", func(b []byte) { b[0] |= 3 << 6 }, "not synchronised"},
+		{"no source", func(b []byte) { b[0] |= 3 << 6; b[1] = 0; clear(b[12:16]) }, "not synchronised (leap 3, stratum 0)"},
 		{"other request", func(b []byte) { b[31] ^= 1 }, "answers another request"},
 		{"client mode", func(b []byte) { b[0] = 4<<3 | 3 }, "mode 3"},
 		{"no transmit stamp", func(b []byte) { clear(b[40:48]) }, "no transmit stamp"},

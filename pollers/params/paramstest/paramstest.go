@@ -40,3 +40,43 @@ func Validate(t *testing.T, c check.Checker, cases []Case) {
 		})
 	}
 }
+
+// Fields checks that a kind's form matches its parameters: every key of
+// the normalised minimal parameters is a field of the form, and every
+// field's default is what Validate fills in when the field is omitted
+// (a field that belongs to other settings, such as a DNS field of a TCP
+// check, may stay out). minimal is the smallest valid parameters.
+func Fields(t *testing.T, k check.Kind, minimal string) {
+	t.Helper()
+	out, err := k.New().Validate(json.RawMessage(minimal))
+	if err != nil {
+		t.Fatalf("minimal parameters %s: %v", minimal, err)
+	}
+	var got map[string]json.RawMessage
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]check.Field{}
+	for _, f := range k.Fields {
+		if _, dup := fields[f.Name]; dup {
+			t.Errorf("field %q listed twice", f.Name)
+		}
+		fields[f.Name] = f
+		if f.Label == "" || f.Type == "" {
+			t.Errorf("field %q has no label or type", f.Name)
+		}
+	}
+	for key := range got {
+		if _, ok := fields[key]; !ok {
+			t.Errorf("parameter %q has no field in the form", key)
+		}
+	}
+	for _, f := range k.Fields {
+		if f.Default == nil || strings.Contains(minimal, `"`+f.Name+`"`) {
+			continue
+		}
+		if v, ok := got[f.Name]; ok && string(v) != string(f.Default) {
+			t.Errorf("field %q: the form's default is %s, Validate fills in %s", f.Name, f.Default, v)
+		}
+	}
+}

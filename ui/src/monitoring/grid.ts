@@ -41,6 +41,8 @@ export interface Cell {
   priority: string;
   stale: boolean;
   rows: StatusRow[];
+  /** The monitors (ids) in the cell: usually one; several of one name on a node share it. */
+  monitors: string[];
 }
 
 export interface GridNode {
@@ -50,14 +52,22 @@ export interface GridNode {
   priority: string;
 }
 
+export interface GridColumn {
+  /** The column's key: the monitors' name. */
+  id: string;
+  name: string;
+  /** The monitors (ids) of this name. */
+  monitors: string[];
+}
+
 export interface Grid {
-  monitors: { id: string; name: string }[];
+  monitors: GridColumn[];
   nodes: GridNode[];
-  /** By cellKey(node, monitor). */
+  /** By cellKey(node, column id). */
   cells: Map<string, Cell>;
 }
 
-export const cellKey = (node: string, monitor: string) => `${node}\u0000${monitor}`;
+export const cellKey = (node: string, column: string) => `${node}\u0000${column}`;
 
 /** Rank of a priority for sorting, worst (critical) first; unknown names last. */
 export function rank(p: string): number {
@@ -66,32 +76,37 @@ export function rank(p: string): number {
 }
 
 /**
- * The grid of rows: one cell per node × monitor holding its items' rows,
- * coloured by the worst of them; nodes worst first, then by name, and
- * monitors the same way, so problems come to the top left (on a phone,
- * what fits before scrolling sideways).
+ * The grid of rows: a column per monitor name (a "Ping" on every node is
+ * one column, not one per node, so a large inventory stays a few columns
+ * wide), one cell per node × column holding its items' rows, coloured by
+ * the worst of them. Nodes worst first, then by name, and columns the same
+ * way, so problems come to the top left (on a phone, what fits before
+ * scrolling sideways).
  */
 export function buildGrid(rows: readonly StatusRow[]): Grid {
   const cells = new Map<string, Cell>();
-  const monitors = new Map<string, { id: string; name: string; priority: string }>();
+  const columns = new Map<string, GridColumn & { priority: string }>();
   const nodes = new Map<string, GridNode>();
   for (const r of rows) {
-    const m = monitors.get(r.monitor) ?? { id: r.monitor, name: r.monitor_name || r.monitor, priority: '' };
-    m.priority = worst([m.priority, r.priority]) || m.priority || r.priority;
-    monitors.set(r.monitor, m);
+    const name = r.monitor_name || r.monitor;
+    const col = columns.get(name) ?? { id: name, name, monitors: [], priority: '' };
+    if (!col.monitors.includes(r.monitor)) col.monitors.push(r.monitor);
+    col.priority = worst([col.priority, r.priority]) || col.priority || r.priority;
+    columns.set(name, col);
     const n = nodes.get(r.node) ?? { id: r.node, name: r.node_name || r.node, scope: r.scope ?? '', priority: '' };
     n.priority = worst([n.priority, r.priority]) || n.priority || r.priority;
     nodes.set(r.node, n);
-    const k = cellKey(r.node, r.monitor);
-    const c = cells.get(k) ?? { priority: '', stale: false, rows: [] };
+    const k = cellKey(r.node, name);
+    const c = cells.get(k) ?? { priority: '', stale: false, rows: [], monitors: [] };
     c.rows.push(r);
+    if (!c.monitors.includes(r.monitor)) c.monitors.push(r.monitor);
     c.priority = worst([c.priority, r.priority]) || c.priority || r.priority;
     c.stale = c.stale || r.stale === true;
     cells.set(k, c);
   }
   const byName = (a: { name: string; id: string }, b: { name: string; id: string }) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id);
   return {
-    monitors: [...monitors.values()].sort((a, b) => rank(a.priority) - rank(b.priority) || byName(a, b)).map(({ id, name }) => ({ id, name })),
+    monitors: [...columns.values()].sort((a, b) => rank(a.priority) - rank(b.priority) || byName(a, b)).map(({ id, name, monitors }) => ({ id, name, monitors })),
     nodes: [...nodes.values()].sort((a, b) => rank(a.priority) - rank(b.priority) || byName(a, b)),
     cells,
   };

@@ -228,8 +228,18 @@ function staleSince(rows: StatusRow[]): string {
  * Arrow keys move between cells (Tab leaves the grid), as in a
  * spreadsheet.
  */
-function StatusGrid({ grid, open }: { grid: Grid; open: string }) {
+/**
+ * The most nodes and columns drawn: sorted worst first, what is left out
+ * is the healthiest; a scope or a filter shows the rest. (Thousands of
+ * rows of buttons would make every poll slow on a phone.)
+ */
+const maxNodes = 300;
+const maxColumns = 60;
+
+function StatusGrid({ grid: all, open }: { grid: Grid; open: string }) {
   const ref = useRef<HTMLTableElement>(null);
+  const grid = { ...all, nodes: all.nodes.slice(0, maxNodes), monitors: all.monitors.slice(0, maxColumns) };
+  const cut = grid.nodes.length < all.nodes.length || grid.monitors.length < all.monitors.length;
   const onKey = (e: KeyboardEvent) => {
     const moves: Record<string, [number, number]> = { ArrowRight: [0, 1], ArrowLeft: [0, -1], ArrowDown: [1, 0], ArrowUp: [-1, 0] };
     const d = moves[e.key];
@@ -251,43 +261,50 @@ function StatusGrid({ grid, open }: { grid: Grid; open: string }) {
     }
   };
   return (
-    <div class="status-grid-wrap">
-      <table class="status-grid" ref={ref} onKeyDown={onKey} aria-label={t('status.grid')}>
-        <thead>
-          <tr>
-            <th scope="col">{t('status.node')}</th>
-            {grid.monitors.map((m) => (
-              <th scope="col" key={m.id} title={m.id}>
-                <span class="monitor-head">{m.name}</span>
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {grid.nodes.map((n, r) => (
-            <tr key={n.id} class={n.id === open ? 'open' : undefined}>
-              <th scope="row">
-                <button type="button" class={`node-button prio-edge prio-${n.priority}`} data-r={r} data-c={0} data-node={n.id} aria-expanded={n.id === open} onClick={() => setQuery({ node: n.id === open ? undefined : n.id })}>
-                  {n.name}
-                </button>
-              </th>
-              {grid.monitors.map((m, c) => {
-                const cell = grid.cells.get(cellKey(n.id, m.id));
-                if (!cell) return <td key={m.id} class="cell none" />;
-                const label = cellText(n.name, m.name, cell);
-                return (
-                  <td key={m.id} class={`cell prio-${cell.priority}${cell.stale ? ' stale' : ''}`} data-monitor={m.id} data-priority={cell.priority}>
-                    <button type="button" data-r={r} data-c={c + 1} aria-label={label} title={label} onClick={() => setQuery({ node: n.id })}>
-                      <span aria-hidden="true">{symbol[cell.priority] ?? '·'}</span>
-                    </button>
-                  </td>
-                );
-              })}
+    <>
+      {cut && (
+        <p class="muted small" id="status-cut">
+          {t('status.cut', { nodes: grid.nodes.length, allNodes: all.nodes.length, monitors: grid.monitors.length, allMonitors: all.monitors.length })}
+        </p>
+      )}
+      <div class="status-grid-wrap">
+        <table class="status-grid" ref={ref} onKeyDown={onKey} aria-label={t('status.grid')}>
+          <thead>
+            <tr>
+              <th scope="col">{t('status.node')}</th>
+              {grid.monitors.map((m) => (
+                <th scope="col" key={m.id} title={m.monitors.join(', ')}>
+                  <span class="monitor-head">{m.name}</span>
+                </th>
+              ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+          </thead>
+          <tbody>
+            {grid.nodes.map((n, r) => (
+              <tr key={n.id} class={n.id === open ? 'open' : undefined}>
+                <th scope="row">
+                  <button type="button" class={`node-button prio-edge prio-${n.priority}`} data-r={r} data-c={0} data-node={n.id} aria-expanded={n.id === open} onClick={() => setQuery({ node: n.id === open ? undefined : n.id })}>
+                    {n.name}
+                  </button>
+                </th>
+                {grid.monitors.map((m, c) => {
+                  const cell = grid.cells.get(cellKey(n.id, m.id));
+                  if (!cell) return <td key={m.id} class="cell none" />;
+                  const label = cellText(n.name, m.name, cell);
+                  return (
+                    <td key={m.id} class={`cell prio-${cell.priority}${cell.stale ? ' stale' : ''}`} data-monitor={cell.monitors.join(' ')} data-priority={cell.priority}>
+                      <button type="button" data-r={r} data-c={c + 1} aria-label={label} title={label} onClick={() => setQuery({ node: n.id })}>
+                        <span aria-hidden="true">{symbol[cell.priority] ?? '·'}</span>
+                      </button>
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
   );
 }
 

@@ -54,21 +54,24 @@ test('filters: scope and the scopes beneath it, no scope, priorities, stale only
   assert.deepEqual(ids({ text: 'b' }), ['b'], 'the node id or name');
 });
 
-test('grid: one cell per node × monitor with its worst item; nodes and monitors worst first', () => {
+test('grid: a column per monitor name, one cell per node × column with its worst item; nodes and columns worst first', () => {
   const grid = g.buildGrid([
     row('web1', 'disk', 'info', { item: 'disk:/' }),
     row('web1', 'disk', 'warning', { item: 'disk:/var' }),
     row('web2', 'disk', 'info', { item: 'disk:/' }),
     row('web2', 'ping', 'unknown', { stale: true }),
     row('db', 'ping', 'critical'),
+    // another monitor of the same name, on another node: the same column
+    row('db2', 'ping-db2', 'info', { monitor_name: 'ping check' }),
   ]);
-  assert.deepEqual(grid.monitors.map((m) => m.id), ['ping', 'disk'], 'the monitor with the worst cell first');
-  assert.deepEqual(grid.nodes.map((n) => [n.id, n.priority]), [['db', 'critical'], ['web2', 'unknown'], ['web1', 'warning']]);
-  const disk1 = grid.cells.get(g.cellKey('web1', 'disk'));
+  assert.deepEqual(grid.monitors.map((m) => [m.name, m.monitors]), [['ping check', ['ping', 'ping-db2']], ['disk check', ['disk']]], 'the column with the worst cell first');
+  assert.deepEqual(grid.nodes.map((n) => [n.id, n.priority]), [['db', 'critical'], ['web2', 'unknown'], ['web1', 'warning'], ['db2', 'info']]);
+  const disk1 = grid.cells.get(g.cellKey('web1', 'disk check'));
   assert.equal(disk1.priority, 'warning');
   assert.equal(disk1.rows.length, 2);
-  assert.equal(grid.cells.get(g.cellKey('web2', 'ping')).stale, true);
-  assert.equal(grid.cells.get(g.cellKey('db', 'disk')), undefined, 'db has no disk monitor: an empty cell');
+  assert.equal(grid.cells.get(g.cellKey('web2', 'ping check')).stale, true);
+  assert.deepEqual(grid.cells.get(g.cellKey('db2', 'ping check')).monitors, ['ping-db2']);
+  assert.equal(grid.cells.get(g.cellKey('db', 'disk check')), undefined, 'db has no disk monitor: an empty cell');
 });
 
 test('scope tree: parents roll up their children, a/b right under a, no scope last', () => {

@@ -61,7 +61,7 @@ async function visit(page, path, ready) {
 }
 
 const cell = (page, monitor, node, priority) =>
-  page.locator(`.status-grid tr:has(.node-button[data-node="${node}"]) td.cell[data-monitor="${monitor}"]${priority ? `[data-priority="${priority}"]` : ''}`);
+  page.locator(`.status-grid tr:has(.node-button[data-node="${node}"]) td.cell[data-monitor~="${monitor}"]${priority ? `[data-priority="${priority}"]` : ''}`);
 
 async function errorOf(page, id, word) {
   const e = page.locator(`#${id}-error`);

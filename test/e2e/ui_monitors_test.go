@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mamori-ops/mamori/appliance/auth"
 	"github.com/mamori-ops/mamori/test/cluster"
 )
 
@@ -37,6 +38,7 @@ func TestConsoleMonitors(t *testing.T) {
 		"MAMORI_UI_PASSWORD":    consolePassword,
 		"MAMORI_UI_TARGET_PORT": strconv.Itoa(target.port),
 		"MAMORI_UI_TARGET_CTL":  ctl.URL,
+		"MAMORI_UI_VIEWER":      uiShopViewer,
 	}
 	runBrowserTests(t, node, uiDir, env, "tests/browser/monitors/")
 	// The browser test deleted what it created through the form: the
@@ -54,10 +56,14 @@ func TestConsoleMonitors(t *testing.T) {
 // scope with monitors of every priority.
 const (
 	uiWebNode, uiDBNode = "shop-web-01", "shop-db-01"
+	// A node and a monitor of another scope, and a viewer of the shop's
+	// scopes who must see nothing of it (names hold "bravo").
+	uiBravoNode, uiShopViewer = "bravo-node-01", "viewer-shop"
 )
 
 // seedMonitorScreens adds the nodes and the monitors the browser test
-// does not create itself: on the database node a ping (info), an HTTP
+// does not create itself, and a viewer of the shop: on the database node
+// a ping (info), an HTTP
 // check of a closed port (unknown: the check fails), and an HTTP check of
 // the web server (on the web node's address) with a threshold it cannot
 // meet (warning). Addresses are unique in the inventory: the database is
@@ -85,6 +91,13 @@ func seedMonitorScreens(t *testing.T, n *cluster.Node, port int) {
 	post("/api/v1/monitors", monitor("seed-db-slow", "DB via web, strict", "http",
 		map[string]any{"url": fmt.Sprintf("http://127.0.0.1:%d/", port)},
 		map[string]any{"items": map[string]any{"response_ms": map[string]any{"info": map[string]any{"max": 0.000001}, "warning": map[string]any{"max": 100000}}}}))
+	post("/api/v1/nodes", map[string]any{"id": uiBravoNode, "name": "bravo web", "address": "127.0.0.5", "scope": "bravo"})
+	bravo := monitor("bravo-ping", "bravo ping", "ping", map[string]any{"count": 1}, map[string]any{})
+	bravo["node"] = uiBravoNode
+	post("/api/v1/monitors", bravo)
+	post("/api/v1/roles", auth.Role{Name: "viewer_shop", Scopes: []string{"shop/web", "shop/db"}, Privileges: map[auth.Function][]auth.Action{
+		auth.Inventory: {auth.Read}, auth.MonitorSetting: {auth.Read}, auth.MonitorResult: {auth.Read}, auth.Cluster: {auth.Read}}})
+	post("/api/v1/users", map[string]any{"user": uiShopViewer, "password": consolePassword, "roles": []string{"viewer_shop"}})
 }
 
 // closedPort is a loopback port nothing listens on (it was bound, then

@@ -18,7 +18,18 @@ import { focusFirst } from '../forms';
 import { t, tOr } from '../i18n';
 import { blankForm, fieldOrder, label, refusedMonitorKey, toForm, toMonitor, validateMonitor, withKind, type FormErrors, type MonitorForm } from '../monitoring/form';
 import { navigate, query } from '../router';
+import { me } from '../session';
 import '../styles/monitors.css';
+
+/**
+ * What the user's roles allow on monitors (GET /api/v1/me): a reader sees
+ * the list without the form and the buttons it could not use. The
+ * appliance remains the judge; a session without the list allows all.
+ */
+function allowed(action: 'add' | 'modify' | 'execute'): boolean {
+  const p = me()?.privileges;
+  return !p || (p.monitor_settings ?? []).includes(action);
+}
 
 const kindLabel = (k: MonitorKind | undefined, name: string) => tOr(`monitors.kind.${name}`, k?.label || name);
 
@@ -192,7 +203,7 @@ export function MonitorsPage() {
             <p class="muted">{t('monitors.noKinds')}</p>
           </Card>
         )}
-        {kinds && kinds.length > 0 && (
+        {kinds && kinds.length > 0 && (allowed('add') || allowed('modify') || allowed('execute')) && (
           <Card title={editing ? t('monitors.edit', { id: form.id }) : t('monitors.new')} id="mon-form" wide>
             <form onSubmit={submit} noValidate aria-label={editing ? t('monitors.edit', { id: form.id }) : t('monitors.new')}>
               <Basics form={form} kinds={kinds} lists={lists} errors={errors} editing={editing} onChange={change} />
@@ -208,12 +219,16 @@ export function MonitorsPage() {
               </fieldset>
               <Delivery form={form} errors={errors} onChange={change} />
               <div class="form-actions">
-                <button type="submit" class="button primary" id="mon-save" disabled={busy}>
-                  {t('monitors.save')}
-                </button>
-                <button type="button" class="button" id="mon-test-now" onClick={testForm} disabled={test !== undefined && !test.results && test.error === undefined}>
-                  {t('monitors.testNow')}
-                </button>
+                {(allowed('add') || allowed('modify')) && (
+                  <button type="submit" class="button primary" id="mon-save" disabled={busy}>
+                    {t('monitors.save')}
+                  </button>
+                )}
+                {allowed('execute') && (
+                  <button type="button" class="button" id="mon-test-now" onClick={testForm} disabled={test !== undefined && !test.results && test.error === undefined}>
+                    {t('monitors.testNow')}
+                  </button>
+                )}
                 {editing && (
                   <button type="button" class="button" onClick={reset}>
                     {t('monitors.cancel')}
@@ -352,6 +367,7 @@ function MonitorTable({
   onDelete: (m: Monitor) => void;
 }) {
   const sorted = [...monitors].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  const acts = allowed('modify') || allowed('execute');
   return (
     <table class="table stack mon-table">
       <thead>
@@ -362,7 +378,7 @@ function MonitorTable({
           <th scope="col">{label('interval')}</th>
           <th scope="col">{label('enabled')}</th>
           <th scope="col">{label('notify')}</th>
-          <th scope="col">{t('monitors.actions')}</th>
+          {acts && <th scope="col">{t('monitors.actions')}</th>}
         </tr>
       </thead>
       <tbody>
@@ -376,17 +392,25 @@ function MonitorTable({
             <td data-label={label('interval')}>{m.interval}</td>
             <td data-label={label('enabled')}>{m.enabled ? t('common.yes') : t('common.no')}</td>
             <td data-label={label('notify')}>{(m.notify ?? []).join(', ') || <span class="muted">{t('common.none')}</span>}</td>
-            <td data-label={t('monitors.actions')} class="row-actions">
-              <button type="button" class="button small" onClick={() => onEdit(m)} aria-label={t('monitors.editNamed', { name: m.name })}>
-                {t('monitors.editButton')}
-              </button>
-              <button type="button" class="button small" onClick={() => onTest(m)} aria-label={t('monitors.testNamed', { name: m.name })}>
-                {t('monitors.testButton')}
-              </button>
-              <button type="button" class="button small danger" onClick={() => onDelete(m)} aria-label={t('monitors.deleteNamed', { name: m.name })}>
-                {t('monitors.delete')}
-              </button>
-            </td>
+            {acts && (
+              <td data-label={t('monitors.actions')} class="row-actions">
+                {allowed('modify') && (
+                  <button type="button" class="button small" onClick={() => onEdit(m)} aria-label={t('monitors.editNamed', { name: m.name })}>
+                    {t('monitors.editButton')}
+                  </button>
+                )}
+                {allowed('execute') && (
+                  <button type="button" class="button small" onClick={() => onTest(m)} aria-label={t('monitors.testNamed', { name: m.name })}>
+                    {t('monitors.testButton')}
+                  </button>
+                )}
+                {allowed('modify') && (
+                  <button type="button" class="button small danger" onClick={() => onDelete(m)} aria-label={t('monitors.deleteNamed', { name: m.name })}>
+                    {t('monitors.delete')}
+                  </button>
+                )}
+              </td>
+            )}
           </tr>
         ))}
       </tbody>

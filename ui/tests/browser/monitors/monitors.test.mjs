@@ -201,11 +201,12 @@ describe('monitors and status', () => {
     await snap(page, 'status-node-en');
     await page.keyboard.press('Escape');
     await page.locator('#status-node').waitFor({ state: 'detached' });
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-node')), webNode);
+    // (the page moves the focus after it paints: wait for it, as assertFocused does)
+    await page.waitForFunction((want) => document.activeElement?.getAttribute('data-node') === want, webNode, { timeout: 5000 });
 
     // Arrow keys move between cells.
     await page.keyboard.press('ArrowRight');
-    assert.equal(await page.evaluate(() => document.activeElement?.closest('td')?.classList.contains('cell')), true);
+    await page.waitForFunction(() => document.activeElement?.closest('td')?.classList.contains('cell') === true, null, { timeout: 5000 });
 
     // Filters: critical only; a scope.
     await page.locator('#status-f-critical').click();

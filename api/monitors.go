@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -69,8 +70,12 @@ type MonitorTestAnswer struct {
 	Results []MonitorTestResult `json:"results"`
 }
 
-// maxTestNodes bounds a "test now" of a scope monitor.
-const maxTestNodes = 20
+// Bounds of a "test now": the nodes of a scope monitor it runs on, and
+// how long one check may keep the request waiting.
+const (
+	maxTestNodes   = 20
+	maxTestTimeout = time.Minute
+)
 
 // kindList is the kinds the API offers (Options.Kinds, else pollers/kinds).
 func (s *Server) kindList() []check.Kind {
@@ -359,6 +364,9 @@ func (s *Server) testNodes(c *gin.Context, m monitor.Monitor, only string) ([]in
 }
 
 func (s *Server) testOne(ctx context.Context, chk check.Checker, jd *judge.Judge, m monitor.Monitor, n inventory.Node) MonitorTestResult {
+	if m.TimeoutD() > maxTestTimeout { // a request waits for it
+		m.Timeout = maxTestTimeout.String()
+	}
 	secret := func(ctx context.Context, name string) (string, error) {
 		return secrets.Reveal(ctx, s.events, s.opts.Secrets, name)
 	}

@@ -18,11 +18,15 @@ type targetState struct {
 	numbers map[string]float64   // previous numbers (change amount), by item key
 }
 
-// itemState is a status row's last judgement and when it was stored.
+// itemState is a status row's last judgement, when it was stored, and
+// its last change of priority.
 type itemState struct {
-	priority judge.Priority
-	message  string
-	storedAt time.Time
+	priority  judge.Priority
+	message   string
+	storedAt  time.Time
+	changedAt time.Time
+	previous  judge.Priority
+	eventUID  string
 }
 
 // stateFrom starts a target from the rows a previous active stored.
@@ -30,7 +34,8 @@ func stateFrom(stored map[status.Key]status.Row, mon, node string) targetState {
 	s := targetState{items: map[string]itemState{}, samples: map[string]sample{}, numbers: map[string]float64{}}
 	for k, r := range stored {
 		if k.Monitor == mon && k.Node == node {
-			s.items[k.Item] = itemState{priority: r.Priority, message: r.Message, storedAt: r.CheckedAt}
+			s.items[k.Item] = itemState{priority: r.Priority, message: r.Message, storedAt: r.CheckedAt, changedAt: r.ChangedAt,
+				previous: r.Previous, eventUID: r.EventUID}
 		}
 	}
 	return s
@@ -134,11 +139,6 @@ func (ru *run) row(ctx context.Context, t *target, item string, v judge.Verdict,
 	if v.Skip {
 		return
 	}
-	m, n := t.Monitor, t.Node
-	row := status.Row{Monitor: m.ID, MonitorName: m.Name, Kind: m.Kind, Node: n.ID, NodeName: n.Name, Scope: n.Scope, Item: item,
-		Priority: v.Priority, Message: v.Message, Value: v.Value, CheckedAt: at, ExpiresAt: at.Add(status.Expiry(t.interval))}
-	stored := row
-	stored.ExpiresAt = at.Add(status.StoredExpiry(t.interval))
 	t.mu.Lock()
 	prev, known := t.state.items[item]
 	removed := t.removed
@@ -146,39 +146,54 @@ func (ru *run) row(ctx context.Context, t *target, item string, v judge.Verdict,
 	if removed {
 		return // the monitor left this node while its check ran
 	}
+	m, n := t.Monitor, t.Node
+	row := status.Row{Monitor: m.ID, MonitorName: m.Name, Kind: m.Kind, Node: n.ID, NodeName: n.Name, Scope: n.Scope, Item: item,
+		Priority: v.Priority, Message: v.Message, Value: v.Value, CheckedAt: at, ExpiresAt: at.Add(status.Expiry(t.interval)),
+		ChangedAt: prev.changedAt, Previous: prev.previous, EventUID: prev.eventUID}
 	window := ""
 	if ru.r.opts.Maintenance != nil {
 		window, _ = ru.r.opts.Maintenance.Active(ctx, n.ID, n.Scope, m.ID, at)
 	}
-	evUID := ""
+	changed := prev.priority != v.Priority
+	if changed {
+		row.ChangedAt, row.Previous, row.EventUID = at, prev.priority, ""
+	}
+	stored := row
+	stored.ExpiresAt = at.Add(status.StoredExpiry(t.interval))
 	// The live row after the change is stored: whoever reads a new
 	// priority in the status finds its event.
 	defer ru.r.live.Set(row)
 	switch {
-	case prev.priority != v.Priority && (known || v.Priority != judge.Info):
-		uid, ok := ru.change(ctx, t, stored, prev.priority, window)
-		if !ok {
+	case changed && (known || v.Priority != judge.Info):
+		row.EventUID = events.NewUID()
+		stored.EventUID = row.EventUID
+		if !ru.change(ctx, t, stored, window) {
+			row.EventUID = prev.eventUID
 			return // not stored: the next check tries again
 		}
-		evUID = uid
-	case prev.message != v.Message || at.Sub(prev.storedAt) >= status.Refresh(t.interval):
+	case prev.message != v.Message || changed || at.Sub(prev.storedAt) >= status.Refresh(t.interval):
 		ru.writer.put(stored)
 	default:
 		ru.notify(ctx, t, row, prev.priority, "", window)
 		return
 	}
 	t.mu.Lock()
-	t.state.items[item] = itemState{priority: v.Priority, message: v.Message, storedAt: at}
+	t.state.items[item] = itemState{priority: v.Priority, message: v.Message, storedAt: at, changedAt: row.ChangedAt,
+		previous: row.Previous, eventUID: row.EventUID}
 	t.mu.Unlock()
+	evUID := row.EventUID
+	if !changed {
+		evUID = "" // the event of an earlier change
+	}
 	ru.notify(ctx, t, row, prev.priority, evUID, window)
 }
 
 // change stores an event of a change of priority with the status row
 // it records, in one unit: a new active never sees one without the other.
-func (ru *run) change(ctx context.Context, t *target, row status.Row, previous judge.Priority, window string) (string, bool) {
+func (ru *run) change(ctx context.Context, t *target, row status.Row, window string) bool {
 	m := t.Monitor
 	attrs := map[string]string{"monitor": m.ID, "kind": m.Kind, "item": row.Item, "priority": string(row.Priority),
-		"previous": string(previous), "value": row.Value}
+		"previous": string(row.Previous), "value": row.Value}
 	if window != "" {
 		attrs["maintenance"] = window
 	}
@@ -186,23 +201,25 @@ func (ru *run) change(ctx context.Context, t *target, row status.Row, previous j
 	if row.Item != "" {
 		msg = m.Name + " " + row.Item + " on " + nodeName(t) + ": " + row.Message
 	}
-	ev := events.Event{UID: events.NewUID(), At: row.CheckedAt, Severity: events.Severity(row.Priority), Kind: "monitor", Node: t.Node.ID,
+	ev := events.Event{UID: row.EventUID, At: row.CheckedAt, Severity: events.Severity(row.Priority), Kind: "monitor", Node: t.Node.ID,
 		Scope: t.Node.Scope, Message: clip(msg, 4096), Attrs: attrs}
 	stmt, err := events.InsertStatement(ev)
 	if err != nil {
 		ru.r.log.Warn("monitor event refused", "monitor", m.ID, "err", err)
-		return "", false
+		return false
 	}
 	if _, err := ru.r.st.Exec(ctx, stmt, status.Upsert(row)); err != nil {
 		ru.r.met.writeErrors.Inc()
 		ru.r.log.Debug("change of priority not stored", "monitor", m.ID, "node", t.Node.ID, "err", err)
-		return "", false
+		return false
 	}
 	ru.writer.forget(row.Key()) // a queued older row must not overwrite it
 	ru.r.met.changes.Inc()
-	return ev.UID, true
+	return true
 }
 
+// notify hands a judged result to notifications: previous is the
+// priority of the result before it ("" for the first).
 func (ru *run) notify(ctx context.Context, t *target, row status.Row, previous judge.Priority, evUID, window string) {
 	if ru.r.opts.Notifier == nil {
 		return

@@ -81,6 +81,9 @@ type Options struct {
 	// that may have been missed during a failover, to run them at once
 	// (default 30s; serve.go passes more than the detection time).
 	CatchUp time.Duration
+	// Replay is how far back a new run hands stored changes of priority
+	// to notifications again (default 10 min; see replay).
+	Replay time.Duration
 	// FlushEvery is how often unchanged status rows are written (default 1s).
 	FlushEvery time.Duration
 	// Optional parts (nil: none).
@@ -109,6 +112,9 @@ func New(opts Options, st Store, live *status.Live, log *slog.Logger) *Runner {
 	}
 	if opts.PerKind <= 0 {
 		opts.PerKind = 256
+	}
+	if opts.Replay <= 0 {
+		opts.Replay = 10 * time.Minute
 	}
 	if opts.CatchUp <= 0 {
 		opts.CatchUp = 30 * time.Second
@@ -239,9 +245,49 @@ func (ru *run) reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ru.apply(monitor.Expand(ms, nodes), ru.version == "")
+	first := ru.version == ""
+	ru.apply(monitor.Expand(ms, nodes), first)
 	ru.version = v
+	if first {
+		ru.replay(ctx)
+	}
 	return nil
+}
+
+// replay hands the changes of priority of the last Options.Replay
+// period to notifications again, with their event uids: the old active
+// may have stored a change and died before its notification was
+// recorded. Notifications key a change by its event uid, so one already
+// recorded is not recorded twice.
+func (ru *run) replay(ctx context.Context) {
+	if ru.r.opts.Notifier == nil {
+		return
+	}
+	since := ru.r.opts.Now().Add(-ru.r.opts.Replay)
+	ru.mu.Lock()
+	targets := make(map[string]*target, len(ru.targets))
+	for k, t := range ru.targets {
+		targets[k] = t
+	}
+	ru.mu.Unlock()
+	n := 0
+	for _, row := range ru.stored {
+		t := targets[row.Monitor+"\x00"+row.Node]
+		if t == nil || row.EventUID == "" || row.ChangedAt.Before(since) {
+			continue
+		}
+		window := ""
+		if ru.r.opts.Maintenance != nil {
+			window, _ = ru.r.opts.Maintenance.Active(ctx, row.Node, row.Scope, row.Monitor, row.ChangedAt)
+		}
+		at := row
+		at.CheckedAt = row.ChangedAt
+		ru.notify(ctx, t, at, row.Previous, row.EventUID, window)
+		n++
+	}
+	if n > 0 {
+		ru.r.log.Info("recent changes of priority handed to notifications again", "changes", n)
+	}
 }
 
 // nodesPrint is a fingerprint of what of the nodes the runner uses.

@@ -121,11 +121,16 @@ func (h *harness) node(id, scope string) {
 	}
 }
 
-func (h *harness) monitor(id, node, scope string) {
+func (h *harness) monitor(id, node, scope string) { h.monitorWith(id, node, scope, nil) }
+
+func (h *harness) monitorWith(id, node, scope string, edit func(*monitor.Monitor)) {
 	f := func(v float64) *float64 { return &v }
 	m := monitor.Defaults()
 	m.ID, m.Name, m.Kind, m.Node, m.Scope, m.Interval = id, "Mon "+id, "fake", node, scope, "1s"
 	m.Judgement.Numeric = &judge.Thresholds{Info: &judge.Range{Max: f(100)}, Warning: &judge.Range{Max: f(200)}}
+	if edit != nil {
+		edit(&m)
+	}
 	m, err := monitor.Normalize(m, h.kinds)
 	if err != nil {
 		h.t.Fatal(err)

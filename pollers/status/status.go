@@ -33,6 +33,14 @@ type Row struct {
 	CheckedAt   time.Time      `json:"checked_at"`
 	ExpiresAt   time.Time      `json:"expires_at"`
 	Stale       bool           `json:"stale"`
+	// ChangedAt is when the priority became what it is, Previous what it
+	// was, and EventUID the event that recorded the change ("" for a
+	// first result of info): a new active hands recent changes to
+	// notifications again, under the same key, so none is lost with the
+	// old active's queue.
+	ChangedAt time.Time      `json:"changed_at"`
+	Previous  judge.Priority `json:"previous,omitempty"`
+	EventUID  string         `json:"event_uid,omitempty"`
 }
 
 // Key identifies a row.
@@ -63,6 +71,10 @@ func Migrations() []store.Migration {
 			checked_at TEXT NOT NULL, expires_at TEXT NOT NULL, PRIMARY KEY (monitor, node, item))`,
 		`CREATE INDEX monitor_status_scope ON monitor_status (scope)`,
 		`CREATE INDEX monitor_status_node ON monitor_status (node)`,
+	}}, {Version: 721, Name: "monitor status changes", SQL: []string{
+		`ALTER TABLE monitor_status ADD COLUMN changed_at TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE monitor_status ADD COLUMN previous TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE monitor_status ADD COLUMN event_uid TEXT NOT NULL DEFAULT ''`,
 	}}}
 }
 
@@ -77,13 +89,15 @@ const timeFormat = "2006-01-02T15:04:05.000000000Z"
 
 // Upsert is the statement that stores r.
 func Upsert(r Row) store.Statement {
-	return store.Statement{SQL: `INSERT INTO monitor_status (monitor, node, item, monitor_name, kind, node_name, scope, priority, message, value, checked_at, expires_at)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(monitor, node, item) DO UPDATE SET monitor_name = excluded.monitor_name, kind = excluded.kind,
+	return store.Statement{SQL: `INSERT INTO monitor_status (monitor, node, item, monitor_name, kind, node_name, scope, priority, message, value, checked_at, expires_at,
+		changed_at, previous, event_uid)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(monitor, node, item) DO UPDATE SET monitor_name = excluded.monitor_name, kind = excluded.kind,
 		node_name = excluded.node_name, scope = excluded.scope, priority = excluded.priority, message = excluded.message, value = excluded.value,
-		checked_at = excluded.checked_at, expires_at = excluded.expires_at
+		checked_at = excluded.checked_at, expires_at = excluded.expires_at, changed_at = excluded.changed_at, previous = excluded.previous,
+		event_uid = excluded.event_uid
 		WHERE excluded.checked_at >= monitor_status.checked_at`, // a late write of an older result loses
 		Args: []any{r.Monitor, r.Node, r.Item, r.MonitorName, r.Kind, r.NodeName, r.Scope, string(r.Priority), r.Message, r.Value,
-			r.CheckedAt.UTC().Format(timeFormat), r.ExpiresAt.UTC().Format(timeFormat)}}
+			r.CheckedAt.UTC().Format(timeFormat), r.ExpiresAt.UTC().Format(timeFormat), r.ChangedAt.UTC().Format(timeFormat), string(r.Previous), r.EventUID}}
 }
 
 // Remove is the statement that drops a target's rows (a monitor gone
@@ -107,7 +121,7 @@ func (f Filter) Match(r Row) bool {
 		(f.Priority == "" || r.Priority == f.Priority)
 }
 
-const columns = `monitor, node, item, monitor_name, kind, node_name, scope, priority, message, value, checked_at, expires_at`
+const columns = `monitor, node, item, monitor_name, kind, node_name, scope, priority, message, value, checked_at, expires_at, changed_at, previous, event_uid`
 
 // List reads stored rows by key, bounded; more says the page was cut.
 func List(ctx context.Context, st Store, f Filter, now time.Time) ([]Row, bool, error) {
@@ -146,6 +160,8 @@ func scan(v []any, now time.Time) Row {
 		Priority: judge.Priority(s(7)), Message: s(8), Value: s(9)}
 	r.CheckedAt, _ = time.Parse(timeFormat, s(10))
 	r.ExpiresAt, _ = time.Parse(timeFormat, s(11))
+	r.ChangedAt, _ = time.Parse(timeFormat, s(12))
+	r.Previous, r.EventUID = judge.Priority(s(13)), s(14)
 	r.Stale = now.After(r.ExpiresAt)
 	return r
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -431,4 +432,117 @@ func TestMonitorLifecycle(t *testing.T) {
 			t.Fatal("status rows of a deleted monitor stay")
 		}
 	})
+}
+
+// hookReceiver is a webhook receiver on loopback: it records the
+// Idempotency-Key and body of every notification it is sent.
+type hookReceiver struct {
+	URL  string
+	mu   sync.Mutex
+	keys []string
+	body []string
+}
+
+func newHookReceiver(t *testing.T) *hookReceiver {
+	t.Helper()
+	h := &hookReceiver{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		h.mu.Lock()
+		h.keys, h.body = append(h.keys, r.Header.Get("Idempotency-Key")), append(h.body, string(b))
+		h.mu.Unlock()
+	}), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { srv.Close() })
+	h.URL = "http://" + ln.Addr().String() + "/hook"
+	return h
+}
+
+func (h *hookReceiver) got() (keys, bodies []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.keys...), append([]string(nil), h.body...)
+}
+
+// 50 monitors change state around a kill -9 of the active (half of
+// their targets go away just before it, half after the new active took
+// over): every change is notified to a real webhook receiver, which
+// counts the repeats (same key twice; expected 0). Needs appliance/notify
+// (the notify part) and pollers/tcp.
+func TestMonitorNotificationsThroughFailover(t *testing.T) {
+	skipShort(t)
+	const detection = 3 * time.Second
+	interval := 2 * time.Second
+	a, b := newPair(t, cluster.Options{Detection: detection})
+	hook := newHookReceiver(t)
+	for _, c := range []struct{ path string }{{"/api/v1/notify/channels"}, {"/api/v1/notify/rules"}} {
+		body := map[string]any{"id": "hook", "type": "webhook", "webhook": map[string]any{"url": hook.URL, "format": "json"}}
+		if c.path == "/api/v1/notify/rules" {
+			body = map[string]any{"id": "mon", "enabled": true, "channels": []string{"hook"}, "priorities": []string{"critical", "unknown"}}
+		}
+		var out map[string]any
+		if code, err := a.Do(http.MethodPost, c.path, body, &out); code != http.StatusOK {
+			t.Fatalf("POST %s: HTTP %d %v %v", c.path, code, err, out)
+		}
+	}
+	tsub := cluster.Subnet()
+	const nodes, perNode = 10, 5
+	targets := make([]*tcpTarget, nodes)
+	for i := range nodes {
+		targets[i] = startTarget(t, fmt.Sprintf("%s.%d", tsub, i+1), 0)
+		if code, err := a.Do(http.MethodPost, "/api/v1/nodes", map[string]any{"id": fmt.Sprintf("h%02d", i), "address": targets[i].ip, "scope": "svc"}, nil); code != 200 {
+			t.Fatalf("node: HTTP %d %v", code, err)
+		}
+		for j := range perNode {
+			m := map[string]any{"id": fmt.Sprintf("n%02d-%d", i, j), "kind": "tcp", "node": fmt.Sprintf("h%02d", i), "interval": interval.String(),
+				"timeout": "1s", "params": map[string]any{"port": targets[i].port, "timeout": "1s"}, "notify": []string{"mon"}}
+			if code, err := a.Do(http.MethodPost, "/api/v1/monitors", m, nil); code != 200 {
+				t.Fatalf("monitor: HTTP %d %v", code, err)
+			}
+		}
+	}
+	total := nodes * perNode
+	waitAll(t, a, total, 5*interval, func(r status.Row) bool { return r.Priority == "info" && !r.Stale })
+	waitAll(t, b, total, 5*interval, func(r status.Row) bool { return r.Priority == "info" })
+
+	// Half the targets go away just before the kill, half after b took over.
+	for i := range nodes / 2 {
+		targets[i].close()
+	}
+	time.Sleep(interval / 2)
+	a.Kill()
+	b.WaitRole(ha.Active, 30*time.Second)
+	for i := nodes / 2; i < nodes; i++ {
+		targets[i].close()
+	}
+	waitAll(t, b, total, 5*interval, func(r status.Row) bool { return r.Priority == "unknown" })
+	var keys, bodies []string
+	distinct := map[string]bool{}
+	cluster.WaitFor(t.Context(), 60*time.Second, func() bool {
+		keys, bodies = hook.got()
+		clear(distinct)
+		for _, k := range keys {
+			distinct[k] = true
+		}
+		return len(distinct) >= total
+	})
+	notified := map[string]bool{}
+	for _, body := range bodies {
+		for i := range nodes {
+			for j := range perNode {
+				if id := fmt.Sprintf("n%02d-%d", i, j); strings.Contains(body, `"`+id+`"`) {
+					notified[id] = true
+				}
+			}
+		}
+	}
+	t.Logf("REPORT monitor_notify_failover: %d state changes, %d notifications received, %d distinct keys, %d repeats (expected 0)",
+		total, len(keys), len(distinct), len(keys)-len(distinct))
+	if len(notified) != total || len(distinct) != total {
+		t.Fatalf("%d of %d monitors' changes notified (%d distinct keys)", len(notified), total, len(distinct))
+	}
 }

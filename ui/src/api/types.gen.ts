@@ -752,7 +752,9 @@ export interface StatusList {
 }
 
 export interface StatusRow {
+  changed_at: string;
   checked_at: string;
+  event_uid?: string;
   expires_at: string;
   item: string;
   kind: string;
@@ -761,6 +763,7 @@ export interface StatusRow {
   monitor_name: string;
   node: string;
   node_name: string;
+  previous?: Priority;
   priority: Priority;
   scope: string;
   stale: boolean;

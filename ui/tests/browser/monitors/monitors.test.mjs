@@ -239,7 +239,17 @@ describe('monitors and status', () => {
           await assertTranslated(page, lang);
           await snap(page, `status-${lang}-${scheme}-${device}`);
           await visit(page, `/monitors?edit=ui-web`, '#mon-list table');
-          await page.locator('#mon-p-url').waitFor();
+          // ?edit= opens the monitor with the focus on its name (the status view links there).
+          await assertFocused(page, 'mon-name');
+          assert.equal(await page.locator('#mon-name').inputValue(), 'Shop web');
+          if (device === 'desktop' && scheme === 'light') {
+            // Bad input named in the user's language.
+            await page.locator('#mon-j-info_min').fill('5000');
+            await page.locator('#mon-save').click();
+            await errorOf(page, 'mon-j-info_min', lang === 'en' ? 'Info range' : '情報の範囲');
+            await page.locator('#mon-j-info_min').fill('');
+            await page.locator('#mon-name').focus();
+          }
           assert.equal(await page.locator('main h1').innerText(), lang === 'en' ? 'Monitors' : '監視設定');
           await assertNoSideScroll(page);
           await assertTranslated(page, lang);

@@ -81,12 +81,12 @@ async function fillBasics(page, { id, name, kind }) {
   await page.locator('#mon-timeout').fill('1s');
 }
 
-async function testNow(page, priority) {
+async function testNow(page, priority, node = webNode) {
   // The previous answer goes when the new test starts: wait for that, not to read the old one.
   const old = await page.$('#mon-test .test-result');
   await page.locator('#mon-test-now').click();
   if (old) await page.waitForFunction((el) => !el.isConnected, old);
-  const result = page.locator(`#mon-test .test-result[data-node="${webNode}"]`);
+  const result = page.locator(`#mon-test .test-result[data-node="${node}"]`);
   await result.waitFor({ timeout: 20000 });
   assert.equal(await result.getAttribute('data-priority'), priority, await result.innerText());
   return result;
@@ -163,6 +163,13 @@ describe('monitors and status', () => {
     await ping.locator('tr[data-item="loss_pct"]').waitFor();
     await snap(page, 'monitors-test-ping-en');
     await save(page, 'ui-ping');
+
+    // A monitor of a scope: test now runs on each of its nodes (one here).
+    await page.locator('#mon-target').selectOption('scope');
+    await page.locator('#mon-scope').fill('shop/db');
+    await testNow(page, 'info', dbNode);
+    assert.equal(await page.locator('#mon-test .test-result').count(), 1, 'the nodes of shop/db only');
+    await page.locator('#mon-target').selectOption('node');
 
     // The list shows kind, target, interval, enabled.
     const row = await page.locator('#mon-list tr[data-monitor="ui-web"]').innerText();

@@ -83,6 +83,19 @@ export function MonitorsPage() {
     void load();
     void loadLists().then(setLists);
   }, []);
+  /** The next page of the list (the appliance pages by id). */
+  const loadMore = async () => {
+    const last = monitors?.[monitors.length - 1];
+    if (!last) return;
+    try {
+      const m = await monitorApi.monitors({ after: last.id });
+      setMonitors([...(monitors ?? []), ...(m.monitors ?? [])]);
+      setMore(m.more === true);
+    } catch (e) {
+      setLoadErr(e);
+    }
+  };
+  const [filter, setFilter] = useState('');
 
   // ?edit=<id>: open that monitor once the kinds are known.
   const editId = query.value.get('edit');
@@ -194,9 +207,24 @@ export function MonitorsPage() {
           ) : monitors.length === 0 ? (
             <p class="muted">{t('monitors.none')}</p>
           ) : (
-            <MonitorTable monitors={monitors} kinds={kinds ?? []} onEdit={edit} onTest={(m) => void runTest(m, m.name)} onDelete={(m) => void remove(m)} />
+            <>
+              {monitors.length > 5 && (
+                <label class="status-search mon-filter">
+                  <span class="visually-hidden">{t('monitors.filter')}</span>
+                  <input id="mon-filter" type="search" value={filter} placeholder={t('monitors.filter')} autoCapitalize="none" spellcheck={false} onInput={(e) => setFilter(e.currentTarget.value)} />
+                </label>
+              )}
+              <MonitorTable monitors={matching(monitors, filter)} kinds={kinds ?? []} onEdit={edit} onTest={(m) => void runTest(m, m.name)} onDelete={(m) => void remove(m)} />
+            </>
           )}
-          {more && <p class="muted small">{t('monitors.more')}</p>}
+          {more && (
+            <p class="muted small">
+              {t('monitors.more')}{' '}
+              <button type="button" class="button small" id="mon-more" onClick={() => void loadMore()}>
+                {t('monitors.loadMore')}
+              </button>
+            </p>
+          )}
         </Card>
         {kinds && kinds.length === 0 && (
           <Card title={t('monitors.new')} id="mon-form" wide>
@@ -225,7 +253,14 @@ export function MonitorsPage() {
                   </button>
                 )}
                 {allowed('execute') && (
-                  <button type="button" class="button" id="mon-test-now" onClick={testForm} disabled={test !== undefined && !test.results && test.error === undefined}>
+                  <button
+                    type="button"
+                    class="button"
+                    id="mon-test-now"
+                    onClick={testForm}
+                    disabled={kind?.where === 'agent' || (test !== undefined && !test.results && test.error === undefined)}
+                    title={kind?.where === 'agent' ? t('monitors.agentNoTest') : undefined}
+                  >
                     {t('monitors.testNow')}
                   </button>
                 )}
@@ -346,6 +381,13 @@ function Delivery({ form, errors, onChange }: { form: MonitorForm; errors: FormE
       </div>
     </fieldset>
   );
+}
+
+/** Monitors whose name, id, kind, node or scope hold the text. */
+function matching(ms: Monitor[], text: string): Monitor[] {
+  const q = text.trim().toLowerCase();
+  if (!q) return ms;
+  return ms.filter((m) => [m.name, m.id, m.kind, m.node, m.scope].some((s) => (s ?? '').toLowerCase().includes(q)));
 }
 
 function target(m: Monitor): string {

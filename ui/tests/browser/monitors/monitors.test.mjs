@@ -174,6 +174,11 @@ describe('monitors and status', () => {
     // The list shows kind, target, interval, enabled.
     const row = await page.locator('#mon-list tr[data-monitor="ui-web"]').innerText();
     assert.match(row, /Shop web[\s\S]*HTTP[\s\S]*shop-web-01[\s\S]*2s[\s\S]*yes/);
+    // and filters by text (kind, name, id, node, scope)
+    await page.locator('#mon-filter').fill('PING');
+    await page.locator('#mon-list tr[data-monitor="ui-web"]').waitFor({ state: 'detached' });
+    assert.equal(await page.locator('#mon-list tr[data-monitor="ui-ping"]').count(), 1);
+    await page.locator('#mon-filter').fill('');
     await snap(page, 'monitors-list-en');
     assertClean(page);
     await ctx.close();

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -86,11 +87,12 @@ func (s *Server) kindList() []check.Kind {
 }
 
 func (s *Server) kindByName(name string) (check.Kind, bool) {
-	i := slices.IndexFunc(s.kindList(), func(k check.Kind) bool { return k.Name == name })
+	ks := s.kindList()
+	i := slices.IndexFunc(ks, func(k check.Kind) bool { return k.Name == name })
 	if i < 0 {
 		return check.Kind{}, false
 	}
-	return s.kindList()[i], true
+	return ks[i], true
 }
 
 func (s *Server) listMonitorKinds(c *gin.Context) {
@@ -234,18 +236,8 @@ func (s *Server) monitorRefs(ctx context.Context, m monitor.Monitor) (string, []
 		}
 		refs = append(refs, r)
 	}
-	slices.SortFunc(refs, func(a, b auth.Ref) int { return cmpStr(a.Field, b.Field) })
+	slices.SortFunc(refs, func(a, b auth.Ref) int { return strings.Compare(a.Field, b.Field) })
 	return scope, refs, nil
-}
-
-func cmpStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // scopeKnown: a node carries the scope, or a role of the caller names it.

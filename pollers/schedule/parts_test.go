@@ -177,3 +177,49 @@ func TestRunnerReplaysRecentChanges(t *testing.T) {
 		t.Fatalf("stored row %+v", rows)
 	}
 }
+
+// A per-item kind keeps a row per item; a check that fails before any
+// item was read gets one row for the whole monitor, which recovers and
+// goes when items come; a failure later fails each item.
+func TestRunnerPerItem(t *testing.T) {
+	h := newHarness(t)
+	h.kind.PerItem = true
+	h.node("n1", "web")
+	h.monitor("m1", "n1", "")
+	h.start()
+	h.waitLive("m1", "n1", judge.Unknown) // no value: the check fails, one row
+	h.vals.set("n1", 150)
+	items := func(want judge.Priority) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			rows := h.live.Rows(status.Filter{Monitor: "m1"}, time.Now())
+			ok := len(rows) == 2
+			for _, r := range rows {
+				ok = ok && r.Item != "" && r.Priority == want
+			}
+			if ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("rows %+v, want items a and b %s", rows, want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	items(judge.Warning)
+	h.vals.drop("n1")
+	items(judge.Unknown)
+	h.wantChanges("n1:>unknown", "n1:>warning", "n1:>warning", "n1:unknown>info", "n1:warning>unknown", "n1:warning>unknown")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		rows, _, _ := status.List(h.ctx, h.st, status.Filter{Monitor: "m1"}, time.Now())
+		if len(rows) == 2 && rows[0].Item == "a" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stored rows %+v, want a and b only", rows)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -87,13 +87,52 @@ func (ru *run) judge(ctx context.Context, t *target, res check.Result, at time.T
 	}
 	t.mu.Unlock()
 	ru.collect(t, res, at)
-	if t.kind.PerItem && res.Err == nil {
-		for _, it := range items {
-			ru.row(ctx, t, it.Item.Key, it.Verdict, at)
+	if !t.kind.PerItem {
+		ru.row(ctx, t, "", whole, at)
+		return
+	}
+	ru.perItem(ctx, t, res, whole, items, at)
+}
+
+// perItem keeps a row per item. A failed check fails every item it had
+// (or one row for the whole monitor if it never had any); when items
+// come back, that whole-monitor row recovers and goes.
+func (ru *run) perItem(ctx context.Context, t *target, res check.Result, whole judge.Verdict, items []judge.Judged, at time.Time) {
+	t.mu.Lock()
+	var known []string
+	_, wholeRow := t.state.items[""]
+	for k := range t.state.items {
+		if k != "" {
+			known = append(known, k)
+		}
+	}
+	t.mu.Unlock()
+	if res.Err != nil || len(items) == 0 {
+		if len(known) == 0 {
+			known = []string{""}
+		}
+		for _, k := range known {
+			ru.row(ctx, t, k, whole, at)
 		}
 		return
 	}
-	ru.row(ctx, t, "", whole, at)
+	for _, it := range items {
+		ru.row(ctx, t, it.Item.Key, it.Verdict, at)
+	}
+	if wholeRow {
+		ru.row(ctx, t, "", judge.Verdict{Priority: judge.Info, Message: "the check answers again"}, at)
+		ru.dropItem(t, "")
+	}
+}
+
+// dropItem forgets one status row of t (memory, live and store).
+func (ru *run) dropItem(t *target, item string) {
+	t.mu.Lock()
+	delete(t.state.items, item)
+	t.mu.Unlock()
+	k := status.Key{Monitor: t.Monitor.ID, Node: t.Node.ID, Item: item}
+	ru.r.live.DropKey(k)
+	ru.writer.removeKey(k)
 }
 
 // rates replaces counter items by their rates (t.mu held).

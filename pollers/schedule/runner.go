@@ -309,6 +309,9 @@ func (ru *run) apply(ts []monitor.Target, first bool) {
 	seen := make(map[string]bool, len(ts))
 	for _, t := range ts {
 		key := t.Key()
+		if k, ok := ru.r.opts.Kinds(t.Monitor.Kind); ok && k.New == nil {
+			continue // an agent kind: the node's agent checks it, not the appliance
+		}
 		seen[key] = true
 		old := ru.targets[key]
 		if old != nil && sameMonitor(old.Monitor, t.Monitor) && old.Node == t.Node {

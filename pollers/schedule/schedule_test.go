@@ -82,8 +82,12 @@ type values struct {
 func (v *values) set(node string, x float64) { v.mu.Lock(); v.v[node] = x; v.mu.Unlock() }
 func (v *values) drop(node string)           { v.mu.Lock(); delete(v.v, node); v.mu.Unlock() }
 
-// fakeChecker is a unit-test kind: it reads values by node.
-type fakeChecker struct{ vals *values }
+// fakeChecker is a unit-test kind: it reads values by node (items "a"
+// and "b" of the same value when perItem).
+type fakeChecker struct {
+	vals    *values
+	perItem bool
+}
 
 func (fakeChecker) Validate(p json.RawMessage) (json.RawMessage, error) { return p, nil }
 
@@ -93,6 +97,9 @@ func (f fakeChecker) Check(_ context.Context, _ check.Env, t check.Target, _ jso
 	x, ok := f.vals.v[t.NodeID]
 	if !ok {
 		return check.Failed(errors.New("connection refused"), "")
+	}
+	if f.perItem {
+		return check.Result{Items: []check.Item{check.Num("a", x, "%"), check.Num("b", x, "%")}}
 	}
 	return check.Result{Items: []check.Item{check.Num("", x, "ms")}}
 }
@@ -109,7 +116,7 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	st := storetest.New(t, append(append(append(events.Migrations(), inventory.Migrations()...), monitor.Migrations()...), status.Migrations()...))
 	h := &harness{t: t, ctx: context.Background(), st: st, vals: &values{v: map[string]float64{}}, live: status.NewLive()}
-	h.kind = check.Kind{Name: "fake", Value: check.Numeric, New: func() check.Checker { return fakeChecker{h.vals} }}
+	h.kind = check.Kind{Name: "fake", Value: check.Numeric, New: func() check.Checker { return fakeChecker{vals: h.vals, perItem: h.kind.PerItem} }}
 	return h
 }
 

@@ -48,6 +48,14 @@ func (w *statusWriter) remove(monitor, node string) {
 	w.mu.Unlock()
 }
 
+// removeKey drops one queued row and deletes its stored one.
+func (w *statusWriter) removeKey(k status.Key) {
+	w.mu.Lock()
+	delete(w.rows, k)
+	w.removes = append(w.removes, status.RemoveKey(k))
+	w.mu.Unlock()
+}
+
 func (w *statusWriter) forget(k status.Key) {
 	w.mu.Lock()
 	delete(w.rows, k)

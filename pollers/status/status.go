@@ -256,6 +256,18 @@ func (l *Live) Drop(monitor, node string) {
 	l.mu.Unlock()
 }
 
+// DropKey forgets one row.
+func (l *Live) DropKey(k Key) {
+	l.mu.Lock()
+	delete(l.rows, k)
+	l.mu.Unlock()
+}
+
+// RemoveKey is the statement that drops one row.
+func RemoveKey(k Key) store.Statement {
+	return store.Statement{SQL: `DELETE FROM monitor_status WHERE monitor = ? AND node = ? AND item = ?`, Args: []any{k.Monitor, k.Node, k.Item}}
+}
+
 // Reset forgets everything (the runner stopped: this appliance is no
 // longer the one checking).
 func (l *Live) Reset() {

@@ -291,6 +291,10 @@ func TestMonitorLifecycle(t *testing.T) {
 			{"bad params", func(m map[string]any) { m["params"] = map[string]any{"port": 70000} }, "params"},
 			{"misspelt field", func(m map[string]any) { m["intreval"] = "1s" }, "intreval"},
 			{"bad interval", func(m map[string]any) { m["interval"] = "often" }, "interval"},
+			{"missing credential", func(m map[string]any) {
+				m["kind"] = "http"
+				m["params"] = map[string]any{"url": "http://{{address}}/", "user": "u", "password_credential": "no-such-secret"}
+			}, "params.password_credential"},
 		} {
 			m := good()
 			c.edit(m)
@@ -544,5 +548,30 @@ func TestMonitorNotificationsThroughFailover(t *testing.T) {
 		total, len(keys), len(distinct), len(keys)-len(distinct))
 	if len(notified) != total || len(distinct) != total {
 		t.Fatalf("%d of %d monitors' changes notified (%d distinct keys)", len(notified), total, len(distinct))
+	}
+}
+
+// A node muted for maintenance: its monitor's change of priority is
+// still an event, marked with the window (notifications hold it).
+// Needs the schedule part (appliance/maintenance) and pollers/tcp.
+func TestMonitorEventInMaintenance(t *testing.T) {
+	skipShort(t)
+	a := newSingle(t, cluster.Options{})
+	tg := startTarget(t, cluster.Subnet()+".1", 0)
+	if code, err := a.Do(http.MethodPost, "/api/v1/nodes", map[string]any{"id": "web1", "address": tg.ip, "scope": "A"}, nil); code != 200 {
+		t.Fatalf("node: HTTP %d %v", code, err)
+	}
+	putTCPMonitor(t, a, "m1", "web1", tg.port, "2s")
+	waitAll(t, a, 1, 10*time.Second, func(r status.Row) bool { return r.Priority == "info" })
+	var muted struct{ Window string }
+	if code, err := a.Do(http.MethodPost, "/api/v1/maintenance/mute", map[string]any{"node": "web1", "duration": "1h", "reason": "e2e"}, &muted); code != 201 || muted.Window == "" {
+		t.Fatalf("mute: HTTP %d %v %+v", code, err, muted)
+	}
+	time.Sleep(2 * time.Second) // the checker's cache of windows
+	tg.close()
+	waitAll(t, a, 1, 10*time.Second, func(r status.Row) bool { return r.Priority == "unknown" })
+	evs := a.Events("monitor")
+	if len(evs) != 1 || evs[0].Attrs["maintenance"] != muted.Window || evs[0].Attrs["previous"] != "info" {
+		t.Fatalf("events %+v, want one change marked with window %s", evs, muted.Window)
 	}
 }

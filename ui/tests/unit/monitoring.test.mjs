@@ -206,3 +206,12 @@ test('an appliance refusal lands on the field it names', () => {
   assert.equal(refusal('scope: no node is in scope web and none of your roles names it'), 'scope');
   assert.equal(f.refusedMonitorKey(new ApiError(403, 'forbidden', 'node: not yours'), form, numericKind), undefined, 'only a 400 names a field');
 });
+
+test('switching kind keeps the parameters both kinds have (same name and type) and drops the rest', () => {
+  const other = { name: 'tcp', label: 'TCP', value: 'numeric', where: 'appliance', fields: [{ name: 'timeout', type: 'duration', label: 'Timeout' }, { name: 'count', type: 'bool', label: 'Count?' }] };
+  const form = { ...f.blankForm(numericKind), params: { ...f.blankForm(numericKind).params, count: '5', interval: '1s' }, extra: { legacy: 1 } };
+  const next = f.withKind({ ...form, params: { ...form.params, timeout: '3s' } }, other);
+  assert.equal(next.kind, 'tcp');
+  assert.deepEqual(next.params, { timeout: '3s', count: false }, 'count was a number, now a truth value: not kept');
+  assert.deepEqual(next.extra, {});
+});

@@ -6,7 +6,7 @@
 // monitor (the status view links there).
 
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api } from '../api';
+import { ApiError, api, client } from '../api';
 import { monitorApi, type Monitor, type MonitorInput, type MonitorKind, type TestResult } from '../api/monitors';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { Check, Input, Select } from '../components/Inputs';
@@ -14,7 +14,7 @@ import { Card, Loading } from '../components/bits';
 import { JudgementEditor } from '../components/monitors/JudgementEditor';
 import { KindFields, paramLabel } from '../components/monitors/KindFields';
 import { TestResults } from '../components/monitors/TestResults';
-import { focusFirst } from '../forms';
+import { focusFirst, splitList } from '../forms';
 import { t, tOr } from '../i18n';
 import { blankForm, fieldOrder, label, refusedMonitorKey, toForm, toMonitor, validateMonitor, withKind, type FormErrors, type MonitorForm } from '../monitoring/form';
 import { navigate, query } from '../router';
@@ -38,12 +38,34 @@ interface Lists {
   scopes: string[];
   /** undefined: this user may not list them (the form then takes a name). */
   credentials: string[] | undefined;
+  /** The notification rules and calendars (issue 12's notify and schedule parts): empty when not offered. */
+  rules: Named[];
+  calendars: Named[];
+}
+
+interface Named {
+  id: string;
+  name?: string;
+}
+
+/** A list another part of the console serves; absent (or not readable): empty, and the form takes ids. */
+async function named(path: string, field: 'rules' | 'calendars'): Promise<Named[]> {
+  const a = await client.get<Record<string, Named[] | null>>(path, { retry: false });
+  return (a[field] ?? []).filter((x) => typeof x?.id === 'string');
 }
 
 /** What the form offers to pick from; each list may fail on its own (a user without inventory rights still edits monitors). */
 async function loadLists(): Promise<Lists> {
-  const [nodes, scopes, creds] = await Promise.allSettled([api.nodes(), api.scopes(), api.credentials()]);
+  const [nodes, scopes, creds, rules, calendars] = await Promise.allSettled([
+    api.nodes(),
+    api.scopes(),
+    api.credentials(),
+    named('/api/v1/notify/rules', 'rules'),
+    named('/api/v1/calendars', 'calendars'),
+  ]);
   return {
+    rules: rules.status === 'fulfilled' ? rules.value : [],
+    calendars: calendars.status === 'fulfilled' ? calendars.value : [],
     nodes: nodes.status === 'fulfilled' ? nodes.value.nodes.map((n) => ({ id: n.id, name: n.name })) : [],
     scopes: scopes.status === 'fulfilled' ? scopes.value.scopes.map((s) => s.name).filter(Boolean) : [],
     credentials: creds.status === 'fulfilled' ? creds.value.credentials.map((c) => c.name) : undefined,
@@ -55,7 +77,7 @@ export function MonitorsPage() {
   const [monitors, setMonitors] = useState<Monitor[] | undefined>(undefined);
   const [more, setMore] = useState(false);
   const [loadErr, setLoadErr] = useState<unknown>(undefined);
-  const [lists, setLists] = useState<Lists>({ nodes: [], scopes: [], credentials: undefined });
+  const [lists, setLists] = useState<Lists>({ nodes: [], scopes: [], credentials: undefined, rules: [], calendars: [] });
   const [form, setForm] = useState<MonitorForm>(blankForm());
   const [editing, setEditing] = useState(false);
   const [errors, setErrors] = useState<FormErrors>({});
@@ -245,7 +267,7 @@ export function MonitorsPage() {
                 <legend>{t('monitors.judgement')}</legend>
                 <JudgementEditor form={form} value={kind?.value ?? 'numeric'} errors={errors} onChange={change} />
               </fieldset>
-              <Delivery form={form} errors={errors} onChange={change} />
+              <Delivery form={form} lists={lists} errors={errors} onChange={change} />
               <div class="form-actions">
                 {(allowed('add') || allowed('modify')) && (
                   <button type="submit" class="button primary" id="mon-save" disabled={busy}>
@@ -371,13 +393,29 @@ function Basics({
   );
 }
 
-function Delivery({ form, errors, onChange }: { form: MonitorForm; errors: FormErrors; onChange: (f: Partial<MonitorForm>) => void }) {
+function Delivery({ form, lists, errors, onChange }: { form: MonitorForm; lists: Lists; errors: FormErrors; onChange: (f: Partial<MonitorForm>) => void }) {
+  const chosen = splitList(form.notify);
+  const toggle = (id: string, on: boolean) => onChange({ notify: (on ? [...chosen, id] : chosen.filter((x) => x !== id)).join(', ') });
   return (
     <fieldset class="mon-section">
       <legend>{t('monitors.delivery')}</legend>
+      {lists.rules.length > 0 && (
+        <div class="rule-picks" role="group" aria-label={label('notify')}>
+          {lists.rules.map((r) => (
+            <Check key={r.id} id={`mon-rule-${r.id}`} label={r.name ? `${r.name} (${r.id})` : r.id} checked={chosen.includes(r.id)} onChecked={(on) => toggle(r.id, on)} />
+          ))}
+        </div>
+      )}
       <div class="form-grid">
         <Input id="mon-notify" label={label('notify')} value={form.notify} onValue={(v) => onChange({ notify: v })} error={errors['notify']} hint={t('monitors.h.notify')} />
-        <Input id="mon-calendar" label={label('calendar')} value={form.calendar} onValue={(v) => onChange({ calendar: v })} error={errors['calendar']} hint={t('monitors.h.calendar')} />
+        <Input id="mon-calendar" label={label('calendar')} value={form.calendar} onValue={(v) => onChange({ calendar: v })} error={errors['calendar']} hint={t('monitors.h.calendar')} list="mon-calendars" />
+        <datalist id="mon-calendars">
+          {lists.calendars.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.name ?? c.id}
+            </option>
+          ))}
+        </datalist>
       </div>
     </fieldset>
   );

@@ -8,7 +8,7 @@
 // monitors deleted through the list.
 import assert from 'node:assert/strict';
 import { after, before, describe, test as nodeTest } from 'node:test';
-import { assertClean, assertFocused, assertNoSideScroll, env, launch, login, open, shot } from '../harness.mjs';
+import { assertClean, assertFocused, assertNoSideScroll, env, launch, login, open as openContext, shot } from '../harness.mjs';
 
 const port = process.env.MAMORI_UI_TARGET_PORT ?? '';
 const ctl = process.env.MAMORI_UI_TARGET_CTL ?? '';
@@ -41,6 +41,17 @@ async function assertTranslated(page, lang) {
   assert.doesNotMatch(text, /\{\w+\}|undefined|NaN|\b[a-z]+\.[a-z]+[A-Z]\w*\b/, 'untranslated text');
   assert.equal(await page.getAttribute('html', 'lang'), lang);
   if (lang === 'ja') assert.match(text, /[\u3040-\u30ff\u4e00-\u9fff]/, 'no Japanese text');
+}
+
+/**
+ * A page of the harness. The monitor form asks for the notification rules
+ * and calendars to offer them: a build without those parts answers 404, a
+ * user who may not read them 403, and the form then takes typed ids.
+ */
+async function open(b, opts) {
+  const r = await openContext(b, opts);
+  r.page.expectFailure(/\/api\/v1\/(notify\/rules|calendars)$/);
+  return r;
 }
 
 /** A full-page screenshot with the sticky header at the top. */

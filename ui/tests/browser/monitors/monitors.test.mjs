@@ -221,6 +221,9 @@ describe('monitors and status', () => {
     await assertFocused(page, 'status-node-title');
     const rows = await page.locator('#status-node tbody').innerText();
     assert.match(rows, /Shop web[\s\S]*Critical/);
+    // A numeric result links to its graph (the metrics part's /graphs).
+    const graph = page.locator('#status-node tr:has-text("Shop ping") a[href^="/graphs"]');
+    assert.equal(await graph.getAttribute('href'), `/graphs?monitor=ui-ping&node=${webNode}`);
     await snap(page, 'status-node-en');
     await page.keyboard.press('Escape');
     await page.locator('#status-node').waitFor({ state: 'detached' });

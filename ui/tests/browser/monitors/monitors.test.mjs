@@ -264,6 +264,12 @@ describe('monitors and status', () => {
           await assertNoSideScroll(page);
           await assertTranslated(page, lang);
           await snap(page, `status-${lang}-${scheme}-${device}`);
+          // A node's rows: a table that becomes label/value lists on a phone.
+          await page.locator(`.node-button[data-node="${webNode}"]`).click();
+          await page.locator('#status-node tbody tr').first().waitFor();
+          await assertNoSideScroll(page);
+          await assertTranslated(page, lang);
+          await snap(page, `status-node-${lang}-${scheme}-${device}`);
           await visit(page, `/monitors?edit=ui-web`, '#mon-list table');
           // ?edit= opens the monitor with the focus on its name (the status view links there).
           await assertFocused(page, 'mon-name');

@@ -72,40 +72,24 @@ async function loadLists(): Promise<Lists> {
   };
 }
 
-export function MonitorsPage() {
+/** The kinds and the monitor list, read together; more pages on demand. */
+function useMonitorList() {
   const [kinds, setKinds] = useState<MonitorKind[] | undefined>(undefined);
   const [monitors, setMonitors] = useState<Monitor[] | undefined>(undefined);
   const [more, setMore] = useState(false);
   const [loadErr, setLoadErr] = useState<unknown>(undefined);
-  const [lists, setLists] = useState<Lists>({ nodes: [], scopes: [], credentials: undefined, rules: [], calendars: [] });
-  const [form, setForm] = useState<MonitorForm>(blankForm());
-  const [editing, setEditing] = useState(false);
-  const [errors, setErrors] = useState<FormErrors>({});
-  const [failure, setFailure] = useState<unknown>(undefined);
-  const [done, setDone] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [test, setTest] = useState<{ name: string; results?: TestResult[]; error?: unknown } | undefined>(undefined);
-
-  const kind = kinds?.find((k) => k.name === form.kind);
-
   const load = async () => {
     setLoadErr(undefined);
     try {
       const [k, m] = await Promise.all([monitorApi.kinds(), monitorApi.monitors()]);
-      const ks = k.kinds ?? [];
-      setKinds(ks);
+      setKinds(k.kinds ?? []);
       setMonitors(m.monitors ?? []);
       setMore(m.more === true);
-      setForm((f) => (f.kind ? f : blankForm(ks[0])));
     } catch (e) {
       setLoadErr(e);
     }
   };
-  useEffect(() => {
-    void load();
-    void loadLists().then(setLists);
-  }, []);
-  /** The next page of the list (the appliance pages by id). */
+  /** The next page (the appliance pages by id). */
   const loadMore = async () => {
     const last = monitors?.[monitors.length - 1];
     if (!last) return;
@@ -117,7 +101,30 @@ export function MonitorsPage() {
       setLoadErr(e);
     }
   };
-  const [filter, setFilter] = useState('');
+  return { kinds, monitors, more, loadErr, load, loadMore };
+}
+
+type TestState = { name: string; results?: TestResult[]; error?: unknown };
+
+export function MonitorsPage() {
+  const { kinds, monitors, more, loadErr, load, loadMore } = useMonitorList();
+  const [lists, setLists] = useState<Lists>({ nodes: [], scopes: [], credentials: undefined, rules: [], calendars: [] });
+  const [form, setForm] = useState<MonitorForm>(blankForm());
+  const [editing, setEditing] = useState(false);
+  const [errors, setErrors] = useState<FormErrors>({});
+  const [failure, setFailure] = useState<unknown>(undefined);
+  const [done, setDone] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [test, setTest] = useState<TestState | undefined>(undefined);
+
+  const kind = kinds?.find((k) => k.name === form.kind);
+
+  useEffect(() => {
+    void load();
+    void loadLists().then(setLists);
+  }, []);
+  // A new form takes the first kind once the kinds are known.
+  useEffect(() => setForm((f) => (f.kind || !kinds?.[0] ? f : blankForm(kinds[0]))), [kinds]);
 
   // ?edit=<id>: open that monitor once the kinds are known.
   const editId = query.value.get('edit');
@@ -221,33 +228,17 @@ export function MonitorsPage() {
       )}
       {failure !== undefined && <ErrorPanel error={failure} what={t('monitors.failed')} />}
       <div class="grid">
-        <Card title={t('monitors.list')} id="mon-list" wide>
-          {loadErr !== undefined ? (
-            <ErrorPanel error={loadErr} what={t('monitors.loadFailed')} onRetry={() => void load()} />
-          ) : !monitors ? (
-            <Loading />
-          ) : monitors.length === 0 ? (
-            <p class="muted">{t('monitors.none')}</p>
-          ) : (
-            <>
-              {monitors.length > 5 && (
-                <label class="status-search mon-filter">
-                  <span class="visually-hidden">{t('monitors.filter')}</span>
-                  <input id="mon-filter" type="search" value={filter} placeholder={t('monitors.filter')} autoCapitalize="none" spellcheck={false} onInput={(e) => setFilter(e.currentTarget.value)} />
-                </label>
-              )}
-              <MonitorTable monitors={matching(monitors, filter)} kinds={kinds ?? []} onEdit={edit} onTest={(m) => void runTest(m, m.name)} onDelete={(m) => void remove(m)} />
-            </>
-          )}
-          {more && (
-            <p class="muted small">
-              {t('monitors.more')}{' '}
-              <button type="button" class="button small" id="mon-more" onClick={() => void loadMore()}>
-                {t('monitors.loadMore')}
-              </button>
-            </p>
-          )}
-        </Card>
+        <ListCard
+          monitors={monitors}
+          kinds={kinds ?? []}
+          more={more}
+          error={loadErr}
+          onRetry={() => void load()}
+          onMore={() => void loadMore()}
+          onEdit={edit}
+          onTest={(m) => void runTest(m, m.name)}
+          onDelete={(m) => void remove(m)}
+        />
         {kinds && kinds.length === 0 && (
           <Card title={t('monitors.new')} id="mon-form" wide>
             <p class="muted">{t('monitors.noKinds')}</p>
@@ -295,24 +286,81 @@ export function MonitorsPage() {
             </form>
           </Card>
         )}
-        {test && (
-          <section class="card wide" id="mon-test" aria-labelledby="mon-test-title" aria-busy={!test.results && test.error === undefined}>
-            <h2 id="mon-test-title" tabIndex={-1}>
-              {t('monitors.test.title', { name: test.name })}
-            </h2>
-            {test.error !== undefined ? (
-              <ErrorPanel error={test.error} what={t('monitors.test.failed')} />
-            ) : !test.results ? (
-              <p class="loading" role="status">
-                {t('monitors.test.running')}
-              </p>
-            ) : (
-              <TestResults results={test.results} />
-            )}
-          </section>
-        )}
+        {test && <TestCard test={test} />}
       </div>
     </div>
+  );
+}
+
+/** What "test now" answered, or that it is running, or why it did not run. */
+function TestCard({ test }: { test: TestState }) {
+  return (
+    <section class="card wide" id="mon-test" aria-labelledby="mon-test-title" aria-busy={!test.results && test.error === undefined}>
+      <h2 id="mon-test-title" tabIndex={-1}>
+        {t('monitors.test.title', { name: test.name })}
+      </h2>
+      {test.error !== undefined ? (
+        <ErrorPanel error={test.error} what={t('monitors.test.failed')} />
+      ) : !test.results ? (
+        <p class="loading" role="status">
+          {t('monitors.test.running')}
+        </p>
+      ) : (
+        <TestResults results={test.results} />
+      )}
+    </section>
+  );
+}
+
+/** The monitors, with a text filter once there are a few, and "load more" when the appliance cut the list. */
+function ListCard({
+  monitors,
+  kinds,
+  more,
+  error,
+  onRetry,
+  onMore,
+  ...actions
+}: {
+  monitors: Monitor[] | undefined;
+  kinds: MonitorKind[];
+  more: boolean;
+  error: unknown;
+  onRetry: () => void;
+  onMore: () => void;
+  onEdit: (m: Monitor) => void;
+  onTest: (m: Monitor) => void;
+  onDelete: (m: Monitor) => void;
+}) {
+  const [filter, setFilter] = useState('');
+  return (
+    <Card title={t('monitors.list')} id="mon-list" wide>
+      {error !== undefined ? (
+        <ErrorPanel error={error} what={t('monitors.loadFailed')} onRetry={onRetry} />
+      ) : !monitors ? (
+        <Loading />
+      ) : monitors.length === 0 ? (
+        <p class="muted">{t('monitors.none')}</p>
+      ) : (
+        <>
+          {monitors.length > 5 && (
+            <label class="status-search mon-filter">
+              <span class="visually-hidden">{t('monitors.filter')}</span>
+              <input id="mon-filter" type="search" value={filter} placeholder={t('monitors.filter')} autoCapitalize="none" spellcheck={false} onInput={(e) => setFilter(e.currentTarget.value)} />
+            </label>
+          )}
+          <MonitorTable monitors={matching(monitors, filter)} kinds={kinds} {...actions} />
+        </>
+      )}
+      {more && (
+        <p class="muted small">
+          {t('monitors.more')}{' '}
+          <button type="button" class="button small" id="mon-more" onClick={onMore}>
+            {t('monitors.loadMore')}
+          </button>
+        </p>
+      )}
+    </Card>
   );
 }
 

@@ -9,7 +9,7 @@
 
 import { client } from './index';
 import type { CallOptions } from './client';
-import type { Monitor, MonitorInput, MonitorKindField, MonitorList, MonitorTestAnswer, MonitorDeleted, MonitorKinds, StatusList } from './types.gen';
+import type { Monitor, MonitorInput, MonitorList, MonitorTestAnswer, MonitorDeleted, MonitorKinds, StatusList } from './types.gen';
 
 export type {
   Judgement,
@@ -35,9 +35,6 @@ type Opts = Pick<CallOptions, 'signal' | 'retry'>;
 
 /** Priorities, worst first. */
 export const priorities = ['critical', 'unknown', 'warning', 'info'] as const;
-
-/** A kind's field descriptor, as the console draws it. */
-export type { MonitorKindField };
 
 const enc = encodeURIComponent;
 

@@ -24,7 +24,6 @@ import '../styles/monitors.css';
 /** Polls are not retried: the next poll is the retry, and the view keeps the last answer, marked stale. */
 export const statusTopic = new Topic<StatusAnswer>('status', (signal) => monitorApi.status({}, { signal, retry: false }), 5000);
 
-
 function filterOf(q: URLSearchParams): Filter & { node: string } {
   return {
     scope: q.has('scope') ? (q.get('scope') ?? '') : undefined,
@@ -35,7 +34,11 @@ function filterOf(q: URLSearchParams): Filter & { node: string } {
   };
 }
 
-/** Changes the view's query (replacing the history entry: filters are not pages). */
+/**
+ * Changes the view's query, replacing the history entry (filters are not
+ * pages) and without navigate()'s scroll to the top: opening a node low in
+ * a long grid, or typing in the filter, keeps the place.
+ */
 function setQuery(changes: Record<string, string | undefined>): void {
   const q = new URLSearchParams(query.value);
   for (const [k, v] of Object.entries(changes)) {
@@ -43,7 +46,8 @@ function setQuery(changes: Record<string, string | undefined>): void {
     else q.set(k, v);
   }
   const s = q.toString();
-  navigate(`/status${s ? `?${s}` : ''}`, { replace: true });
+  history.replaceState(null, '', `/status${s ? `?${s}` : ''}`);
+  query.value = new URLSearchParams(location.search);
 }
 
 export function StatusPage() {

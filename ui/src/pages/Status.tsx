@@ -287,7 +287,7 @@ function StatusGrid({ grid: all, open }: { grid: Grid; open: string }) {
             {grid.nodes.map((n, r) => (
               <tr key={n.id} class={n.id === open ? 'open' : undefined}>
                 <th scope="row">
-                  <button type="button" class={`node-button prio-edge prio-${n.priority}`} data-r={r} data-c={0} data-node={n.id} aria-expanded={n.id === open} onClick={() => setQuery({ node: n.id === open ? undefined : n.id })}>
+                  <button type="button" class={`node-button prio-edge prio-${n.priority}`} title={`${n.name} (${n.id})`} data-r={r} data-c={0} data-node={n.id} aria-expanded={n.id === open} onClick={() => setQuery({ node: n.id === open ? undefined : n.id })}>
                     {n.name}
                   </button>
                 </th>

@@ -59,8 +59,9 @@ test: deps lint unit e2e
 # fping is the reference the ping monitor kind is compared with; dnsmasq
 # (dnsmasq-base: the binary, no service) and chrony (chronyd run by the test
 # with -x: it never sets the clock) and aiosmtpd (STARTTLS, SMTPS) are real
-# DNS, NTP and SMTP servers for the tcp kind.
-DEB_PKGS := iproute2 openssl iputils-ping sqlite3 slapd ldap-utils snmpd snmp snmptrapd rsyslog bsdutils chromium fonts-noto-cjk fping dnsmasq-base chrony python3-aiosmtpd
+# DNS, NTP and SMTP servers for the tcp kind; PostgreSQL and MariaDB are
+# what the SQL kind is tested against.
+DEB_PKGS := iproute2 openssl iputils-ping sqlite3 slapd ldap-utils snmpd snmp snmptrapd rsyslog bsdutils chromium fonts-noto-cjk postgresql mariadb-server fping dnsmasq-base chrony python3-aiosmtpd
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -22,9 +22,11 @@ import (
 
 	"github.com/mamori-ops/mamori/api"
 	"github.com/mamori-ops/mamori/appliance/auth"
+	"github.com/mamori-ops/mamori/appliance/calendar"
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/inventory"
+	"github.com/mamori-ops/mamori/appliance/maintenance"
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/appliance/secrets"
 	"github.com/mamori-ops/mamori/appliance/store"
@@ -207,11 +209,21 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	authSvc := auth.New(st, authOpts)
 	var migrations []store.Migration
 	for _, ms := range [][]store.Migration{events.Migrations(), auth.Migrations(), secrets.Migrations(), inventory.Migrations(), pipeline.Migrations(), api.Migrations(),
-		monitor.Migrations(), status.Migrations()} { // monitors (issue 12 core)
+		monitor.Migrations(), status.Migrations(), // monitors (issue 12 core)
+		maintenance.Migrations(), calendar.Migrations() /* schedule part (issue 12) */} {
 		migrations = append(migrations, ms...)
 	}
 	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,
 		Migrate: func(ctx context.Context) error { return st.Migrate(ctx, migrations) }}, st, members, rec, log)
+	// Schedule part (issue 12): calendars and maintenance windows, read
+	// from the replicated store by every caller through these two caches
+	// (the API invalidates them on its writes); the monitor runner and the
+	// notifier take them as their Calendar and Maintenance options. A
+	// window's state is its row and the clock; the one active-only loop
+	// deletes ad hoc mutes a month after they ended.
+	calendars := calendar.NewCache(st)
+	maint := maintenance.NewChecker(st, calendars)
+	ctl.Register("maintenance-prune", workFunc(func(ctx context.Context) error { return maintenance.PruneLoop(ctx, st, log) }))
 	ing, err := newIngest(cfg, st, clientTLS, apiTLS, ctl, authSvc.Audit, log)
 	if err != nil {
 		return err
@@ -231,6 +243,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	// API reads its latest results there (live) over the stored rows.
 	live := status.NewLive()
 	ctl.Register("monitors", schedule.New(schedule.Options{Kinds: kinds.ByName, Registry: reg, CatchUp: max(30*time.Second, 3*cfg.HA.DetectionTime),
+		Maintenance: maint, Calendar: calendars,
 		Secret: func(ctx context.Context, name string) (string, error) { return secrets.Reveal(ctx, st, box, name) }}, st, live, log))
 	pairSvc := pairing.NewService(cfg.DataDir, id, members, self, log)
 	metricsToken, err := readMetricsToken(cfg.API.MetricsTokenFile)
@@ -245,7 +258,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 		IngestStatus: ing.forwarder.Status, Console: console, RefusalWindow: cfg.Auth.RefusedAuditWindow, ReadTimeout: cfg.API.ReadTimeout,
 		WriteTimeout: cfg.API.WriteTimeout, IdleTimeout: cfg.API.IdleTimeout, MaxConns: cfg.API.MaxConnections,
 		MaxConnsPerSource: cfg.API.MaxConnectionsPerSource, MetricsToken: metricsToken, Setup: fb,
-		PeerAPI: ctl.PeerAPI, Status: live}, ctl, pairSvc, st, authSvc, log)
+		PeerAPI: ctl.PeerAPI, Status: live, Calendars: calendars, Maintenance: maint}, ctl, pairSvc, st, authSvc, log)
 
 	// Bind both ports before anything else, so a port in use is reported at once.
 	if err := st.Listen(); err != nil {

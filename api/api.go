@@ -20,8 +20,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mamori-ops/mamori/appliance/auth"
+	"github.com/mamori-ops/mamori/appliance/calendar"
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
+	"github.com/mamori-ops/mamori/appliance/maintenance"
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/appliance/secrets"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
@@ -102,6 +104,11 @@ type Options struct {
 	// active (nil: the replicated status rows only).
 	Kinds  func() []check.Kind
 	Status StatusSource
+	// Schedule part (issue 12): the calendar cache and the maintenance
+	// checker the monitor runner and the notifier share, invalidated by
+	// the API's writes; nil: the server makes its own over the store.
+	Calendars   *calendar.Cache
+	Maintenance *maintenance.Checker
 }
 
 // Bounds of every request and answer.
@@ -129,6 +136,8 @@ type Server struct {
 	streams      atomic.Int64
 	closing      chan struct{}
 	streamTiming streamTiming
+	calendars    *calendar.Cache
+	maintenance  *maintenance.Checker
 }
 
 // Store is the data store as the API sees it.
@@ -156,6 +165,13 @@ func New(opts Options, c Cluster, p Pairing, ev Store, au *auth.Service, logger 
 	}
 	s := &Server{opts: opts, log: logger.With("component", "api"), cluster: c, pairing: p, events: ev, auth: au, closing: make(chan struct{})}
 	s.refusals = auth.NewRefusals(opts.RefusalWindow, s.appendAudit)
+	s.calendars, s.maintenance = opts.Calendars, opts.Maintenance
+	if s.calendars == nil {
+		s.calendars = calendar.NewCache(ev)
+	}
+	if s.maintenance == nil {
+		s.maintenance = maintenance.NewChecker(ev, s.calendars)
+	}
 	return s
 }
 
@@ -327,6 +343,20 @@ func (s *Server) table() []Route {
 		{http.MethodGet, "/api/v1/monitors/:id", Priv, auth.MonitorSetting, auth.Read, false, s.getMonitor},
 		{http.MethodDelete, "/api/v1/monitors/:id", Priv, auth.MonitorSetting, auth.Modify, true, s.deleteMonitor},
 		{http.MethodGet, "/api/v1/status", Priv, auth.MonitorResult, auth.Read, false, s.listStatus},
+		// Schedule part (issue 12): calendars and maintenance windows.
+		{http.MethodGet, "/api/v1/calendars", Priv, auth.Calendars, auth.Read, false, s.listCalendars},
+		{http.MethodPost, "/api/v1/calendars", Priv, auth.Calendars, auth.Add, true, s.putCalendar},
+		{http.MethodPost, "/api/v1/calendars/preview", Priv, auth.Calendars, auth.Read, false, s.previewCalendar},
+		{http.MethodGet, "/api/v1/calendars/holidays", Priv, auth.Calendars, auth.Read, false, s.holidays},
+		{http.MethodGet, "/api/v1/calendars/:id", Priv, auth.Calendars, auth.Read, false, s.getCalendar},
+		{http.MethodDelete, "/api/v1/calendars/:id", Priv, auth.Calendars, auth.Modify, true, s.deleteCalendar},
+		{http.MethodGet, "/api/v1/maintenance", Priv, auth.MonitorSetting, auth.Read, false, s.listWindows},
+		{http.MethodPost, "/api/v1/maintenance", Priv, auth.MonitorSetting, auth.Add, true, s.putWindow},
+		{http.MethodGet, "/api/v1/maintenance/active", Priv, auth.MonitorSetting, auth.Read, false, s.maintenanceActive},
+		{http.MethodPost, "/api/v1/maintenance/mute", Priv, auth.MonitorSetting, auth.Add, true, s.mute},
+		{http.MethodGet, "/api/v1/maintenance/:id", Priv, auth.MonitorSetting, auth.Read, false, s.getWindow},
+		{http.MethodDelete, "/api/v1/maintenance/:id", Priv, auth.MonitorSetting, auth.Modify, true, s.deleteWindow},
+		{http.MethodPost, "/api/v1/maintenance/:id/end", Priv, auth.MonitorSetting, auth.Modify, true, s.endWindow},
 		{http.MethodPost, "/internal/v1/recover", Self, "", "", true, s.recover},
 		{http.MethodPost, "/internal/v1/pair/code", Self, "", "", true, s.pairCode},
 		{http.MethodPost, "/internal/v1/admin", Self, "", "", true, s.createAdmin},

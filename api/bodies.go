@@ -9,7 +9,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/inventory"
 	"github.com/mamori-ops/mamori/appliance/secrets"
 	"github.com/mamori-ops/mamori/ingest/rules"
-	"github.com/mamori-ops/mamori/pollers/snmp"
+	"github.com/mamori-ops/mamori/internal/snmp"
 )
 
 // Request bodies and answers of the routes, named so that the OpenAPI

@@ -11,7 +11,7 @@ import (
 	"github.com/mamori-ops/mamori/appliance/auth"
 	"github.com/mamori-ops/mamori/appliance/inventory"
 	"github.com/mamori-ops/mamori/appliance/secrets"
-	"github.com/mamori-ops/mamori/pollers/snmp"
+	"github.com/mamori-ops/mamori/internal/snmp"
 )
 
 func (s *Server) listNodes(c *gin.Context) {

@@ -7,9 +7,11 @@ import (
 	"slices"
 
 	"github.com/mamori-ops/mamori/appliance/auth"
+	"github.com/mamori-ops/mamori/appliance/calendar"
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/inventory"
+	"github.com/mamori-ops/mamori/appliance/maintenance"
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/appliance/store"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
@@ -150,7 +152,6 @@ func routeDocs() map[string]routeDoc {
 		"GET /api/v1/tokens":            {Summary: "The caller's own API tokens (never their secrets).", Answer: TokenList{}},
 		"DELETE /api/v1/tokens/:id":     {Summary: "Revoke one of the caller's own API tokens.", Answer: TokenRevoked{}},
 		"DELETE /api/v1/users/:name":    {Summary: "Remove a user with its sessions and tokens (not yourself, not the last administrator).", Answer: UserDeleted{}},
-		"POST /internal/v1/admin":       {Summary: "Create an administrator (`mamori admin create`).", Body: newUser{}, Answer: UserCreated{}, Status: http.StatusCreated},
 		// Monitors and their status (issue 12 core).
 		"GET /api/v1/monitor-kinds": {Summary: "Every monitor kind with the fields of its parameters form.", Answer: MonitorKinds{}},
 		"GET /api/v1/monitors": {Summary: "Monitors of the caller's scopes by id, a page at a time.", Answer: MonitorList{},
@@ -163,6 +164,26 @@ func routeDocs() map[string]routeDoc {
 		"GET /api/v1/status": {Summary: "The latest result per node × monitor (× item) of the caller's scopes, stale ones marked, rolled up per scope.", Answer: StatusList{},
 			Query: []queryParam{{"scope", "string", "only this scope", nil}, {"node", "string", "only this node", nil}, {"monitor", "string", "only this monitor", nil},
 				{"priority", "string", "only this priority", strs(judge.Priorities...)}}},
+		// Schedule part (issue 12).
+		"GET /api/v1/calendars":          {Summary: "Calendars of business time of the caller's scopes and those for every scope.", Answer: CalendarList{}},
+		"POST /api/v1/calendars":         {Summary: "Create or replace a calendar (unknown fields are refused).", Body: calendar.Calendar{}, Answer: CalendarSaved{}},
+		"POST /api/v1/calendars/preview": {Summary: "Business hours of a saved or edited calendar day by day, and its next openings and closings.", Body: CalendarPreviewRequest{}, Answer: CalendarPreview{}},
+		"GET /api/v1/calendars/:id":      {Summary: "One calendar.", Answer: calendar.Calendar{}},
+		"GET /api/v1/calendars/holidays": {Summary: "A country's public holidays as calendar rules to add (Japan).", Answer: HolidayRules{},
+			Query: []queryParam{{"country", "string", "country code", []string{"jp"}}, {"from", "integer", "first year (default this year)", nil},
+				{"years", "integer", "how many years of the holidays that move (1..10, default 3)", nil}}},
+		"DELETE /api/v1/calendars/:id": {Summary: "Delete a calendar no maintenance window follows.", Answer: CalendarDeleted{}},
+		"GET /api/v1/maintenance": {Summary: "Maintenance windows of the caller's scopes with their state now.", Answer: WindowList{},
+			Query: []queryParam{{"status", "string", "only windows in this state", []string{"active", "upcoming", "past", "disabled"}}}},
+		"POST /api/v1/maintenance": {Summary: "Create or replace a maintenance window (unknown fields are refused).", Body: maintenance.Window{}, Answer: WindowSaved{}},
+		"GET /api/v1/maintenance/active": {Summary: "Whether a node, scope or monitor is in a maintenance window now (or at).", Answer: MaintenanceActive{},
+			Query: []queryParam{{"node", "string", "node id (its scope is taken from the inventory)", nil}, {"scope", "string", "scope", nil},
+				{"monitor", "string", "monitor id", nil}, {"at", "string", "at this instant (RFC 3339; default now)", nil}}},
+		"POST /api/v1/maintenance/mute":    {Summary: "Mute a node, scope or monitor from now for a duration (an ad hoc one-off window).", Body: maintenance.Mute{}, Answer: MuteSaved{}, Status: http.StatusCreated},
+		"GET /api/v1/maintenance/:id":      {Summary: "One maintenance window with its state now.", Answer: WindowState{}},
+		"DELETE /api/v1/maintenance/:id":   {Summary: "Delete a maintenance window.", Answer: WindowDeleted{}},
+		"POST /api/v1/maintenance/:id/end": {Summary: "End a maintenance window now.", Answer: WindowState{}},
+		"POST /internal/v1/admin":          {Summary: "Create an administrator (`mamori admin create`).", Body: newUser{}, Answer: UserCreated{}, Status: http.StatusCreated},
 	}
 }
 
@@ -196,21 +217,34 @@ func openAPINames() map[reflect.Type]string {
 		// Function and Action would shadow TypeScript's own names.
 		reflect.TypeFor[auth.Function](): "PrivilegeFunction",
 		reflect.TypeFor[auth.Action]():   "PrivilegeAction",
+		// Schedule part: Window is the browser's, Rule the monitor rules'.
+		reflect.TypeFor[maintenance.Window]():  "MaintenanceWindow",
+		reflect.TypeFor[maintenance.Kind]():    "MaintenanceKind",
+		reflect.TypeFor[maintenance.State]():   "MaintenanceState",
+		reflect.TypeFor[maintenance.Mute]():    "MaintenanceMute",
+		reflect.TypeFor[calendar.Rule]():       "CalendarRule",
+		reflect.TypeFor[calendar.RuleKind]():   "CalendarRuleKind",
+		reflect.TypeFor[calendar.Span]():       "CalendarSpan",
+		reflect.TypeFor[calendar.Week]():       "CalendarWeek",
+		reflect.TypeFor[calendar.Transition](): "CalendarTransition",
+		reflect.TypeFor[calendar.DayPreview](): "CalendarDay",
 	}
 }
 
 // openAPIEnums are the fixed sets of named string types.
 func openAPIEnums() map[reflect.Type][]string {
 	return map[reflect.Type][]string{
-		reflect.TypeFor[ha.Role]():         strs(ha.Starting, ha.Active, ha.Standby, ha.Fenced, ha.Stale, ha.Recovering),
-		reflect.TypeFor[events.Severity](): strs(events.Severities...),
-		reflect.TypeFor[events.State]():    strs(events.States...),
-		reflect.TypeFor[auth.Function]():   strs(auth.Functions...),
-		reflect.TypeFor[auth.Action]():     strs(auth.Actions...),
-		reflect.TypeFor[ErrorCode]():       errorCodes(),
-		reflect.TypeFor[judge.Priority]():  strs(judge.Priorities...),
-		reflect.TypeFor[check.ValueType](): strs(check.Numeric, check.String, check.Truth),
-		reflect.TypeFor[check.Where]():     strs(check.Appliance, check.Agent),
+		reflect.TypeFor[ha.Role]():           strs(ha.Starting, ha.Active, ha.Standby, ha.Fenced, ha.Stale, ha.Recovering),
+		reflect.TypeFor[events.Severity]():   strs(events.Severities...),
+		reflect.TypeFor[events.State]():      strs(events.States...),
+		reflect.TypeFor[auth.Function]():     strs(auth.Functions...),
+		reflect.TypeFor[auth.Action]():       strs(auth.Actions...),
+		reflect.TypeFor[ErrorCode]():         errorCodes(),
+		reflect.TypeFor[judge.Priority]():    strs(judge.Priorities...),
+		reflect.TypeFor[check.ValueType]():   strs(check.Numeric, check.String, check.Truth),
+		reflect.TypeFor[check.Where]():       strs(check.Appliance, check.Agent),
+		reflect.TypeFor[calendar.RuleKind](): strs(calendar.RuleKinds...),
+		reflect.TypeFor[maintenance.Kind]():  strs(maintenance.Kinds...),
 	}
 }
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -37,6 +38,10 @@ func (s *Server) listStatus(c *gin.Context) {
 		fail(c, http.StatusBadRequest, "priority: one of critical, unknown, warning, info")
 		return
 	}
+	// The priority is filtered after the live rows replaced the stored
+	// ones: a stored row's priority may be one the runner has left.
+	want := f.Priority
+	f.Priority = ""
 	now := time.Now()
 	stored, more, err := status.List(c.Request.Context(), s.events, f, now)
 	if err != nil {
@@ -51,6 +56,6 @@ func (s *Server) listStatus(c *gin.Context) {
 			}
 		}
 	}
-	rows := status.Merge(stored, live)
+	rows := slices.DeleteFunc(status.Merge(stored, live), func(r status.Row) bool { return want != "" && r.Priority != want })
 	c.JSON(http.StatusOK, StatusList{Rows: rows, Scopes: status.Rollup(rows), More: more})
 }

@@ -245,9 +245,15 @@ func (rs *rowSet) statements(i int, out []store.Statement) []store.Statement {
 	}
 	sel := make([]string, rs.cols)
 	for c := range sel {
-		sel[c] = "value->>" + strconv.Itoa(c)
+		sel[c] = "v->>" + strconv.Itoa(c)
 	}
-	sql := inserts[i].head + ` (` + inserts[i].cols + `) SELECT ` + strings.Join(sel, ", ") + ` FROM json_each(?)`
+	// Each row is converted once to SQLite's binary JSON (a materialized
+	// CTE, so the conversion is not repeated per column): extracting the
+	// columns from the text row parsed it again for each one, and took
+	// more than half of the insert (measured with SQLite 3.50: 134k →
+	// 287k rows/s for syslog rows of 18 columns).
+	sql := `WITH r(v) AS MATERIALIZED (SELECT jsonb(value) FROM json_each(?)) ` + inserts[i].head + ` (` + inserts[i].cols + `) SELECT ` +
+		strings.Join(sel, ", ") + ` FROM r`
 	for _, chunk := range rs.out {
 		out = append(out, store.Statement{SQL: sql, Args: []any{chunk}})
 	}

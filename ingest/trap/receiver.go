@@ -20,8 +20,8 @@ import (
 	"github.com/gosnmp/gosnmp"
 
 	"github.com/mamori-ops/mamori/internal/ratelimit"
+	"github.com/mamori-ops/mamori/internal/snmp"
 	"github.com/mamori-ops/mamori/internal/udpconn"
-	"github.com/mamori-ops/mamori/pollers/snmp"
 )
 
 // User is one USM user traps may come from. Several users may share a

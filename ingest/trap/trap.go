@@ -20,7 +20,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
-	"github.com/mamori-ops/mamori/pollers/snmp"
+	"github.com/mamori-ops/mamori/internal/snmp"
 )
 
 // Varbind is one variable binding of a notification.

@@ -4,19 +4,27 @@ package kinds
 
 import (
 	"github.com/mamori-ops/mamori/pollers/check"
+	"github.com/mamori-ops/mamori/pollers/command"
 	"github.com/mamori-ops/mamori/pollers/http"
 	"github.com/mamori-ops/mamori/pollers/ping"
+	"github.com/mamori-ops/mamori/pollers/prometheus"
+	"github.com/mamori-ops/mamori/pollers/snmp"
+	"github.com/mamori-ops/mamori/pollers/snmpprocess"
+	"github.com/mamori-ops/mamori/pollers/snmpresource"
+	"github.com/mamori-ops/mamori/pollers/sql"
 	"github.com/mamori-ops/mamori/pollers/tcp"
 )
 
 // All returns every monitor kind, in the order the console offers them.
 func All() []check.Kind {
 	return []check.Kind{
-		// Each kind's package adds its line here: ping.Kind(), http.Kind(), …
 		// net: ping, HTTP/HTTPS, TCP services
 		ping.Kind(),
 		http.Kind(),
 		tcp.Kind(),
+		// data kinds (issue 12 "data" part):
+		snmp.Kind(), snmp.StringKind(), snmpresource.Kind(), snmpprocess.Kind(),
+		sql.Kind(), sql.StringKind(), command.Kind(), prometheus.Kind(),
 	}
 }
 

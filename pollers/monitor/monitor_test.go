@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mamori-ops/mamori/appliance/inventory"
 	"github.com/mamori-ops/mamori/appliance/store/storetest"
@@ -176,5 +177,39 @@ func TestStore(t *testing.T) {
 	}
 	if v2, _ := Version(ctx, st); v2 == v1 {
 		t.Fatal("the version did not change on a delete")
+	}
+}
+
+// panicChecker panics, as a kind with a bug might on a hostile answer.
+type panicChecker struct{ portChecker }
+
+func (panicChecker) Check(context.Context, check.Env, check.Target, json.RawMessage) check.Result {
+	panic("index out of range")
+}
+
+// slowChecker ignores nothing: it waits for its deadline.
+type slowChecker struct{ portChecker }
+
+func (slowChecker) Check(ctx context.Context, _ check.Env, _ check.Target, _ json.RawMessage) check.Result {
+	<-ctx.Done()
+	return check.Result{}
+}
+
+// A kind that panics is a failed check, not a crash; a check that gets
+// no answer ends at the monitor's timeout with the reason.
+func TestRunNeverCrashes(t *testing.T) {
+	m, err := Normalize(valid(), kinds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := Run(context.Background(), panicChecker{}, m, inventory.Node{ID: "n1"}, nil)
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "failed unexpectedly") {
+		t.Fatalf("a panicking kind: %+v", res)
+	}
+	m.Timeout = "100ms"
+	start := time.Now()
+	res, took := Run(context.Background(), slowChecker{}, m, inventory.Node{ID: "n1"}, nil)
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "timeout") || took > 2*time.Second || time.Since(start) < 100*time.Millisecond {
+		t.Fatalf("a silent target: %+v after %s", res, took)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -128,4 +129,16 @@ func Normalise[P any](raw json.RawMessage, parse func(json.RawMessage) (P, error
 		return nil, err
 	}
 	return Encode(p)
+}
+
+// Regexp compiles an optional pattern of field ("" → nil).
+func Regexp(field, pattern string) (*regexp.Regexp, error) {
+	if pattern == "" {
+		return nil, nil
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return nil, Bad(field, "not a regular expression (RE2 syntax): %v", err)
+	}
+	return re, nil
 }

@@ -81,7 +81,7 @@ func (ru *run) judge(ctx context.Context, t *target, res check.Result, at time.T
 	}
 	whole, items := jd.Result(res, prevNum)
 	for _, it := range res.Items {
-		if it.Number != nil && it.Err == "" {
+		if it.Number != nil && it.Err == "" && !it.Counter {
 			t.state.numbers[it.Key] = *it.Number
 		}
 	}

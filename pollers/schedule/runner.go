@@ -183,7 +183,8 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err := ru.reload(ctx); err != nil {
 		r.log.Warn("monitors not loaded; retrying", "err", err)
 	}
-	go ru.reloadLoop(ctx)
+	ru.wg.Add(1)
+	go func() { defer ru.wg.Done(); ru.reloadLoop(ctx) }()
 	ru.dispatch(ctx)
 	return nil
 }

@@ -1,165 +1,122 @@
-// Package snmp polls SNMP agents (v2c and v3 with USM, including
-// authPriv with SHA-2 authentication and AES privacy). gosnmp stays inside
-// this package; callers pass plain settings and the secrets already opened
-// from the credential store.
+// Package snmp is the SNMP monitor: one object read from the node's agent
+// (v2c, or v3 with the node's USM user), judged as a number ("snmp") or as
+// text ("snmp_string"). Counter32/Counter64 objects are marked as counters
+// so the runner judges their rate per second, not their running total.
 package snmp
 
 import (
 	"context"
-	"encoding/hex"
-	"errors"
+	"encoding/json"
 	"fmt"
+	"math"
+	"regexp"
 	"strings"
-	"time"
-	"unicode/utf8"
 
-	"github.com/gosnmp/gosnmp"
+	isnmp "github.com/mamori-ops/mamori/internal/snmp"
+	"github.com/mamori-ops/mamori/pollers/check"
+	"github.com/mamori-ops/mamori/pollers/internal/snmpnode"
+	"github.com/mamori-ops/mamori/pollers/params"
 )
 
-// ErrBadSettings: the target's SNMP settings are incomplete or unknown.
-var ErrBadSettings = errors.New("bad SNMP settings")
+// Item is the key of the one item this kind reads.
+const Item = "value"
 
-// Target is one agent to poll.
-type Target struct {
-	Address       string
-	Port          int
-	Version       string // "3" or "2c"
-	Community     string
-	User          string
-	SecurityLevel string // authPriv, authNoPriv, noAuthNoPriv
-	AuthProtocol  string // SHA, SHA-224, SHA-256, SHA-384, SHA-512
-	AuthKey       string
-	PrivProtocol  string // AES, AES-192, AES-256 (Blumenthal)
-	PrivKey       string
-	Timeout       time.Duration
-	Retries       int
+// Params are the monitor's parameters.
+type Params struct {
+	// OID is the object instance to get, numeric ("1.3.6.1.2.1.1.3.0").
+	OID string `json:"oid"`
+	// Multiply scales a number (8 turns octets into bits; 0.01 turns
+	// hundredths into units). 0 or absent is 1.
+	Multiply float64 `json:"multiply,omitempty"`
+	// Unit labels the value ("%", "°C"); for a counter the unit of what
+	// it counts ("bit"): the runner shows its rate per second ("bit/s").
+	Unit string `json:"unit,omitempty"`
 }
 
-// Value is one variable binding.
-type Value struct {
-	OID   string `json:"oid"`
-	Type  string `json:"type"`
-	Value string `json:"value"`
+var oidRE = regexp.MustCompile(`^[0-2](\.[0-9]{1,10})+$`)
+
+// Kind is the numeric SNMP monitor.
+func Kind() check.Kind {
+	return check.Kind{Name: "snmp", Label: "SNMP value (numeric)", Value: check.Numeric, Where: check.Appliance,
+		Fields: []check.Field{oidField(),
+			{Name: "multiply", Type: "number", Label: "Multiply by", Help: "Scale the value: 8 turns octets into bits. Counters are judged as a rate per second after scaling.", Default: params.JSON(1)},
+			{Name: "unit", Type: "string", Label: "Unit", Help: "Shown with the value, e.g. % or °C. For a counter, what it counts (bit, packet): the rate shows as bit/s."}},
+		New: func() check.Checker { return checker{numeric: true} }}
 }
 
-var authProtos = map[string]gosnmp.SnmpV3AuthProtocol{
-	"SHA": gosnmp.SHA, "SHA-224": gosnmp.SHA224, "SHA-256": gosnmp.SHA256, "SHA-384": gosnmp.SHA384, "SHA-512": gosnmp.SHA512,
+// StringKind is the text SNMP monitor (judged by patterns).
+func StringKind() check.Kind {
+	return check.Kind{Name: "snmp_string", Label: "SNMP value (text)", Value: check.String, Where: check.Appliance,
+		Fields: []check.Field{oidField()},
+		New:    func() check.Checker { return checker{} }}
 }
 
-var privProtos = map[string]gosnmp.SnmpV3PrivProtocol{
-	"AES": gosnmp.AES, "AES-192": gosnmp.AES192, "AES-256": gosnmp.AES256,
+func oidField() check.Field {
+	return check.Field{Name: "oid", Type: "string", Label: "OID", Required: true,
+		Help: "Numeric object instance, e.g. 1.3.6.1.2.1.1.3.0 (sysUpTime.0); `snmpwalk -On` shows them."}
 }
 
-var levels = map[string]gosnmp.SnmpV3MsgFlags{
-	"authPriv": gosnmp.AuthPriv, "authNoPriv": gosnmp.AuthNoPriv, "noAuthNoPriv": gosnmp.NoAuthNoPriv,
+type checker struct{ numeric bool }
+
+// Validate checks the OID and applies defaults.
+func (c checker) Validate(raw json.RawMessage) (json.RawMessage, error) {
+	return params.Normalise(raw, c.parse)
 }
 
-// Level names a security level (authPriv, authNoPriv, noAuthNoPriv).
-func Level(name string) (gosnmp.SnmpV3MsgFlags, bool) {
-	l, ok := levels[name]
-	return l, ok
-}
-
-// USM builds the user-based security parameters of one USM user.
-func USM(user string, lvl gosnmp.SnmpV3MsgFlags, authProto, authKey, privProto, privKey string) (*gosnmp.UsmSecurityParameters, error) {
-	usm := &gosnmp.UsmSecurityParameters{UserName: user, AuthenticationProtocol: gosnmp.NoAuth, PrivacyProtocol: gosnmp.NoPriv}
-	var ok bool
-	if lvl != gosnmp.NoAuthNoPriv {
-		if usm.AuthenticationProtocol, ok = authProtos[authProto]; !ok {
-			return nil, fmt.Errorf("%w: auth protocol %q (SHA, SHA-224, SHA-256, SHA-384, SHA-512)", ErrBadSettings, authProto)
-		}
-		usm.AuthenticationPassphrase = authKey
+func (c checker) parse(raw json.RawMessage) (Params, error) {
+	var p Params
+	if err := params.Decode(raw, &p); err != nil {
+		return p, err
 	}
-	if lvl == gosnmp.AuthPriv {
-		if usm.PrivacyProtocol, ok = privProtos[privProto]; !ok {
-			return nil, fmt.Errorf("%w: privacy protocol %q (AES, AES-192, AES-256)", ErrBadSettings, privProto)
-		}
-		usm.PrivacyPassphrase = privKey
+	p.OID = strings.TrimPrefix(strings.TrimSpace(p.OID), ".")
+	if len(p.OID) > 512 || !oidRE.MatchString(p.OID) {
+		return p, params.Bad("oid", "%q is not a numeric OID: write it like 1.3.6.1.2.1.1.3.0", p.OID)
 	}
-	return usm, nil
+	if !c.numeric && (p.Multiply != 0 || p.Unit != "") {
+		return p, params.Bad("multiply", "a text value is not scaled: remove multiply and unit, or use the numeric kind snmp")
+	}
+	if math.IsNaN(p.Multiply) || math.IsInf(p.Multiply, 0) {
+		return p, params.Bad("multiply", "a finite number such as 8 or 0.01")
+	}
+	if c.numeric && p.Multiply == 0 {
+		p.Multiply = 1
+	}
+	return p, nil
 }
 
-// client builds a fresh client with its own parameters (never gosnmp's
-// package default, which is shared mutable state).
-func client(ctx context.Context, t Target) (*gosnmp.GoSNMP, error) {
-	port := t.Port
-	if port == 0 {
-		port = 161
+// Check gets the OID once.
+func (c checker) Check(ctx context.Context, env check.Env, t check.Target, raw json.RawMessage) check.Result {
+	p, err := c.parse(raw)
+	if err != nil {
+		return check.Failed(err, "")
 	}
-	g := &gosnmp.GoSNMP{Target: t.Address, Port: uint16(port), Context: ctx, Timeout: t.Timeout, Retries: t.Retries,
-		MaxOids: gosnmp.MaxOids, Transport: "udp"}
-	if g.Timeout == 0 {
-		g.Timeout = 2 * time.Second
+	agent, err := snmpnode.Agent(ctx, env, t)
+	if err != nil {
+		return check.Failed(err, "")
 	}
-	switch t.Version {
-	case "2c":
-		g.Version, g.Community = gosnmp.Version2c, t.Community
-		return g, nil
-	case "3":
-	default:
-		return nil, fmt.Errorf("%w: version %q", ErrBadSettings, t.Version)
+	vals, err := isnmp.Get(ctx, agent, []string{p.OID})
+	if err != nil {
+		return check.Failed(err, "")
 	}
-	lvl, ok := levels[t.SecurityLevel]
+	if len(vals) != 1 {
+		return check.Failed(fmt.Errorf("agent %s answered %d values for one OID", t.Address, len(vals)), "")
+	}
+	return c.item(vals[0], p)
+}
+
+func (c checker) item(v isnmp.Value, p Params) check.Result {
+	raw := check.Clip(fmt.Sprintf("%s = %s: %s", v.OID, v.Type, v.Value))
+	if v.Missing() {
+		return check.Failed(fmt.Errorf("the agent has no object %s (%s): check the OID with snmpwalk, and the agent's view", p.OID, v.Type), raw)
+	}
+	if !c.numeric {
+		return check.Result{Items: []check.Item{check.Str(Item, v.Value)}, Raw: raw}
+	}
+	n, ok := v.Number()
 	if !ok {
-		return nil, fmt.Errorf("%w: security level %q", ErrBadSettings, t.SecurityLevel)
+		return check.Result{Items: []check.Item{{Key: Item, Err: fmt.Sprintf("%s is a %s, not a number: use the text kind snmp_string", p.OID, v.Type)}}, Raw: raw}
 	}
-	usm, err := USM(t.User, lvl, t.AuthProtocol, t.AuthKey, t.PrivProtocol, t.PrivKey)
-	if err != nil {
-		return nil, err
-	}
-	g.Version, g.SecurityModel, g.MsgFlags, g.SecurityParameters = gosnmp.Version3, gosnmp.UserSecurityModel, lvl, usm
-	return g, nil
-}
-
-// Get fetches oids from the target.
-func Get(ctx context.Context, t Target, oids []string) ([]Value, error) {
-	if len(oids) == 0 || len(oids) > gosnmp.MaxOids {
-		return nil, fmt.Errorf("%w: ask for 1..%d OIDs", ErrBadSettings, gosnmp.MaxOids)
-	}
-	g, err := client(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	if err := g.Connect(); err != nil {
-		return nil, fmt.Errorf("snmp %s: %w", t.Address, err)
-	}
-	defer g.Conn.Close()
-	pkt, err := g.Get(oids)
-	if err != nil {
-		return nil, fmt.Errorf("snmp get from %s: %w (check the address, the USM user and its keys)", t.Address, err)
-	}
-	out := make([]Value, 0, len(pkt.Variables))
-	for _, v := range pkt.Variables {
-		out = append(out, Value{OID: strings.TrimPrefix(v.Name, "."), Type: v.Type.String(), Value: Render(v)})
-	}
-	return out, nil
-}
-
-// Render formats a variable's value as text.
-func Render(v gosnmp.SnmpPDU) string {
-	switch x := v.Value.(type) {
-	case []byte:
-		if printable(x) {
-			return string(x)
-		}
-		return "0x" + hex.EncodeToString(x)
-	case nil:
-		return ""
-	default:
-		return fmt.Sprint(x)
-	}
-}
-
-// printable says whether an octet string reads as text (a MAC address or
-// an engine ID does not and is shown in hex).
-func printable(b []byte) bool {
-	if !utf8.Valid(b) {
-		return false
-	}
-	for _, r := range string(b) {
-		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
-			return false
-		}
-	}
-	return true
+	it := check.Num(Item, n*p.Multiply, p.Unit)
+	it.Counter = v.Counter()
+	return check.Result{Items: []check.Item{it}, Raw: raw}
 }

@@ -230,36 +230,37 @@ func Rollup(rows []Row) []ScopeRollup {
 
 // Live is the runner's latest rows in memory on the active: fresher than
 // the stored ones (which are written on change and refreshed slowly).
+// Rows are kept by target, so dropping a target's rows costs its own.
 type Live struct {
 	mu   sync.RWMutex
-	rows map[Key]Row
+	rows map[[2]string]map[string]Row // by monitor and node, then item
 }
 
 // NewLive returns an empty set.
-func NewLive() *Live { return &Live{rows: map[Key]Row{}} }
+func NewLive() *Live { return &Live{rows: map[[2]string]map[string]Row{}} }
 
 // Set keeps r.
 func (l *Live) Set(r Row) {
+	k := [2]string{r.Monitor, r.Node}
 	l.mu.Lock()
-	l.rows[r.Key()] = r
+	if l.rows[k] == nil {
+		l.rows[k] = map[string]Row{}
+	}
+	l.rows[k][r.Item] = r
 	l.mu.Unlock()
 }
 
 // Drop forgets a target's rows.
 func (l *Live) Drop(monitor, node string) {
 	l.mu.Lock()
-	for k := range l.rows {
-		if k.Monitor == monitor && k.Node == node {
-			delete(l.rows, k)
-		}
-	}
+	delete(l.rows, [2]string{monitor, node})
 	l.mu.Unlock()
 }
 
 // DropKey forgets one row.
 func (l *Live) DropKey(k Key) {
 	l.mu.Lock()
-	delete(l.rows, k)
+	delete(l.rows[[2]string{k.Monitor, k.Node}], k.Item)
 	l.mu.Unlock()
 }
 
@@ -272,7 +273,7 @@ func RemoveKey(k Key) store.Statement {
 // longer the one checking).
 func (l *Live) Reset() {
 	l.mu.Lock()
-	l.rows = map[Key]Row{}
+	l.rows = map[[2]string]map[string]Row{}
 	l.mu.Unlock()
 }
 
@@ -281,10 +282,12 @@ func (l *Live) Rows(f Filter, now time.Time) []Row {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	var out []Row
-	for _, r := range l.rows {
-		if f.Match(r) {
-			r.Stale = now.After(r.ExpiresAt)
-			out = append(out, r)
+	for _, items := range l.rows {
+		for _, r := range items {
+			if f.Match(r) {
+				r.Stale = now.After(r.ExpiresAt)
+				out = append(out, r)
+			}
 		}
 	}
 	return out

@@ -331,6 +331,17 @@ func TestMonitorLifecycle(t *testing.T) {
 			out.Results[0].Priority != "unknown" || out.Results[0].Error == "" {
 			t.Fatalf("test now of a closed port: %+v", out)
 		}
+		// The same judgement as the runner's, across the thresholds.
+		for _, c := range []struct {
+			info, warning float64
+			want          string
+		}{{1000, 2000, "info"}, {0.000001, 2000, "warning"}, {0.000001, 0.000002, "critical"}} {
+			m := good()
+			m["judgement"] = map[string]any{"numeric": map[string]any{"info": map[string]any{"max": c.info}, "warning": map[string]any{"max": c.warning}}}
+			if code, _ := a.Do(http.MethodPost, "/api/v1/monitors/test", map[string]any{"monitor": m}, &out); code != 200 || out.Results[0].Priority != c.want {
+				t.Errorf("connect time against info < %g, warning < %g: %+v, want %s", c.info, c.warning, out, c.want)
+			}
+		}
 		if rows, _ := statusRows(a, "?monitor=m1"); len(rows) != 0 {
 			t.Fatalf("test now stored status rows: %+v", rows)
 		}

@@ -156,6 +156,29 @@ func TestOpenAPIConformance(t *testing.T) {
 		{"admin", "GET", "/api/v1/rules", nil, 200},
 		{"admin", "DELETE", "/api/v1/rules/r1", nil, 200},
 		{"admin", "DELETE", "/api/v1/rules/r1", nil, 404},
+		// Schedule part (issue 12): calendars and maintenance windows.
+		{"admin", "POST", "/api/v1/calendars", map[string]any{"id": "cal1", "name": "Office", "scope": "A", "time_zone": "Asia/Tokyo",
+			"week": map[string]any{"mon": []map[string]string{{"from": "09:00", "to": "18:00"}}}, "rules": []map[string]any{{"kind": "dates", "date": "2026-01-01"}}}, 200},
+		{"admin", "POST", "/api/v1/calendars", map[string]any{"id": "cal2", "name": "x", "time_zone": "Mars/Olympus"}, 400},
+		{"admin", "GET", "/api/v1/calendars", nil, 200},
+		{"admin", "GET", "/api/v1/calendars/cal1", nil, 200},
+		{"admin", "POST", "/api/v1/calendars/preview", map[string]any{"id": "cal1", "days": 7}, 200},
+		{"admin", "GET", "/api/v1/calendars/holidays?country=jp&from=2026&years=2", nil, 200},
+		{"admin", "GET", "/api/v1/calendars/holidays?country=us", nil, 400},
+		{"admin", "POST", "/api/v1/maintenance", map[string]any{"id": "w1", "name": "weekly", "scope": "A", "kind": "weekly", "enabled": true,
+			"nodes": []string{"n1"}, "weekdays": []string{"sun"}, "start": "01:00", "end": "03:00", "time_zone": "UTC"}, 200},
+		{"admin", "POST", "/api/v1/maintenance", map[string]any{"id": "w2", "name": "nights", "scope": "A", "kind": "calendar", "enabled": true,
+			"scopes": []string{"A"}, "calendar": "cal1"}, 200},
+		{"admin", "POST", "/api/v1/maintenance/mute", map[string]any{"node": "n1", "duration": "1h", "reason": "docs"}, 201},
+		{"admin", "POST", "/api/v1/maintenance/mute", map[string]any{"node": "n1", "duration": "forever", "reason": "docs"}, 400},
+		{"admin", "GET", "/api/v1/maintenance", nil, 200},
+		{"admin", "GET", "/api/v1/maintenance/w1", nil, 200},
+		{"admin", "GET", "/api/v1/maintenance/active?node=n1", nil, 200},
+		{"admin", "POST", "/api/v1/maintenance/w1/end", nil, 200},
+		{"admin", "DELETE", "/api/v1/calendars/cal1", nil, 409},
+		{"admin", "DELETE", "/api/v1/maintenance/w2", nil, 200},
+		{"admin", "DELETE", "/api/v1/calendars/cal1", nil, 200},
+		{"admin", "DELETE", "/api/v1/maintenance/w1", nil, 200},
 		{"cert", "POST", "/internal/v1/heartbeat", map[string]any{"id": "stranger", "role": "standby", "epoch": 0, "applied_index": 0,
 			"at": time.Now().UTC()}, 200},
 		{"user", "GET", "/api/v1/stream?topics=bogus", nil, 400},
@@ -204,6 +227,13 @@ func checkOpenAPICall(t *testing.T, a *cluster.Node, v *openapi.Validator, token
 		tmpl = "/api/v1/tokens/{id}"
 	case strings.HasPrefix(tmpl, "/api/v1/users/"):
 		tmpl = "/api/v1/users/{name}"
+	// Schedule part (issue 12).
+	case strings.HasPrefix(tmpl, "/api/v1/maintenance/") && strings.HasSuffix(tmpl, "/end"):
+		tmpl = "/api/v1/maintenance/{id}/end"
+	case strings.HasPrefix(tmpl, "/api/v1/maintenance/") && tmpl != "/api/v1/maintenance/active" && tmpl != "/api/v1/maintenance/mute":
+		tmpl = "/api/v1/maintenance/{id}"
+	case strings.HasPrefix(tmpl, "/api/v1/calendars/") && tmpl != "/api/v1/calendars/preview" && tmpl != "/api/v1/calendars/holidays":
+		tmpl = "/api/v1/calendars/{id}"
 	case strings.HasPrefix(tmpl, "/api/v1/events/") && strings.HasSuffix(tmpl, "/comments"):
 		tmpl = "/api/v1/events/{id}/comments"
 	case strings.HasPrefix(tmpl, "/api/v1/events/") && tmpl != "/api/v1/events/count" && tmpl != "/api/v1/events/state":
@@ -297,6 +327,8 @@ func queryValue(name string, schema map[string]any) string {
 	switch {
 	case name == "since":
 		return "2000-01-01T00:00:00Z"
+	case name == "at": // schedule part: an instant
+		return "2026-01-01T00:00:00Z"
 	case name == "until":
 		return "2100-01-01T00:00:00Z"
 	case name == "before":

@@ -41,6 +41,9 @@ const AuditPage = lazyPage(() => import('./pages/Audit').then((m) => m.AuditPage
 // Issue 12, console: the status view and the monitors.
 const StatusPage = lazyPage(() => import('./pages/Status').then((m) => m.StatusPage));
 const MonitorsPage = lazyPage(() => import('./pages/Monitors').then((m) => m.MonitorsPage));
+// Schedule part (issue 12).
+const CalendarsPage = lazyPage(() => import('./pages/Calendars').then((m) => m.CalendarsPage));
+const MaintenancePage = lazyPage(() => import('./pages/Maintenance').then((m) => m.MaintenancePage));
 
 const routes: Route[] = [
   { path: '/', page: Dashboard, title: 'nav.dashboard', nav: true },
@@ -51,6 +54,9 @@ const routes: Route[] = [
   { path: '/monitors', page: MonitorsPage, title: 'nav.monitors', nav: true, reads: 'monitor_settings' },
   { path: '/rules', page: RulesPage, title: 'nav.rules', nav: true, reads: 'monitor_settings' },
   { path: '/inventory', page: InventoryPage, title: 'nav.inventory', nav: true, reads: 'inventory' },
+  // Schedule part (issue 12).
+  { path: '/maintenance', page: MaintenancePage, title: 'nav.maintenance', nav: true, reads: 'monitor_settings' },
+  { path: '/calendars', page: CalendarsPage, title: 'nav.calendars', nav: true, reads: 'calendars' },
   // Every user has an account there (own tokens, second factor).
   { path: '/admin', page: AdminPage, title: 'nav.admin', nav: true },
   { path: '/audit', page: AuditPage, title: 'nav.audit', nav: true, reads: 'audit' },

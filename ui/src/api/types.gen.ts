@@ -84,6 +84,133 @@ export interface BeatInput {
   senior?: boolean;
 }
 
+export interface Calendar {
+  description?: string;
+  id: string;
+  name: string;
+  owner_role?: string;
+  rules: CalendarRule[] | null;
+  scope: string;
+  time_zone: string;
+  valid_from?: string;
+  valid_to?: string;
+  week: CalendarWeek;
+}
+
+export interface CalendarDay {
+  date: string;
+  source?: string;
+  spans: CalendarSpan[] | null;
+  weekday: string;
+}
+
+export interface CalendarDeleted {
+  deleted: string;
+}
+
+export interface CalendarInput {
+  description?: string;
+  id?: string;
+  name?: string;
+  owner_role?: string;
+  rules?: CalendarRuleInput[] | null;
+  scope?: string;
+  time_zone?: string;
+  valid_from?: string;
+  valid_to?: string;
+  week?: CalendarWeekInput;
+}
+
+export interface CalendarList {
+  calendars: Calendar[] | null;
+}
+
+export interface CalendarPreview {
+  days: CalendarDay[] | null;
+  open_now: boolean;
+  time_zone: string;
+  transitions: CalendarTransition[] | null;
+}
+
+export interface CalendarPreviewRequest {
+  calendar?: CalendarInput;
+  days?: number;
+  from?: string;
+  id?: string;
+  transitions?: number;
+}
+
+export interface CalendarRule {
+  date?: string;
+  day?: number;
+  kind: CalendarRuleKind;
+  month?: number;
+  name?: string;
+  nth?: number;
+  open: boolean;
+  shift?: number;
+  shift_on?: string[];
+  spans?: CalendarSpan[];
+  until?: string;
+  weekday?: string;
+}
+
+export interface CalendarRuleInput {
+  date?: string;
+  day?: number;
+  kind?: CalendarRuleKind;
+  month?: number;
+  name?: string;
+  nth?: number;
+  open?: boolean;
+  shift?: number;
+  shift_on?: string[];
+  spans?: CalendarSpanInput[];
+  until?: string;
+  weekday?: string;
+}
+
+export type CalendarRuleKind = 'dates' | 'day_of_month' | 'weekday_of_month' | 'business_day';
+
+export interface CalendarSaved {
+  calendar: string;
+}
+
+export interface CalendarSpan {
+  from: string;
+  to: string;
+}
+
+export interface CalendarSpanInput {
+  from?: string;
+  to?: string;
+}
+
+export interface CalendarTransition {
+  at: string;
+  open: boolean;
+}
+
+export interface CalendarWeek {
+  fri: CalendarSpan[] | null;
+  mon: CalendarSpan[] | null;
+  sat: CalendarSpan[] | null;
+  sun: CalendarSpan[] | null;
+  thu: CalendarSpan[] | null;
+  tue: CalendarSpan[] | null;
+  wed: CalendarSpan[] | null;
+}
+
+export interface CalendarWeekInput {
+  fri?: CalendarSpanInput[] | null;
+  mon?: CalendarSpanInput[] | null;
+  sat?: CalendarSpanInput[] | null;
+  sun?: CalendarSpanInput[] | null;
+  thu?: CalendarSpanInput[] | null;
+  tue?: CalendarSpanInput[] | null;
+  wed?: CalendarSpanInput[] | null;
+}
+
 export interface ClusterStatus {
   active_api?: string[];
   active_id?: string;
@@ -243,6 +370,11 @@ export interface Health {
   status: string;
 }
 
+export interface HolidayRules {
+  note?: string;
+  rules: CalendarRule[] | null;
+}
+
 export interface IngestStatus {
   forwarded: number;
   last_error?: string;
@@ -305,6 +437,47 @@ export interface LoginRequest {
   password?: string;
   totp?: string;
   user?: string;
+}
+
+export interface MaintenanceActive {
+  active: boolean;
+  at: string;
+  window?: string;
+}
+
+export type MaintenanceKind = 'once' | 'weekly' | 'calendar';
+
+export interface MaintenanceMuteInput {
+  duration?: string;
+  monitor?: string;
+  node?: string;
+  reason?: string;
+  scope?: string;
+  window_scope?: string;
+}
+
+export interface MaintenanceWindowInput {
+  calendar?: string;
+  created_at?: string;
+  created_by?: string;
+  description?: string;
+  enabled?: boolean;
+  end?: string;
+  from?: string;
+  id?: string;
+  inside?: boolean;
+  kind?: MaintenanceKind;
+  monitors?: string[] | null;
+  name?: string;
+  nodes?: string[] | null;
+  owner_role?: string;
+  reason?: string;
+  scope?: string;
+  scopes?: string[] | null;
+  start?: string;
+  time_zone?: string;
+  to?: string;
+  weekdays?: string[];
 }
 
 export interface Me {
@@ -420,6 +593,12 @@ export interface MonitorTestResult {
   node_name: string;
   priority: Priority;
   raw: string;
+}
+
+export interface MuteSaved {
+  from: string;
+  to: string;
+  window: string;
 }
 
 export interface NewUserInput {
@@ -964,6 +1143,46 @@ export interface VerifyReport {
 
 export type Where = 'appliance' | 'agent';
 
+export interface WindowDeleted {
+  deleted: string;
+}
+
+export interface WindowList {
+  now: string;
+  windows: WindowState[] | null;
+}
+
+export interface WindowSaved {
+  window: string;
+}
+
+export interface WindowState {
+  active: boolean;
+  calendar?: string;
+  created_at?: string;
+  created_by?: string;
+  description?: string;
+  enabled: boolean;
+  end?: string;
+  from?: string;
+  id: string;
+  inside?: boolean;
+  kind: MaintenanceKind;
+  monitors: string[] | null;
+  name: string;
+  next_start?: string;
+  nodes: string[] | null;
+  owner_role?: string;
+  reason?: string;
+  scope: string;
+  scopes: string[] | null;
+  start?: string;
+  status: string;
+  time_zone?: string;
+  to?: string;
+  weekdays?: string[];
+}
+
 export interface WitnessStatus {
   addresses: string[] | null;
   error?: string;
@@ -978,6 +1197,12 @@ export interface WitnessStatus {
 export interface Routes {
   'GET /api/v1/audit': { body: never; answer: AuditList; query: { user?: string; action?: string; since?: string; until?: string; after?: number; limit?: number; format?: 'csv' } };
   'GET /api/v1/audit/verify': { body: never; answer: VerifyReport; query: Record<string, never> };
+  'GET /api/v1/calendars': { body: never; answer: CalendarList; query: Record<string, never> };
+  'POST /api/v1/calendars': { body: CalendarInput; answer: CalendarSaved; query: Record<string, never> };
+  'GET /api/v1/calendars/holidays': { body: never; answer: HolidayRules; query: { country?: 'jp'; from?: number; years?: number } };
+  'POST /api/v1/calendars/preview': { body: CalendarPreviewRequest; answer: CalendarPreview; query: Record<string, never> };
+  'DELETE /api/v1/calendars/{id}': { body: never; answer: CalendarDeleted; query: Record<string, never> };
+  'GET /api/v1/calendars/{id}': { body: never; answer: Calendar; query: Record<string, never> };
   'GET /api/v1/cluster': { body: never; answer: ClusterStatus; query: Record<string, never> };
   'GET /api/v1/cluster/checksums': { body: never; answer: Record<string, string> | null; query: Record<string, never> };
   'GET /api/v1/credentials': { body: never; answer: CredentialList; query: Record<string, never> };
@@ -993,6 +1218,13 @@ export interface Routes {
   'POST /api/v1/login': { body: LoginRequest; answer: LoginAnswer; query: Record<string, never> };
   'POST /api/v1/logout': { body: never; answer: LoggedOut; query: Record<string, never> };
   'POST /api/v1/logout/everywhere': { body: never; answer: LoggedOut; query: Record<string, never> };
+  'GET /api/v1/maintenance': { body: never; answer: WindowList; query: { status?: 'active' | 'upcoming' | 'past' | 'disabled' } };
+  'POST /api/v1/maintenance': { body: MaintenanceWindowInput; answer: WindowSaved; query: Record<string, never> };
+  'GET /api/v1/maintenance/active': { body: never; answer: MaintenanceActive; query: { node?: string; scope?: string; monitor?: string; at?: string } };
+  'POST /api/v1/maintenance/mute': { body: MaintenanceMuteInput; answer: MuteSaved; query: Record<string, never> };
+  'DELETE /api/v1/maintenance/{id}': { body: never; answer: WindowDeleted; query: Record<string, never> };
+  'GET /api/v1/maintenance/{id}': { body: never; answer: WindowState; query: Record<string, never> };
+  'POST /api/v1/maintenance/{id}/end': { body: never; answer: WindowState; query: Record<string, never> };
   'GET /api/v1/me': { body: never; answer: Me; query: Record<string, never> };
   'POST /api/v1/me/totp': { body: TOTPEnrolRequest; answer: TOTPEnrolment; query: Record<string, never> };
   'POST /api/v1/me/totp/confirm': { body: TOTPConfirmRequest; answer: TOTPEnabled; query: Record<string, never> };

@@ -96,6 +96,10 @@ func seedMonitorScreens(t *testing.T, n *cluster.Node, port int) {
 	post("/api/v1/monitors", monitor("seed-db-slow", "DB via web, strict", "http",
 		map[string]any{"url": fmt.Sprintf("http://127.0.0.1:%d/", port)},
 		map[string]any{"items": map[string]any{"response_ms": map[string]any{"info": map[string]any{"max": 0.000001}, "warning": map[string]any{"max": 100000}}}}))
+	// A calendar the monitor form offers (the schedule part's list).
+	allDay := []map[string]string{{"from": "00:00", "to": "24:00"}}
+	post("/api/v1/calendars", map[string]any{"id": "shop-hours", "name": "Shop opening hours", "scope": "shop/web", "time_zone": "Asia/Tokyo",
+		"week": map[string]any{"mon": allDay, "tue": allDay, "wed": allDay, "thu": allDay, "fri": allDay, "sat": allDay, "sun": allDay}})
 	post("/api/v1/nodes", map[string]any{"id": uiBravoNode, "name": "bravo web", "address": "127.0.0.5", "scope": "bravo"})
 	bravo := monitor("bravo-ping", "bravo ping", "ping", map[string]any{"count": 1}, map[string]any{})
 	bravo["node"] = uiBravoNode

@@ -182,6 +182,9 @@ describe('monitors and status', () => {
     assert.equal(await page.locator('#mon-test .test-result').count(), 1, 'the nodes of shop/db only');
     await page.locator('#mon-target').selectOption('node');
 
+    // Calendars the appliance lists are offered by name.
+    assert.equal(await page.locator('#mon-calendars option[value="shop-hours"]').count(), 1, 'the seeded calendar is offered');
+
     // The list shows kind, target, interval, enabled.
     const row = await page.locator('#mon-list tr[data-monitor="ui-web"]').innerText();
     assert.match(row, /Shop web[\s\S]*HTTP[\s\S]*shop-web-01[\s\S]*2s[\s\S]*yes/);

@@ -278,7 +278,9 @@ function StatusGrid({ grid: all, open }: { grid: Grid; open: string }) {
               <th scope="col">{t('status.node')}</th>
               {grid.monitors.map((m) => (
                 <th scope="col" key={m.id} title={m.monitors.join(', ')}>
-                  <span class="monitor-head">{m.name}</span>
+                  <button type="button" class="linkish monitor-head" onClick={() => setQuery({ q: m.name })} aria-label={t('status.onlyMonitor', { monitor: m.name })}>
+                  {m.name}
+                </button>
                 </th>
               ))}
             </tr>

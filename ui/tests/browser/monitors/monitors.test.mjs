@@ -237,6 +237,12 @@ describe('monitors and status', () => {
     await page.keyboard.press('ArrowRight');
     await page.waitForFunction(() => document.activeElement?.closest('td')?.classList.contains('cell') === true, null, { timeout: 5000 });
 
+    // A column's heading shows only that monitor.
+    await page.getByRole('button', { name: 'Show only Shop web' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('.status-grid tbody tr').length === 1);
+    assert.equal(await page.locator('#status-q').inputValue(), 'Shop web');
+    await page.locator('#status-q').fill('');
+
     // Filters: critical only; a scope.
     await page.locator('#status-f-critical').click();
     await page.waitForFunction(() => location.search.includes('priority=critical'));

@@ -38,6 +38,9 @@ const RulesPage = lazyPage(() => import('./pages/Rules').then((m) => m.RulesPage
 const InventoryPage = lazyPage(() => import('./pages/Inventory').then((m) => m.InventoryPage));
 const AdminPage = lazyPage(() => import('./pages/Admin').then((m) => m.AdminPage));
 const AuditPage = lazyPage(() => import('./pages/Audit').then((m) => m.AuditPage));
+// Issue 12, console: the status view and the monitors.
+const StatusPage = lazyPage(() => import('./pages/Status').then((m) => m.StatusPage));
+const MonitorsPage = lazyPage(() => import('./pages/Monitors').then((m) => m.MonitorsPage));
 // Schedule part (issue 12).
 const CalendarsPage = lazyPage(() => import('./pages/Calendars').then((m) => m.CalendarsPage));
 const MaintenancePage = lazyPage(() => import('./pages/Maintenance').then((m) => m.MaintenancePage));
@@ -50,6 +53,9 @@ const routes: Route[] = [
   { path: '/', page: Dashboard, title: 'nav.dashboard', nav: true },
   { path: '/events', page: EventsPage, title: 'nav.events', nav: true, reads: 'monitor_results' },
   { path: '/messages', page: MessagesPage, title: 'nav.messages', nav: true, reads: 'monitor_results' },
+  // Issue 12, console: the status view and the monitors.
+  { path: '/status', page: StatusPage, title: 'nav.status', nav: true, reads: 'monitor_results' },
+  { path: '/monitors', page: MonitorsPage, title: 'nav.monitors', nav: true, reads: 'monitor_settings' },
   { path: '/rules', page: RulesPage, title: 'nav.rules', nav: true, reads: 'monitor_settings' },
   { path: '/notifications', page: NotificationsPage, title: 'nav.notifications', nav: true, reads: 'notifications' }, // notify (issue 12)
   { path: '/inventory', page: InventoryPage, title: 'nav.inventory', nav: true, reads: 'inventory' },

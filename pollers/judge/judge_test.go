@@ -217,4 +217,12 @@ func TestMainValueOnly(t *testing.T) {
 			t.Errorf("status or body judged: %+v", items)
 		}
 	}
+	// Patterns judge the text items (the body) of a numeric kind.
+	jp, err := Compile(Judgement{Numeric: &Thresholds{Info: &Range{Max: f(100)}}, Patterns: []Pattern{{Match: "hello", Priority: Warning}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := jp.Result(res(1, 90), nil, false); got.Priority != Warning {
+		t.Errorf("body pattern: got %+v, want warning", got)
+	}
 }

@@ -23,7 +23,7 @@ type Judged struct {
 // perItem is the kind's check.Kind.PerItem. A kind that is not judges its
 // main value (the first item) by the monitor's judgement and its other
 // items only where the judgement names them (judgement.items for a
-// number): an http monitor whose thresholds are for the response time
+// number, patterns for a text, a truth map for a truth value): an http monitor whose thresholds are for the response time
 // must not judge the status code 200 or the certificate's days left by
 // them. A per-item kind (resource, command) judges every item, by its own
 // thresholds or else the monitor's.
@@ -63,9 +63,16 @@ func (c *Judge) Result(r check.Result, prev func(key string) *float64, perItem b
 	return w, out
 }
 
-// names says whether the judgement has thresholds of the item's own.
+// names says whether the judgement judges the item besides the main
+// value: a number with thresholds of its own, a text when there are
+// patterns, a truth value when there is a truth map.
 func (c *Judge) names(it check.Item) bool {
-	if it.Number == nil {
+	switch {
+	case it.Text != nil:
+		return len(c.j.Patterns) > 0
+	case it.Bool != nil:
+		return c.j.Truth != nil
+	case it.Number == nil:
 		return false
 	}
 	if _, ok := c.j.Items[it.Key]; ok {

@@ -483,9 +483,10 @@ func (h *hookReceiver) got() (keys, bodies []string) {
 	return append([]string(nil), h.keys...), append([]string(nil), h.body...)
 }
 
-// 50 monitors change state around a kill -9 of the active (half of
-// their targets go away just before it, half after the new active took
-// over): every change is notified to a real webhook receiver, which
+// With 500 monitors running (MAMORI_E2E_MONITORS), 50 of them change
+// state around a kill -9 of the active (half of their targets go away
+// just before it, half after the new active took over) while the other
+// 450 must resume on the new active: every change is notified to a real webhook receiver, which
 // counts the repeats (same key twice; expected 0). Needs appliance/notify
 // (the notify part) and pollers/tcp.
 func TestMonitorNotificationsThroughFailover(t *testing.T) {
@@ -520,9 +521,25 @@ func TestMonitorNotificationsThroughFailover(t *testing.T) {
 			}
 		}
 	}
+	// The scene: these 50 among 500 running monitors; the other
+	// 450 watch a service that stays up and must resume on b too.
+	bg := envInt("MAMORI_E2E_MONITORS", 500) - nodes*perNode
+	steady := startTarget(t, fmt.Sprintf("%s.%d", tsub, nodes+1), 0)
+	if code, err := a.Do(http.MethodPost, "/api/v1/nodes", map[string]any{"id": "steady", "address": steady.ip, "scope": "svc"}, nil); code != 200 {
+		t.Fatalf("node: HTTP %d %v", code, err)
+	}
+	for i := range bg {
+		m := map[string]any{"id": fmt.Sprintf("bg-%03d", i), "kind": "tcp", "node": "steady", "interval": "5s",
+			"timeout": "1s", "params": map[string]any{"port": steady.port, "timeout": "1s"}, "notify": []string{"mon"}}
+		if code, err := a.Do(http.MethodPost, "/api/v1/monitors", m, nil); code != 200 {
+			t.Fatalf("monitor: HTTP %d %v", code, err)
+		}
+	}
+	isBg := func(r status.Row) bool { return strings.HasPrefix(r.Monitor, "bg-") }
 	total := nodes * perNode
-	waitAll(t, a, total, 5*interval, func(r status.Row) bool { return r.Priority == "info" && !r.Stale })
-	waitAll(t, b, total, 5*interval, func(r status.Row) bool { return r.Priority == "info" })
+	waitAll(t, a, total, 5*interval, func(r status.Row) bool { return !isBg(r) && r.Priority == "info" && !r.Stale })
+	waitAll(t, b, total, 5*interval, func(r status.Row) bool { return !isBg(r) && r.Priority == "info" })
+	waitAll(t, a, bg, 30*time.Second, func(r status.Row) bool { return isBg(r) && r.Priority == "info" && !r.Stale })
 
 	// Half the targets go away just before the kill, half after b took over.
 	for i := range nodes / 2 {
@@ -531,10 +548,12 @@ func TestMonitorNotificationsThroughFailover(t *testing.T) {
 	time.Sleep(interval / 2)
 	a.Kill()
 	b.WaitRole(ha.Active, 30*time.Second)
+	tookOver := time.Now()
 	for i := nodes / 2; i < nodes; i++ {
 		targets[i].close()
 	}
-	waitAll(t, b, total, 5*interval, func(r status.Row) bool { return r.Priority == "unknown" })
+	waitAll(t, b, total, 5*interval, func(r status.Row) bool { return !isBg(r) && r.Priority == "unknown" })
+	waitAll(t, b, bg, 15*time.Second, func(r status.Row) bool { return isBg(r) && r.Priority == "info" && r.CheckedAt.After(tookOver) })
 	var keys, bodies []string
 	distinct := map[string]bool{}
 	cluster.WaitFor(t.Context(), 60*time.Second, func() bool {
@@ -555,8 +574,8 @@ func TestMonitorNotificationsThroughFailover(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("REPORT monitor_notify_failover: %d state changes, %d notifications received, %d distinct keys, %d repeats (expected 0)",
-		total, len(keys), len(distinct), len(keys)-len(distinct))
+	t.Logf("REPORT monitor_notify_failover: %d monitors, %d state changes, %d notifications received, %d distinct keys, %d repeats (expected 0)",
+		total+bg, total, len(keys), len(distinct), len(keys)-len(distinct))
 	if len(notified) != total || len(distinct) != total {
 		t.Fatalf("%d of %d monitors' changes notified (%d distinct keys)", len(notified), total, len(distinct))
 	}

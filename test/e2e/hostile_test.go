@@ -519,7 +519,14 @@ func TestLoginFloodDoesNotStarve(t *testing.T) {
 	median := ds[len(ds)/2]
 	t.Logf("during a flood of 48 clients from another address: a correct login takes %s (median of 5), one hash slot %s (%d flood hashes in %s)",
 		median.Round(time.Millisecond), slot.Round(time.Millisecond), n, end.Sub(start).Round(time.Millisecond))
-	if median > 5*slot {
-		t.Fatalf("the flood starved the real login: %s, %.1f hash slots (want at most 5: one to wait for, one its own)", median, float64(median)/float64(slot))
+	// Two slots are the hashes (one to wait for, its own); the rest is the
+	// login's TLS handshake and request competing for the two cores with
+	// the flood's 48 connections: 1.5–6.4 slots measured across days on
+	// the same build (60ac21c: 5.4 and 2.2 on 2026-12-01). A starved login
+	// waits behind the flood's queue: 24 slots on the build before the
+	// fair hasher.
+	if median > 12*slot {
+		t.Fatalf("the flood starved the real login: %s, %.1f hash slots (want at most 12: one to wait for, one its own, and the CPU the flood's connections take)",
+			median, float64(median)/float64(slot))
 	}
 }

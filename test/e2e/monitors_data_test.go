@@ -205,6 +205,10 @@ func dataProcess(t *testing.T, a *cluster.Node) {
 	if r := dataTestNow(t, a, "snmp_process", map[string]any{"name": "^" + name + "$"}, j); r.Priority != "info" || r.Items[0].Number == nil || *r.Items[0].Number != 2 {
 		t.Errorf("two processes: %+v", r)
 	}
+	jw := map[string]any{"numeric": map[string]any{"info": map[string]any{"min": 1, "max": 2}, "warning": map[string]any{"min": 2, "max": 10}}}
+	if r := dataTestNow(t, a, "snmp_process", map[string]any{"name": "^" + name + "$"}, jw); r.Priority != "warning" {
+		t.Errorf("two processes where one is expected: %+v", r)
+	}
 	if r := dataTestNow(t, a, "snmp_process", map[string]any{"name": "^" + name + "-none$"}, j); r.Priority != "critical" {
 		t.Errorf("no process: %+v", r)
 	}
@@ -221,7 +225,19 @@ func dataSQL(t *testing.T, a *cluster.Node, pg *sqltest.Server) {
 			t.Errorf("%s: %+v, want %s", q, r, want)
 		}
 	}
+	// The text of the first cell, judged by ordered patterns.
+	pat := map[string]any{"patterns": []any{map[string]any{"match": "failed", "priority": "critical"},
+		map[string]any{"match": "^slow$", "priority": "warning"}, map[string]any{"match": ".", "priority": "info"}}}
+	for q, want := range map[string]string{"SELECT state FROM jobs WHERE id = 1": "info", "SELECT 'slow'": "warning",
+		"SELECT state FROM jobs WHERE id = 2": "critical"} {
+		if r := dataTestNow(t, a, "sql_string", p(q), pat); r.Priority != want {
+			t.Errorf("sql_string %s: %+v, want %s", q, r, want)
+		}
+	}
 	pg.Stop()
+	if r := dataTestNow(t, a, "sql_string", p("SELECT 'x'"), pat); r.Priority != "unknown" || r.Error == "" {
+		t.Errorf("sql_string, stopped server: %+v", r)
+	}
 	if r := dataTestNow(t, a, "sql", p("SELECT 1"), j); r.Priority != "unknown" || r.Error == "" {
 		t.Errorf("stopped server: %+v", r)
 	}

@@ -115,6 +115,7 @@ soak-hostile: deps build
 bench: build
 	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 60m -run '^$$' -bench . -benchtime 1x ./test/bench/ | grep -E '^(BENCH|ok|FAIL|---)'
 	$(GO) test -count=1 -run '^$$' -bench 'Codec|Add' -benchtime 1s ./pollers/metrics/ | grep -E '^(BENCH|ok|FAIL|---)' # issue 12, metrics: codec and Add
+	$(GO) test -count=1 -run '^$$' -bench 'PingVsFping' -benchtime 1x ./pollers/ping/ | grep -E '^(BENCH|ok|FAIL|---)' # ping vs fping on the same loopback targets
 
 clean:
 	rm -rf bin .mamori-data .e2e.log .soak.log .soak-hostile.log ui/dist/bundle test/artifacts

@@ -155,6 +155,10 @@ func benchVsFping(b *testing.B, n int) {
 	b.ReportMetric(perS(theirs), "fping_checks/s")
 	b.ReportMetric(perS(ours)/perS(theirs), "ratio")
 	b.ReportMetric(float64(lost)/float64(b.N), "lost/op")
+	// The brief's form for `make bench` (one line per figure).
+	fmt.Printf("BENCH ping_checks_per_s_%d_targets %.0f checks/s\n", n, perS(ours))
+	fmt.Printf("BENCH fping_checks_per_s_%d_targets %.0f checks/s\n", n, perS(theirs))
+	fmt.Printf("BENCH ping_vs_fping_ratio_%d_targets %.3f ratio\n", n, perS(ours)/perS(theirs))
 }
 
 // pingAll checks every target at once and counts the lost replies (a

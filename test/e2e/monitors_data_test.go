@@ -145,6 +145,11 @@ func dataResource(t *testing.T, a *cluster.Node) {
 	if pr, _ := r.item("disk:/"); pr != "info" {
 		t.Errorf("disk:/ with the monitor's ranges: %q", pr)
 	}
+	// and in its warning range: warning.
+	j["items"] = map[string]any{"mem_used_pct": map[string]any{"info": map[string]any{"max": 0}, "warning": map[string]any{"max": 100.5}}}
+	if r = dataTestNow(t, a, "snmp_resource", p, j); r.Priority != "warning" {
+		t.Errorf("memory in its warning range: monitor %s (%+v)", r.Priority, r.Items)
+	}
 }
 
 // dataRates saves a traffic monitor and waits for the runner to judge

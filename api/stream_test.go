@@ -19,8 +19,8 @@ import (
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
 	"github.com/mamori-ops/mamori/appliance/store"
+	"github.com/mamori-ops/mamori/appliance/store/storetest"
 	"github.com/mamori-ops/mamori/ingest/pipeline"
-	"github.com/mamori-ops/mamori/internal/config"
 )
 
 // fakeCluster is an active appliance whose role a test may change.
@@ -60,31 +60,13 @@ type streamEnv struct {
 
 func newStreamEnv(t *testing.T, tm streamTiming, cfg func(*http.Server)) *streamEnv {
 	t.Helper()
-	tun := config.Default().Store
-	tun.HeartbeatTimeout, tun.ElectionTimeout, tun.LeaderLease = 200*time.Millisecond, 200*time.Millisecond, 100*time.Millisecond
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st := store.New(store.Options{Dir: t.TempDir(), ID: "n1", Listen: "127.0.0.1:0", Tuning: tun}, logger)
-	if err := st.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	if err := st.Open(); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Bootstrap(); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); !st.Status().Leader; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no leader")
-		}
-	}
 	ctx := context.Background()
+	var ms []store.Migration
 	for _, m := range [][]store.Migration{events.Migrations(), pipeline.Migrations(), auth.Migrations()} {
-		if err := st.Migrate(ctx, m); err != nil {
-			t.Fatal(err)
-		}
+		ms = append(ms, m...)
 	}
+	st := storetest.New(t, ms)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	au := auth.New(st, auth.DefaultOptions())
 	if err := au.CreateRole(ctx, auth.Role{Name: "viewer_a", Privileges: map[auth.Function][]auth.Action{auth.MonitorResult: {auth.Read}}, Scopes: []string{"A"}}); err != nil {
 		t.Fatal(err)

@@ -2,35 +2,15 @@ package sqlpage
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mamori-ops/mamori/appliance/store"
-	"github.com/mamori-ops/mamori/internal/config"
+	"github.com/mamori-ops/mamori/appliance/store/storetest"
 )
 
 func TestWrapCutsByBytes(t *testing.T) {
-	tun := config.Default().Store
-	tun.HeartbeatTimeout, tun.ElectionTimeout, tun.LeaderLease = 200*time.Millisecond, 200*time.Millisecond, 100*time.Millisecond
-	st := store.New(store.Options{Dir: t.TempDir(), ID: "n1", Listen: "127.0.0.1:0", Tuning: tun}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := st.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	if err := st.Open(); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Bootstrap(); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); !st.Status().Leader; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no leader")
-		}
-	}
+	st := storetest.New(t, nil)
 	ctx := context.Background()
 	stmts := []store.Statement{{SQL: `CREATE TABLE m (id INTEGER PRIMARY KEY, text TEXT NOT NULL)`}}
 	for range 100 {

@@ -2,6 +2,7 @@
 // as it stands), rules (channels, priorities, event kinds, suppression)
 // and the notification log (recorded, held, sent, failed).
 
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, type Notification, type NotifyChannel, type NotifyRule, type NotifyTestResult } from '../api';
 import { notifyApi } from '../api/notify';
@@ -53,6 +54,20 @@ function useList<T>(load: () => Promise<T[]>) {
   };
   useEffect(() => void reload(), []);
   return { items, err, reload };
+}
+
+/** A loaded list: its error with a retry, loading, empty, or its items. */
+function Listed<T>({ list, empty, children }: {
+  list: { items: T[] | undefined; err: unknown; reload: () => Promise<void> };
+  empty: string;
+  children: (items: T[]) => ComponentChildren;
+}) {
+  if (list.err !== undefined) {
+    return <ErrorPanel error={list.err} what={t('notify.loadFailed')} onRetry={() => void list.reload()} />;
+  }
+  if (!list.items) return <Loading />;
+  if (list.items.length === 0) return <p class="muted">{empty}</p>;
+  return <>{children(list.items)}</>;
 }
 
 /** Saving a form: client checks, then the appliance's refusal on the field it names. */
@@ -225,47 +240,43 @@ function ChannelsTab() {
       {s.failure !== undefined && <ErrorPanel error={s.failure} what={t('notify.failed')} />}
       <div class="grid">
         <Card title={t('notify.channels')} id="notify-channels" wide>
-          {list.err !== undefined ? (
-            <ErrorPanel error={list.err} what={t('notify.loadFailed')} onRetry={() => void list.reload()} />
-          ) : !list.items ? (
-            <Loading />
-          ) : list.items.length === 0 ? (
-            <p class="muted">{t('notify.noChannels')}</p>
-          ) : (
-            <table class="table stack">
-              <thead>
-                <tr>
-                  <th scope="col">{cLabel('id')}</th>
-                  <th scope="col">{cLabel('type')}</th>
-                  <th scope="col">{t('notify.target')}</th>
-                  <th scope="col">{cLabel('scope')}</th>
-                  <th scope="col">{t('notify.actions')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.items.map((c) => (
-                  <tr key={c.id}>
-                    <td data-label={cLabel('id')}>
-                      <span>
-                        {c.name || c.id} <span class="muted small">({c.id})</span>
-                      </span>
-                    </td>
-                    <td data-label={cLabel('type')}>{tOr(`notify.opt.${c.type}`, c.type)}</td>
-                    <td data-label={t('notify.target')} class="wrap">{target(c)}</td>
-                    <td data-label={cLabel('scope')}>{c.scope || t('notify.everyScope')}</td>
-                    <td data-label={t('notify.actions')} class="row-actions">
-                      <button type="button" class="button small" onClick={() => { setForm(toCForm(c)); setEditing(true); s.setErrors({}); setTested(undefined); }}>
-                        {t('notify.edit')}
-                      </button>
-                      <button type="button" class="button small danger" onClick={() => void remove(c)}>
-                        {t('notify.delete')}
-                      </button>
-                    </td>
+          <Listed list={list} empty={t('notify.noChannels')}>
+            {(items) => (
+              <table class="table stack">
+                <thead>
+                  <tr>
+                    <th scope="col">{cLabel('id')}</th>
+                    <th scope="col">{cLabel('type')}</th>
+                    <th scope="col">{t('notify.target')}</th>
+                    <th scope="col">{cLabel('scope')}</th>
+                    <th scope="col">{t('notify.actions')}</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+                </thead>
+                <tbody>
+                  {items.map((c) => (
+                    <tr key={c.id}>
+                      <td data-label={cLabel('id')}>
+                        <span>
+                          {c.name || c.id} <span class="muted small">({c.id})</span>
+                        </span>
+                      </td>
+                      <td data-label={cLabel('type')}>{tOr(`notify.opt.${c.type}`, c.type)}</td>
+                      <td data-label={t('notify.target')} class="wrap">{target(c)}</td>
+                      <td data-label={cLabel('scope')}>{c.scope || t('notify.everyScope')}</td>
+                      <td data-label={t('notify.actions')} class="row-actions">
+                        <button type="button" class="button small" onClick={() => { setForm(toCForm(c)); setEditing(true); s.setErrors({}); setTested(undefined); }}>
+                          {t('notify.edit')}
+                        </button>
+                        <button type="button" class="button small danger" onClick={() => void remove(c)}>
+                          {t('notify.delete')}
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </Listed>
         </Card>
         <Card title={editing ? t('notify.editChannel', { id: form.id }) : t('notify.newChannel')} id="notify-channel-form" wide>
           <form onSubmit={submit} noValidate aria-label={t('notify.newChannel')} class="form-grid">
@@ -453,51 +464,47 @@ function RulesTab() {
       {s.failure !== undefined && <ErrorPanel error={s.failure} what={t('notify.failed')} />}
       <div class="grid">
         <Card title={t('notify.rules')} id="notify-rules" wide>
-          {list.err !== undefined ? (
-            <ErrorPanel error={list.err} what={t('notify.loadFailed')} onRetry={() => void list.reload()} />
-          ) : !list.items ? (
-            <Loading />
-          ) : list.items.length === 0 ? (
-            <p class="muted">{t('notify.noRules')}</p>
-          ) : (
-            <table class="table stack">
-              <thead>
-                <tr>
-                  <th scope="col">{rLabel('id')}</th>
-                  <th scope="col">{rLabel('channels')}</th>
-                  <th scope="col">{t('notify.covers')}</th>
-                  <th scope="col">{t('notify.suppression')}</th>
-                  <th scope="col">{t('notify.enabled')}</th>
-                  <th scope="col">{t('notify.actions')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.items.map((r) => (
-                  <tr key={r.id}>
-                    <td data-label={rLabel('id')}>
-                      <span>
-                        {r.name || r.id} <span class="muted small">({r.id})</span>
-                      </span>
-                    </td>
-                    <td data-label={rLabel('channels')}>{(r.channels ?? []).join(', ')}</td>
-                    <td data-label={t('notify.covers')} class="wrap">
-                      {[...(r.priorities ?? []).map(prio), ...(r.events ?? [])].join(', ')}
-                    </td>
-                    <td data-label={t('notify.suppression')}>{suppression(r)}</td>
-                    <td data-label={t('notify.enabled')}>{r.enabled ? t('common.yes') : t('common.no')}</td>
-                    <td data-label={t('notify.actions')} class="row-actions">
-                      <button type="button" class="button small" onClick={() => { setForm(toRForm(r)); setEditing(true); s.setErrors({}); }}>
-                        {t('notify.edit')}
-                      </button>
-                      <button type="button" class="button small danger" onClick={() => void remove(r)}>
-                        {t('notify.delete')}
-                      </button>
-                    </td>
+          <Listed list={list} empty={t('notify.noRules')}>
+            {(items) => (
+              <table class="table stack">
+                <thead>
+                  <tr>
+                    <th scope="col">{rLabel('id')}</th>
+                    <th scope="col">{rLabel('channels')}</th>
+                    <th scope="col">{t('notify.covers')}</th>
+                    <th scope="col">{t('notify.suppression')}</th>
+                    <th scope="col">{t('notify.enabled')}</th>
+                    <th scope="col">{t('notify.actions')}</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+                </thead>
+                <tbody>
+                  {items.map((r) => (
+                    <tr key={r.id}>
+                      <td data-label={rLabel('id')}>
+                        <span>
+                          {r.name || r.id} <span class="muted small">({r.id})</span>
+                        </span>
+                      </td>
+                      <td data-label={rLabel('channels')}>{(r.channels ?? []).join(', ')}</td>
+                      <td data-label={t('notify.covers')} class="wrap">
+                        {[...(r.priorities ?? []).map(prio), ...(r.events ?? [])].join(', ')}
+                      </td>
+                      <td data-label={t('notify.suppression')}>{suppression(r)}</td>
+                      <td data-label={t('notify.enabled')}>{r.enabled ? t('common.yes') : t('common.no')}</td>
+                      <td data-label={t('notify.actions')} class="row-actions">
+                        <button type="button" class="button small" onClick={() => { setForm(toRForm(r)); setEditing(true); s.setErrors({}); }}>
+                          {t('notify.edit')}
+                        </button>
+                        <button type="button" class="button small danger" onClick={() => void remove(r)}>
+                          {t('notify.delete')}
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </Listed>
         </Card>
         <Card title={editing ? t('notify.editRule', { id: form.id }) : t('notify.newRule')} id="notify-rule-form" wide>
           <form onSubmit={submit} noValidate aria-label={t('notify.newRule')} class="form-grid">

@@ -16,7 +16,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 E2E_TIMEOUT ?= 30m
 NPM       ?= npm
 
-.PHONY: all build run test deps lint unit ui-unit e2e ui-test bench soak soak-hostile clean openapi
+.PHONY: all build run test deps lint unit ui-unit e2e ui-test bench soak soak-hostile clean openapi prev-build
 
 all: build
 
@@ -82,8 +82,24 @@ unit: ui-unit
 	$(GO) test -run '^$$' -fuzz '^FuzzReadFrames$$' -fuzztime 15s ./ingest/syslog
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime 15s ./ingest/trap
 
-e2e: build
-	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/
+e2e: build prev-build
+	MAMORI_BIN=$(CURDIR)/$(BIN) MAMORI_PREV_BIN=$(CURDIR)/$(PREV_BIN) $(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/e2e/
+
+# The build of the previous commit (PREV_REF), which TestRollingUpgrade
+# upgrades from: built once per commit in a temporary worktree, kept
+# under bin/ (bin/mamori-prev links to it).
+PREV_REF ?= HEAD~1
+PREV_BIN := bin/mamori-prev
+prev-build:
+	@rev=$$(git rev-parse --verify -q '$(PREV_REF)^{commit}') || { echo "prev-build: $(PREV_REF) is not in this clone (a shallow clone? fetch more history, or set PREV_REF)"; exit 1; }; \
+	out=bin/mamori-$$rev; mkdir -p bin; \
+	if [ ! -x $$out ]; then \
+	  echo "building the previous commit $$rev for the rolling-upgrade test ..."; \
+	  src=$$(mktemp -d /tmp/mamori-prev.XXXXXX); git worktree add -q --detach $$src $$rev; \
+	  $(MAKE) -C $$src build BIN=$(CURDIR)/$$out >/dev/null || { git worktree remove --force $$src; exit 1; }; \
+	  git worktree remove --force $$src; \
+	fi; \
+	ln -sf $$(basename $$out) $(PREV_BIN)
 
 # The console's unit tests: both catalogues hold every key, screens show
 # no literal text, the API client retries as the API asks.

@@ -131,6 +131,31 @@ func recoverCmd(ctx context.Context, args []string) error {
 	return nil
 }
 
+// switchoverCmd moves the active role to the other appliance on purpose:
+// before maintenance of the active, and between the two halves of a
+// rolling upgrade. It runs on either appliance.
+func switchoverCmd(ctx context.Context, args []string) error {
+	var timeout *time.Duration
+	cfg, _, err := loadConfig("switchover", args, func(fs *flag.FlagSet) {
+		timeout = fs.Duration("timeout", time.Minute, "how long the hand-over may take")
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Println("switchover: the active stops its work, hands the store to the standby and becomes its standby ...")
+	var rep ha.SwitchoverReport
+	in := map[string]int64{"timeout_ms": timeout.Milliseconds()}
+	if err := callLocal(ctx, cfg, http.MethodPost, "/internal/v1/switchover", in, &rep, *timeout+30*time.Second); err != nil {
+		return fmt.Errorf("switchover: %w", err)
+	}
+	how := fmt.Sprintf("drained in %d ms, store handed over in %d ms", rep.DrainMs, rep.TransferMs)
+	if rep.Pulled {
+		how = fmt.Sprintf("the active is an older build without the hand-over: the store's leadership was taken over in %d ms", rep.TransferMs)
+	}
+	fmt.Printf("switchover done in %.2f s: %s is active, %s is standby (epoch %d; %s)\n", rep.Seconds, rep.To, rep.From, rep.Epoch, how)
+	return nil
+}
+
 func statusCmd(ctx context.Context, args []string) error {
 	var asJSON *bool
 	cfg, _, err := loadConfig("status", args, func(fs *flag.FlagSet) { asJSON = fs.Bool("json", false, "print JSON") })

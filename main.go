@@ -23,6 +23,7 @@ Usage:
                                                     join the first appliance (on the second: fresh and running, or stopped)
   mamori setup-token [--config FILE]                show the setup token of a fresh appliance (the web console's /setup asks for it)
   mamori recover [--config FILE]                    rejoin the active appliance as standby
+  mamori switchover [--config FILE] [--timeout 60s] move the active role to the other appliance (planned, lossless)
   mamori status  [--config FILE] [--json]           show role, epoch, peer, witness, replication
   mamori witness join --listen IP:PORT --peer HOST:PORT --code CODE [--data-dir DIR] [--id NAME]
                                                     certify a witness host (code from "mamori pair init")
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string) error {
 		return pairCmd(ctx, rest)
 	case "recover":
 		return recoverCmd(ctx, rest)
+	case "switchover":
+		return switchoverCmd(ctx, rest)
 	case "status":
 		return statusCmd(ctx, rest)
 	case "witness":

@@ -214,8 +214,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 		monitor.Migrations(), status.Migrations(), maintenance.Migrations(), calendar.Migrations(), notify.Migrations(), metrics.Migrations()} {
 		migrations = append(migrations, ms...)
 	}
+	var series *metrics.Writer
 	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,
-		Migrate: func(ctx context.Context) error { return st.Migrate(ctx, migrations) }}, st, members, rec, log)
+		Migrate:        func(ctx context.Context) error { return st.Migrate(ctx, migrations) },
+		BeforeHandOver: func(ctx context.Context) { _ = series.Flush(ctx) }}, st, members, rec, log)
 	// Schedule part (issue 12): calendars and maintenance windows, read
 	// from the replicated store by every caller through these two caches
 	// (the API invalidates them on its writes); the monitor runner and the
@@ -244,7 +246,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	ctl.Register("notify", workFunc(notifier.Run))
 	// issue 12, metrics: the series writer works on the active only; reads work on both.
 	rm := cfg.Retention.Metrics
-	series := metrics.NewWriter(st, metrics.Config{Flush: cfg.Metrics.Flush, KeepRaw: rm.Raw, Keep5m: rm.FiveMin, Keep1h: rm.Hour}, log)
+	series = metrics.NewWriter(st, metrics.Config{Flush: cfg.Metrics.Flush, KeepRaw: rm.Raw, Keep5m: rm.FiveMin, Keep1h: rm.Hour}, log)
 	ctl.Register("metrics", workFunc(series.Run))
 	reg := prometheus.NewRegistry()
 	notifier.RegisterMetrics(reg)

@@ -40,6 +40,8 @@ type Cluster interface {
 	Heartbeat(in ha.Beat) ha.Beat
 	// Recover rejoins the active as standby.
 	Recover(ctx context.Context) error
+	// Switchover moves the active role to the other appliance on purpose.
+	Switchover(ctx context.Context, timeout time.Duration) (ha.SwitchoverReport, error)
 	// Role is this appliance's role (cheap).
 	Role() ha.Role
 	// ActiveTarget says where the active is: here, or the peer's API
@@ -314,6 +316,7 @@ func (s *Server) table() []Route {
 		{http.MethodGet, "/api/v1/stream", User, "", "", false, s.stream},
 		{http.MethodPost, "/api/v1/session/failover", User, "", "", false, s.sessionFailover},
 		{http.MethodGet, "/api/v1/cluster/checksums", Priv, auth.Cluster, auth.Read, false, s.checksums},
+		{http.MethodPost, "/api/v1/cluster/switchover", Priv, auth.Cluster, auth.Modify, true, s.switchover},
 		{http.MethodGet, "/api/v1/events", Priv, auth.MonitorResult, auth.Read, false, s.listEvents},
 		{http.MethodPost, "/api/v1/events", Priv, auth.MonitorResult, auth.Add, true, s.postEvents},
 		{http.MethodGet, "/api/v1/events/count", Priv, auth.MonitorResult, auth.Read, false, s.countEvents},
@@ -335,6 +338,7 @@ func (s *Server) table() []Route {
 		{http.MethodGet, "/api/v1/audit/verify", Priv, auth.Audit, auth.Read, false, s.verifyAudit},
 		{http.MethodPost, ha.HeartbeatPath, Node, "", "", false, s.heartbeat},
 		{http.MethodPost, ha.EventsPath, Node, "", "", false, s.peerEvents},
+		{http.MethodPost, ha.SwitchoverPath, Node, "", "", true, s.switchover},
 		{http.MethodPost, pipeline.IngestPath, Node, "", "", false, s.ingestBatch},
 		{http.MethodGet, "/api/v1/syslog", Priv, auth.MonitorResult, auth.Read, false, s.listSyslog},
 		{http.MethodGet, "/api/v1/traps", Priv, auth.MonitorResult, auth.Read, false, s.listTraps},
@@ -379,6 +383,7 @@ func (s *Server) table() []Route {
 		{http.MethodGet, "/api/v1/metrics/series", Priv, auth.MonitorResult, auth.Read, false, s.listMetricSeries},
 		{http.MethodPost, "/api/v1/metrics", Priv, auth.MonitorResult, auth.Add, true, s.postMetrics},
 		{http.MethodPost, "/internal/v1/recover", Self, "", "", true, s.recover},
+		{http.MethodPost, "/internal/v1/switchover", Self, "", "", true, s.switchover},
 		{http.MethodPost, "/internal/v1/pair/code", Self, "", "", true, s.pairCode},
 		{http.MethodPost, "/internal/v1/admin", Self, "", "", true, s.createAdmin},
 	}

@@ -291,7 +291,10 @@ func (docCluster) Status(context.Context) ha.Status { return sampleStatus() }
 func (docCluster) Heartbeat(in ha.Beat) ha.Beat {
 	return ha.Beat{ID: "self", Role: ha.Active, Epoch: 7, At: time.Now()}
 }
-func (docCluster) Recover(context.Context) error        { return ha.ErrIsActive }
+func (docCluster) Recover(context.Context) error { return ha.ErrIsActive }
+func (docCluster) Switchover(context.Context, time.Duration) (ha.SwitchoverReport, error) {
+	return ha.SwitchoverReport{}, ha.ErrNotPaired
+}
 func (docCluster) Role() ha.Role                        { return ha.Active }
 func (docCluster) ActiveTarget() (bool, string, string) { return false, "127.0.0.2:8443", "peer" }
 

@@ -41,7 +41,10 @@ func (f *fakeCluster) Status(context.Context) ha.Status {
 }
 func (f *fakeCluster) Heartbeat(b ha.Beat) ha.Beat   { return b }
 func (f *fakeCluster) Recover(context.Context) error { return nil }
-func (f *fakeCluster) Role() ha.Role                 { f.mu.Lock(); defer f.mu.Unlock(); return f.role }
+func (f *fakeCluster) Switchover(context.Context, time.Duration) (ha.SwitchoverReport, error) {
+	return ha.SwitchoverReport{}, ha.ErrNotPaired
+}
+func (f *fakeCluster) Role() ha.Role { f.mu.Lock(); defer f.mu.Unlock(); return f.role }
 func (f *fakeCluster) ActiveTarget() (bool, string, string) {
 	return f.Role() == ha.Active, "", ""
 }

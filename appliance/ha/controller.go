@@ -64,6 +64,9 @@ type Store interface {
 	// SetWritableUntil bounds the writes of a lone active to the time its
 	// witness lease is known to hold (zero: no bound).
 	SetWritableUntil(t time.Time)
+	// TransferLeadership hands the store's leadership to the voter toID
+	// (asking the leader when called on a follower).
+	TransferLeadership(toID string, timeout time.Duration) error
 }
 
 // Work is active-only work: Run is called when this node becomes active
@@ -82,6 +85,10 @@ type Options struct {
 	Migrate func(context.Context) error
 	// Events is where pending events are written once this node is active.
 	Events events.Store
+	// BeforeHandOver runs on the active at the start of a switchover,
+	// while its work still runs: what it writes early (the metrics' open
+	// blocks) need not be written while nothing runs.
+	BeforeHandOver func(context.Context)
 }
 
 // Controller runs the role state machine.
@@ -110,6 +117,9 @@ type Controller struct {
 	activeStop   context.CancelFunc
 	activeDone   chan struct{}
 	recovering   atomic.Bool
+	switching    atomic.Bool
+	stopAt       atomic.Pointer[time.Time] // when the active work was last told to stop
+	runCtx       context.Context           // Run's context: active work started outside a tick lives in it
 	lastTick     atomic.Pointer[time.Time]
 	lease        *leaseClient
 	// lastAutoRecover is touched only by the tick goroutine.
@@ -135,6 +145,9 @@ func (c *Controller) Ready() <-chan struct{} { return c.ready }
 // before it returns.
 func (c *Controller) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
+	c.mu.Lock()
+	c.runCtx = ctx
+	c.mu.Unlock()
 	c.st.SetWritable(false) // until a role is decided
 	defer func() {
 		c.stopActive()
@@ -209,6 +222,9 @@ func (c *Controller) startActive(ctx context.Context) {
 			if err := w.Run(actx); err != nil && actx.Err() == nil {
 				c.log.Error("active work failed", "work", name, "err", err)
 			}
+			if at := c.stopAt.Load(); at != nil {
+				c.log.Debug("active work stopped", "work", name, "took", time.Since(*at).Round(time.Millisecond))
+			}
 		}()
 	}
 	go func() { wg.Wait(); close(done) }()
@@ -223,8 +239,21 @@ func (c *Controller) stopActive() {
 	c.activeStop, c.activeDone = nil, nil
 	c.mu.Unlock()
 	if stop != nil {
+		now := time.Now()
+		c.stopAt.Store(&now)
 		stop()
 		<-done
+	}
+}
+
+// resumeActive restarts the active work after a hand-over that did not
+// happen, if this node is still the active and nothing restarted it.
+func (c *Controller) resumeActive() {
+	c.mu.Lock()
+	resume, ctx := c.role == Active && c.activeStop == nil && c.runCtx != nil, c.runCtx
+	c.mu.Unlock()
+	if resume {
+		c.startActive(ctx)
 	}
 }
 

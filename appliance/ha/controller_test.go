@@ -38,6 +38,7 @@ func (f *fakeStore) WaitLeader(time.Duration) error                         { re
 func (f *fakeStore) SetWritable(ok bool)                                    { f.mu.Lock(); f.writable = ok; f.mu.Unlock() }
 func (f *fakeStore) SetWritableUntil(time.Time)                             {}
 func (f *fakeStore) OldStores() []store.OldStore                            { return nil }
+func (f *fakeStore) TransferLeadership(string, time.Duration) error         { return nil }
 func (f *fakeStore) Exec(context.Context, ...store.Statement) ([]store.Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

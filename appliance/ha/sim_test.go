@@ -70,6 +70,7 @@ func (s *simStore) WaitLeader(time.Duration) error                         { ret
 func (s *simStore) SetWritable(ok bool)                                    { s.mu.Lock(); s.writable = ok; s.mu.Unlock() }
 func (s *simStore) SetWritableUntil(t time.Time)                           { s.mu.Lock(); s.until = t; s.mu.Unlock() }
 func (s *simStore) OldStores() []store.OldStore                            { return nil }
+func (s *simStore) TransferLeadership(string, time.Duration) error         { return nil }
 
 // canWrite: a write here would be acknowledged (a lone leader commits
 // alone; a two-voter leader needs its peer, which the simulation checks).

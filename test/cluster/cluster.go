@@ -179,6 +179,10 @@ ingest:
 	return n
 }
 
+// SetBinary makes the next Start run another mamori build (a rolling
+// upgrade replaces the binary between a stop and a start).
+func (n *Node) SetBinary(path string) { n.bin = path }
+
 // FreePort asks the kernel for a port free on ip.
 func FreePort(t TB, ip string) string { return freePort(t, ip) }
 

@@ -58,6 +58,8 @@ type stream struct {
 	traps   []string // host:port per target
 	nSyslog int
 	nTraps  int
+	// seconds the stream lasts (default 6).
+	seconds int
 }
 
 func (s *stream) command(name string, args ...string) *exec.Cmd {
@@ -79,6 +81,10 @@ func needSenders(t *testing.T) {
 // after it, targets listed in cut get nothing more (they are dead or
 // unreachable: what was sent to them is lost on the wire, as UDP is).
 func (s *stream) run(disrupt func(), cut ...int) {
+	span := 6 * time.Second
+	if s.seconds > 0 {
+		span = time.Duration(s.seconds) * time.Second
+	}
 	dead := make([]bool, len(s.syslog))
 	var mu sync.Mutex
 	isDead := func(i int) bool { mu.Lock(); defer mu.Unlock(); return dead[i] }
@@ -110,7 +116,7 @@ func (s *stream) run(disrupt func(), cut ...int) {
 				sem <- struct{}{}
 				tw.Go(func() { defer func() { <-sem }(); s.trap(i, addr) })
 			}
-			time.Sleep(6 * time.Second / time.Duration(s.nTraps))
+			time.Sleep(span / time.Duration(s.nTraps))
 		}
 		tw.Wait()
 	})
@@ -130,7 +136,7 @@ func (s *stream) run(disrupt func(), cut ...int) {
 			}
 		}
 		if i%25 == 24 {
-			time.Sleep(6 * time.Second / time.Duration(s.nSyslog/25))
+			time.Sleep(span / time.Duration(s.nSyslog/25))
 		}
 	}
 	for _, w := range loggers {
@@ -229,6 +235,26 @@ func (s *stream) verdict(t *testing.T, n *cluster.Node) (lost, dup int) {
 	return lost + l1, dup + d1
 }
 
+// missing names (up to 20 of) the items lost or duplicated on n.
+func (s *stream) missing(t *testing.T, n *cluster.Node) string {
+	sys, traps, ok := counts(t, n)
+	if !ok {
+		return "unreadable"
+	}
+	var out []string
+	for i := range s.nSyslog {
+		if k := sys[fmt.Sprintf("msg-%05d", i)]; k != 1 {
+			out = append(out, fmt.Sprintf("msg-%05d×%d", i, k))
+		}
+	}
+	for i := range s.nTraps {
+		if k := traps[fmt.Sprintf("trap-%05d", i)]; k != 1 {
+			out = append(out, fmt.Sprintf("trap-%05d×%d", i, k))
+		}
+	}
+	return strings.Join(out[:min(len(out), 20)], " ")
+}
+
 // settle waits until nothing is lost on n (or the timeout) and reports.
 func (s *stream) settle(t *testing.T, n *cluster.Node, timeout time.Duration) (lost, dup int) {
 	cluster.WaitFor(t.Context(), timeout, func() bool {
@@ -274,7 +300,7 @@ func (s *stream) mustSettle(t *testing.T, n *cluster.Node, when string) {
 	lost, dup := s.settle(t, n, 60*time.Second)
 	t.Logf("%s: lost=%d duplicated=%d", when, lost, dup)
 	if lost != 0 || dup != 0 {
-		t.Fatalf("%s: lost=%d duplicated=%d", when, lost, dup)
+		t.Fatalf("%s: lost=%d duplicated=%d (%s)", when, lost, dup, s.missing(t, n))
 	}
 }
 

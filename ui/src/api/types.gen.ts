@@ -1178,6 +1178,20 @@ export interface StoredTrap {
   version: string;
 }
 
+export interface SwitchoverReport {
+  drain_ms: number;
+  epoch: number;
+  from: string;
+  pulled?: boolean;
+  seconds: number;
+  to: string;
+  transfer_ms: number;
+}
+
+export interface SwitchoverRequest {
+  timeout_ms?: number;
+}
+
 export interface SyslogConfig {
   address: string;
   app_name?: string;
@@ -1413,6 +1427,7 @@ export interface Routes {
   'GET /api/v1/calendars/{id}': { body: never; answer: Calendar; query: Record<string, never> };
   'GET /api/v1/cluster': { body: never; answer: ClusterStatus; query: Record<string, never> };
   'GET /api/v1/cluster/checksums': { body: never; answer: Record<string, string> | null; query: Record<string, never> };
+  'POST /api/v1/cluster/switchover': { body: SwitchoverRequest; answer: SwitchoverReport; query: Record<string, never> };
   'GET /api/v1/credentials': { body: never; answer: CredentialList; query: Record<string, never> };
   'POST /api/v1/credentials': { body: CredentialRequest; answer: CredentialSaved; query: Record<string, never> };
   'GET /api/v1/custom-events': { body: never; answer: CustomEventList; query: { after?: number; before?: number; limit?: number; order?: 'asc' | 'desc'; source?: string; node?: string; scope?: string; since?: string; until?: string; q?: string; key?: string } };
@@ -1487,6 +1502,8 @@ export interface Routes {
   'POST /internal/v1/heartbeat': { body: BeatInput; answer: Beat; query: Record<string, never> };
   'POST /internal/v1/ingest': { body: BatchInput; answer: Ack; query: Record<string, never> };
   'POST /internal/v1/pair/code': { body: PairCodeRequest; answer: PairCode; query: Record<string, never> };
+  'POST /internal/v1/peer/switchover': { body: SwitchoverRequest; answer: SwitchoverReport; query: Record<string, never> };
   'POST /internal/v1/recover': { body: never; answer: ApplianceStatus; query: Record<string, never> };
+  'POST /internal/v1/switchover': { body: SwitchoverRequest; answer: SwitchoverReport; query: Record<string, never> };
   'GET /metrics': { body: never; answer: string; query: Record<string, never> };
 }

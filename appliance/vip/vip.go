@@ -166,31 +166,41 @@ func (a *Address) add() (*net.Interface, error) {
 	return ifi, nil
 }
 
-// hold announces the address on the schedule, then checks and announces
-// it every Refresh; it returns when ctx ends or the address is gone from
-// the interface (to be added again).
+// hold announces the address on the schedule and checks every Refresh
+// that it is still there (announcing it again once the schedule is
+// through); it returns when ctx ends or the address is gone from the
+// interface (to be added again).
 func (a *Address) hold(ctx context.Context, ifi *net.Interface) {
-	added := time.Now()
-	for _, at := range a.opts.Announce {
-		if !sleep(ctx, time.Until(added.Add(at))) {
-			return
-		}
-		a.announce(ifi)
+	added, sched := time.Now(), a.opts.Announce
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	if len(sched) > 0 {
+		timer.Reset(time.Until(added.Add(sched[0])))
 	}
-	t := time.NewTicker(a.opts.Refresh)
-	defer t.Stop()
-	for {
+	check := time.NewTicker(a.opts.Refresh)
+	defer check.Stop()
+	for sent := 0; ; {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-timer.C:
+			if sent < len(sched) {
+				a.announce(ifi)
+				sent++
+			}
+			if sent < len(sched) {
+				timer.Reset(time.Until(added.Add(sched[sent])))
+			}
+		case <-check.C:
+			if has, err := hasAddr(a.iface, a.ip); err == nil && !has {
+				a.held.Store(false)
+				a.log.Warn("service address was removed from the interface by someone else: adding it again")
+				return
+			}
+			if sent >= len(sched) {
+				a.announce(ifi)
+			}
 		}
-		if has, err := hasAddr(a.iface, a.ip); err == nil && !has {
-			a.held.Store(false)
-			a.log.Warn("service address was removed from the interface by someone else: adding it again")
-			return
-		}
-		a.announce(ifi)
 	}
 }
 

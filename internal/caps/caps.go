@@ -40,9 +40,9 @@ type Action int
 
 // Actions.
 const (
-	Keep     Action = iota // needed, or not ours to change
-	Drop                   // lower it and exec again
-	Stuck                  // dropped once and still held: warn, go on
+	Keep  Action = iota // needed, or not ours to change
+	Drop                // lower it and exec again
+	Stuck               // dropped once and still held: warn, go on
 )
 
 // Decide says what to do with CAP_NET_ADMIN when the configuration needs

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,10 +26,9 @@ const (
 )
 
 type vipNet struct {
-	net        *cluster.Netns
-	a, b, c    string
-	haYAML     string
-	sampleStop chan struct{}
+	net     *cluster.Netns
+	a, b, c string
+	haYAML  string
 }
 
 func newVIPNet(t *testing.T) *vipNet {
@@ -79,7 +77,7 @@ func neighbour(ns string) string {
 // vipSample is who held the address, and who answered the client through
 // it, at one moment.
 type vipSample struct {
-	at           time.Time
+	at, end      time.Time // the sample was taken between at and end
 	holdA, holdB bool
 	answer       string // node_id:role, "" when nothing answered
 }
@@ -97,6 +95,7 @@ func watchVIP(t *testing.T, v *vipNet, as *cluster.Node) (stop func() []vipSampl
 			if st, err := as.StatusVia(v.c, vipAPI, time.Second); err == nil {
 				s.answer = st.NodeID + ":" + string(st.Role)
 			}
+			s.end = time.Now()
 			mu.Lock()
 			samples = append(samples, s)
 			mu.Unlock()
@@ -199,6 +198,19 @@ func TestServiceAddress(t *testing.T) {
 	}
 	samples := stop()
 	checkVIPSamples(t, samples, killed, reached, released, termed)
+	// Each node's log: b added it once (promotion) and removed it once
+	// (SIGTERM); a added it twice (paired, then after b's stop) and removed
+	// its leftover once at restart; neither lost it on the way.
+	for _, c := range []struct {
+		n              *cluster.Node
+		added, removed int
+	}{{a, 2, 1}, {b, 1, 1}} {
+		added, removed := len(c.n.Grep("msg=\"service address added\"")), len(c.n.Grep("msg=\"service address removed\""))
+		if added != c.added || removed != c.removed || len(c.n.Grep("removed from the interface by someone else")) != 0 {
+			t.Errorf("%s's log: service address added %d times (want %d), removed %d (want %d): %q", c.n.Name, added, c.added, removed, c.removed,
+				c.n.Grep("service address"))
+		}
+	}
 	if !holds(t, v.a) || holds(t, v.b) {
 		t.Fatalf("end: a holds %v, b holds %v; want a only", holds(t, v.a), holds(t, v.b))
 	}
@@ -221,15 +233,18 @@ func checkVIPSamples(t *testing.T, samples []vipSample, killed, reached, release
 		if s.answer != "" && !strings.HasSuffix(s.answer, ":"+string(ha.Active)) {
 			t.Errorf("%s: the client reached %s through the service address", at, s.answer)
 		}
+		// within(x, y): the whole sample was taken between x and y.
+		within := func(x, y time.Time) bool { return s.at.After(x) && s.end.Before(y) }
 		switch {
-		case s.at.Before(killed) && (s.holdB || !s.holdA):
+		case within(time.Time{}, killed) && (s.holdB || !s.holdA):
 			t.Errorf("%s: a active: a holds %v, b holds %v", at, s.holdA, s.holdB)
-		case s.at.After(released) && s.at.Before(termed) && s.holdA:
+		case within(released, termed) && s.holdA:
 			t.Errorf("%s: a (standby or recovering) holds the service address", at)
-		case s.at.After(reached) && s.at.Before(termed) && !s.holdB:
-			t.Errorf("%s: b active but does not hold the service address", at)
+		case within(reached, termed) && !s.holdB:
+			t.Errorf("%s..%s: b active but does not hold the service address (reached %s, stopped %s)", at, s.end.Format(time.StampMilli),
+				reached.Format(time.StampMilli), termed.Format(time.StampMilli))
 		}
-		if s.at.After(killed) && s.at.Before(termed) && strings.HasPrefix(s.answer, "a:") {
+		if within(killed, termed) && strings.HasPrefix(s.answer, "a:") {
 			t.Errorf("%s: the client reached the killed or standby a through the service address", at)
 		}
 	}
@@ -311,7 +326,6 @@ func TestServiceAddressCapabilities(t *testing.T) {
 		if got, want := neighbour(v.c), mac(t, v.a); got != want {
 			t.Fatalf("client's neighbour entry for %s is %q, want %s", vipAddr, got, want)
 		}
-		n.Signal(syscall.SIGTERM)
 		if err := n.Stop(); err != nil {
 			t.Fatal(err)
 		}

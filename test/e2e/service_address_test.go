@@ -334,3 +334,39 @@ func TestServiceAddressCapabilities(t *testing.T) {
 		}
 	})
 }
+
+// A fenced active gives the service address up: the active cut off from
+// its peer and the witness address (its only link down) fences itself
+// and removes the address while the standby takes over and adds it; back
+// on the network, it rejoins as standby without it.
+func TestServiceAddressFenced(t *testing.T) {
+	skipShort(t)
+	v := newVIPNet(t)
+	o := cluster.Options{AutoRecover: true, Witness: []string{"10.214.0.100"}, HAYAML: v.haYAML}
+	oa, ob := o, o
+	oa.Netns, ob.Netns = v.a, v.b
+	a := cluster.NewNode(t, "a", "10.214.0.1", oa)
+	b := cluster.NewNode(t, "b", "10.214.0.2", ob)
+	cluster.Pair(t, a, b)
+	firstAnswerFrom(t, v, b, "a", 10*time.Second)
+
+	cut := time.Now()
+	v.net.SetLink(v.a, vipIface, false)
+	a.WaitRole(ha.Fenced, 30*time.Second)
+	// The role is reported fenced as the active work is being stopped.
+	if !cluster.WaitFor(t.Context(), 2*time.Second, func() bool { return !holds(t, v.a) }) {
+		t.Fatalf("fenced a still holds %s after 2s", vipAddr)
+	}
+	reached := firstAnswerFrom(t, v, b, "b", 30*time.Second)
+	t.Logf("active cut off: a fenced and released the address; the client reached b through %s after %s", vipAddr, reached.Sub(cut).Round(time.Millisecond))
+
+	v.net.SetLink(v.a, vipIface, true)
+	a.WaitRole(ha.Standby, 90*time.Second)
+	time.Sleep(time.Second)
+	if holds(t, v.a) || !holds(t, v.b) {
+		t.Fatalf("after the heal: a holds %v, b holds %v; want b only", holds(t, v.a), holds(t, v.b))
+	}
+	if st, err := b.StatusVia(v.c, vipAPI, 2*time.Second); err != nil || st.NodeID != "b" || st.Role != ha.Active {
+		t.Fatalf("after the heal the client reaches %s:%s (%v), want b active", st.NodeID, st.Role, err)
+	}
+}

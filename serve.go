@@ -122,6 +122,10 @@ func serveCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(cfg.Log)
+	// Capabilities first: a drop starts this binary again.
+	if err := trimCapabilities(cfg, log); err != nil {
+		return err
+	}
 	// The ingest path allocates per message; collecting less often (GC
 	// percent 300) costs memory the appliance has and saves CPU it needs,
 	// but only while the runtime holds less than half the memory budget:
@@ -156,6 +160,11 @@ func serveCmd(ctx context.Context, args []string) error {
 
 // serve runs the appliance until ctx ends or fb re-forms it (errReexec).
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpace.Pacer, fb *firstBoot) error {
+	// Before anything else: no role yet, so no service address.
+	serviceAddr, err := releaseServiceAddress(cfg, log)
+	if err != nil {
+		return err
+	}
 	// Identity first: every listener below serves with it.
 	id := pairing.Identity{Dir: filepath.Join(cfg.DataDir, "tls")}
 	if _, err := id.Bootstrap(cfg.Node.ID, nodeIPs(cfg), time.Now()); err != nil {
@@ -252,6 +261,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	notifier.RegisterMetrics(reg)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ctl.RegisterMetrics(reg)
+	registerServiceAddress(serviceAddr, ctl, reg)
 	ing.registerMetrics(reg)
 	// Monitors (issue 12 core): the runner works on the active only; the
 	// API reads its latest results there (live) over the stored rows.

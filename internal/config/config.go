@@ -289,7 +289,22 @@ type HA struct {
 	// yet is kept whatever its age: it may hold acknowledged writes.
 	OldStoresKeep   int           `yaml:"old_stores_keep"`
 	OldStoresMaxAge time.Duration `yaml:"old_stores_max_age"`
+	// ServiceAddress is the address the active holds (off when empty).
+	ServiceAddress ServiceAddress `yaml:"service_address"`
 }
+
+// ServiceAddress is a virtual IPv4 address that the active appliance adds
+// to a named interface (announcing it with gratuitous ARP) and removes when
+// it stops being active, so that clients have one address for the pair.
+type ServiceAddress struct {
+	// Address in CIDR form ("10.0.0.10/24"); empty turns the feature off.
+	Address string `yaml:"address"`
+	// Interface is the network interface that carries the address.
+	Interface string `yaml:"interface"`
+}
+
+// Enabled says whether a service address is configured.
+func (s ServiceAddress) Enabled() bool { return s.Address != "" }
 
 // Store tunes the embedded rqlite store.
 type Store struct {
@@ -508,6 +523,32 @@ func (c Config) validateHA() error {
 		if net.ParseIP(w) == nil && hostPort("", w) != nil {
 			return invalid(fmt.Sprintf("ha.witness_addresses[%d]", i), "%q is neither an IP address nor host:port", w)
 		}
+	}
+	return h.ServiceAddress.validate()
+}
+
+func (s ServiceAddress) validate() error {
+	if !s.Enabled() {
+		if s.Interface != "" {
+			return invalid("ha.service_address.address", "empty while interface %q is set: give the address as IP/prefix (e.g. 10.0.0.10/24), or remove the interface", s.Interface)
+		}
+		return nil
+	}
+	ip, _, err := net.ParseCIDR(s.Address)
+	if err != nil {
+		return invalid("ha.service_address.address", "%q is not IP/prefix: write it as e.g. 10.0.0.10/24", s.Address)
+	}
+	if ip.To4() == nil {
+		return invalid("ha.service_address.address", "%q is IPv6: only an IPv4 service address is supported (announced by gratuitous ARP)", s.Address)
+	}
+	if !ip.IsGlobalUnicast() {
+		return invalid("ha.service_address.address", "%q is not a unicast host address: use an unused address of the interface's subnet", s.Address)
+	}
+	if strings.TrimSpace(s.Interface) == "" {
+		return invalid("ha.service_address.interface", "must name the network interface that carries %s (e.g. eth0; `ip link` lists them)", s.Address)
+	}
+	if len(s.Interface) > 15 || strings.ContainsAny(s.Interface, "/ \t") {
+		return invalid("ha.service_address.interface", "%q is not an interface name (`ip link` lists them)", s.Interface)
 	}
 	return nil
 }

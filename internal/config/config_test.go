@@ -54,6 +54,12 @@ func TestLoad(t *testing.T) {
 		{"read timeout zero", "api:\n  read_timeout: 0s\n", "api.read_timeout"},
 		{"per-source cap above the total", "api:\n  max_connections: 10\n  max_connections_per_source: 20\n", "api.max_connections_per_source"},
 		{"source failures zero", "auth:\n  source_failures: 0\n", "auth.source_failures"},
+		{"service address", "ha:\n  service_address:\n    address: 10.0.0.10/24\n    interface: eth0\n", ""},
+		{"service address without prefix", "ha:\n  service_address:\n    address: 10.0.0.10\n    interface: eth0\n", "ha.service_address.address"},
+		{"service address ipv6", "ha:\n  service_address:\n    address: fd00::10/64\n    interface: eth0\n", "ha.service_address.address"},
+		{"service address without interface", "ha:\n  service_address:\n    address: 10.0.0.10/24\n", "ha.service_address.interface"},
+		{"service interface without address", "ha:\n  service_address:\n    interface: eth0\n", "ha.service_address.address"},
+		{"service address multicast", "ha:\n  service_address:\n    address: 224.0.0.1/24\n    interface: eth0\n", "ha.service_address.address"},
 		{"refused audit window too short", "auth:\n  refused_audit_window: 10ms\n", "auth.refused_audit_window"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

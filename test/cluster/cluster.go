@@ -70,6 +70,9 @@ type Node struct {
 	SyslogUDP, SyslogTCP string
 	// SyslogTLS and SNMPTrap are the node's RFC 5425 and trap receivers.
 	SyslogTLS, SNMPTrap string
+	// Wrap is a command that runs mamori (e.g. setpriv with its options),
+	// inside the namespace when there is one.
+	Wrap []string
 }
 
 // Options tune a node's configuration.
@@ -95,6 +98,8 @@ type Options struct {
 	SNMPYAML string
 	// SyslogYAML is more keys of ingest.syslog, indented by four spaces.
 	SyslogYAML string
+	// HAYAML is more keys of the ha section, indented by two spaces.
+	HAYAML string
 }
 
 // NewNode writes a configuration for a node on ip; it does not start it.
@@ -155,7 +160,7 @@ ha:
   detection_time: %s
   witness_addresses: %s
   auto_recover: %v
-ingest:
+%singest:
   syslog:
     udp: %s
     tcp: %s
@@ -164,7 +169,7 @@ ingest:
     udp: %s
 %s%slog:
   level: debug
-%s`, name, ip, filepath.Join(dir, "data"), listen, advertise, o.APIYAML, clusterPort, mode, o.Detection, w, o.AutoRecover,
+%s`, name, ip, filepath.Join(dir, "data"), listen, advertise, o.APIYAML, clusterPort, mode, o.Detection, w, o.AutoRecover, o.HAYAML,
 		bind(n.SyslogUDP), bind(n.SyslogTCP), bind(n.SyslogTLS), o.SyslogYAML, bind(n.SNMPTrap), o.SNMPYAML, o.IngestYAML, o.ExtraYAML)
 	if err := os.WriteFile(n.Config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -328,10 +333,11 @@ func (n *Node) CLI(args ...string) (string, error) {
 }
 
 func (n *Node) command(args ...string) *exec.Cmd {
-	if n.Netns == "" {
-		return exec.Command(n.bin, args...)
+	argv := append(append(append([]string{}, n.Wrap...), n.bin), args...)
+	if n.Netns != "" {
+		argv = append([]string{"ip", "netns", "exec", n.Netns}, argv...)
 	}
-	return exec.Command("ip", append([]string{"netns", "exec", n.Netns, n.bin}, args...)...)
+	return exec.Command(argv[0], argv[1:]...)
 }
 
 // httpClient presents this node's own certificate (read afresh at each

@@ -67,6 +67,8 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatalf("archive manifest: %+v %v", m, err)
 	}
 
+	backupFromStdin(t, a, filepath.Join(dir, "active.backup"))
+
 	c := cluster.NewNode(t, "c", sub+".3", cluster.Options{})
 	restore := func(n *cluster.Node, pass string) (string, error) {
 		return n.CLI("restore", "--in", archive, "--passphrase-file", pass)
@@ -118,6 +120,32 @@ func TestBackupRestore(t *testing.T) {
 	c.WaitRole(ha.Active, 10*time.Second)
 	if n := syslogCount(d, "backup-test"); n != 200 {
 		t.Fatalf("syslog messages on the fourth appliance, paired with the restored one: %d, want 200", n)
+	}
+}
+
+// backupFromStdin backs the active up with the passphrase on stdin (an
+// empty one is refused).
+func backupFromStdin(t *testing.T, a *cluster.Node, out string) {
+	t.Helper()
+	run := func(stdin string) (string, error) {
+		cmd := exec.Command(cluster.Binary(t), "backup", "--out", out, "--config", a.Config)
+		cmd.Stdin = strings.NewReader(stdin)
+		b, err := cmd.CombinedOutput()
+		return string(b), err
+	}
+	if out, err := run("\n"); exitCode(err) != 1 || !strings.Contains(out, "empty passphrase") {
+		t.Fatalf("backup with an empty passphrase: %v %q", err, out)
+	}
+	if out, err := run(backupPass + "\n"); err != nil {
+		t.Fatalf("backup on the active, passphrase on stdin: %v\n%s", err, out)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if m, err := backup.Verify(f, backup.Key{Passphrase: backupPass}); err != nil || m.NodeID != "a" || m.Role != string(ha.Active) {
+		t.Fatalf("active's archive: %+v %v", m, err)
 	}
 }
 
@@ -221,6 +249,11 @@ func checkCertificates(t *testing.T, a, c *cluster.Node, m backup.Manifest) {
 	fa, fc := sha256.Sum256(caOf(a).Raw), sha256.Sum256(caOf(c).Raw)
 	if fa != fc || pairing.FormatFingerprint(fc) != m.CAFingerprint {
 		t.Fatalf("CA fingerprints: original %s, restored %s, manifest %s", pairing.FormatFingerprint(fa), pairing.FormatFingerprint(fc), m.CAFingerprint)
+	}
+	ka, _ := os.ReadFile(filepath.Join(a.Dir, "data", "secrets.key"))
+	kc, _ := os.ReadFile(filepath.Join(c.Dir, "data", "secrets.key"))
+	if len(ka) == 0 || string(ka) != string(kc) {
+		t.Fatalf("the restored appliance's secrets key differs from the pair's: stored credentials would not open")
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(caOf(a))

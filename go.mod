@@ -7,6 +7,7 @@ replace github.com/mattn/go-sqlite3 => github.com/rqlite/go-sqlite3 v1.40.0
 replace github.com/armon/go-metrics => github.com/hashicorp/go-metrics v0.5.1
 
 require (
+	filippo.io/age v1.3.2
 	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/gin-gonic/gin v1.12.0
 	github.com/go-ldap/ldap/v3 v3.4.15
@@ -31,6 +32,7 @@ require (
 
 require (
 	filippo.io/edwards25519 v1.2.0 // indirect
+	filippo.io/hpke v0.4.0 // indirect
 	github.com/Azure/go-ntlmssp v0.1.1 // indirect
 	github.com/alecthomas/participle v0.4.1 // indirect
 	github.com/armon/go-metrics v0.5.4 // indirect

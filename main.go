@@ -31,6 +31,10 @@ Usage:
                                                     run the lease arbiter of ha.mode: witness
   mamori admin create --user NAME [--password-file F] create an administrator (password on stdin)
   mamori audit verify [--config FILE]               check the audit log's hash chain
+  mamori backup --out FILE [--passphrase-file F] [--config FILE]
+                                                    write an encrypted backup of the running appliance (passphrase on stdin)
+  mamori restore --in FILE [--passphrase-file F] [--config FILE] [--data-dir DIR]
+                                                    restore a backup into an empty data directory (mamori stopped)
   mamori version
 `
 
@@ -77,6 +81,10 @@ func run(ctx context.Context, args []string) error {
 		return setupTokenCmd(ctx, rest)
 	case "audit":
 		return auditCmd(ctx, rest)
+	case "backup":
+		return backupCmd(ctx, rest)
+	case "restore":
+		return restoreCmd(ctx, rest)
 	case "version":
 		fmt.Println("mamori", version)
 		return nil

@@ -22,6 +22,7 @@ import (
 
 	"github.com/mamori-ops/mamori/api"
 	"github.com/mamori-ops/mamori/appliance/auth"
+	"github.com/mamori-ops/mamori/appliance/backup"
 	"github.com/mamori-ops/mamori/appliance/calendar"
 	"github.com/mamori-ops/mamori/appliance/events"
 	"github.com/mamori-ops/mamori/appliance/ha"
@@ -282,7 +283,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	srv := api.New(api.Options{Listen: cfg.API.Listen, RedirectListen: cfg.API.RedirectListen, TLS: apiTLS, Registry: reg, Secrets: box, Ingestor: ing.ingestor, Spool: ing,
 		IngestStatus: ing.forwarder.Status, Console: console, RefusalWindow: cfg.Auth.RefusedAuditWindow, ReadTimeout: cfg.API.ReadTimeout,
 		WriteTimeout: cfg.API.WriteTimeout, IdleTimeout: cfg.API.IdleTimeout, MaxConns: cfg.API.MaxConnections,
-		MaxConnsPerSource: cfg.API.MaxConnectionsPerSource, MetricsToken: metricsToken, Setup: fb,
+		MaxConnsPerSource: cfg.API.MaxConnectionsPerSource, MetricsToken: metricsToken, Setup: fb, Snapshot: st.WriteSnapshot,
 		PeerAPI: ctl.PeerAPI, Status: live, Calendars: calendars, Maintenance: maint, Notifier: notifier, Metrics: series}, ctl, pairSvc, st, authSvc, log)
 
 	// Bind both ports before anything else, so a port in use is reported at once.
@@ -299,7 +300,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 	if err := ing.traps.Listen(); err != nil {
 		return err
 	}
-	if err := openStore(ctx, st, members, log); err != nil {
+	if err := openStore(ctx, st, members, cfg.DataDir, log); err != nil {
 		return err
 	}
 	log.Info("mamori started", "node", cfg.Node.ID, "api", srv.Addr().String(), "cluster", cfg.ClusterAddr(), "data_dir", cfg.DataDir)
@@ -339,13 +340,28 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 
 // openStore opens the store: a new founder bootstraps itself as the only
 // voter, a new joiner joins its peer's store, anything else reopens.
-func openStore(ctx context.Context, st *store.Store, members *ha.Members, log *slog.Logger) error {
+func openStore(ctx context.Context, st *store.Store, members *ha.Members, dataDir string, log *slog.Logger) error {
+	restore, sums, err := backup.Pending(dataDir)
+	if err != nil {
+		return err
+	}
+	if restore != "" && !st.IsNew() {
+		// A store beside a pending restore is from a load that failed or
+		// was interrupted on an earlier start (`mamori restore` refuses a
+		// data directory with a store): it holds nothing else. Start over.
+		log.Warn("discarding the store of an unfinished restore", "dir", st.Dir())
+		if err := os.RemoveAll(st.Dir()); err != nil {
+			return fmt.Errorf("discard the store of an unfinished restore: %w", err)
+		}
+	}
 	isNew := st.IsNew()
 	if err := st.Open(); err != nil {
 		return err
 	}
 	m := members.Get()
 	switch {
+	case restore != "":
+		return restoreStore(st, members, dataDir, restore, sums, log)
 	case isNew && m.Joiner:
 		log.Info("joining the peer's store", "peer", m.Peer.ID, "addr", m.Peer.ClusterAddr)
 		jctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
@@ -361,6 +377,35 @@ func openStore(ctx context.Context, st *store.Store, members *ha.Members, log *s
 		}
 		return members.RaiseEpoch(1)
 	}
+	return nil
+}
+
+// restoreStore makes a new store a cluster of one voter holding the
+// backup's data (`mamori restore` left it in the data directory), and
+// checks it against the backup's checksums before anything writes.
+func restoreStore(st *store.Store, members *ha.Members, dataDir, db string, sums map[string]string, log *slog.Logger) error {
+	start := time.Now()
+	if err := st.Bootstrap(); err != nil {
+		return fmt.Errorf("bootstrap store for the restore: %w", err)
+	}
+	if err := members.RaiseEpoch(1); err != nil {
+		return err
+	}
+	keep := fmt.Sprintf("%s is kept and is loaded again at the next start; if it fails again, run `mamori restore` again into an empty data directory", db)
+	if err := st.Restore(db, time.Minute); err != nil {
+		return fmt.Errorf("%w: %s", err, keep)
+	}
+	got, err := st.Checksums(context.Background())
+	if err != nil {
+		return fmt.Errorf("restore: checksums of the loaded store: %w: %s", err, keep)
+	}
+	if diff := backup.Diff(sums, got); len(diff) > 0 {
+		return fmt.Errorf("restore: the loaded store differs from the backup (%s): %s", strings.Join(diff, "; "), keep)
+	}
+	if err := backup.Done(dataDir); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	log.Info("store restored from the backup", "tables", len(got), "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

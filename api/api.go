@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -119,6 +120,9 @@ type Options struct {
 	// routes answer 503) and, optionally, a monitor's thresholds for graphs.
 	Metrics          *metrics.Writer
 	MetricThresholds metricThresholdsFunc
+	// Snapshot writes a consistent copy of this appliance's store (a
+	// SQLite file) for `mamori backup`; nil answers its route 503.
+	Snapshot func(w io.Writer) error
 }
 
 // Bounds of every request and answer.
@@ -386,6 +390,7 @@ func (s *Server) table() []Route {
 		{http.MethodPost, "/internal/v1/switchover", Self, "", "", true, s.switchover},
 		{http.MethodPost, "/internal/v1/pair/code", Self, "", "", true, s.pairCode},
 		{http.MethodPost, "/internal/v1/admin", Self, "", "", true, s.createAdmin},
+		{http.MethodGet, "/internal/v1/backup/store", Self, "", "", true, s.backupStore},
 	}
 }
 

@@ -197,6 +197,7 @@ func routeDocs() map[string]routeDoc {
 		"DELETE /api/v1/maintenance/:id":   {Summary: "Delete a maintenance window.", Answer: WindowDeleted{}},
 		"POST /api/v1/maintenance/:id/end": {Summary: "End a maintenance window now.", Answer: WindowState{}},
 		"POST /internal/v1/admin":          {Summary: "Create an administrator (`mamori admin create`).", Body: newUser{}, Answer: UserCreated{}, Status: http.StatusCreated},
+		"GET /internal/v1/backup/store":    {Summary: "A consistent SQLite snapshot of this appliance's store (`mamori backup`).", Text: "application/octet-stream"},
 
 		// issue 12, metrics
 		"GET /api/v1/metrics": {Summary: "Series of numeric monitor results (raw, 5-minute or hourly, chosen for the range and points).", Answer: MetricsAnswer{}, Query: metricsQuery},

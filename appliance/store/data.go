@@ -116,17 +116,7 @@ func (s *Store) Query(ctx context.Context, lvl Level, sql string, args ...any) (
 	if err != nil {
 		return Rows{}, mapErr(err)
 	}
-	if len(res) != 1 {
-		return Rows{}, fmt.Errorf("query: %d result sets", len(res))
-	}
-	if res[0].Error != "" {
-		return Rows{}, fmt.Errorf("query: %s", res[0].Error)
-	}
-	rows := Rows{Columns: res[0].Columns, Values: make([][]any, len(res[0].Values))}
-	for i, v := range res[0].Values {
-		rows.Values[i] = fromParams(v.Parameters)
-	}
-	return rows, nil
+	return oneResult(res)
 }
 
 // mapErr turns rqlite's and Raft's errors into ours. What matters to a

@@ -114,6 +114,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		{"cert", "POST", "/internal/v1/ingest", map[string]any{"origin": "docs-spool", "items": []any{}}, 200},
 		{"cert", "POST", "/internal/v1/pair/code", map[string]any{"ttl_seconds": 60}, 200},
 		{"cert", "POST", "/internal/v1/admin", map[string]any{"user": "admin2", "password": pw}, 201},
+		{"cert", "GET", "/internal/v1/backup/store", nil, 200},
 		{"cert", "POST", "/internal/v1/recover", nil, 409},
 		// First boot is over on this appliance (an administrator exists):
 		// the setup routes answer 409 setup_done; TestWizard drives them.

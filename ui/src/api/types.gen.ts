@@ -1498,6 +1498,7 @@ export interface Routes {
   'DELETE /api/v1/users/{name}': { body: never; answer: UserDeleted; query: Record<string, never> };
   'GET /healthz': { body: never; answer: Health; query: Record<string, never> };
   'POST /internal/v1/admin': { body: NewUserInput; answer: UserCreated; query: Record<string, never> };
+  'GET /internal/v1/backup/store': { body: never; answer: string; query: Record<string, never> };
   'POST /internal/v1/events': { body: EventInput | EventInput[]; answer: Stored; query: Record<string, never> };
   'POST /internal/v1/heartbeat': { body: BeatInput; answer: Beat; query: Record<string, never> };
   'POST /internal/v1/ingest': { body: BatchInput; answer: Ack; query: Record<string, never> };

@@ -12,7 +12,13 @@ import (
 	"syscall"
 )
 
-var version = "dev"
+// Set by the Makefile (-X main.version=… -X main.commit=… -X main.date=…);
+// `mamori version` shows "unknown" for what a plain `go build` left empty.
+var (
+	version = "dev"
+	commit  = ""
+	date    = ""
+)
 
 const usage = `mamori — operations-management appliance
 
@@ -24,13 +30,18 @@ Usage:
   mamori setup-token [--config FILE]                show the setup token of a fresh appliance (the web console's /setup asks for it)
   mamori recover [--config FILE]                    rejoin the active appliance as standby
   mamori status  [--config FILE] [--json]           show role, epoch, peer, witness, replication
+  mamori doctor  [--config FILE] [--data-dir DIR] [--json]
+                                                    check ports, capabilities, disk, certificates and the pair, each with what to do
   mamori witness join --listen IP:PORT --peer HOST:PORT --code CODE [--data-dir DIR] [--id NAME]
                                                     certify a witness host (code from "mamori pair init")
   mamori witness serve --listen IP:PORT [--data-dir DIR] [--id NAME]
                                                     run the lease arbiter of ha.mode: witness
   mamori admin create --user NAME [--password-file F] create an administrator (password on stdin)
   mamori audit verify [--config FILE]               check the audit log's hash chain
-  mamori version
+  mamori version                                    show version, commit and build date (also: mamori --version)
+  mamori help [COMMAND]                             show a command's usage and flags (also: mamori COMMAND --help)
+
+Without --config, commands read $MAMORI_CONFIG, else /etc/mamori/mamori.yaml if it exists, else built-in defaults.
 `
 
 func main() {
@@ -44,7 +55,7 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mamori:", err)
 		if errors.Is(err, errUsage) {
-			fmt.Fprint(os.Stderr, usage)
+			fmt.Fprint(os.Stderr, "\n"+usageOf(err))
 			os.Exit(2)
 		}
 		os.Exit(1)
@@ -57,6 +68,17 @@ func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return fmt.Errorf("%w: no command given", errUsage)
 	}
+	if done, err := helpFirst(ctx, args); done {
+		return err
+	}
+	err := dispatch(ctx, args)
+	if errors.Is(err, errHelp) {
+		return nil // the command printed its usage
+	}
+	return withCommand(err, args)
+}
+
+func dispatch(ctx context.Context, args []string) error {
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
 		return serveCmd(ctx, rest)
@@ -74,11 +96,10 @@ func run(ctx context.Context, args []string) error {
 		return setupTokenCmd(ctx, rest)
 	case "audit":
 		return auditCmd(ctx, rest)
-	case "version":
-		fmt.Println("mamori", version)
-		return nil
-	case "help", "-h", "--help":
-		fmt.Print(usage)
+	case "doctor":
+		return doctorCmd(ctx, rest)
+	case "version", "--version":
+		fmt.Println(versionLine())
 		return nil
 	default:
 		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)

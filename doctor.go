@@ -41,7 +41,7 @@ func doctorCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	if rep.Failed() {
-		return fmt.Errorf("%w: %d checks FAIL; each line says what to do", errDoctorFailed, rep.Count(doctor.Fail))
+		return fmt.Errorf("%w: %d FAIL; each FAIL line says what to do", errDoctorFailed, rep.Count(doctor.Fail))
 	}
 	return nil
 }

@@ -56,10 +56,24 @@ func Cluster(in ClusterInput) Report {
 		r = append(r, *w)
 	}
 	r = append(r, storeCheck(st))
-	if in.Ingest != nil && in.Ingest.LastError != "" {
-		r = append(r, warn("ingest", "check the active appliance and the path to it (`mamori status`)", "forwarding received records to %s is retrying: %s", orNone(in.Ingest.Target), in.Ingest.LastError))
+	if in.Ingest != nil {
+		r = append(r, ingest(*in.Ingest))
 	}
 	return append(r, serviceAddress(st.Role, in.Service, in.Held))
+}
+
+// ingest judges the receive path's forwarding. Its last error stays
+// until the next successful send, so it counts only while records wait.
+func ingest(in pipeline.Status) Result {
+	if in.Waiting > 0 && (in.LastError != "" || in.Target == "") {
+		return warn("ingest", "check the active appliance and the path to it (`mamori status`)",
+			"%d received records wait in the spool; forwarding to %s is retrying: %s", in.Waiting, orNone(in.Target), orNone(in.LastError))
+	}
+	where := "forwarded to " + orNone(in.Target)
+	if in.Target == "local" {
+		where = "stored here (active)"
+	}
+	return ok("ingest", "%d received records waiting to be %s", in.Waiting, where)
 }
 
 func role(st ha.Status) Result {

@@ -366,7 +366,10 @@ func setupTokenCmd(_ context.Context, args []string) error {
 	}
 	tok, err := setup.Read(cfg.DataDir)
 	if errors.Is(err, setup.ErrNoToken) {
-		return fmt.Errorf("%w in %s: this appliance has an administrator already (log in), or `mamori serve` has not started yet", err, cfg.DataDir)
+		return fmt.Errorf("%w in %s: this appliance has an administrator already (log in), or `mamori serve` has not started yet (systemctl start mamori)", err, cfg.DataDir)
+	}
+	if errors.Is(err, os.ErrPermission) {
+		return fmt.Errorf("cannot read the setup token in %s (permission denied): %s", cfg.DataDir, asServiceUser())
 	}
 	if err != nil {
 		return err

@@ -254,7 +254,10 @@ func sourceIP(r *http.Request) string {
 // now would meet missing tables ("no such table: roles"). The CLI waits
 // on this answer (Retry-After, role "starting") and then says so.
 func (s *Server) stillStarting(c *gin.Context) {
+	msg := "starting: schema not ready (the store is open but no role is decided yet"
+	if r := s.cluster.Status(c.Request.Context()).Reason; r != "" {
+		msg += ": " + r
+	}
 	c.Header("Retry-After", "1")
-	c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"code": CodeUnavailable, "role": ha.Starting,
-		"error": "starting: schema not ready (the store is open but no role is decided yet): retry in a moment"})
+	c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"code": CodeUnavailable, "role": ha.Starting, "error": msg + "); retry in a moment"})
 }

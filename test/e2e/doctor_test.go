@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mamori-ops/mamori/appliance/ha"
+	"github.com/mamori-ops/mamori/internal/doctor"
 	"github.com/mamori-ops/mamori/test/cluster"
 )
 
@@ -228,6 +229,61 @@ func TestDoctorPair(t *testing.T) {
 	}
 	if _, err := a.CLI("doctor"); err == nil {
 		t.Errorf("doctor exits 0 with the peer down")
+	}
+
+	// Restarted alone, a stays starting (it has seen no active since its
+	// start): a command that needs it waits and says so, the doctor says
+	// starting; once b is back the command ends with a clear answer.
+	if err := a.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	a.Start()
+	// As after `systemctl start mamori`: the process runs (holds its data directory).
+	if !cluster.WaitFor(t.Context(), 10*time.Second, func() bool {
+		pid, _ := doctor.Running("/proc", filepath.Join(a.Dir, "data"))
+		return pid != 0
+	}) {
+		t.Fatal("a did not lock its data directory within 10 s")
+	}
+	pw := filepath.Join(a.Dir, "pw")
+	logPath := filepath.Join(a.Dir, "admin-create.out")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pw, []byte("correct horse battery\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	create := exec.Command(cluster.Binary(t), "admin", "create", "--user", "late", "--password-file", pw, "--config", a.Config)
+	create.Stdout, create.Stderr = logf, logf
+	if err := create.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- create.Wait() }()
+	t.Cleanup(func() { _ = create.Process.Kill() })
+	const waiting = "mamori is starting (role: starting); waiting up to 60 s"
+	if !cluster.WaitFor(t.Context(), 30*time.Second, func() bool {
+		b, _ := os.ReadFile(logPath)
+		return strings.Contains(string(b), waiting)
+	}) {
+		b, _ := os.ReadFile(logPath)
+		t.Fatalf("admin create on a starting appliance does not say it waits:\n%s", b)
+	}
+	if out, _ := a.CLI("doctor"); !strings.Contains(out, "WARN role: a is starting") {
+		t.Errorf("doctor on a starting appliance:\n%s", out)
+	}
+	b.Start()
+	select {
+	case <-done:
+	case <-time.After(90 * time.Second):
+		t.Fatal("admin create still waits 90 s after b started")
+	}
+	out2, _ := os.ReadFile(logPath)
+	t.Logf("admin create while a starts, b started meanwhile:\n%s", out2)
+	if strings.Contains(string(out2), "no such table") ||
+		!(strings.Contains(string(out2), "administrator late created") || strings.Contains(string(out2), "not active: send writes to the active")) {
+		t.Errorf("admin create ended without a clear answer")
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -80,7 +81,72 @@ func process(procRoot string, pid int) (ProcessInfo, error) {
 	if pid != 0 {
 		return ReadProcess(procRoot, pid, fmt.Sprintf("the running mamori (pid %d)", pid))
 	}
-	return ReadProcess(procRoot, os.Getpid(), "doctor itself (mamori is not running)")
+	for _, u := range unitFiles {
+		if b, err := os.ReadFile(u); err == nil {
+			return UnitProcess(string(b), u), nil
+		}
+	}
+	return ReadProcess(procRoot, os.Getpid(), "doctor itself (mamori is not running and no mamori unit is installed)")
+}
+
+// unitFiles are where the mamori systemd unit may be installed, in the
+// order systemd prefers them.
+var unitFiles = []string{"/etc/systemd/system/mamori.service", "/usr/lib/systemd/system/mamori.service", "/lib/systemd/system/mamori.service"}
+
+// UnitProcess is the process a systemd unit would start: its User and
+// Group, and as capabilities its AmbientCapabilities (all of them for
+// root without a CapabilityBoundingSet).
+func UnitProcess(unit, path string) ProcessInfo {
+	p := ProcessInfo{Who: "mamori as " + path + " starts it"}
+	user, group, ambient, bounding := "root", "", "", ""
+	for line := range strings.SplitSeq(unit, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "User":
+			user = v
+		case "Group":
+			group = v
+		case "AmbientCapabilities":
+			ambient += " " + v
+		case "CapabilityBoundingSet":
+			bounding += " " + v
+		}
+	}
+	p.UID, p.GID = lookupIDs(user, group)
+	if p.UID == 0 && strings.TrimSpace(bounding) == "" {
+		p.CapEff = ^uint64(0)
+		return p
+	}
+	names := map[string]int{"CAP_NET_BIND_SERVICE": CapNetBindService, "CAP_NET_ADMIN": CapNetAdmin, "CAP_NET_RAW": CapNetRaw}
+	grant := ambient
+	if p.UID == 0 {
+		grant = bounding
+	}
+	for _, c := range strings.Fields(grant) {
+		if bit, ok := names[c]; ok {
+			p.CapEff |= 1 << bit
+		}
+	}
+	return p
+}
+
+// lookupIDs resolves a unit's User and Group (-1 when unknown: the
+// package creates the user at install).
+func lookupIDs(name, group string) (int, int) {
+	uid, gid := -1, -1
+	if u, err := user.Lookup(name); err == nil {
+		uid, _ = strconv.Atoi(u.Uid)
+		gid, _ = strconv.Atoi(u.Gid)
+	}
+	if group != "" {
+		if g, err := user.LookupGroup(group); err == nil {
+			gid, _ = strconv.Atoi(g.Gid)
+		}
+	}
+	return uid, gid
 }
 
 func capsInput(cfg config.Config, procRoot string, p ProcessInfo, service bool) CapsInput {

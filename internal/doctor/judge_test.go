@@ -231,3 +231,22 @@ func lines(r Report) string {
 	_ = r.Write(&b)
 	return b.String()
 }
+
+func TestUnitProcess(t *testing.T) {
+	unit, err := os.ReadFile("../../packaging/mamori.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := UnitProcess(string(unit), "/lib/systemd/system/mamori.service")
+	if !p.Has(CapNetBindService) || !p.Has(CapNetRaw) || p.Has(CapNetAdmin) || p.UID == 0 {
+		t.Errorf("the packaged unit: %+v", p)
+	}
+	root := UnitProcess("[Service]\nExecStart=/usr/bin/mamori serve\n", "x")
+	if root.UID != 0 || !root.Has(CapNetAdmin) {
+		t.Errorf("a unit without User runs as root with every capability: %+v", root)
+	}
+	bounded := UnitProcess("[Service]\nCapabilityBoundingSet=CAP_NET_RAW\n", "x")
+	if !bounded.Has(CapNetRaw) || bounded.Has(CapNetBindService) {
+		t.Errorf("root bounded to CAP_NET_RAW: %+v", bounded)
+	}
+}

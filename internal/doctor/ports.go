@@ -132,7 +132,7 @@ func freeAction(p Process, l Listener) string {
 	case "syslog-ng":
 		return "remove syslog-ng's network source on this port (/etc/syslog-ng/), then systemctl restart syslog-ng" + other
 	case "snmptrapd":
-		return "stop snmptrapd (systemctl disable --now snmptrapd): mamori receives the traps itself" + other
+		return "stop snmptrapd (systemctl disable --now snmptrapd; mamori receives the traps itself)" + other
 	case "mamori":
 		return "another mamori runs on this host (another data_dir?): stop it" + other
 	}

@@ -98,9 +98,43 @@ action(type="omfile" file=%q)
 	return cmd.Process.Pid
 }
 
+// startSnmptrapd runs net-snmp's snmptrapd on udp host:port, as a
+// distribution's trap daemon holds port 162, and returns its process id.
+func startSnmptrapd(t *testing.T, host, port string) int {
+	t.Helper()
+	bin, err := exec.LookPath("snmptrapd")
+	if err != nil {
+		t.Skip("snmptrapd is not installed (make deps installs it)")
+	}
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "snmptrapd.conf")
+	if err := os.WriteFile(conf, []byte("disableAuthorization yes\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-f", "-C", "-c", conf, "-m", "", "-Lf", filepath.Join(dir, "snmptrapd.log"), "udp:"+net.JoinHostPort(host, port))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	if !cluster.WaitFor(t.Context(), 10*time.Second, func() bool {
+		u, err := net.ListenPacket("udp", net.JoinHostPort(host, port))
+		if err == nil {
+			u.Close()
+		}
+		return errors.Is(err, syscall.EADDRINUSE)
+	}) {
+		t.Fatalf("snmptrapd did not bind udp %s:%s", host, port)
+	}
+	return cmd.Process.Pid
+}
+
 // A distribution's rsyslog holds port 514: `mamori doctor` (mamori not
 // running) fails on both syslog ports, names rsyslogd and its pid, and
-// says what to do; once rsyslog is gone the same check passes.
+// says what to do; the same for snmptrapd on 162. Once they are gone the
+// same checks pass.
 func TestDoctorPortConflict(t *testing.T) {
 	skipShort(t)
 	ip := cluster.Subnet() + ".1"
@@ -120,12 +154,13 @@ ingest:
     tcp: %[1]s:514
     tls: %[1]s:%[5]s
   snmp:
-    udp: %[1]s:%[6]s
-`, ip, filepath.Join(dir, "data"), cluster.FreePort(t, ip), cluster.FreePort(t, ip), cluster.FreePort(t, ip), cluster.FreePort(t, ip))
+    udp: %[1]s:162
+`, ip, filepath.Join(dir, "data"), cluster.FreePort(t, ip), cluster.FreePort(t, ip), cluster.FreePort(t, ip))
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	pid := startRsyslogInputs(t, ip, "514")
+	trapd := startSnmptrapd(t, ip, "162")
 
 	out, code := runDoctor(t, "--config", cfg)
 	t.Logf("doctor with rsyslog on %s:514 (exit %d):\n%s", ip, code, out)
@@ -136,14 +171,15 @@ ingest:
 		fmt.Sprintf("FAIL ports: udp %s:514 (ingest.syslog.udp) is held by rsyslogd (pid %d) — stop rsyslog's UDP input (imudp", ip, pid),
 		fmt.Sprintf("FAIL ports: tcp %s:514 (ingest.syslog.tcp) is held by rsyslogd (pid %d) — stop rsyslog's TCP input (imtcp", ip, pid),
 		"or set ingest.syslog.udp to another port",
+		fmt.Sprintf("FAIL ports: udp %s:162 (ingest.snmp.udp) is held by snmptrapd (pid %d) — stop snmptrapd (systemctl disable --now snmptrapd)", ip, trapd),
 		"mamori is not running",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("doctor does not say %q", want)
 		}
 	}
-	if n := len(regexp.MustCompile(`(?m)^FAIL `).FindAllString(out, -1)); n != 2 {
-		t.Errorf("%d FAIL lines, want 2 (the two syslog ports)", n)
+	if n := len(regexp.MustCompile(`(?m)^FAIL `).FindAllString(out, -1)); n != 3 {
+		t.Errorf("%d FAIL lines, want 3 (the two syslog ports and the trap port)", n)
 	}
 	jout, code := runDoctor(t, "--config", cfg, "--json")
 	var rep doctorReport
@@ -154,16 +190,19 @@ ingest:
 		t.Errorf("--json: healthy %v, exit %d; want false, 1", rep.Healthy, code)
 	}
 
-	// Without rsyslog the same ports are free.
-	syscall.Kill(pid, syscall.SIGKILL)
-	if !cluster.WaitFor(t.Context(), 10*time.Second, func() bool { return syscall.Kill(pid, 0) != nil || isZombie(pid) }) {
-		t.Fatal("rsyslogd did not exit")
+	// Without rsyslog and snmptrapd the same ports are free.
+	for _, p := range []int{pid, trapd} {
+		_ = syscall.Kill(p, syscall.SIGKILL)
+		if !cluster.WaitFor(t.Context(), 10*time.Second, func() bool { return syscall.Kill(p, 0) != nil || isZombie(p) }) {
+			t.Fatalf("pid %d did not exit", p)
+		}
 	}
 	time.Sleep(200 * time.Millisecond) // the sockets close with the process
 	out, code = runDoctor(t, "--config", cfg)
 	t.Logf("doctor without rsyslog (exit %d):\n%s", code, out)
-	if code != 0 || strings.Contains(out, "FAIL") || !strings.Contains(out, fmt.Sprintf("OK   ports: udp %s:514 (ingest.syslog.udp) is free", ip)) {
-		t.Errorf("without rsyslog: exit %d, want 0 with the syslog ports free", code)
+	if code != 0 || strings.Contains(out, "FAIL") || !strings.Contains(out, fmt.Sprintf("OK   ports: udp %s:514 (ingest.syslog.udp) is free", ip)) ||
+		!strings.Contains(out, fmt.Sprintf("OK   ports: udp %s:162 (ingest.snmp.udp) is free", ip)) {
+		t.Errorf("without rsyslog and snmptrapd: exit %d, want 0 with the syslog and trap ports free", code)
 	}
 }
 

@@ -171,7 +171,7 @@ ingest:
 		fmt.Sprintf("FAIL ports: udp %s:514 (ingest.syslog.udp) is held by rsyslogd (pid %d) — stop rsyslog's UDP input (imudp", ip, pid),
 		fmt.Sprintf("FAIL ports: tcp %s:514 (ingest.syslog.tcp) is held by rsyslogd (pid %d) — stop rsyslog's TCP input (imtcp", ip, pid),
 		"or set ingest.syslog.udp to another port",
-		fmt.Sprintf("FAIL ports: udp %s:162 (ingest.snmp.udp) is held by snmptrapd (pid %d) — stop snmptrapd (systemctl disable --now snmptrapd)", ip, trapd),
+		fmt.Sprintf("FAIL ports: udp %s:162 (ingest.snmp.udp) is held by snmptrapd (pid %d) — stop snmptrapd (systemctl disable --now snmptrapd", ip, trapd),
 		"mamori is not running",
 	} {
 		if !strings.Contains(out, want) {

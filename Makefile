@@ -11,7 +11,7 @@ SHELL     := /bin/bash
 GO        ?= go
 BIN       := bin/mamori
 TAGS      := netgo osusergo sqlite_omit_load_extension
-LDFLAGS   := -linkmode external -extldflags -static -X main.version=$(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -linkmode external -extldflags -static -X main.version=$(shell git describe --always --dirty 2>/dev/null || echo dev) -X main.commit=$(shell git rev-parse --short=12 HEAD 2>/dev/null) -X main.date=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 E2E_TIMEOUT ?= 30m
 NPM       ?= npm

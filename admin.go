@@ -46,14 +46,14 @@ func readPassword(file string) (string, error) {
 	if file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("--password-file: %w", err)
 		}
 		return strings.TrimRight(string(b), "\r\n"), nil
 	}
 	fmt.Fprint(os.Stderr, "password: ")
 	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
 	if err != nil && line == "" {
-		return "", fmt.Errorf("no password on standard input")
+		return "", fmt.Errorf("no password on standard input: type it, pipe it in (echo … | mamori admin create --user NAME), or give --password-file")
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }

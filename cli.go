@@ -21,14 +21,18 @@ import (
 	"github.com/mamori-ops/mamori/appliance/pairing"
 	"github.com/mamori-ops/mamori/appliance/setup"
 	"github.com/mamori-ops/mamori/internal/config"
+	"github.com/mamori-ops/mamori/internal/doctor"
 )
 
 // localClient calls this appliance's own API with its node certificate,
 // which the "self" routes require.
 func localClient(cfg config.Config, timeout time.Duration) (*http.Client, string, error) {
 	id := pairing.Identity{Dir: filepath.Join(cfg.DataDir, "tls")}
+	if _, err := os.Stat(id.CertFile()); errors.Is(err, os.ErrPermission) {
+		return nil, "", fmt.Errorf("cannot read this appliance's certificate in %s (permission denied): %s", id.Dir, asServiceUser())
+	}
 	if !id.Exists() {
-		return nil, "", fmt.Errorf("no node identity in %s: has `mamori serve` run on this appliance with this data directory?", cfg.DataDir)
+		return nil, "", fmt.Errorf("no node identity in %s: has `mamori serve` run on this appliance with this data directory? (start it: systemctl start mamori; or give --config or --data-dir)", cfg.DataDir)
 	}
 	tc, err := id.ClientConfig()
 	if err != nil {
@@ -38,7 +42,17 @@ func localClient(cfg config.Config, timeout time.Duration) (*http.Client, string
 	return &http.Client{Timeout: timeout, Transport: &http.Transport{TLSClientConfig: tc}}, "https://" + cfg.APIAddrs()[0], nil
 }
 
+// How long a command waits for the appliance: while it starts (the
+// store opens, the role is decided, the schema is migrated), and while
+// the pair elects an active.
+const (
+	startingWait = 60 * time.Second
+	changingWait = 30 * time.Second
+)
+
 // callLocal sends a request to the local API and decodes a JSON answer.
+// While the appliance is starting or changing roles it waits (saying so
+// on standard error) and then fails with what to do.
 func callLocal(ctx context.Context, cfg config.Config, method, path string, in, out any, timeout time.Duration) error {
 	c, base, err := localClient(cfg, timeout)
 	if err != nil {
@@ -48,25 +62,48 @@ func callLocal(ctx context.Context, cfg config.Config, method, path string, in, 
 	if in != nil {
 		payload, _ = json.Marshal(in)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for waited := false; ; waited = true {
+	start, told := time.Now(), ""
+	say := func(msg string) {
+		if msg != told {
+			fmt.Fprintln(os.Stderr, msg)
+			told = msg
+		}
+	}
+	for {
 		req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(payload))
 		if err != nil {
 			return err
 		}
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := c.Do(req)
-		if err != nil {
+		wait := time.Second
+		switch {
+		case err != nil && time.Since(start) < startingWait && apiNotOpenYet(cfg):
+			say(fmt.Sprintf("mamori is starting (its API on %s is not open yet); waiting up to %d s ...", base, int(startingWait.Seconds())))
+		case err != nil:
 			return fmt.Errorf("mamori is not answering on %s (%v): is it running? (systemctl status mamori)", base, err)
-		}
-		wait, retry := transient(resp, cfg.Node.ID)
-		if !retry || time.Now().Add(wait).After(deadline) {
-			defer resp.Body.Close()
-			return decodeAnswer(resp, out)
-		}
-		resp.Body.Close()
-		if !waited {
-			fmt.Fprintln(os.Stderr, "this appliance is changing roles (no active appliance known yet): waiting up to 30 s ...")
+		default:
+			var role string
+			var retry bool
+			wait, role, retry = transient(resp, cfg.Node.ID)
+			limit := changingWait
+			if role == string(ha.Starting) {
+				limit = startingWait
+			}
+			if !retry || time.Since(start)+wait > limit {
+				defer resp.Body.Close()
+				err := decodeAnswer(resp, out)
+				if retry && role == string(ha.Starting) {
+					return fmt.Errorf("mamori is still starting after %d s (%v): see its log (journalctl -u mamori) and `mamori status`, then try again", int(limit.Seconds()), err)
+				}
+				return err
+			}
+			resp.Body.Close()
+			if role == string(ha.Starting) {
+				say(fmt.Sprintf("mamori is starting (role: %s); waiting up to %d s ...", role, int(startingWait.Seconds())))
+			} else {
+				say(fmt.Sprintf("this appliance is changing roles (no active appliance known yet): waiting up to %d s ...", int(changingWait.Seconds())))
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -76,27 +113,36 @@ func callLocal(ctx context.Context, cfg config.Config, method, path string, in, 
 	}
 }
 
+// apiNotOpenYet says whether mamori holds the data directory although
+// its API did not answer: it has just been started.
+func apiNotOpenYet(cfg config.Config) bool {
+	pid, err := doctor.Running("/proc", cfg.DataDir)
+	return err == nil && pid != 0
+}
+
 // transient says whether an answer is a 503 that passes by itself (the
-// pair is electing, or this appliance is re-forming its store) rather
-// than "this is the standby: go to the other appliance", and how long
-// to wait before asking again.
-func transient(resp *http.Response, self string) (time.Duration, bool) {
+// appliance is starting, the pair is electing, or this appliance is
+// re-forming its store) rather than "this is the standby: go to the
+// other appliance", how long to wait before asking again, and the role
+// the answer names.
+func transient(resp *http.Response, self string) (time.Duration, string, bool) {
 	if resp.StatusCode != http.StatusServiceUnavailable {
-		return 0, false
+		return 0, "", false
 	}
 	var e struct {
 		ActiveID string `json:"active_id"`
+		Role     string `json:"role"`
 	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	if json.Unmarshal(b, &e) != nil || (e.ActiveID != "" && e.ActiveID != self) {
-		return 0, false
+		return 0, e.Role, false
 	}
 	wait := time.Second
 	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
 		wait = time.Duration(s) * time.Second
 	}
-	return wait, true
+	return wait, e.Role, true
 }
 
 func decodeAnswer(resp *http.Response, out any) error {
@@ -345,7 +391,10 @@ func setupTokenCmd(_ context.Context, args []string) error {
 	}
 	tok, err := setup.Read(cfg.DataDir)
 	if errors.Is(err, setup.ErrNoToken) {
-		return fmt.Errorf("%w in %s: this appliance has an administrator already (log in), or `mamori serve` has not started yet", err, cfg.DataDir)
+		return fmt.Errorf("%w in %s: this appliance has an administrator already (log in), or `mamori serve` has not started yet (systemctl start mamori)", err, cfg.DataDir)
+	}
+	if errors.Is(err, os.ErrPermission) {
+		return fmt.Errorf("cannot read the setup token in %s (permission denied): %s", cfg.DataDir, asServiceUser())
 	}
 	if err != nil {
 		return err

@@ -12,7 +12,13 @@ import (
 	"syscall"
 )
 
-var version = "dev"
+// Set by the Makefile (-X main.version=… -X main.commit=… -X main.date=…);
+// `mamori version` shows "unknown" for what a plain `go build` left empty.
+var (
+	version = "dev"
+	commit  = ""
+	date    = ""
+)
 
 const usage = `mamori — operations-management appliance
 
@@ -25,6 +31,8 @@ Usage:
   mamori recover [--config FILE]                    rejoin the active appliance as standby
   mamori switchover [--config FILE] [--timeout 60s] move the active role to the other appliance (planned, lossless)
   mamori status  [--config FILE] [--json]           show role, epoch, peer, witness, replication
+  mamori doctor  [--config FILE] [--data-dir DIR] [--json]
+                                                    check ports, capabilities, disk, certificates and the pair, each with what to do
   mamori witness join --listen IP:PORT --peer HOST:PORT --code CODE [--data-dir DIR] [--id NAME]
                                                     certify a witness host (code from "mamori pair init")
   mamori witness serve --listen IP:PORT [--data-dir DIR] [--id NAME]
@@ -35,7 +43,10 @@ Usage:
                                                     write an encrypted backup of the running appliance (passphrase on stdin)
   mamori restore --in FILE [--passphrase-file F] [--config FILE] [--data-dir DIR]
                                                     restore a backup into an empty data directory (mamori stopped)
-  mamori version
+  mamori version                                    show version, commit and build date (also: mamori --version)
+  mamori help [COMMAND]                             show a command's usage and flags (also: mamori COMMAND --help)
+
+Without --config, commands read $MAMORI_CONFIG, else /etc/mamori/mamori.yaml if it exists, else built-in defaults.
 `
 
 func main() {
@@ -49,7 +60,7 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mamori:", err)
 		if errors.Is(err, errUsage) {
-			fmt.Fprint(os.Stderr, usage)
+			fmt.Fprint(os.Stderr, "\n"+usageOf(err))
 			os.Exit(2)
 		}
 		os.Exit(1)
@@ -62,6 +73,17 @@ func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return fmt.Errorf("%w: no command given", errUsage)
 	}
+	if done, err := helpFirst(ctx, args); done {
+		return err
+	}
+	err := dispatch(ctx, args)
+	if errors.Is(err, errHelp) {
+		return nil // the command printed its usage
+	}
+	return withCommand(err, args)
+}
+
+func dispatch(ctx context.Context, args []string) error {
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
 		return serveCmd(ctx, rest)
@@ -85,11 +107,10 @@ func run(ctx context.Context, args []string) error {
 		return backupCmd(ctx, rest)
 	case "restore":
 		return restoreCmd(ctx, rest)
-	case "version":
-		fmt.Println("mamori", version)
-		return nil
-	case "help", "-h", "--help":
-		fmt.Print(usage)
+	case "doctor":
+		return doctorCmd(ctx, rest)
+	case "version", "--version":
+		fmt.Println(versionLine())
 		return nil
 	default:
 		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)

@@ -46,15 +46,18 @@ import (
 // loadConfig parses the common flags of every command.
 func loadConfig(name string, args []string, extra func(*flag.FlagSet)) (config.Config, *flag.FlagSet, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	path := fs.String("config", os.Getenv("MAMORI_CONFIG"), "configuration file (default: built-in defaults)")
+	path := fs.String("config", defaultConfigPath(os.Getenv("MAMORI_CONFIG"), fileExists), "configuration file (default: $MAMORI_CONFIG, else "+installedConfig+" if it exists, else built-in defaults)")
 	dataDir := fs.String("data-dir", "", "data directory (overrides data_dir)")
 	if extra != nil {
 		extra(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return config.Config{}, nil, fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fs, name, args); err != nil {
+		return config.Config{}, nil, err
 	}
 	cfg, err := config.Load(*path)
+	if errors.Is(err, os.ErrPermission) {
+		return cfg, nil, fmt.Errorf("cannot read %s (permission denied): %s", *path, asServiceUser())
+	}
 	if err != nil {
 		return cfg, nil, err
 	}
@@ -62,6 +65,34 @@ func loadConfig(name string, args []string, extra func(*flag.FlagSet)) (config.C
 		cfg.DataDir = *dataDir
 	}
 	return cfg, fs, nil
+}
+
+// installedConfig is where the packages install the configuration.
+const installedConfig = "/etc/mamori/mamori.yaml"
+
+// defaultConfigPath is the configuration file of a command run without
+// --config: $MAMORI_CONFIG, else the installed file if there is one (so
+// `mamori status` on an installed appliance needs no flag), else none
+// (built-in defaults).
+func defaultConfigPath(env string, exists func(string) bool) string {
+	if env != "" {
+		return env
+	}
+	if exists(installedConfig) {
+		return installedConfig
+	}
+	return ""
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// asServiceUser says how to run this very command with the rights it
+// lacked (the data directory and configuration belong to the mamori user).
+func asServiceUser() string {
+	return "run as root or as the mamori user: sudo -u mamori mamori " + strings.Join(os.Args[1:], " ")
 }
 
 func newLogger(cfg config.Log) *slog.Logger {

@@ -21,7 +21,7 @@ import (
 // witnessCmd runs the lease arbiter of witness mode on a third host. It
 // holds no monitoring data, only who is active and the pair's epoch.
 func witnessCmd(ctx context.Context, args []string) error {
-	if len(args) == 0 {
+	if len(args) == 0 || (args[0] != "join" && args[0] != "serve") {
 		return fmt.Errorf("%w: witness needs join or serve", errUsage)
 	}
 	fs := flag.NewFlagSet("witness "+args[0], flag.ContinueOnError)
@@ -31,19 +31,16 @@ func witnessCmd(ctx context.Context, args []string) error {
 	peer := fs.String("peer", "", "join: API address (host:port) of a running appliance of the pair")
 	code := fs.String("code", "", "join: pairing code from `mamori pair init` on that appliance")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	if err := fs.Parse(args[1:]); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fs, "witness "+args[0], args[1:]); err != nil {
+		return err
 	}
 	if _, _, err := net.SplitHostPort(*listen); err != nil {
 		return fmt.Errorf("%w: --listen must be ip:port", errUsage)
 	}
-	switch args[0] {
-	case "join":
+	if args[0] == "join" {
 		return witnessJoin(ctx, *dataDir, *id, *listen, *peer, *code)
-	case "serve":
-		return witnessServe(ctx, *dataDir, *id, *listen, *logLevel)
 	}
-	return fmt.Errorf("%w: unknown witness command %q", errUsage, args[0])
+	return witnessServe(ctx, *dataDir, *id, *listen, *logLevel)
 }
 
 func witnessJoin(ctx context.Context, dataDir, id, listen, peer, code string) error {

@@ -54,6 +54,8 @@ func (s *Server) authenticate(rt Route) gin.HandlerFunc {
 				fail(c, http.StatusForbidden, "certificate "+peer.ID+" ("+certRoleName(peer.Role)+") is not an appliance of this pair")
 			case rt.Access == Self && peer.ID != s.pairing.SelfID():
 				fail(c, http.StatusForbidden, "only this appliance's own certificate may call this route: run the command on the appliance itself")
+			case rt.Access == Self && rt.Path != "/internal/v1/recover" && s.cluster.Role() == ha.Starting:
+				s.stillStarting(c)
 			default:
 				c.Set(ctxPrincipal, auth.SystemPrincipal(peer.ID))
 				if rt.Access == Self {
@@ -245,4 +247,17 @@ func sourceIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return h
+}
+
+// stillStarting answers the CLI's routes while no role is decided: the
+// schema is migrated only when this appliance becomes active, so a write
+// now would meet missing tables ("no such table: roles"). The CLI waits
+// on this answer (Retry-After, role "starting") and then says so.
+func (s *Server) stillStarting(c *gin.Context) {
+	msg := "starting: schema not ready (the store is open but no role is decided yet"
+	if r := s.cluster.Status(c.Request.Context()).Reason; r != "" {
+		msg += ": " + r
+	}
+	c.Header("Retry-After", "1")
+	c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"code": CodeUnavailable, "role": ha.Starting, "error": msg + "); retry in a moment"})
 }

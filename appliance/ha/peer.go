@@ -187,6 +187,12 @@ type PeerStatus struct {
 	ClusterAddr  string       `json:"cluster_addr"`
 	APIAddrs     []string     `json:"api_addrs"`
 	Paths        []PathStatus `json:"paths"`
+	// ClockOffsetMs is the peer's wall clock minus this node's, from the
+	// up path with the shortest round trip; absent while no path is up.
+	// Decisions use no wall clock, but events, messages and monitor
+	// slots from the two appliances are ordered by it (`mamori doctor`
+	// judges it).
+	ClockOffsetMs *float64 `json:"clock_offset_ms,omitempty"`
 }
 
 // Status is the whole HA picture of this node, for `mamori status` and
@@ -272,9 +278,16 @@ func (c *Controller) Status(ctx context.Context) Status {
 
 func (c *Controller) peerStatus(now time.Time, peer *NodeInfo, paths []*path) *PeerStatus {
 	ps := &PeerStatus{ID: peer.ID, ClusterAddr: peer.ClusterAddr, APIAddrs: peer.APIAddrs, Paths: []PathStatus{}}
+	var best *PathStatus
 	for _, p := range paths {
 		st, _ := p.status(now, c.opts.HA.DetectionTime)
 		ps.Paths = append(ps.Paths, st)
+		if st.Up && (best == nil || st.RTTms < best.RTTms) {
+			best = &st
+		}
+	}
+	if best != nil {
+		ps.ClockOffsetMs = &best.ClockOffsetMs
 	}
 	ps.Reachable = c.peerSeenWithin(now, c.opts.HA.DetectionTime)
 	if ps.Reachable {

@@ -44,6 +44,9 @@ type PathStatus struct {
 	LastOK time.Time `json:"last_ok,omitzero"`
 	RTTms  float64   `json:"rtt_ms"`
 	Error  string    `json:"error,omitempty"`
+	// ClockOffsetMs is the peer's wall clock minus this node's, measured
+	// on this path's last answer (within half its round trip).
+	ClockOffsetMs float64 `json:"clock_offset_ms"`
 }
 
 // path probes the peer on one address.
@@ -55,6 +58,10 @@ type path struct {
 	rtt    time.Duration
 	err    string
 	reply  Beat
+	// offset is the peer's wall clock minus this node's, from the last
+	// answer: its At against the middle of the round trip (the error is
+	// at most half the round trip).
+	offset time.Duration
 }
 
 // The server name is the peer's node id: it selects the appliance
@@ -80,6 +87,9 @@ func (p *path) beat(ctx context.Context, mine Beat) {
 		return
 	}
 	p.lastOK, p.rtt, p.err, p.reply = time.Now(), time.Since(start), "", reply
+	if !reply.At.IsZero() {
+		p.offset = reply.At.Sub(start.Add(p.rtt / 2))
+	}
 }
 
 func (p *path) post(ctx context.Context, mine Beat) (Beat, error) {
@@ -108,7 +118,7 @@ func (p *path) status(now time.Time, window time.Duration) (PathStatus, Beat) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return PathStatus{Addr: p.addr, Up: !p.lastOK.IsZero() && now.Sub(p.lastOK) < window, LastOK: p.lastOK,
-		RTTms: float64(p.rtt.Microseconds()) / 1000, Error: p.err}, p.reply
+		RTTms: float64(p.rtt.Microseconds()) / 1000, Error: p.err, ClockOffsetMs: float64(p.offset.Microseconds()) / 1000}, p.reply
 }
 
 // witness answers "am I cut off, or is the peer gone?" in pair-only mode.

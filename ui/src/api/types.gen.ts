@@ -854,6 +854,7 @@ export interface PairPreview {
 
 export interface PathStatus {
   addr: string;
+  clock_offset_ms: number;
   error?: string;
   last_ok?: string;
   rtt_ms: number;
@@ -879,6 +880,7 @@ export interface PatternInput {
 export interface PeerStatus {
   api_addrs: string[] | null;
   applied_index: number;
+  clock_offset_ms?: number;
   cluster_addr: string;
   epoch: number;
   id: string;

@@ -97,7 +97,7 @@ package: build
 # /var/cache/mamori-test: the first run downloads it, minutes), and two
 # roots installed from it paired in network namespaces.
 package-test: deps build
-	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 30m -v ./test/package/
+	MAMORI_BIN=$(abspath $(BIN)) $(GO) test -count=1 -timeout 30m -v ./test/package/
 
 # The console's unit tests: both catalogues hold every key, screens show
 # no literal text, the API client retries as the API asks.
@@ -129,7 +129,7 @@ soak-hostile: deps build
 bench: build
 	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 60m -run '^$$' -bench . -benchtime 1x ./test/bench/ | grep -E '^(BENCH|ok|FAIL|---)'
 	$(GO) test -count=1 -run '^$$' -bench 'Codec|Add' -benchtime 1s ./pollers/metrics/ | grep -E '^(BENCH|ok|FAIL|---)' # issue 12, metrics: codec and Add
-	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 30m -run '^$$' -bench 'InstallToPaired' -benchtime 1x ./test/package/ | grep -E '^(BENCH|ok|FAIL|---)' # issue 13: dpkg -i to a healthy pair
+	MAMORI_BIN=$(abspath $(BIN)) $(GO) test -count=1 -timeout 30m -run '^$$' -bench 'InstallToPaired' -benchtime 1x ./test/package/ | grep -E '^(BENCH|ok|FAIL|---)' # issue 13: dpkg -i to a healthy pair
 	$(GO) test -count=1 -run '^$$' -bench 'PingVsFping' -benchtime 1x ./pollers/ping/ | grep -E '^(BENCH|ok|FAIL|---)' # ping vs fping on the same loopback targets
 
 clean:

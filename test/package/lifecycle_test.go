@@ -73,6 +73,10 @@ func TestDebInCleanRoot(t *testing.T) {
 	a.waitUp(60 * time.Second)
 	a.stop()
 
+	// A file the administrator added (dpkg removes only its conffiles).
+	if err := os.WriteFile(r.path("/etc/mamori/metrics.token"), []byte("a-token-of-sixteen-chars\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	r.chroot(t, "dpkg", "--purge", "mamori")
 	for path := range wantFiles {
 		if _, err := os.Lstat(r.path(path)); err == nil {

@@ -31,6 +31,9 @@ func TestDebInCleanRoot(t *testing.T) {
 		t.Errorf("dpkg -i does not say how to start mamori and find the wizard:\n%s", out)
 	}
 	checkInstalled(t, r)
+	if cf, _ := chrootOutput(r, "dpkg-query", "-W", "-f=${Conffiles}", "mamori"); !strings.Contains(cf, "/etc/mamori/mamori.yaml") {
+		t.Errorf("dpkg does not know /etc/mamori/mamori.yaml as a conffile: %q", cf)
+	}
 	if ldd, err := chrootOutput(r, "ldd", "/usr/bin/mamori"); !strings.Contains(ldd, "not a dynamic executable") {
 		t.Errorf("ldd in the root: %v\n%s\nwant: not a dynamic executable", err, ldd)
 	}
@@ -124,14 +127,21 @@ func checkInstalled(t *testing.T, r *root) {
 	if _, err := os.Lstat(r.path("/etc/systemd/system/multi-user.target.wants/mamori.service")); err != nil {
 		t.Errorf("mamori.service is not enabled: %v", err)
 	}
-	if cf, _ := chrootOutput(r, "dpkg-query", "-W", "-f=${Conffiles}", "mamori"); !strings.Contains(cf, "/etc/mamori/mamori.yaml") {
-		t.Errorf("dpkg does not know /etc/mamori/mamori.yaml as a conffile: %q", cf)
+}
+
+// upgrade is changeConfigAndUpgrade with dpkg.
+func upgrade(t *testing.T, r *root, old packages) {
+	t.Helper()
+	newer := changeConfigAndUpgrade(t, r, old, func(p packages) { r.install(t, p.deb) })
+	if v, _ := chrootOutput(r, "dpkg-query", "-W", "-f=${Version}", "mamori"); v != newer.version+"-1" {
+		t.Errorf("installed version after the upgrade %q, want %q", v, newer.version+"-1")
 	}
 }
 
-// upgrade changes a line of the configuration, installs a newer build and
-// checks the change is kept and the binary replaced.
-func upgrade(t *testing.T, r *root, old packages) {
+// changeConfigAndUpgrade changes a line of the configuration, installs a
+// newer build with install and checks the change is kept and the binary
+// replaced. It returns the newer packages.
+func changeConfigAndUpgrade(t *testing.T, r *root, old packages, install func(packages)) packages {
 	t.Helper()
 	cfg := r.path("/etc/mamori/mamori.yaml")
 	b, err := os.ReadFile(cfg)
@@ -150,10 +160,7 @@ func upgrade(t *testing.T, r *root, old packages) {
 		t.Fatal(err)
 	}
 	newer := buildPackages(t, old.version+"+up1")
-	r.install(t, newer.deb)
-	if v, _ := chrootOutput(r, "dpkg-query", "-W", "-f=${Version}", "mamori"); v != newer.version+"-1" {
-		t.Errorf("installed version after the upgrade %q, want %q", v, newer.version+"-1")
-	}
+	install(newer)
 	if b, _ := os.ReadFile(cfg); string(b) != changed {
 		t.Errorf("the upgrade did not keep the changed /etc/mamori/mamori.yaml")
 	}
@@ -161,15 +168,58 @@ func upgrade(t *testing.T, r *root, old packages) {
 	if err := syscall.Stat(r.path("/usr/bin/mamori"), &after); err != nil || after.Ino == before.Ino {
 		t.Errorf("the upgrade did not replace /usr/bin/mamori (inode %d before, %d after, %v)", before.Ino, after.Ino, err)
 	}
-	for _, left := range []string{".dpkg-new", ".dpkg-dist", ".dpkg-old"} {
+	for _, left := range []string{".dpkg-new", ".dpkg-dist", ".dpkg-old", ".rpmnew", ".rpmsave"} {
 		if _, err := os.Stat(cfg + left); err == nil {
 			t.Errorf("the upgrade left %s%s", cfg, left)
 		}
 	}
+	return newer
 }
 
 // chrootOutput runs a command in the root and returns its trimmed output.
 func chrootOutput(r *root, args ...string) (string, error) {
 	out, err := execOutput("chroot", append([]string{r.dir}, args...)...)
 	return strings.TrimSpace(out), err
+}
+
+// The .rpm through its own scriptlets (rpm passes numbers, not words):
+// Debian's rpm installs it into a clean root (--nodeps: the root's
+// packages are dpkg's), upgrades it keeping a changed configuration and
+// the unit enabled, and erases it keeping data, configuration and user
+// (rpm has no purge).
+func TestRpmInCleanRoot(t *testing.T) {
+	need(t, true, "rpm")
+	p := buildPackages(t, "")
+	r := newRoot(t)
+	rpm := func(args ...string) string {
+		t.Helper()
+		return run(t, "rpm", append([]string{"--root", r.dir, "--nodeps"}, args...)...)
+	}
+	run(t, "rpm", "--root", r.dir, "--initdb")
+	if out := rpm("-i", p.rpm); !strings.Contains(out, "mamori installed; start it: systemctl start mamori") {
+		t.Errorf("rpm -i does not say how to start mamori:\n%s", out)
+	}
+	checkInstalled(t, r)
+	if cf := run(t, "rpm", "--root", r.dir, "-qc", "mamori"); !strings.Contains(cf, "/etc/mamori/mamori.yaml") {
+		t.Errorf("rpm does not know /etc/mamori/mamori.yaml as a config file: %q", cf)
+	}
+	newer := changeConfigAndUpgrade(t, r, p, func(n packages) { rpm("-U", n.rpm) })
+	if v := run(t, "rpm", "--root", r.dir, "-q", "--queryformat", "%{VERSION}", "mamori"); v != newer.version {
+		t.Errorf("installed version after rpm -U %q, want %q", v, newer.version)
+	}
+	// The old package's %preun/%postun ran with 1: nothing disabled or deleted.
+	checkInstalled(t, r)
+
+	rpm("-e", "mamori")
+	for _, path := range []string{"/usr/bin/mamori", "/usr/lib/systemd/system/mamori.service", "/etc/systemd/system/multi-user.target.wants/mamori.service"} {
+		if _, err := os.Lstat(r.path(path)); err == nil {
+			t.Errorf("%s is still there after rpm -e", path)
+		}
+	}
+	if _, err := os.Stat(r.path("/etc/mamori/mamori.yaml.rpmsave")); err != nil {
+		t.Errorf("rpm -e did not keep the changed configuration as mamori.yaml.rpmsave: %v", err)
+	}
+	if r.passwd("mamori") == "" {
+		t.Errorf("rpm -e deleted the mamori user; only a purge (deb) does")
+	}
 }

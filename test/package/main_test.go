@@ -1,7 +1,8 @@
 // Package pkgtest tests the mamori packages as a user meets them: their
 // contents and metadata (dpkg-deb, rpm), the maintainer scripts against
 // logging stand-ins of useradd and systemctl, and the .deb installed,
-// run, upgraded and purged in a clean Debian root made by debootstrap;
+// run, upgraded and purged in a clean Debian root made by debootstrap
+// (the .rpm installed, upgraded and erased there by Debian's rpm);
 // two such roots, each in its own network namespace, pair through the
 // API (BENCH install_to_paired_s).
 //

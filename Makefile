@@ -16,7 +16,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 E2E_TIMEOUT ?= 30m
 NPM       ?= npm
 
-.PHONY: all build run test deps lint unit ui-unit e2e ui-test bench soak soak-hostile clean openapi prev-build
+.PHONY: all build run test deps lint unit ui-unit e2e ui-test bench soak soak-hostile clean openapi prev-build package package-test
 
 all: build
 
@@ -51,7 +51,7 @@ openapi:
 run: build
 	./$(BIN) serve --data-dir ./.mamori-data
 
-test: deps lint unit e2e
+test: deps lint unit e2e package-test
 
 # Debian packages the suites use; installed only when missing.
 # chromium drives the console's browser tests (playwright-core, never a
@@ -60,8 +60,9 @@ test: deps lint unit e2e
 # (dnsmasq-base: the binary, no service) and chrony (chronyd run by the test
 # with -x: it never sets the clock) and aiosmtpd (STARTTLS, SMTPS) are real
 # DNS, NTP and SMTP servers for the tcp kind; PostgreSQL and MariaDB are
-# what the SQL kind is tested against.
-DEB_PKGS := iproute2 openssl iputils-ping sqlite3 slapd ldap-utils snmpd snmp snmptrapd rsyslog bsdutils chromium fonts-noto-cjk postgresql mariadb-server fping dnsmasq-base chrony python3-aiosmtpd
+# what the SQL kind is tested against. rpm reads the rpm package and
+# debootstrap makes the clean Debian root the .deb is installed into.
+DEB_PKGS := iproute2 openssl iputils-ping sqlite3 slapd ldap-utils snmpd snmp snmptrapd rsyslog bsdutils chromium fonts-noto-cjk postgresql mariadb-server fping dnsmasq-base chrony python3-aiosmtpd rpm debootstrap
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -101,6 +102,19 @@ prev-build:
 	fi; \
 	ln -sf $$(basename $$out) $(PREV_BIN)
 
+# dist/mamori_<version>_amd64.deb and dist/mamori-<version>-1.x86_64.rpm
+# (packaging/nfpm.yaml; version from packaging/version.sh, VERSION=...
+# overrides it).
+package: build
+	packaging/build.sh $(BIN) dist
+
+# The packages' contents, metadata and maintainer scripts, then the .deb
+# in a clean Debian root made by debootstrap (cached as a tarball in
+# /var/cache/mamori-test: the first run downloads it, minutes), and two
+# roots installed from it paired in network namespaces.
+package-test: deps build
+	MAMORI_BIN=$(abspath $(BIN)) $(GO) test -count=1 -timeout 30m -v ./test/package/
+
 # The console's unit tests: both catalogues hold every key, screens show
 # no literal text, the API client retries as the API asks.
 ui-unit: $(UI_DEPS)
@@ -131,7 +145,9 @@ soak-hostile: deps build
 bench: build
 	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 60m -run '^$$' -bench . -benchtime 1x ./test/bench/ | grep -E '^(BENCH|ok|FAIL|---)'
 	$(GO) test -count=1 -run '^$$' -bench 'Codec|Add' -benchtime 1s ./pollers/metrics/ | grep -E '^(BENCH|ok|FAIL|---)' # issue 12, metrics: codec and Add
+	MAMORI_BIN=$(abspath $(BIN)) $(GO) test -count=1 -timeout 30m -run '^$$' -bench 'InstallToPaired' -benchtime 1x ./test/package/ | grep -E '^(BENCH|ok|FAIL|---)' # issue 13: dpkg -i to a healthy pair
 	$(GO) test -count=1 -run '^$$' -bench 'PingVsFping' -benchtime 1x ./pollers/ping/ | grep -E '^(BENCH|ok|FAIL|---)' # ping vs fping on the same loopback targets
+	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 10m -v -run '^(TestSwitchoverLossless|TestServiceAddress)$$' ./test/e2e/ | grep -E '^(BENCH|ok|FAIL|---)' # issue 13: switchover_s; service address kill -9 to reachable
 
 clean:
-	rm -rf bin .mamori-data .e2e.log .soak.log .soak-hostile.log ui/dist/bundle test/artifacts
+	rm -rf bin dist .mamori-data .e2e.log .soak.log .soak-hostile.log ui/dist/bundle test/artifacts

@@ -17,6 +17,9 @@ import (
 	"time"
 
 	probing "github.com/prometheus-community/pro-bing"
+	"golang.org/x/sys/unix"
+
+	"github.com/mamori-ops/mamori/internal/caps"
 )
 
 // HeartbeatPath is the URL path of the peer heartbeat on the API port.
@@ -159,6 +162,17 @@ func (w *witness) answered(now time.Time) {
 	w.lastOK, w.err = now, ""
 }
 
+// rawICMP: a raw ICMP socket needs root or CAP_NET_RAW (the packaged
+// unit grants it to the mamori user); without it, the unprivileged ICMP
+// socket needs the process's group in net.ipv4.ping_group_range.
+var rawICMP = sync.OnceValue(func() bool {
+	if os.Geteuid() == 0 {
+		return true
+	}
+	ok, err := caps.Effective(unix.CAP_NET_RAW)
+	return err == nil && ok
+})
+
 // probeOne sends one ICMP echo to a bare IP, or connects over TCP to host:port.
 func probeOne(ctx context.Context, addr string, timeout time.Duration) error {
 	if _, _, err := net.SplitHostPort(addr); err == nil {
@@ -172,7 +186,7 @@ func probeOne(ctx context.Context, addr string, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	p.SetPrivileged(os.Geteuid() == 0)
+	p.SetPrivileged(rawICMP())
 	p.Count, p.Timeout = 1, timeout
 	if err := p.RunWithContext(ctx); err != nil {
 		return err

@@ -261,7 +261,9 @@ func TestSwitchoverLossless(t *testing.T) {
 	}
 	rejoin(t, b)
 	a.WaitRole(ha.Active, 10*time.Second)
-	waitAll(t, a, n, 3*interval, func(r status.Row) bool { return r.Priority == "info" && !r.Stale && time.Since(r.CheckedAt) < interval+time.Second })
+	waitAll(t, a, n, 3*interval, func(r status.Row) bool {
+		return r.Priority == "info" && !r.Stale && time.Since(r.CheckedAt) < interval+time.Second
+	})
 }
 
 // A rolling upgrade of a pair from the previous commit's build

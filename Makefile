@@ -122,7 +122,7 @@ ui-unit: $(UI_DEPS)
 
 # The browser tests alone; screenshots land in test/artifacts/ui/.
 ui-test: build
-	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 10m -v -run '^(TestConsole|TestWizard)$$' ./test/e2e/
+	MAMORI_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 10m -v -run '^(TestConsole|TestWizard|TestConsoleSwitchover)$$' ./test/e2e/
 
 # The HA fault suites at length (about an hour): 20 staged and 20
 # simultaneous heals, 15 minutes of generated faults per HA mode over real

@@ -238,7 +238,7 @@ func printStatus(w io.Writer, st api.ClusterStatus) {
 	fmt.Fprintf(tw, "store\t%s, applied %d, commit %d, lag %d entries, leader %s\n",
 		st.Store.RaftState, st.Store.AppliedIndex, st.Store.CommitIndex, st.LagEntries, orDash(st.Store.LeaderID))
 	if p := st.Peer; p != nil {
-		fmt.Fprintf(tw, "peer\t%s reachable=%v role=%s epoch=%d\n", p.ID, p.Reachable, orDash(string(p.Role)), p.Epoch)
+		fmt.Fprintf(tw, "peer\t%s reachable=%v role=%s epoch=%d version=%s\n", p.ID, p.Reachable, orDash(string(p.Role)), p.Epoch, orDash(p.Version))
 		for _, ps := range p.Paths {
 			fmt.Fprintf(tw, "  path %s\tup=%v rtt=%.1fms %s\n", ps.Addr, ps.Up, ps.RTTms, ps.Error)
 		}

@@ -250,13 +250,9 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 			UserBase:   l.UserBase, UserFilter: l.UserFilter, GroupBase: l.GroupBase, GroupFilter: l.GroupFilter, GroupRoles: l.GroupRoles}
 	}
 	authSvc := auth.New(st, authOpts)
-	var migrations []store.Migration
-	for _, ms := range [][]store.Migration{events.Migrations(), auth.Migrations(), secrets.Migrations(), inventory.Migrations(), pipeline.Migrations(), api.Migrations(),
-		monitor.Migrations(), status.Migrations(), maintenance.Migrations(), calendar.Migrations(), notify.Migrations(), metrics.Migrations()} {
-		migrations = append(migrations, ms...)
-	}
+	migrations := allMigrations()
 	var series *metrics.Writer
-	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st,
+	ctl := ha.New(ha.Options{HA: cfg.HA, Self: self, ClientTLS: clientTLS, Events: st, Version: version,
 		Migrate:        func(ctx context.Context) error { return st.Migrate(ctx, migrations) },
 		BeforeHandOver: func(ctx context.Context) { _ = series.Flush(ctx) }}, st, members, rec, log)
 	// Schedule part (issue 12): calendars and maintenance windows, read
@@ -367,6 +363,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, pacer *gcpa
 		return nil
 	}
 	return err
+}
+
+// allMigrations is the schema of this build, every feature's migrations.
+func allMigrations() []store.Migration {
+	var migrations []store.Migration
+	for _, ms := range [][]store.Migration{events.Migrations(), auth.Migrations(), secrets.Migrations(), inventory.Migrations(), pipeline.Migrations(), api.Migrations(),
+		monitor.Migrations(), status.Migrations(), maintenance.Migrations(), calendar.Migrations(), notify.Migrations(), metrics.Migrations()} {
+		migrations = append(migrations, ms...)
+	}
+	return migrations
 }
 
 // openStore opens the store: a new founder bootstraps itself as the only

@@ -43,6 +43,8 @@ type Cluster interface {
 	Recover(ctx context.Context) error
 	// Switchover moves the active role to the other appliance on purpose.
 	Switchover(ctx context.Context, timeout time.Duration) (ha.SwitchoverReport, error)
+	// PeerLeaving notes that the standby is stopping on purpose.
+	PeerLeaving(id string) error
 	// Role is this appliance's role (cheap).
 	Role() ha.Role
 	// ActiveTarget says where the active is: here, or the peer's API
@@ -343,6 +345,7 @@ func (s *Server) table() []Route {
 		{http.MethodPost, ha.HeartbeatPath, Node, "", "", false, s.heartbeat},
 		{http.MethodPost, ha.EventsPath, Node, "", "", false, s.peerEvents},
 		{http.MethodPost, ha.SwitchoverPath, Node, "", "", true, s.switchover},
+		{http.MethodPost, ha.LeavePath, Node, "", "", true, s.peerLeaving},
 		{http.MethodPost, pipeline.IngestPath, Node, "", "", false, s.ingestBatch},
 		{http.MethodGet, "/api/v1/syslog", Priv, auth.MonitorResult, auth.Read, false, s.listSyslog},
 		{http.MethodGet, "/api/v1/traps", Priv, auth.MonitorResult, auth.Read, false, s.listTraps},

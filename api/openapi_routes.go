@@ -132,6 +132,7 @@ func routeDocs() map[string]routeDoc {
 		"POST " + ha.HeartbeatPath:         {Summary: "The peer's heartbeat.", Body: ha.Beat{}, Answer: ha.Beat{}},
 		"POST " + ha.EventsPath:            {Summary: "Events handed over by the peer.", Body: events1, Answer: Stored{}},
 		"POST " + ha.SwitchoverPath:        {Summary: "The standby asks the active to hand the role over to it.", Body: SwitchoverRequest{}, Answer: ha.SwitchoverReport{}},
+		"POST " + ha.LeavePath:             {Summary: "The standby says it is stopping on purpose: the active re-forms the store alone as soon as it is gone.", Body: LeaveNotice{}, Answer: LeaveAnswer{}},
 		"POST " + pipeline.IngestPath:      {Summary: "A batch of the peer's spool.", Body: pipeline.Batch{}, Answer: pipeline.Ack{}},
 		"GET /api/v1/syslog":               {Summary: "Stored syslog messages of the caller's scopes.", Answer: SyslogList{}, Query: syslogQuery},
 		"GET /api/v1/traps":                {Summary: "Stored SNMP notifications of the caller's scopes.", Answer: TrapList{}, Query: trapQuery},

@@ -292,6 +292,7 @@ func (docCluster) Heartbeat(in ha.Beat) ha.Beat {
 	return ha.Beat{ID: "self", Role: ha.Active, Epoch: 7, At: time.Now()}
 }
 func (docCluster) Recover(context.Context) error { return ha.ErrIsActive }
+func (docCluster) PeerLeaving(string) error      { return ha.ErrNotReady }
 func (docCluster) Switchover(context.Context, time.Duration) (ha.SwitchoverReport, error) {
 	return ha.SwitchoverReport{}, ha.ErrNotPaired
 }

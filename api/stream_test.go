@@ -41,6 +41,7 @@ func (f *fakeCluster) Status(context.Context) ha.Status {
 }
 func (f *fakeCluster) Heartbeat(b ha.Beat) ha.Beat   { return b }
 func (f *fakeCluster) Recover(context.Context) error { return nil }
+func (f *fakeCluster) PeerLeaving(string) error      { return nil }
 func (f *fakeCluster) Switchover(context.Context, time.Duration) (ha.SwitchoverReport, error) {
 	return ha.SwitchoverReport{}, ha.ErrNotPaired
 }

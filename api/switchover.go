@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -38,4 +39,35 @@ func (s *Server) switchover(c *gin.Context) {
 	default:
 		fail(c, http.StatusServiceUnavailable, err.Error())
 	}
+}
+
+// LeaveNotice is the standby's notice that it is stopping.
+type LeaveNotice struct {
+	ID string `json:"id"`
+}
+
+// LeaveAnswer says the active took note of the standby stopping.
+type LeaveAnswer struct {
+	// Noted: the active re-forms the store alone as soon as the
+	// standby's store is gone (not after the detection time).
+	Noted bool `json:"noted"`
+}
+
+// peerLeaving: the standby says it is stopping on purpose (systemctl
+// stop, a package upgrade). Only the peer itself may say so.
+func (s *Server) peerLeaving(c *gin.Context) {
+	p, _ := principal(c)
+	var in LeaveNotice
+	if !decodeStrict(c, &in, `leave notice (expected {"id": NODE})`) {
+		return
+	}
+	if in.ID != strings.TrimPrefix(p.User, "node:") {
+		fail(c, http.StatusForbidden, "only the appliance itself may say it is stopping")
+		return
+	}
+	if err := s.cluster.PeerLeaving(in.ID); err != nil {
+		fail(c, http.StatusConflict, err.Error())
+		return
+	}
+	c.JSON(http.StatusOK, LeaveAnswer{Noted: true})
 }

@@ -85,6 +85,10 @@ type Options struct {
 	Migrate func(context.Context) error
 	// Events is where pending events are written once this node is active.
 	Events events.Store
+	// Version is this build (sent in heartbeats, shown in status).
+	Version string
+	// MinPeerProtocol overrides MinPeerProtocol (tests).
+	MinPeerProtocol int
 	// BeforeHandOver runs on the active at the start of a switchover,
 	// while its work still runs: what it writes early (the metrics' open
 	// blocks) need not be written while nothing runs.
@@ -118,10 +122,13 @@ type Controller struct {
 	activeDone   chan struct{}
 	recovering   atomic.Bool
 	switching    atomic.Bool
+	leaving      atomic.Pointer[time.Time] // the standby said it is stopping on purpose (active side)
 	stopAt       atomic.Pointer[time.Time] // when the active work was last told to stop
 	runCtx       context.Context           // Run's context: active work started outside a tick lives in it
 	lastTick     atomic.Pointer[time.Time]
 	lease        *leaseClient
+	// syncRecover runs automatic recoveries inside the tick (simulation).
+	syncRecover bool
 	// lastAutoRecover is touched only by the tick goroutine.
 	lastAutoRecover time.Time
 	ls              leaseState
@@ -152,6 +159,10 @@ func (c *Controller) Run(ctx context.Context) error {
 	defer func() {
 		c.stopActive()
 		wg.Wait()
+		// Stopping on purpose: a standby tells the active (see Leave).
+		lctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		c.Leave(lctx)
+		cancel()
 	}()
 	wg.Add(3)
 	go func() { defer wg.Done(); c.heartbeatLoop(ctx) }()

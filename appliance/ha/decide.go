@@ -56,6 +56,10 @@ func (c *Controller) tick(ctx context.Context) {
 	}
 	c.watchCutOff(now)
 	peerUp, beat := c.peer(now)
+	if ok, why := c.compatible(beat); peerUp && !ok && !st.Leader {
+		c.refusePeer(ctx, why)
+		return
+	}
 	if peerUp && beat.Epoch > m.PeerEpoch {
 		_ = c.members.Update(func(mm *Membership) error { mm.PeerEpoch = max(mm.PeerEpoch, beat.Epoch); return nil })
 		m = c.members.Get()
@@ -125,6 +129,9 @@ func (c *Controller) decidePaired(ctx context.Context, now time.Time, st store.S
 		if beat.Role == Active && beat.ID == st.LeaderID {
 			_ = c.members.RaiseEpoch(beat.Epoch)
 		}
+		if m.Left != nil { // back before the active re-formed alone: nothing to recover
+			_ = c.members.Update(func(mm *Membership) error { mm.Left = nil; return nil })
+		}
 	case m.PeerEpoch > m.Epoch:
 		// Checked before fencing: a returning node that learned of a newer
 		// epoch is stale, not cut off, and stays so (whatever it hears
@@ -134,6 +141,8 @@ func (c *Controller) decidePaired(ctx context.Context, now time.Time, st store.S
 		// Fence well inside the detection time, so the isolated side has
 		// stopped before the other side may promote.
 		c.setRole(ctx, Fenced, "cut off from the peer and from every witness address")
+	case !st.Leader && st.LeaderID == "" && c.afterLeave(ctx, now):
+		// The standby stopped on purpose and its store is gone: promoted.
 	case peerUp:
 		c.setRole(ctx, Standby, "peer reachable, waiting for the store to elect a leader")
 		c.replicationPathDown(ctx, now, det)
@@ -302,6 +311,11 @@ func (c *Controller) peerDown(ctx context.Context, now time.Time, det time.Durat
 // A zero epoch means "the next one"; in witness mode it is the one the
 // witness granted.
 func (c *Controller) promote(ctx context.Context, epoch uint64, reason string) {
+	c.promoteAs(ctx, epoch, reason, events.Critical, "ha.failover")
+}
+
+// promoteAs is promote, recorded as an event of that severity and kind.
+func (c *Controller) promoteAs(ctx context.Context, epoch uint64, reason string, sev events.Severity, kind string) {
 	start := c.now()
 	if epoch == 0 {
 		_, beat := c.peer(start)
@@ -322,7 +336,7 @@ func (c *Controller) promote(ctx context.Context, epoch uint64, reason string) {
 		return
 	}
 	c.setRole(ctx, Active, "promoted: "+reason)
-	c.rec.Record(ctx, events.Event{Severity: events.Critical, Kind: "ha.failover",
+	c.rec.Record(ctx, events.Event{Severity: sev, Kind: kind,
 		Message: fmt.Sprintf("%s took over as active (epoch %d): %s", c.opts.Self.ID, epoch, reason),
 		Attrs: map[string]string{"epoch": fmt.Sprint(epoch), "from": c.peerName(), "to": c.opts.Self.ID,
 			"reason": reason, "promotion_ms": fmt.Sprint(c.now().Sub(start).Milliseconds())}})

@@ -42,6 +42,10 @@ type Membership struct {
 	// brain: it stays out of the active role, across restarts, until
 	// `mamori recover` has made it the peer's standby.
 	Yielded string `json:"yielded,omitempty"`
+	// Left is set when this appliance, as standby, stopped on purpose and
+	// the active took note (it re-forms the store alone at once): on its
+	// return it is stale and recovers by itself, having left on purpose.
+	Left *time.Time `json:"left,omitempty"`
 }
 
 // Promotion is one promotion of an appliance to active.

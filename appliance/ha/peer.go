@@ -95,7 +95,8 @@ func (c *Controller) beat() Beat {
 	m := c.members.Get()
 	p := m.current()
 	return Beat{ID: c.opts.Self.ID, Role: c.currentRole(), Epoch: m.Epoch, AppliedIndex: st.AppliedIndex,
-		At: c.now().UTC(), Alone: st.Leader && voters(st) <= 1, Senior: p.Senior, PromotedAt: p.At}
+		At: c.now().UTC(), Alone: st.Leader && voters(st) <= 1, Senior: p.Senior, PromotedAt: p.At,
+		Version: c.opts.Version, Protocol: Protocol, MinPeer: c.minPeer()}
 }
 
 // Heartbeat answers a heartbeat from the peer (served on the API port).
@@ -193,6 +194,10 @@ type PeerStatus struct {
 	// slots from the two appliances are ordered by it (`mamori doctor`
 	// judges it).
 	ClockOffsetMs *float64 `json:"clock_offset_ms,omitempty"`
+	// Version and Protocol are the peer's build and pair protocol (absent
+	// for builds before protocol 2).
+	Version  string `json:"version,omitempty"`
+	Protocol int    `json:"protocol,omitempty"`
 }
 
 // Status is the whole HA picture of this node, for `mamori status` and
@@ -293,6 +298,7 @@ func (c *Controller) peerStatus(now time.Time, peer *NodeInfo, paths []*path) *P
 	if ps.Reachable {
 		b := c.freshestBeat(now)
 		ps.Role, ps.Epoch, ps.AppliedIndex = b.Role, b.Epoch, b.AppliedIndex
+		ps.Version, ps.Protocol = b.Version, b.Protocol
 	}
 	return ps
 }

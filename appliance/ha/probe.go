@@ -38,6 +38,12 @@ type Beat struct {
 	// shouldYield); zero when this node did not promote itself at Epoch.
 	Senior     bool      `json:"senior,omitempty"`
 	PromotedAt time.Time `json:"promoted_at,omitzero"`
+	// Version is the sender's build; Protocol its pair protocol and
+	// MinPeer the lowest it pairs with (see compatible). Builds before
+	// protocol 2 send neither: they count as protocol 1.
+	Version  string `json:"version,omitempty"`
+	Protocol int    `json:"protocol,omitempty"`
+	MinPeer  int    `json:"min_peer_protocol,omitempty"`
 }
 
 // PathStatus is the health of one heartbeat path to the peer.

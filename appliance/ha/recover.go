@@ -25,15 +25,21 @@ func (c *Controller) yield(ctx context.Context, peer Beat) {
 // autoRecover retries recovery of a stale node every few seconds, where
 // the operator enabled it.
 func (c *Controller) autoRecover(ctx context.Context, now time.Time) {
-	if !c.opts.HA.AutoRecover || c.currentRole() != Stale || now.Sub(c.lastAutoRecover) < 2*time.Second {
+	left := c.members.Get().Left != nil
+	if !(c.opts.HA.AutoRecover || left) || c.currentRole() != Stale || now.Sub(c.lastAutoRecover) < 2*time.Second {
 		return
 	}
 	c.lastAutoRecover = now
-	go func() {
+	run := func() {
 		if err := c.Recover(ctx); err != nil {
 			c.log.Warn("automatic recovery failed; will retry", "err", err)
 		}
-	}()
+	}
+	if c.syncRecover { // the state-machine simulation steps one goroutine
+		run()
+		return
+	}
+	go run()
 }
 
 func (c *Controller) stale(ctx context.Context, reason string) {
@@ -74,7 +80,7 @@ func (c *Controller) Recover(ctx context.Context) error {
 	}
 	_, beat := c.peer(c.now())
 	if err := c.members.Update(func(mm *Membership) error {
-		mm.Epoch, mm.Yielded = max(mm.Epoch, beat.Epoch), ""
+		mm.Epoch, mm.Yielded, mm.Left = max(mm.Epoch, beat.Epoch), "", nil
 		return nil
 	}); err != nil {
 		return fmt.Errorf("recover: %w", err)

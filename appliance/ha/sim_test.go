@@ -154,6 +154,7 @@ func (w *simWorld) start(n *simNode, m *Members) {
 	c := New(Options{HA: cfg, Self: NodeInfo{ID: n.id}, Events: n.st}, n.st, m, events.NewRecorder(n.st, n.id), w.logger)
 	c.now = func() time.Time { return w.now }
 	c.started, c.since = w.now, w.now
+	c.syncRecover = true
 	n.c, n.up, n.paused = c, true, false
 	n.st.mu.Lock()
 	n.st.leader, n.st.writable = "", false
@@ -398,6 +399,18 @@ func (w *simWorld) act(ctx context.Context) {
 			n.resumed = w.now
 		}
 		w.logf("%s paused %v", n.id, n.paused)
+	case k < 8 && n.up && w.rng.IntN(2) == 0:
+		// A graceful stop (systemctl stop): a standby tells the active
+		// first, when it can reach it (Leave).
+		peer := w.other(n)
+		if n.running() && n.c.currentRole() == Standby && w.ab && peer.running() {
+			if err := peer.c.PeerLeaving(n.id); err == nil {
+				now := w.now
+				_ = n.c.members.Update(func(mm *Membership) error { mm.Left = &now; return nil })
+			}
+		}
+		n.up = false
+		w.logf("%s stopped (left: %v)", n.id, n.c.members.Get().Left != nil)
 	case k < 8:
 		if n.up {
 			n.up = false
@@ -581,5 +594,55 @@ func TestShouldYield(t *testing.T) {
 				t.Fatalf("both sides decide %v", back)
 			}
 		})
+	}
+}
+
+// A standby stopped on purpose tells the active, which re-forms the
+// store alone well inside the detection time (a write stall of a lease,
+// not of the detection time); the returning standby is stale, recovers
+// by itself (it left on purpose), and the pair converges. Returning
+// before the active re-formed, it is simply standby again.
+func TestSimPlannedLeave(t *testing.T) {
+	w := newSimWorld(t, 3)
+	w.run(5 * time.Second)
+	a, b := w.n[0], w.n[1]
+	if err := a.c.PeerLeaving("b"); err != nil {
+		w.fail("leave refused: %v", err)
+	}
+	now := w.now
+	_ = b.c.members.Update(func(mm *Membership) error { mm.Left = &now; return nil })
+	b.up = false
+	stopped := w.now
+	for w.role(a) != Active || a.c.members.Get().Epoch != 2 {
+		if w.now.Sub(stopped) > simDet {
+			w.fail("a not active alone at epoch 2 within the detection time of b's planned stop: %s (%s)", w.role(a), a.c.reason)
+		}
+		w.step(context.Background())
+	}
+	took := w.now.Sub(stopped)
+	if took > time.Second {
+		w.fail("a took %s to continue alone after b's planned stop", took)
+	}
+	m, _ := OpenMembers(b.dir)
+	w.start(b, m)
+	w.run(10 * time.Second)
+	w.converged()
+	if b.c.members.Get().Left != nil || w.promote["b"] != 0 {
+		w.fail("b after its return: left %v, promoted %d times", b.c.members.Get().Left, w.promote["b"])
+	}
+	t.Logf("a continued alone %s after b's planned stop; b recovered by itself", took)
+
+	// A leave noted, then the standby heard again (restarted at once):
+	// the leave is void; a later loss of the peer waits the detection time.
+	w2 := newSimWorld(t, 4)
+	w2.run(5 * time.Second)
+	if err := w2.n[0].c.PeerLeaving("b"); err != nil {
+		w2.fail("leave refused: %v", err)
+	}
+	w2.run(3 * time.Second) // b never stopped: its heartbeats void the leave
+	w2.n[1].up = false
+	w2.run(time.Second)
+	if w2.n[0].c.members.Get().Epoch != 1 {
+		w2.fail("a re-formed alone on a void leave: epoch %d", w2.n[0].c.members.Get().Epoch)
 	}
 }

@@ -8,6 +8,7 @@ import type {
   AccessRole,
   AuditList,
   ClusterStatus,
+  SwitchoverReport,
   Credential,
   CustomList,
   EventComment,
@@ -52,6 +53,8 @@ export const api = {
   /** Public: the role of the appliance that answers, for anyone. */
   health: (o: Opts = {}) => client.get<Health>('/healthz', { ...o, anonymous: true }),
   cluster: (o: Opts = {}) => client.get<ClusterStatus>('/api/v1/cluster', o),
+  /** Planned switchover (answers once the roles changed); never retried: the operator asks again. */
+  switchover: () => client.post<SwitchoverReport>('/api/v1/cluster/switchover', {}, { retry: false }),
   /** Oldest first, after the id `after` (the event model changes in issue 11, item 3). */
   events: (q: { after?: number; limit?: number; kind?: string }, o: Opts = {}) =>
     client.get<EventList>('/api/v1/events', { ...o, query: q }),

@@ -68,9 +68,12 @@ export interface Beat {
   at: string;
   epoch: number;
   id: string;
+  min_peer_protocol?: number;
   promoted_at?: string;
+  protocol?: number;
   role: Role;
   senior?: boolean;
+  version?: string;
 }
 
 export interface BeatInput {
@@ -79,9 +82,12 @@ export interface BeatInput {
   at?: string;
   epoch?: number;
   id?: string;
+  min_peer_protocol?: number;
   promoted_at?: string;
+  protocol?: number;
   role?: Role;
   senior?: boolean;
+  version?: string;
 }
 
 export interface Calendar {
@@ -431,6 +437,14 @@ export interface JudgementInput {
   numeric?: ThresholdsInput;
   patterns?: PatternInput[];
   truth?: TruthInput;
+}
+
+export interface LeaveAnswer {
+  noted: boolean;
+}
+
+export interface LeaveNoticeInput {
+  id?: string;
 }
 
 export interface LoggedOut {
@@ -885,8 +899,10 @@ export interface PeerStatus {
   epoch: number;
   id: string;
   paths: PathStatus[] | null;
+  protocol?: number;
   reachable: boolean;
   role?: Role;
+  version?: string;
 }
 
 export type Priority = 'critical' | 'unknown' | 'warning' | 'info';
@@ -1505,6 +1521,7 @@ export interface Routes {
   'POST /internal/v1/heartbeat': { body: BeatInput; answer: Beat; query: Record<string, never> };
   'POST /internal/v1/ingest': { body: BatchInput; answer: Ack; query: Record<string, never> };
   'POST /internal/v1/pair/code': { body: PairCodeRequest; answer: PairCode; query: Record<string, never> };
+  'POST /internal/v1/peer/leaving': { body: LeaveNoticeInput; answer: LeaveAnswer; query: Record<string, never> };
   'POST /internal/v1/peer/switchover': { body: SwitchoverRequest; answer: SwitchoverReport; query: Record<string, never> };
   'POST /internal/v1/recover': { body: never; answer: ApplianceStatus; query: Record<string, never> };
   'POST /internal/v1/switchover': { body: SwitchoverRequest; answer: SwitchoverReport; query: Record<string, never> };

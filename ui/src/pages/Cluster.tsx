@@ -1,4 +1,5 @@
-import { ApiError, type ClusterStatus, type PathStatus, type Role } from '../api';
+import { useState } from 'preact/hooks';
+import { ApiError, api, type ClusterStatus, type PathStatus, type Role, type SwitchoverReport } from '../api';
 import { ErrorPanel } from '../components/ErrorPanel';
 import { Freshness } from '../components/Freshness';
 import { Time } from '../components/Time';
@@ -35,6 +36,7 @@ export function ClusterPage() {
             <Replication st={st} />
             <Receive st={st} />
             <OldStores st={st} />
+            <Switchover st={st} onDone={() => topic.refresh()} />
             <Recover st={st} />
           </div>
         </>
@@ -127,6 +129,7 @@ function Peer({ st }: { st: ClusterStatus }) {
             [t('cluster.reachable'), <YesNo ok={p.reachable} />],
             [t('cluster.role'), p.reachable ? <RoleBadge role={p.role} /> : <span class="muted">{t('common.unknown')}</span>],
             [t('cluster.epoch'), p.reachable ? num(p.epoch) : '—'],
+            [t('cluster.version'), p.reachable && p.version ? <code>{p.version}</code> : <span class="muted">{t('common.unknown')}</span>],
             [t('cluster.apiAddrs'), (p.api_addrs ?? []).join(', ') || t('common.none')],
             [t('cluster.clusterAddr'), p.cluster_addr],
           ]}
@@ -296,6 +299,56 @@ function Receive({ st }: { st: ClusterStatus }) {
 }
 
 /** How to recover, always at hand: what happens by itself and what needs a person. */
+/**
+ * A planned switchover: the active stops its work, hands the store to the
+ * standby and becomes its standby, with nothing lost (before maintenance
+ * of the active, or between the halves of a rolling upgrade).
+ */
+function Switchover({ st, onDone }: { st: ClusterStatus; onDone: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<SwitchoverReport | undefined>(undefined);
+  const [failure, setFailure] = useState<unknown>(undefined);
+  const p = st.peer;
+  if (!st.paired || !p) return null;
+  const toPeer = st.role === 'active' && p.reachable && p.role === 'standby';
+  const toHere = st.role === 'standby' && p.reachable && p.role === 'active';
+  const go = async () => {
+    const confirmText = toPeer ? t('cluster.switchover.confirmToPeer', { peer: p.id }) : t('cluster.switchover.confirmToHere', { node: st.node_id, peer: p.id });
+    if (!confirm(confirmText)) return;
+    setBusy(true);
+    setFailure(undefined);
+    setDone(undefined);
+    try {
+      setDone(await api.switchover());
+      onDone();
+    } catch (e) {
+      setFailure(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Card title={t('cluster.switchover.title')} id="switchover" wide>
+      <p>{t('cluster.switchover.explain')}</p>
+      {toPeer || toHere ? (
+        <button type="button" class="primary" id="switchover-go" disabled={busy} onClick={() => void go()}>
+          {busy ? t('cluster.switchover.busy') : toPeer ? t('cluster.switchover.toPeer', { peer: p.id }) : t('cluster.switchover.toHere', { node: st.node_id })}
+        </button>
+      ) : (
+        <p class="muted" id="switchover-not-now">{t('cluster.switchover.notNow')}</p>
+      )}
+      {done && (
+        <p class="notice" role="status" id="switchover-done">
+          {t('cluster.switchover.done', { seconds: done.seconds.toFixed(2), to: done.to, from: done.from })}
+        </p>
+      )}
+      {failure !== undefined && <ErrorPanel error={failure} what={t('cluster.switchover.failed')} />}
+      <p class="muted">{t('cluster.switchover.cli')}</p>
+      <pre class="command">mamori switchover</pre>
+    </Card>
+  );
+}
+
 function Recover({ st }: { st: ClusterStatus }) {
   return (
     <Card title={t('cluster.recover.title')} id="recover" wide>

@@ -120,6 +120,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 				continue
 			}
 			next, at = max(wm+1, f.Spool.Stats().FirstSeq), &t
+			f.lastErr.Store(nil) // the target answers: an earlier failure is over
 		}
 		es, err := f.Spool.Read(next, f.Batch, f.BatchBytes)
 		if err != nil {

@@ -13,7 +13,7 @@ BIN       := bin/mamori
 TAGS      := netgo osusergo sqlite_omit_load_extension
 LDFLAGS   := -linkmode external -extldflags -static -X main.version=$(shell git describe --always --dirty 2>/dev/null || echo dev) -X main.commit=$(shell git rev-parse --short=12 HEAD 2>/dev/null) -X main.date=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
-E2E_TIMEOUT ?= 30m
+E2E_TIMEOUT ?= 35m
 NPM       ?= npm
 
 .PHONY: all build run test deps lint unit ui-unit e2e ui-test bench soak soak-hostile clean openapi prev-build package package-test

@@ -75,8 +75,8 @@ func (c *Controller) settle(ctx context.Context, max time.Duration) {
 	for c.now().Before(deadline) {
 		up, beat := c.peer(c.now())
 		r := c.currentRole()
-		if up && ((r == Active && beat.Role == Standby) || (r == Standby && beat.Role == Active)) {
-			return
+		if !up || (r == Active && beat.Role == Standby) || (r == Standby && beat.Role == Active) {
+			return // settled, or no peer to wait for
 		}
 		select {
 		case <-ctx.Done():

@@ -160,10 +160,16 @@ func TestNotifyMonitorsThroughFailover(t *testing.T) {
 	time.Sleep(3 * time.Second) // nothing more should come
 	var keys []string
 	alerts := map[string]int{}
+	alertKeys := map[string]map[string]bool{}
 	for _, h := range hook.Hooks() {
 		keys = append(keys, h.Key)
 		labels := h.Body["commonLabels"].(map[string]any)
-		alerts[labels["alertname"].(string)]++
+		name := labels["alertname"].(string)
+		alerts[name]++
+		if alertKeys[name] == nil {
+			alertKeys[name] = map[string]bool{}
+		}
+		alertKeys[name][h.Key] = true
 	}
 	repeats := notifytest.Repeats(keys)
 	before, left := 0, 0
@@ -177,10 +183,19 @@ func TestNotifyMonitorsThroughFailover(t *testing.T) {
 	}
 	t.Logf("REPORT notify_monitor_failover: %d state changes, %d notifications received (with the failover notice), %d repeats (expected 0); %d sent by the old active, %d it recorded and the new one sent",
 		n, len(keys), repeats, before, left)
+	// At least once, under one key: the outbox leaves one window — the
+	// receiver took a notification, the active was killed before it
+	// marked it sent — in which the new active sends it again under the
+	// same key (receivers drop it: Alertmanager by fingerprint, PagerDuty
+	// by dedup_key). Only what was in flight at the kill can repeat.
 	for i := range n {
-		if c := alerts["svc-"+strconv.Itoa(i)]; c != 1 {
-			t.Errorf("monitor svc-%d: %d notifications of its problem, want 1 (a repeat would carry the same key: %d repeats)", i, c, repeats)
+		name := "svc-" + strconv.Itoa(i)
+		if c, k := alerts[name], len(alertKeys[name]); c < 1 || c > 2 || k != 1 {
+			t.Errorf("monitor %s: %d notifications of its problem under %d keys, want 1 (or a repeat under the same key)", name, c, k)
 		}
+	}
+	if repeats > 2 {
+		t.Errorf("%d repeats: more than the notifications in flight at the kill", repeats)
 	}
 	if alerts["ha.failover"] != 1 {
 		t.Errorf("%d failover notices, want 1", alerts["ha.failover"])

@@ -116,6 +116,11 @@ func TestOpenAPIConformance(t *testing.T) {
 		{"cert", "POST", "/internal/v1/admin", map[string]any{"user": "admin2", "password": pw}, 201},
 		{"cert", "GET", "/internal/v1/backup/store", nil, 200},
 		{"cert", "POST", "/internal/v1/recover", nil, 409},
+		// A single appliance has no one to switch over to, or to leave.
+		{"cert", "POST", "/internal/v1/switchover", map[string]any{"timeout_ms": 1000}, 409},
+		{"admin", "POST", "/api/v1/cluster/switchover", nil, 409},
+		{"cert", "POST", "/internal/v1/peer/switchover", nil, 409},
+		{"cert", "POST", "/internal/v1/peer/leaving", map[string]any{"id": "a"}, 409},
 		// First boot is over on this appliance (an administrator exists):
 		// the setup routes answer 409 setup_done; TestWizard drives them.
 		{"anon", "GET", "/api/v1/setup", nil, 200},

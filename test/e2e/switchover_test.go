@@ -299,7 +299,7 @@ func TestRollingUpgrade(t *testing.T) {
 
 	samples := sampleResults(a, b)
 	start := time.Now()
-	s := &stream{t: t, syslog: []string{a.SyslogUDP, b.SyslogUDP}, traps: []string{a.SNMPTrap, b.SNMPTrap}, nSyslog: 12000, nTraps: 400, seconds: 40}
+	s := &stream{t: t, syslog: []string{a.SyslogUDP, b.SyslogUDP}, traps: []string{a.SNMPTrap, b.SNMPTrap}, nSyslog: 8000, nTraps: 300, seconds: 28}
 	var wg sync.WaitGroup
 	var switchAt time.Time
 	var switchS float64

@@ -10,8 +10,9 @@ import (
 // The cluster screen's planned switchover in Chromium against a pair of
 // its own (the roles change): cancelled it changes nothing; from the
 // active it hands the role to the standby, from the standby it takes it
-// back (ui/tests/browser/switchover/). Both appliances end in their
-// first roles, with one ha.switchover event per switch.
+// back (ui/tests/browser/switchover/), in English and Japanese. Both
+// appliances end in their first roles, with one ha.switchover event per
+// switch.
 func TestConsoleSwitchover(t *testing.T) {
 	skipShort(t)
 	node, uiDir := consoleTools(t)
@@ -27,8 +28,8 @@ func TestConsoleSwitchover(t *testing.T) {
 	}, "tests/browser/switchover/")
 	a.WaitRole(ha.Active, 10*time.Second)
 	b.WaitRole(ha.Standby, 10*time.Second)
-	if evs := a.Events("ha.switchover"); len(evs) != 2 {
-		t.Errorf("%d ha.switchover events, want 2: %+v", len(evs), evs)
+	if evs := a.Events("ha.switchover"); len(evs) != 4 {
+		t.Errorf("%d ha.switchover events, want 4: %+v", len(evs), evs)
 	}
 	sameData(t, a, b)
 }

@@ -331,7 +331,7 @@ function Switchover({ st, onDone }: { st: ClusterStatus; onDone: () => void }) {
     <Card title={t('cluster.switchover.title')} id="switchover" wide>
       <p>{t('cluster.switchover.explain')}</p>
       {toPeer || toHere ? (
-        <button type="button" class="primary" id="switchover-go" disabled={busy} onClick={() => void go()}>
+        <button type="button" class="button primary" id="switchover-go" disabled={busy} onClick={() => void go()}>
           {busy ? t('cluster.switchover.busy') : toPeer ? t('cluster.switchover.toPeer', { peer: p.id }) : t('cluster.switchover.toHere', { node: st.node_id })}
         </button>
       ) : (

@@ -55,10 +55,10 @@ func TestAdditiveRule(t *testing.T) {
 		"create index if not exists i on x(a)":                true,
 		"ALTER TABLE x ADD COLUMN b TEXT":                     true,
 		"ALTER TABLE x ADD COLUMN b TEXT NOT NULL DEFAULT ''": true,
-		"DROP TABLE x":                                        false,
-		"ALTER TABLE x RENAME TO y":                           false,
-		"ALTER TABLE x DROP COLUMN b":                         false,
-		"DELETE FROM x":                                       false,
+		"DROP TABLE x":                false,
+		"ALTER TABLE x RENAME TO y":   false,
+		"ALTER TABLE x DROP COLUMN b": false,
+		"DELETE FROM x":               false,
 	} {
 		if got := additive.MatchString(strings.ToUpper(q)); got != ok {
 			t.Errorf("%q: additive %v, want %v", q, got, ok)

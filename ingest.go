@@ -133,22 +133,34 @@ func (in *ingest) AppendDurable(bs [][]byte) (int, error) { return in.spool.Appe
 // appliances) now and every 2 s, so a key changed through the API
 // reaches both trap receivers without a restart.
 //
-// The trap receiver holds its packets (in the kernel's buffer) until the
-// first pass could read the store, so a v3 trap arriving in the first
-// seconds after a start is not dropped for want of its user's keys.
+// The trap receiver holds its packets (in the kernel's buffer) until
+// every configured user's keys could be read, or usmSettle has passed, so
+// a v3 trap arriving in the first seconds after a start is not dropped
+// for want of its user's keys: a standby that just started reads its
+// replica before it has caught up with the credentials (found by the
+// rolling-upgrade test: a trap sent while the other appliance restarted
+// was dropped here). While a user is missing the store is read again
+// every 200 ms; a user whose credential disappears keeps its last keys
+// for usmSettle (a store being re-formed answers "no such credential"
+// for a moment), then is left out.
 func (in *ingest) usmLoop(ctx context.Context, st *store.Store, box *secrets.Box) error {
 	release := sync.OnceFunc(func() { close(in.traps.Hold) })
 	defer release()
 	if len(in.users) == 0 {
 		return nil
 	}
+	const usmSettle = 10 * time.Second
+	started := time.Now()
 	warned := map[string]string{}
+	good := map[string]trap.User{} // last keys read, by user name + engine
+	missingSince := map[string]time.Time{}
 	var last []trap.User
 	for {
-		storeDown := false
+		storeDown, missing := false, false
 		var users []trap.User
 		for _, u := range in.users {
 			tu := trap.User{Name: u.Name, Level: u.Level, AuthProtocol: u.AuthProtocol, PrivProtocol: u.PrivProtocol, EngineID: u.EngineID}
+			key := u.Name + "\x00" + u.EngineID + "\x00" + u.AuthCredential + "\x00" + u.PrivCredential
 			var err error
 			if u.AuthCredential != "" {
 				tu.AuthKey, err = secrets.Reveal(ctx, st, box, u.AuthCredential)
@@ -161,26 +173,43 @@ func (in *ingest) usmLoop(ctx context.Context, st *store.Store, box *secrets.Box
 				break
 			}
 			if err != nil {
-				if warned[u.Name] != err.Error() {
+				missing = true
+				if _, ok := missingSince[key]; !ok {
+					missingSince[key] = time.Now()
+				}
+				if prev, ok := good[key]; ok && time.Since(missingSince[key]) < usmSettle {
+					users = append(users, prev) // gone for a moment: keep the last keys
+					continue
+				}
+				delete(good, key)
+				if warned[u.Name] != err.Error() && time.Since(started) >= usmSettle {
 					in.log.Warn("SNMP USM user left out until its credentials exist", "user", u.Name, "err", err)
 					warned[u.Name] = err.Error()
 				}
 				continue
 			}
 			delete(warned, u.Name)
+			delete(missingSince, key)
+			good[key] = tu
 			users = append(users, tu)
 		}
 		wait := 2 * time.Second
-		if storeDown {
+		switch {
+		case storeDown:
 			wait = 100 * time.Millisecond
-		} else {
+		default:
 			if !slices.Equal(users, last) {
 				if err := in.traps.SetUsers(users); err != nil {
 					in.log.Error("SNMP USM users", "err", err)
 				}
 				last = users
 			}
-			release()
+			if !missing || time.Since(started) >= usmSettle {
+				release()
+			}
+			if missing && time.Since(started) < time.Minute {
+				wait = 200 * time.Millisecond // the replica may still be catching up
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -207,6 +236,7 @@ func (in *ingest) registerMetrics(reg prometheus.Registerer) {
 		counter("snmptrap_packets_total", "UDP packets received on the trap port.", tc.Received.Load),
 		counter("snmptrap_received_total", "Authentic notifications spooled.", tc.Accepted.Load),
 		counter("snmptrap_informs_answered_total", "Informs answered.", tc.Informs.Load),
+		counter("snmptrap_inform_retransmits_total", "Informs received again from the same sender port (answered again, stored once).", tc.Retransmits.Load),
 		counter("snmptrap_engine_reports_total", "v3 engine-discovery requests answered.", tc.Reports.Load),
 		counter("snmptrap_spool_errors_total", "Notifications the spool refused (full or failing).", tc.SinkErrors.Load),
 		counter("spool_refused_total", "Records refused because the spool was full.", func() uint64 { return in.spool.Stats().Refused }),

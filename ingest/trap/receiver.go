@@ -42,6 +42,7 @@ type Counters struct {
 	Received     atomic.Uint64 // packets read
 	Accepted     atomic.Uint64 // notifications handed to the sink
 	Informs      atomic.Uint64 // informs answered
+	Retransmits  atomic.Uint64 // informs received again from the same sender port (answered, stored once)
 	Malformed    atomic.Uint64 // not decodable as SNMP, or not a notification
 	BadCommunity atomic.Uint64 // v1/v2c with a community not configured
 	AuthFailed   atomic.Uint64 // v3: unknown user, wrong keys, wrong engine, level too low
@@ -85,6 +86,7 @@ type Receiver struct {
 	Hold     chan struct{}
 	Counters Counters
 
+	informs  informMemory
 	users    atomic.Pointer[userTable]
 	queue    atomic.Pointer[queue]
 	reports  *ratelimit.PerSource // engine-discovery answers per sender
@@ -291,6 +293,12 @@ func (r *Receiver) handle(d *decoder, p packet) {
 		if r.Log != nil {
 			r.Log.Debug("trap dropped", "from", p.from.String(), "err", err)
 		}
+		return
+	}
+	if t.PDU == "inform" && r.retransmitted(p.from.String(), t, p.at) {
+		// Answered again (above): the sender missed our response, or
+		// resent before we read its first copy. Stored once.
+		r.Counters.Retransmits.Add(1)
 		return
 	}
 	if t.Truncated > 0 {

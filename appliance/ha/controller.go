@@ -122,7 +122,7 @@ type Controller struct {
 	activeDone   chan struct{}
 	recovering   atomic.Bool
 	switching    atomic.Bool
-	leaving      atomic.Pointer[time.Time] // the standby said it is stopping on purpose (active side)
+	leaving      atomic.Pointer[leaveNote] // the standby said it is stopping on purpose (active side)
 	stopAt       atomic.Pointer[time.Time] // when the active work was last told to stop
 	runCtx       context.Context           // Run's context: active work started outside a tick lives in it
 	lastTick     atomic.Pointer[time.Time]

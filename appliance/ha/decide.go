@@ -60,6 +60,7 @@ func (c *Controller) tick(ctx context.Context) {
 		c.refusePeer(ctx, why)
 		return
 	}
+	c.peerLeft(now) // voids a stopping standby's notice once it is back
 	if peerUp && beat.Epoch > m.PeerEpoch {
 		_ = c.members.Update(func(mm *Membership) error { mm.PeerEpoch = max(mm.PeerEpoch, beat.Epoch); return nil })
 		m = c.members.Get()

@@ -15,9 +15,10 @@ import (
 // LeavePath is where a standby that stops on purpose tells the active.
 const LeavePath = "/internal/v1/peer/leaving"
 
-// leaveGrace: the active re-forms alone at once only while the leave is
-// this recent; a standby heard again after it is back, and the leave void.
-const leaveGrace = time.Minute
+// leaveGrace: the active re-forms alone at once only while the notice is
+// this recent; a standby heard again from a new process is back, and the
+// notice void.
+const leaveGrace = 30 * time.Second
 
 // Leave runs when this appliance stops on purpose (SIGTERM, systemctl
 // stop, a package upgrade). A standby tells the active, which then
@@ -72,22 +73,28 @@ func (c *Controller) PeerLeaving(id string) error {
 		return fmt.Errorf("%w: this appliance is %s, not active", ErrNotReady, c.currentRole())
 	}
 	now := c.now()
-	c.leaving.Store(&now)
+	c.leaving.Store(&leaveNote{at: now, started: c.freshestBeat(now).Started})
 	c.log.Info("the standby is stopping on purpose: the store is re-formed alone as soon as it is gone", "peer", id)
 	return nil
 }
 
+// leaveNote is a standby's notice that it is stopping: when, and the
+// start time of the process that sent it.
+type leaveNote struct {
+	at      time.Time
+	started time.Time
+}
+
 // peerLeft says whether the peer stopped on purpose recently and has not
-// been heard since (heartbeats it sent after the leave mean it is back).
+// come back since: a heartbeat from a process started later than the one
+// that left means it is back (restarted at once), and the notice is void.
 func (c *Controller) peerLeft(now time.Time) bool {
-	at := c.leaving.Load()
-	if at == nil {
+	n := c.leaving.Load()
+	if n == nil {
 		return false
 	}
-	c.mu.Lock()
-	recv := c.lastRecv
-	c.mu.Unlock()
-	if now.Sub(*at) > leaveGrace || recv.After(at.Add(time.Second)) {
+	b := c.freshestBeat(now)
+	if now.Sub(n.at) > leaveGrace || (!b.Started.IsZero() && !b.Started.Equal(n.started)) {
 		c.leaving.Store(nil)
 		return false
 	}

@@ -96,7 +96,7 @@ func (c *Controller) beat() Beat {
 	p := m.current()
 	return Beat{ID: c.opts.Self.ID, Role: c.currentRole(), Epoch: m.Epoch, AppliedIndex: st.AppliedIndex,
 		At: c.now().UTC(), Alone: st.Leader && voters(st) <= 1, Senior: p.Senior, PromotedAt: p.At,
-		Version: c.opts.Version, Protocol: Protocol, MinPeer: c.minPeer()}
+		Version: c.opts.Version, Protocol: Protocol, MinPeer: c.minPeer(), Started: c.started}
 }
 
 // Heartbeat answers a heartbeat from the peer (served on the API port).

@@ -41,9 +41,12 @@ type Beat struct {
 	// Version is the sender's build; Protocol its pair protocol and
 	// MinPeer the lowest it pairs with (see compatible). Builds before
 	// protocol 2 send neither: they count as protocol 1.
-	Version  string `json:"version,omitempty"`
-	Protocol int    `json:"protocol,omitempty"`
-	MinPeer  int    `json:"min_peer_protocol,omitempty"`
+	Version string `json:"version,omitempty"`
+	// Started is when the sender's process started: a standby heard with
+	// a later one than when it said it was stopping is back (see Leave).
+	Started  time.Time `json:"started,omitzero"`
+	Protocol int       `json:"protocol,omitempty"`
+	MinPeer  int       `json:"min_peer_protocol,omitempty"`
 }
 
 // PathStatus is the health of one heartbeat path to the peer.

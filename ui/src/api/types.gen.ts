@@ -73,6 +73,7 @@ export interface Beat {
   protocol?: number;
   role: Role;
   senior?: boolean;
+  started?: string;
   version?: string;
 }
 
@@ -87,6 +88,7 @@ export interface BeatInput {
   protocol?: number;
   role?: Role;
   senior?: boolean;
+  started?: string;
   version?: string;
 }
 

@@ -102,12 +102,16 @@ func (c *Controller) decideAlone(ctx context.Context, now time.Time, m Membershi
 		// Not active now, and the peer leads alone too: become active
 		// only once it has yielded, never alongside it.
 		c.setRole(ctx, c.currentRole(), fmt.Sprintf("%s leads a store of its own too; waiting for it to yield", peerID))
-	case pairOnly && c.currentRole() == Starting && !peerUp && !c.lonePeerSilent(now):
-		// Restarted alone: the peer may lead a store of its own (a split
-		// brain not healed yet). Act only once it is heard (then the
-		// rules above decide) or has been silent for a detection time
-		// while the witness answered.
-		c.setRole(ctx, Starting, fmt.Sprintf("alone in the store: waiting up to %s to hear %s before taking the active role", c.opts.HA.DetectionTime, peerID))
+	case pairOnly && (c.currentRole() == Starting || c.currentRole() == Fenced) && !peerUp && !c.lonePeerSilent(now):
+		// Restarted alone, or fenced and reaching the witness again (a
+		// resumed process, a healed cut): the peer may lead a store of
+		// its own meanwhile (a split brain not healed yet). Act only once
+		// it is heard (then the rules above decide) or has been silent
+		// for a detection time while the witness answered. Found by
+		// TestRandomPartitions: both paused in turn, each promoted at the
+		// same epoch, and the resumed one went from fenced to active
+		// before hearing its twin.
+		c.setRole(ctx, c.currentRole(), fmt.Sprintf("alone in the store: waiting up to %s to hear %s before taking the active role", c.opts.HA.DetectionTime, peerID))
 	default:
 		c.setRole(ctx, Active, "store leader")
 		c.boundWrites(now, m.PeerInStore)
